@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import Ajv, { type ValidateFunction } from "ajv";
+
+/**
+ * Validates custom resources against the OpenAPI v3 schemas of their CRDs.
+ * Kubernetes extensions are accepted as annotations; `int-or-string` fields
+ * drop their `type` the way the API server treats them.
+ */
+export class CrdValidator {
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  private readonly cache = new Map<string, ValidateFunction>();
+
+  constructor(private readonly schemaDir: string) {
+    for (const keyword of ["x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-validations", "x-kubernetes-embedded-resource"]) {
+      this.ajv.addKeyword(keyword);
+    }
+  }
+
+  /** Errors of one manifest as `path: message` lines; empty when it is valid. */
+  validate(manifest: { apiVersion: string; kind: string }): string[] {
+    const validate = this.compiled(manifest.apiVersion, manifest.kind);
+    if (validate(manifest)) return [];
+    return (validate.errors ?? []).map((error) => `${error.instancePath || "/"}: ${error.message}`);
+  }
+
+  private compiled(apiVersion: string, kind: string): ValidateFunction {
+    const key = `${apiVersion}/${kind}`;
+    let validate = this.cache.get(key);
+    if (!validate) {
+      const [group, version] = apiVersion.split("/");
+      const file = path.join(this.schemaDir, group, `${kind}_${version}.json`);
+      const schema = relaxIntOrString(JSON.parse(readFileSync(file, "utf8")));
+      validate = this.ajv.compile(schema);
+      this.cache.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+function relaxIntOrString(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(relaxIntOrString);
+  if (node === null || typeof node !== "object") return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([key, value]) => [key, relaxIntOrString(value)] as const);
+  const result = Object.fromEntries(entries) as Record<string, unknown>;
+  if (result["x-kubernetes-int-or-string"] === true) {
+    delete result.type;
+    result.anyOf = [{ type: "integer" }, { type: "string" }];
+  }
+  return result;
+}

@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+
+/**
+ * Tests that need data or tools outside the repository find them through
+ * environment variables. Without them the tests are skipped with a reason in
+ * their title; `.ci/run` sets `PLATFORM_REQUIRE_ALL_CHECKS=1`, which turns every
+ * such skip into a failure, so CI always runs them.
+ */
+export const requireAllChecks = process.env.PLATFORM_REQUIRE_ALL_CHECKS === "1";
+
+export interface Availability {
+  readonly available: boolean;
+  readonly reason: string;
+}
+
+/** Root of the shared reference data (`charts/`, `crd-schemas/`), from `PLATFORM_SHARED_DIR`. */
+export function sharedDataDir(): Availability & { readonly dir?: string } {
+  const dir = process.env.PLATFORM_SHARED_DIR;
+  if (!dir) return { available: false, reason: "PLATFORM_SHARED_DIR is not set" };
+  if (!existsSync(path.join(dir, "crd-schemas")) || !existsSync(path.join(dir, "charts"))) {
+    return { available: false, reason: `PLATFORM_SHARED_DIR=${dir} has no crd-schemas/ and charts/` };
+  }
+  return { available: true, reason: "", dir };
+}
+
+/**
+ * A title suffix for a skipped group, or a thrown error when CI requires the
+ * check. Use as `describe.skipIf(!a.available)(title + skipNote(a), ...)`.
+ */
+export function skipNote(availability: Availability): string {
+  if (availability.available) return "";
+  if (requireAllChecks) {
+    throw new Error(`PLATFORM_REQUIRE_ALL_CHECKS=1 but a check cannot run: ${availability.reason}`);
+  }
+  return ` [skipped: ${availability.reason}]`;
+}

@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { dnsLabel, STAGES } from "./common";
+
+/** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
+const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, {
+  message: "a CPU quantity such as '500m' or '2'",
+});
+const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, {
+  message: "a memory quantity such as '512Mi' or '4Gi'",
+});
+
+const quotaSchema = z
+  .object({
+    requestsCpu: cpuQuantity,
+    requestsMemory: memoryQuantity,
+    limitsCpu: cpuQuantity,
+    limitsMemory: memoryQuantity,
+    pods: z.number().int().min(1).max(1000),
+  })
+  .strict();
+
+const limitRangeSchema = z
+  .object({
+    defaultRequestCpu: cpuQuantity,
+    defaultRequestMemory: memoryQuantity,
+    defaultLimitCpu: cpuQuantity,
+    defaultLimitMemory: memoryQuantity,
+  })
+  .strict();
+
+const databaseSchema = z
+  .object({
+    /** PostgreSQL major version. */
+    engineVersion: z.enum(["15", "16", "17"]).default("17"),
+    /** Database name inside the server. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "lowercase letters, digits and '_', starting with a letter, at most 63" })
+      .default("app"),
+    storageGb: z.number().int().min(20).max(16384),
+    /** Storage autoscaling ceiling (AWS). @default twice storageGb */
+    maxStorageGb: z.number().int().min(20).max(65536).optional(),
+    highAvailability: z.boolean(),
+    /** Point-in-time recovery window. */
+    backupRetentionDays: z.number().int().min(1).max(35),
+    /** RDS instance class. */
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "an RDS instance class such as db.t4g.medium" }),
+    /** Azure Flexible Server SKU. */
+    skuName: z
+      .string()
+      .regex(/^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, { message: "a Flexible Server SKU such as GP_Standard_D2ds_v5" }),
+  })
+  .strict();
+
+const imagePolicySchema = z
+  .object({
+    /** Semver range production follows, e.g. `>=1.0.0 <2.0.0`. */
+    semverRange: z.string().min(1).default(">=1.0.0"),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    name: dnsLabel(20),
+    /** What kind of environment this is. @default the name, when it is one of the stages */
+    stage: z.enum(STAGES).optional(),
+    /** Applications delivered to this environment. @default every configured application */
+    applications: z.array(dnsLabel(30)).optional(),
+    quota: quotaSchema,
+    limitRange: limitRangeSchema,
+    database: databaseSchema,
+    imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }),
+    gitops: z
+      .object({
+        branch: z.string().min(1).optional(),
+        /** @default `deploy/<name>` */
+        path: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Knative scale-to-zero timings, used where minimum scale is 0. */
+    scaleToZero: z
+      .object({
+        gracePeriodSeconds: z.number().int().min(0).max(3600).default(30),
+        retentionPeriodSeconds: z.number().int().min(0).max(3600).default(0),
+      })
+      .strict()
+      .default({ gracePeriodSeconds: 30, retentionPeriodSeconds: 0 }),
+  })
+  .strict();
+
+export const applicationSchema = z
+  .object({
+    name: dnsLabel(30),
+  })
+  .strict();
+
+export const gitopsSchema = z
+  .object({
+    url: z.url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" }),
+    branch: z.string().min(1).default("main"),
+    /** Secret in each environment namespace holding the Git credentials. */
+    secretName: dnsLabel(63).default("gitops-auth"),
+    /** Branch image automation commits new tags to. @default branch */
+    automationBranch: z.string().min(1).optional(),
+    interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m"),
+  })
+  .strict();

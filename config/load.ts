@@ -1,0 +1,81 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { configSchema, type PlatformConfig } from "./schema";
+
+/** The configuration the program synthesizes when none is named. */
+export const DEFAULT_CONFIG_PATH = path.join(__dirname, "platform.yaml");
+
+/** One problem in a configuration: where, what was given, what is allowed. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      [`Invalid configuration in ${source}:`, ...problems.map((p) => `  - ${p.path}: ${formatValue(p.value)} is not allowed: ${p.message}`)].join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** `environments[2].database.instanceClass`, from zod's `["environments", 2, ...]`. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((acc, segment) => {
+    if (typeof segment === "number") return `${acc}[${segment}]`;
+    return acc ? `${acc}.${String(segment)}` : String(segment);
+  }, "");
+}
+
+function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
+  return segments.reduce<unknown>(
+    (node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
+}
+
+function toProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
+  return error.issues.map((problem) => {
+    if (problem.code === "unrecognized_keys") {
+      return {
+        path: formatPath(problem.path) || "(root)",
+        value: problem.keys,
+        message: "unknown field(s); check the spelling against the config reference in README",
+      };
+    }
+    const value = "input" in problem && problem.input !== undefined ? problem.input : valueAt(input, problem.path);
+    return { path: formatPath(problem.path) || "(root)", value, message: problem.message };
+  });
+}
+
+/** Validates an already-parsed configuration object. Throws ConfigError. */
+export function validateConfig(input: unknown, source = "configuration"): PlatformConfig {
+  const result = configSchema.safeParse(input, { reportInput: true });
+  if (!result.success) throw new ConfigError(source, toProblems(result.error, input));
+  return result.data;
+}
+
+/** Reads and validates a YAML configuration file. Throws ConfigError. */
+export function loadConfig(file: string = DEFAULT_CONFIG_PATH): PlatformConfig {
+  const text = readFileSync(file, "utf8");
+  let input: unknown;
+  try {
+    input = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError(file, [{ path: "(file)", value: undefined, message: `not valid YAML: ${(cause as Error).message}` }]);
+  }
+  return validateConfig(input, file);
+}

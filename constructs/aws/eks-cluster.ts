@@ -1,0 +1,201 @@
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksFargateProfile } from "@cdktf/provider-aws/lib/eks-fargate-profile";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import type { AwsNodeGroupConfig } from "../../config";
+import type { ExecCredential } from "../contract";
+import { ServiceRole, trustPodIdentity, trustService, type PolicyStatement } from "./iam";
+
+/** Every control-plane log type EKS can send to CloudWatch. */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+/** EKS-managed add-ons installed with the cluster; versions follow the cluster's default. */
+export const MANAGED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"];
+
+export interface EksClusterProps {
+  readonly name: string;
+  readonly region: string;
+  readonly version: string;
+  readonly subnetIds: string[];
+  readonly serviceCidr: string;
+  /** KMS key for envelope encryption of Kubernetes secrets. */
+  readonly secretsKeyArn: string;
+  /** CIDRs for the public endpoint; empty means private endpoint only. */
+  readonly publicAccessCidrs: string[];
+  readonly adminPrincipalArns: string[];
+  readonly bootstrapCreatorAdmin: boolean;
+  readonly nodeGroups: AwsNodeGroupConfig[];
+  readonly fargateNamespaces: string[];
+}
+
+/**
+ * An EKS cluster with access entries, managed node groups on AL2023, the
+ * managed add-ons persistent volumes and pod identity need, and an OIDC
+ * provider for per-service-account roles.
+ */
+export class AwsEksCluster extends Construct {
+  readonly cluster: EksCluster;
+  readonly nodeRole: ServiceRole;
+  readonly oidcProvider: IamOpenidConnectProvider;
+  private readonly name: string;
+  private readonly region: string;
+
+  constructor(scope: Construct, id: string, props: EksClusterProps) {
+    super(scope, id);
+    this.name = props.name;
+    this.region = props.region;
+
+    const clusterRole = new ServiceRole(this, "cluster-role", {
+      name: `${props.name}-cluster`,
+      trust: { ...trustService("eks.amazonaws.com"), Action: ["sts:AssumeRole", "sts:TagSession"] },
+      managedPolicies: ["AmazonEKSClusterPolicy"],
+    });
+
+    const publicEndpoint = props.publicAccessCidrs.length > 0;
+    this.cluster = new EksCluster(this, "cluster", {
+      name: props.name,
+      version: props.version,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: props.subnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicEndpoint,
+        publicAccessCidrs: publicEndpoint ? props.publicAccessCidrs : undefined,
+      },
+      kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceCidr, ipFamily: "ipv4" },
+      encryptionConfig: { provider: { keyArn: props.secretsKeyArn }, resources: ["secrets"] },
+      enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+      accessConfig: {
+        authenticationMode: "API",
+        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin,
+      },
+      dependsOn: clusterRole.dependables,
+    });
+
+    for (const [i, principalArn] of props.adminPrincipalArns.entries()) {
+      const entry = new EksAccessEntry(this, `admin-${i}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" });
+      new EksAccessPolicyAssociation(this, `admin-${i}-policy`, {
+        clusterName: this.cluster.name,
+        principalArn: entry.principalArn,
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        accessScope: { type: "cluster" },
+      });
+    }
+
+    this.oidcProvider = new IamOpenidConnectProvider(this, "oidc", {
+      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+
+    this.nodeRole = new ServiceRole(this, "node-role", {
+      name: `${props.name}-node`,
+      trust: trustService("ec2.amazonaws.com"),
+      managedPolicies: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"],
+    });
+
+    const nodeGroups = props.nodeGroups.map(
+      (group) =>
+        new EksNodeGroup(this, `nodes-${group.name}`, {
+          clusterName: this.cluster.name,
+          nodeGroupName: group.name,
+          nodeRoleArn: this.nodeRole.arn,
+          subnetIds: props.subnetIds,
+          instanceTypes: group.instanceTypes,
+          capacityType: group.capacityType,
+          amiType: group.architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+          diskSize: group.diskSizeGb,
+          labels: group.labels,
+          scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
+          updateConfig: { maxUnavailablePercentage: 33 },
+          // The desired size belongs to the autoscaler once the group exists.
+          lifecycle: { ignoreChanges: ["scaling_config[0].desired_size"] },
+          dependsOn: this.nodeRole.dependables,
+        }),
+    );
+
+    if (props.fargateNamespaces.length > 0) {
+      const fargateRole = new ServiceRole(this, "fargate-role", {
+        name: `${props.name}-fargate`,
+        trust: trustService("eks-fargate-pods.amazonaws.com"),
+        managedPolicies: ["AmazonEKSFargatePodExecutionRolePolicy"],
+      });
+      new EksFargateProfile(this, "fargate", {
+        clusterName: this.cluster.name,
+        fargateProfileName: "workloads",
+        podExecutionRoleArn: fargateRole.arn,
+        subnetIds: props.subnetIds,
+        selector: props.fargateNamespaces.map((namespace) => ({ namespace })),
+      });
+    }
+
+    const ebsCsiRole = new ServiceRole(this, "ebs-csi-role", {
+      name: `${props.name}-ebs-csi`,
+      trust: trustPodIdentity(),
+      managedPolicies: ["service-role/AmazonEBSCSIDriverPolicy"],
+    });
+    // The EBS CSI driver's KMS use on encrypted volumes is covered by the default key policy.
+    for (const addon of MANAGED_ADDONS) {
+      new EksAddon(this, `addon-${addon}`, {
+        clusterName: this.cluster.name,
+        addonName: addon,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "PRESERVE",
+        podIdentityAssociation:
+          addon === "aws-ebs-csi-driver" ? [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] : undefined,
+        // coredns and the CSI controller need nodes to schedule on.
+        dependsOn: addon === "coredns" || addon === "aws-ebs-csi-driver" ? nodeGroups : undefined,
+      });
+    }
+  }
+
+  /**
+   * Gives a Kubernetes service account an IAM role through EKS Pod Identity.
+   * The association lives here, so workloads need no annotation.
+   */
+  grantToServiceAccount(id: string, namespace: string, serviceAccount: string, statements: PolicyStatement[]): ServiceRole {
+    const role = new ServiceRole(this, id, {
+      name: `${this.name}-${id}`,
+      trust: trustPodIdentity(),
+      statements,
+    });
+    new EksPodIdentityAssociation(this, `${id}-association`, {
+      clusterName: this.cluster.name,
+      namespace,
+      serviceAccount,
+      roleArn: role.arn,
+    });
+    return role;
+  }
+
+  get host(): string {
+    return this.cluster.endpoint;
+  }
+
+  get certificateAuthority(): string {
+    return Fn.base64decode(this.cluster.certificateAuthority.get(0).data);
+  }
+
+  get oidcIssuerUrl(): string {
+    return this.cluster.identity.get(0).oidc.get(0).issuer;
+  }
+
+  /** Short-lived tokens from the AWS CLI; nothing stored in state. */
+  get exec(): ExecCredential {
+    return {
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      command: "aws",
+      args: ["eks", "get-token", "--cluster-name", this.name, "--region", this.region, "--output", "json"],
+    };
+  }
+
+  /** The security group EKS attaches to managed nodes and the control plane. */
+  get clusterSecurityGroupId(): string {
+    return this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
+}

@@ -1,0 +1,99 @@
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+
+export interface NetworkProps {
+  readonly name: string;
+  readonly cidr: string;
+  /** Zone names; one public and one private subnet in each. */
+  readonly availabilityZones: string[];
+  /** One NAT gateway in every zone, or one shared by all. */
+  readonly natGateways: "single" | "per-zone";
+  /** EKS cluster name, for the load-balancer discovery tags. */
+  readonly clusterName: string;
+}
+
+/**
+ * A VPC with a public and a private subnet per zone. The address plan, for a
+ * VPC of prefix /p: private subnets take the first /(p+3) blocks, public
+ * subnets /(p+6) blocks from the last /(p+3), so up to six zones fit without
+ * overlap. Nodes and databases live in the private subnets.
+ */
+export class Network extends Construct {
+  readonly vpc: Vpc;
+  readonly publicSubnets: Subnet[];
+  readonly privateSubnets: Subnet[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const { name, cidr, availabilityZones, clusterName } = props;
+
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { Name: name },
+    });
+    const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: { Name: name } });
+
+    const publicRoutes = new RouteTable(this, "public-routes", {
+      vpcId: this.vpc.id,
+      route: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+      tags: { Name: `${name}-public` },
+    });
+
+    this.publicSubnets = availabilityZones.map((zone, i) => {
+      const subnet = new Subnet(this, `public-${zone}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: Fn.cidrsubnet(cidr, 6, 56 + i),
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${name}-public-${zone}`, "kubernetes.io/role/elb": "1", [`kubernetes.io/cluster/${clusterName}`]: "shared" },
+      });
+      new RouteTableAssociation(this, `public-${zone}-routes`, { subnetId: subnet.id, routeTableId: publicRoutes.id });
+      return subnet;
+    });
+
+    const natCount = props.natGateways === "per-zone" ? availabilityZones.length : 1;
+    const nats = this.publicSubnets.slice(0, natCount).map((subnet, i) => {
+      const zone = availabilityZones[i];
+      const ip = new Eip(this, `nat-ip-${zone}`, { domain: "vpc", tags: { Name: `${name}-nat-${zone}` } });
+      return new NatGateway(this, `nat-${zone}`, {
+        allocationId: ip.allocationId,
+        subnetId: subnet.id,
+        tags: { Name: `${name}-${zone}` },
+        dependsOn: [igw],
+      });
+    });
+
+    this.privateSubnets = availabilityZones.map((zone, i) => {
+      const subnet = new Subnet(this, `private-${zone}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: Fn.cidrsubnet(cidr, 3, i),
+        tags: { Name: `${name}-private-${zone}`, "kubernetes.io/role/internal-elb": "1", [`kubernetes.io/cluster/${clusterName}`]: "shared" },
+      });
+      const routes = new RouteTable(this, `private-${zone}-routes`, {
+        vpcId: this.vpc.id,
+        route: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[i % nats.length].id }],
+        tags: { Name: `${name}-private-${zone}` },
+      });
+      new RouteTableAssociation(this, `private-${zone}-association`, { subnetId: subnet.id, routeTableId: routes.id });
+      return subnet;
+    });
+  }
+
+  get privateSubnetIds(): string[] {
+    return this.privateSubnets.map((subnet) => subnet.id);
+  }
+
+  get privateSubnetCidrs(): string[] {
+    return this.privateSubnets.map((subnet) => subnet.cidrBlock);
+  }
+}

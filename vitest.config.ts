@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["__tests__/**/*.test.ts"],
+    // Synthesis and offline plans are CPU-heavy; one file per core.
+    pool: "forks",
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    reporters: ["default"],
+  },
+});
