@@ -1,18 +1,17 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config";
-import { AwsDataStack } from "./aws-data-stack";
-import { AwsPlatformStack } from "./aws-platform-stack";
+import { buildAws } from "./aws";
+import type { CloudDeployment } from "./deployment";
 
-/** Stack ids follow `<cloud>-<part>`. */
-export const stackId = (cloud: string, part: string): string => `${cloud}-${part}`;
+export { stackId } from "./deployment";
 
 /** Adds every stack the configuration asks for to the app. */
 export function buildPlatform(app: App, config: PlatformConfig): void {
-  const aws = config.clouds.aws;
-  if (aws) {
-    const platform = new AwsPlatformStack(app, stackId("aws", "platform"), { config, aws });
-    for (const environment of config.environments) {
-      new AwsDataStack(app, stackId("aws", `${environment.name}-data`), { config, aws, environment, platform });
-    }
+  const deployments: CloudDeployment[] = [];
+  if (config.clouds.aws) deployments.push(buildAws(app, config, config.clouds.aws));
+
+  // Above this line clouds differ; below it, every stack takes only the contract.
+  for (const deployment of deployments) {
+    void deployment;
   }
 }

@@ -1,0 +1,12 @@
+import type { ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
+
+/** Stack ids follow `<cloud>-<part>`. */
+export const stackId = (cloud: string, part: string): string => `${cloud}-${part}`;
+
+/** What one cloud's stacks give the cloud-agnostic add-on and environment stacks. */
+export interface CloudDeployment {
+  readonly cloud: string;
+  readonly platform: ClusterPlatform;
+  /** Database endpoint per environment name. */
+  readonly databases: Record<string, DatabaseEndpoint>;
+}
