@@ -30,7 +30,7 @@ export class CrdValidator {
     if (!validate) {
       const [group, version] = apiVersion.split("/");
       const file = path.join(this.schemaDir, group, `${kind}_${version}.json`);
-      const schema = relaxIntOrString(JSON.parse(readFileSync(file, "utf8")));
+      const schema = relaxIntOrString(JSON.parse(readFileSync(file, "utf8"))) as object;
       validate = this.ajv.compile(schema);
       this.cache.set(key, validate);
     }
