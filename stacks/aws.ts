@@ -2,6 +2,7 @@ import type { App } from "cdktf";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { AwsDataStack } from "./aws-data-stack";
 import { AwsPlatformStack } from "./aws-platform-stack";
+import { useAwsState } from "../constructs/aws/stack-setup";
 import { stackId, type CloudDeployment } from "./deployment";
 
 /** `aws-platform` and one `aws-<env>-data` stack per environment. */
@@ -13,5 +14,5 @@ export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): Clou
       return [environment.name, data.endpoint];
     }),
   );
-  return { cloud: "aws", platform, databases };
+  return { cloud: "aws", platform, databases, useState: (stack, id) => useAwsState(stack, aws, id) };
 }

@@ -1,3 +1,4 @@
+import type { TerraformStack } from "cdktf";
 import type { ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
 
 /** Stack ids follow `<cloud>-<part>`. */
@@ -9,4 +10,6 @@ export interface CloudDeployment {
   readonly platform: ClusterPlatform;
   /** Database endpoint per environment name. */
   readonly databases: Record<string, DatabaseEndpoint>;
+  /** Configures the cloud's state backend for an in-cluster stack. */
+  useState(stack: TerraformStack, stackId: string): void;
 }

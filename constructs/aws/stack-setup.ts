@@ -20,6 +20,15 @@ export interface AwsStackSetupProps {
  */
 export function setUpAwsStack(stack: TerraformStack, props: AwsStackSetupProps): AwsProvider {
   const { config, aws, stackId, environment } = props;
+  useAwsState(stack, aws, stackId);
+  return new AwsProvider(stack, "aws", {
+    region: aws.region,
+    defaultTags: [{ tags: { ...config.tags, ...standardTags(config.project, environment) } }],
+  });
+}
+
+/** The S3 backend when the config names a state bucket, local state otherwise. */
+export function useAwsState(stack: TerraformStack, aws: AwsConfig, stackId: string): void {
   const backend = aws.stateBackend;
   if (backend) {
     new S3Backend(stack, {
@@ -34,8 +43,4 @@ export function setUpAwsStack(stack: TerraformStack, props: AwsStackSetupProps):
   } else {
     useLocalState(stack, stackId);
   }
-  return new AwsProvider(stack, "aws", {
-    region: aws.region,
-    defaultTags: [{ tags: { ...config.tags, ...standardTags(config.project, environment) } }],
-  });
 }
