@@ -30,6 +30,8 @@ export const azureSchema = z
         version: kubernetesVersion,
         serviceCidr: ipv4Cidr.default("172.20.0.0/16"),
         dnsServiceIp: z.ipv4().default("172.20.0.10"),
+        /** Pod range of the Azure CNI overlay; pods take no VNet addresses. */
+        podCidr: ipv4Cidr.default("192.168.0.0/16"),
         /** CIDRs allowed to reach the API server. */
         authorizedIpRanges: z.array(ipv4Cidr).min(1, {
           message: "at least one range; the API server is never open to all",
@@ -76,9 +78,28 @@ export const azureSchema = z
         redundancy: z.enum(["LocallyRedundant", "ZoneRedundant", "GeoRedundant"]).default("GeoRedundant"),
         dailyRetentionDays: z.number().int().min(7).max(3650).default(365),
         monthlyRetentionDays: z.number().int().min(30).max(3650).default(2555),
+        /** Unlocked can still be turned off; Locked never can, not even by the owner. */
+        immutability: z.enum(["Disabled", "Unlocked", "Locked"]).default("Unlocked"),
       })
       .strict()
-      .default({ redundancy: "GeoRedundant", dailyRetentionDays: 365, monthlyRetentionDays: 2555 }),
+      .default({ redundancy: "GeoRedundant", dailyRetentionDays: 365, monthlyRetentionDays: 2555, immutability: "Unlocked" }),
+    postgres: z
+      .object({
+        /** The Microsoft Entra principal made administrator of every server. @default none: the password administrator only */
+        entraAdministrator: z
+          .object({
+            objectId: z.uuid(),
+            /** Display name of the group or user, or the application's name. */
+            principalName: z.string().min(1).max(128),
+            principalType: z.enum(["Group", "User", "ServicePrincipal"]).default("Group"),
+          })
+          .strict()
+          .optional(),
+        /** Bump to rotate every administrator password on the next apply. */
+        adminPasswordVersion: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .default({ adminPasswordVersion: 1 }),
     alertEmails: z.array(email).default([]),
     tenantId: z.uuid().optional(),
     stateBackend: z

@@ -151,6 +151,34 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
     const { minCount, maxCount } = azure.cluster[pool];
     if (minCount > maxCount) issue(ctx, at("cluster", pool, "minCount"), minCount, `must not exceed maxCount (${maxCount})`);
   }
+  if (azure.cluster.systemPool.minCount < 1) {
+    issue(ctx, at("cluster", "systemPool", "minCount"), azure.cluster.systemPool.minCount, "the system pool runs CoreDNS and the add-ons: at least 1");
+  }
+  const pods = parseIpv4Network(azure.cluster.podCidr);
+  if (pods && vnet && overlaps(pods, vnet)) {
+    issue(ctx, at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps the VNet ${azure.network.vnetCidr}`);
+  } else if (pods && services && overlaps(pods, services)) {
+    issue(ctx, at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps serviceCidr ${azure.cluster.serviceCidr}`);
+  }
+  // Azure reserves 5 addresses per subnet; node upgrades surge by a third of each pool.
+  const nodes = subnets.nodesSubnetCidr;
+  if (nodes) {
+    const usable = nodes.last - nodes.first + 1 - 5;
+    const needed = [azure.cluster.systemPool, azure.cluster.userPool].reduce((sum, pool) => sum + pool.maxCount + Math.ceil(pool.maxCount / 3), 0);
+    if (usable < needed) {
+      issue(ctx, at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
+    }
+  }
+  if (subnets.postgresSubnetCidr && subnets.postgresSubnetCidr.prefixLength > 28) {
+    issue(ctx, at("network", "postgresSubnetCidr"), azure.network.postgresSubnetCidr, "PostgreSQL Flexible Server needs a delegated subnet of /28 or larger");
+  }
+  const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
+  if (hasProduction && azure.cluster.skuTier === "Free") {
+    issue(ctx, at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
+  }
+  if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {
+    issue(ctx, at("backup", "monthlyRetentionDays"), azure.backup.monthlyRetentionDays, `must be at least dailyRetentionDays (${azure.backup.dailyRetentionDays}): the monthly tier outlives the daily one`);
+  }
   azure.cluster.authorizedIpRanges.forEach((cidr, i) => {
     if (parseIpv4Network(cidr)?.prefixLength === 0) {
       issue(ctx, at("cluster", "authorizedIpRanges", i), cidr, "the API server is never open to the whole internet; list your networks");
@@ -170,6 +198,9 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
   config.environments.forEach((env, i) => {
     if (env.database.highAvailability && env.database.skuName.startsWith("B_")) {
       issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
+    }
+    if (env.database.backupRetentionDays < 7) {
+      issue(ctx, ["environments", i, "database", "backupRetentionDays"], env.database.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
     }
   });
 }
