@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { skipNote } from "./support/environment";
+import { mirrorHasProviders, offlineTerraform, planOffline, plannedTypes, TerraformFailure, type OfflinePlanResult } from "./support/offline-terraform";
+import { synthesize, type Synthesized } from "./support/synth";
+
+const terraform = offlineTerraform();
+const AWS_STACKS = ["aws-platform", "aws-develop-data", "aws-staging-data", "aws-production-data"];
+
+/** Planned `after` values of every managed resource of a type. */
+function planned(plan: any, type: string): any[] {
+  return (plan.resource_changes ?? []).filter((c: any) => c.mode === "managed" && c.type === type).map((c: any) => c.change.after);
+}
+
+describe.skipIf(!terraform.available)(`offline terraform validate + plan against the real AWS provider${skipNote(terraform)}`, () => {
+  let synth: Synthesized;
+  const plans: Record<string, OfflinePlanResult> = {};
+
+  beforeAll(() => {
+    synth = synthesize();
+    for (const id of AWS_STACKS) {
+      plans[id] = planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks[id].workingDirectory));
+    }
+  });
+  afterAll(() => synth?.cleanup());
+
+  it("plans every stack whose providers are all in the mirror, and only those", () => {
+    const plannable = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
+    expect(plannable.sort()).toEqual([...AWS_STACKS].sort());
+  });
+
+  it.each(AWS_STACKS)("%s validates with no diagnostics", (id) => {
+    expect(plans[id].validate).toMatchObject({ valid: true, error_count: 0 });
+  });
+
+  it.each(AWS_STACKS)("%s plans only creations from empty state", (id) => {
+    const actions = new Set(plans[id].plan.resource_changes.map((c: any) => c.change.actions.join("+")));
+    expect([...actions]).toEqual(["create"]);
+  });
+
+  it("aws-platform plans the network, the cluster, its add-ons and the registry", () => {
+    const types = plannedTypes(plans["aws-platform"].plan);
+    expect(types).toMatchObject({
+      aws_vpc: 1,
+      aws_subnet: 6,
+      aws_nat_gateway: 3,
+      aws_eks_cluster: 1,
+      aws_eks_node_group: 1,
+      aws_eks_addon: 5,
+      aws_eks_access_entry: 1,
+      aws_eks_pod_identity_association: 2,
+      aws_iam_openid_connect_provider: 1,
+      aws_ecr_repository: 2,
+      aws_ecr_lifecycle_policy: 2,
+      aws_kms_key: 2,
+    });
+  });
+
+  it.each(["aws-develop-data", "aws-staging-data", "aws-production-data"])("%s plans a database, its backups and its keys", (id) => {
+    expect(plannedTypes(plans[id].plan)).toMatchObject({
+      aws_db_instance: 1,
+      aws_db_parameter_group: 1,
+      aws_db_subnet_group: 1,
+      aws_backup_vault: 1,
+      aws_backup_plan: 1,
+      aws_backup_selection: 1,
+      aws_backup_vault_notifications: 1,
+      aws_sns_topic: 1,
+      aws_kms_key: 2,
+    });
+  });
+
+  it("the provider resolves the production database as protected, encrypted and private", () => {
+    const [db] = planned(plans["aws-production-data"].plan, "aws_db_instance");
+    expect(db).toMatchObject({
+      deletion_protection: true,
+      multi_az: true,
+      storage_encrypted: true,
+      publicly_accessible: false,
+      backup_retention_period: 35,
+      manage_master_user_password: true,
+      iam_database_authentication_enabled: true,
+      skip_final_snapshot: false,
+      final_snapshot_identifier: "acme-production-final",
+    });
+    expect(db.password).toBeNull();
+  });
+
+  it("the provider resolves the backup plan into hourly, daily and monthly rules", () => {
+    const [plan] = planned(plans["aws-production-data"].plan, "aws_backup_plan");
+    const rules = Object.fromEntries(plan.rule.map((r: any) => [r.rule_name, r.lifecycle[0].delete_after]));
+    expect(rules).toEqual({ hourly: 30, daily: 365, monthly: 2555 });
+  });
+
+  it("every planned resource that takes tags carries environment, managed-by and project", () => {
+    for (const id of AWS_STACKS) {
+      const environment = id === "aws-platform" ? "platform" : id.replace(/^aws-|-data$/g, "");
+      for (const change of plans[id].plan.resource_changes) {
+        const tags = change.change.after?.tags_all;
+        if (tags === undefined) continue;
+        expect({ address: change.address, tags }).toMatchObject({
+          tags: { environment, "managed-by": "cdktf", project: "acme", "cost-center": "platform" },
+        });
+      }
+    }
+  });
+
+  it("fails on what the types allow and the provider rejects (backup_retention_period = 40)", () => {
+    const stackDir = path.join(synth.outdir, synth.manifest.stacks["aws-develop-data"].workingDirectory);
+    const file = path.join(stackDir, "cdk.tf.json");
+    const original = readFileSync(file, "utf8");
+    const stack = JSON.parse(original);
+    const [db] = Object.values(stack.resource.aws_db_instance) as any[];
+    db.backup_retention_period = 40;
+    writeFileSync(file, JSON.stringify(stack));
+    let failure: unknown;
+    try {
+      planOffline(terraform, stackDir);
+    } catch (error) {
+      failure = error;
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect(failure).toBeInstanceOf(TerraformFailure);
+    expect((failure as Error).message).toMatch(/backup_retention_period/);
+  });
+});
