@@ -1,3 +1,4 @@
+import { validRange } from "semver";
 import { z } from "zod";
 import { dnsLabel, STAGES } from "./common";
 
@@ -54,16 +55,42 @@ const databaseSchema = z
   })
   .strict();
 
+/**
+ * Flux evaluates ranges with Masterminds/semver, which also separates AND
+ * terms with commas; node-semver reads the same grammar with spaces.
+ */
+function isSemverRange(range: string): boolean {
+  return range.trim().length > 0 && validRange(range.replace(/,/g, " ")) !== null;
+}
+
+/** Namespaces the platform itself runs in; an environment cannot take them over. */
+export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager"] as const;
+
+const environmentName = dnsLabel(20).refine(
+  (name) => !(RESERVED_NAMESPACES as readonly string[]).includes(name) && !name.startsWith("kube-"),
+  { message: `names a platform namespace; environments cannot be named ${RESERVED_NAMESPACES.join(", ")} or kube-*` },
+);
+
+/** A directory of the GitOps repository: relative, no way out of it. */
+const gitopsPath = z
+  .string()
+  .regex(/^(\.\/)?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, { message: "a relative directory of the GitOps repository such as deploy/develop" })
+  .refine((path) => !path.split("/").includes(".."), { message: "must not leave the GitOps repository: remove '..'" });
+
 const imagePolicySchema = z
   .object({
     /** Semver range production follows, e.g. `>=1.0.0 <2.0.0`. */
-    semverRange: z.string().min(1).default(">=1.0.0"),
+    semverRange: z
+      .string()
+      .refine(isSemverRange, { message: "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'" })
+      .default(">=1.0.0"),
   })
   .strict();
 
 export const environmentSchema = z
   .object({
-    name: dnsLabel(20),
+    /** Also the namespace name. */
+    name: environmentName,
     /** What kind of environment this is. @default the name, when it is one of the stages */
     stage: z.enum(STAGES).optional(),
     /** Applications delivered to this environment. @default every configured application */
@@ -76,7 +103,7 @@ export const environmentSchema = z
       .object({
         branch: z.string().min(1).optional(),
         /** @default `deploy/<name>` */
-        path: z.string().min(1).optional(),
+        path: gitopsPath.optional(),
       })
       .strict()
       .default({}),

@@ -4,6 +4,7 @@ import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema } from "./environments";
+import { bytes, millicores } from "./quantity";
 
 const hostname = z
   .string()
@@ -65,6 +66,7 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
         issue(ctx, at("applications", j), app, `unknown application; configured applications are ${applicationNames.join(", ")}`);
       }
     }
+    checkResources(env, at, ctx);
     const db = env.database;
     if (db.maxStorageGb !== undefined && db.maxStorageGb < db.storageGb) {
       issue(ctx, at("database", "maxStorageGb"), db.maxStorageGb, `must be at least storageGb (${db.storageGb})`);
@@ -76,6 +78,38 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
       issue(ctx, at("database", "backupRetentionDays"), db.backupRetentionDays, "production keeps 35 days of point-in-time recovery: set 35");
     }
   });
+}
+
+/** Pairs of quantities where the first must not exceed the second. */
+function checkResources(env: RawConfig["environments"][number], at: (...rest: Path) => Path, ctx: Ctx): void {
+  const { quota, limitRange } = env;
+  const pairs: [Path, string, string, string, (q: string) => number | undefined][] = [
+    [at("quota", "requestsCpu"), quota.requestsCpu, quota.limitsCpu, "quota.limitsCpu", millicores],
+    [at("quota", "requestsMemory"), quota.requestsMemory, quota.limitsMemory, "quota.limitsMemory", bytes],
+    [at("limitRange", "defaultRequestCpu"), limitRange.defaultRequestCpu, limitRange.defaultLimitCpu, "limitRange.defaultLimitCpu", millicores],
+    [at("limitRange", "defaultRequestMemory"), limitRange.defaultRequestMemory, limitRange.defaultLimitMemory, "limitRange.defaultLimitMemory", bytes],
+    [at("limitRange", "defaultLimitCpu"), limitRange.defaultLimitCpu, quota.limitsCpu, "quota.limitsCpu", millicores],
+    [at("limitRange", "defaultLimitMemory"), limitRange.defaultLimitMemory, quota.limitsMemory, "quota.limitsMemory", bytes],
+  ];
+  for (const [path, value, ceiling, ceilingName, measure] of pairs) {
+    const [a, b] = [measure(value), measure(ceiling)];
+    if (a !== undefined && b !== undefined && a > b) issue(ctx, path, value, `must not exceed ${ceilingName} (${ceiling})`);
+  }
+}
+
+function checkDomain(config: RawConfig, ctx: Ctx): void {
+  if (!config.domain.productionOnBase) return;
+  const production = config.environments
+    .map((env, i) => ({ name: env.name, i, stage: env.stage ?? env.name }))
+    .filter((env) => env.stage === "production");
+  for (const extra of production.slice(1)) {
+    issue(
+      ctx,
+      ["environments", extra.i, "name"],
+      extra.name,
+      `only one production environment can serve the base domain ${config.domain.base}; '${production[0].name}' already does. Set domain.productionOnBase to false`,
+    );
+  }
 }
 
 function checkAws(config: RawConfig, ctx: Ctx): void {
@@ -225,6 +259,7 @@ function resolve(config: RawConfig) {
 export const configSchema = rawConfigSchema
   .superRefine((config, ctx) => {
     checkEnvironments(config, ctx);
+    checkDomain(config, ctx);
     checkAws(config, ctx);
     checkAzure(config, ctx);
   })
