@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { loadConfig, validateConfig, type PlatformConfig } from "../../config";
+import { parse } from "yaml";
+import { DEFAULT_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
 import { buildPlatform } from "../../stacks/app";
 
 /** A synthesized Terraform JSON document. */
@@ -55,11 +56,7 @@ export function configWith(change: (raw: any) => void): unknown {
 let cachedRaw: unknown;
 /** The default configuration as plain data, before validation. */
 export function defaultRawConfig(): any {
-  if (!cachedRaw) {
-    const { parse } = require("yaml") as typeof import("yaml");
-    const { DEFAULT_CONFIG_PATH } = require("../../config") as typeof import("../../config");
-    cachedRaw = parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
-  }
+  cachedRaw ??= parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
   return structuredClone(cachedRaw);
 }
 
