@@ -1,7 +1,8 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config";
+import { AddonsStack } from "./addons-stack";
 import { buildAws } from "./aws";
-import type { CloudDeployment } from "./deployment";
+import { stackId, type CloudDeployment } from "./deployment";
 
 export { stackId } from "./deployment";
 
@@ -12,6 +13,6 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
 
   // Above this line clouds differ; below it, every stack takes only the contract.
   for (const deployment of deployments) {
-    void deployment;
+    new AddonsStack(app, stackId(deployment.cloud, "addons"), { config, platform: deployment.platform, useState: deployment.useState });
   }
 }

@@ -1,0 +1,37 @@
+/**
+ * Every chart the add-ons install, pinned to an exact version in this one
+ * table. Upgrading a chart is a one-line change here plus a review of its
+ * values file against the new chart's defaults (see README, "Add-ons").
+ */
+export const CHARTS = {
+  flux2: {
+    repository: "https://fluxcd-community.github.io/helm-charts",
+    chart: "flux2",
+    version: "2.18.3",
+  },
+  "knative-operator": {
+    repository: "https://knative.github.io/operator",
+    chart: "knative-operator",
+    // The Knative project tags its charts with a leading `v`.
+    version: "v1.23.0",
+  },
+  "kube-prometheus-stack": {
+    repository: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+  },
+  "external-secrets": {
+    repository: "https://charts.external-secrets.io",
+    chart: "external-secrets",
+    version: "2.9.0",
+  },
+} as const satisfies Record<string, ChartPin>;
+
+export interface ChartPin {
+  readonly repository: string;
+  readonly chart: string;
+  /** An exact version, never a range. */
+  readonly version: string;
+}
+
+export type ChartName = keyof typeof CHARTS;

@@ -1,0 +1,66 @@
+import { Release } from "@cdktf/provider-helm/lib/release";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { stringify } from "yaml";
+import { CHARTS, type ChartName } from "./charts";
+import { DEFAULT_VALUES_DIR, releaseValues, type Values } from "./values";
+
+/** Settings every add-on accepts. */
+export interface AddonOptions {
+  /** Directory of the per-release values files. @default helm-values/ at the project root */
+  readonly valuesDir?: string;
+  /** Releases or resources that must exist first. @default - none */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+export interface HelmAddonProps extends AddonOptions {
+  readonly chart: ChartName;
+  /** Helm release name, also the name of its values file: at most 53 characters. */
+  readonly releaseName: string;
+  readonly namespace: string;
+  /** Label of the cloud, selecting the values overlay `<release>.<cloud>.yaml`. */
+  readonly cloud: string;
+  /** Values derived from config and the platform contract; user files win over them. */
+  readonly values?: Values;
+  /** Seconds Helm waits for the release to become ready. @default 600 */
+  readonly timeoutSeconds?: number;
+  /** @default true */
+  readonly createNamespace?: boolean;
+}
+
+/**
+ * One Helm release of a pinned chart. Chart repository and version come only
+ * from the pin table; values are the computed ones deep-merged with the
+ * release's YAML files. A failed install or upgrade rolls back (`atomic`), so
+ * a half-upgraded controller never stays behind.
+ */
+export class HelmAddon extends Construct {
+  readonly release: Release;
+  /** The merged values as the release receives them, for tests and reviews. */
+  readonly values: Values;
+
+  constructor(scope: Construct, id: string, props: HelmAddonProps) {
+    super(scope, id);
+    if (props.releaseName.length > 53) {
+      throw new Error(`${this.node.path}: Helm release name '${props.releaseName}' is ${props.releaseName.length} characters; the limit is 53`);
+    }
+    const pin = CHARTS[props.chart];
+    this.values = releaseValues(props.values ?? {}, props.valuesDir ?? DEFAULT_VALUES_DIR, props.releaseName, props.cloud);
+    this.release = new Release(this, "release", {
+      name: props.releaseName,
+      namespace: props.namespace,
+      createNamespace: props.createNamespace ?? true,
+      repository: pin.repository,
+      chart: pin.chart,
+      version: pin.version,
+      // lineWidth 0: a folded line could split a Terraform reference in two.
+      values: [stringify(this.values, { lineWidth: 0 })],
+      atomic: true,
+      cleanupOnFail: true,
+      wait: true,
+      maxHistory: 5,
+      timeout: props.timeoutSeconds ?? 600,
+      dependsOn: props.dependsOn,
+    });
+  }
+}

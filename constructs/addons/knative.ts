@@ -1,0 +1,98 @@
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../../config";
+import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { DEFAULT_VALUES_DIR, releaseValues } from "./values";
+
+export const KNATIVE_SERVING_NAMESPACE = "knative-serving";
+export const KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev";
+
+/** Cluster-wide scale-to-zero timings of the Knative autoscaler. */
+export interface ScaleToZeroDefaults {
+  readonly gracePeriodSeconds: number;
+  readonly retentionPeriodSeconds: number;
+}
+
+/**
+ * The autoscaler's timings are one ConfigMap for the whole cluster, while
+ * config sets them per environment. Only non-production environments scale
+ * to zero (production keeps a minimum of one), so their settings decide:
+ * the longest grace period, because it has no per-revision override and a
+ * short one can drop requests while the activator takes over; the shortest
+ * retention, because environments that want longer set the per-revision
+ * annotation `autoscaling.knative.dev/scale-to-zero-pod-retention-period`.
+ */
+export function clusterScaleToZero(environments: readonly Pick<EnvironmentConfig, "stage" | "scaleToZero">[]): ScaleToZeroDefaults {
+  const nonProduction = environments.filter((environment) => environment.stage !== "production");
+  const deciding = (nonProduction.length > 0 ? nonProduction : environments).map((environment) => environment.scaleToZero);
+  return {
+    gracePeriodSeconds: Math.max(...deciding.map((timing) => timing.gracePeriodSeconds)),
+    retentionPeriodSeconds: Math.min(...deciding.map((timing) => timing.retentionPeriodSeconds)),
+  };
+}
+
+export interface KnativeProps extends AddonOptions {
+  readonly cloud: string;
+  /** Default domain of Knative routes (`config.domain.base`). */
+  readonly domain: string;
+  readonly scaleToZero: ScaleToZeroDefaults;
+}
+
+/**
+ * Knative Serving through the Knative Operator: the operator's chart, then a
+ * KnativeServing resource with Kourier as the ingress. The resource goes
+ * through a release of the local manifests chart, which plans on a fresh
+ * cluster where `kubernetes_manifest` could not (its CRD does not exist yet).
+ * `helm-values/knative-serving.yaml` and its cloud overlay are merged into
+ * the resource's `spec`.
+ */
+export class KnativeAddon extends Construct {
+  readonly operator: HelmAddon;
+  readonly serving: ManifestsRelease;
+
+  constructor(scope: Construct, id: string, props: KnativeProps) {
+    super(scope, id);
+    this.operator = new HelmAddon(this, "operator", {
+      chart: "knative-operator",
+      releaseName: "knative-operator",
+      namespace: "knative-operator",
+      cloud: props.cloud,
+      valuesDir: props.valuesDir,
+      dependsOn: props.dependsOn,
+    });
+    const namespace = new NamespaceV1(this, "namespace", {
+      metadata: { name: KNATIVE_SERVING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
+    });
+    const spec = releaseValues(
+      {
+        ingress: { kourier: { enabled: true } },
+        config: {
+          network: { "ingress-class": KOURIER_INGRESS_CLASS },
+          // An empty value makes this the default domain for every route.
+          domain: { [props.domain]: "" },
+          autoscaler: {
+            "enable-scale-to-zero": "true",
+            "scale-to-zero-grace-period": `${props.scaleToZero.gracePeriodSeconds}s`,
+            "scale-to-zero-pod-retention-period": `${props.scaleToZero.retentionPeriodSeconds}s`,
+          },
+        },
+      },
+      props.valuesDir ?? DEFAULT_VALUES_DIR,
+      "knative-serving",
+      props.cloud,
+    );
+    const knativeServing: KubernetesObject = {
+      apiVersion: "operator.knative.dev/v1beta1",
+      kind: "KnativeServing",
+      metadata: { name: "knative-serving", namespace: KNATIVE_SERVING_NAMESPACE },
+      spec,
+    };
+    this.serving = new ManifestsRelease(this, "serving", {
+      name: "knative-serving",
+      namespace: KNATIVE_SERVING_NAMESPACE,
+      manifests: [knativeServing],
+      dependsOn: [this.operator.release, namespace],
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { Construct } from "constructs";
+import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { HelmAddon, type AddonOptions } from "./helm-addon";
+
+export const MONITORING_NAMESPACE = "monitoring";
+/** Secret holding Grafana's admin user and generated password. */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+/** Secret holding the SMTP password Alertmanager sends mail with. */
+export const ALERTMANAGER_SMTP_SECRET = "alertmanager-smtp";
+
+export interface MonitoringProps extends AddonOptions {
+  readonly cloud: string;
+  readonly storageClassName: string;
+  /** Receivers of alert e-mails; none turns the e-mail receiver off. */
+  readonly alertEmails: string[];
+  /** ClusterSecretStore the SMTP password is read from. */
+  readonly secretStore: string;
+  /** Key of the SMTP password in the cloud's secret store (a plain-text secret). */
+  readonly smtpPasswordKey: string;
+}
+
+/**
+ * kube-prometheus-stack: Prometheus, Alertmanager and Grafana on persistent
+ * volumes. Every secret they use is made in the cluster by External Secrets:
+ * the SMTP password comes from the cloud's secret store, and Grafana's admin
+ * password is generated in the cluster, so neither ever passes through
+ * Terraform.
+ */
+export class MonitoringAddon extends Construct {
+  readonly secrets: ManifestsRelease;
+  readonly stack: HelmAddon;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const sendsMail = props.alertEmails.length > 0;
+    const namespace = new NamespaceV1(this, "namespace", {
+      metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
+    });
+
+    const manifests: KubernetesObject[] = [
+      {
+        apiVersion: "generators.external-secrets.io/v1alpha1",
+        kind: "Password",
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
+        spec: { length: 32, digits: 6, symbols: 0, noUpper: false, allowRepeat: true },
+      },
+      {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
+        spec: {
+          // Grafana takes the admin password only when it first creates its
+          // database; a rotated secret would no longer match it.
+          refreshPolicy: "CreatedOnce",
+          dataFrom: [{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: GRAFANA_ADMIN_SECRET } } }],
+          target: {
+            name: GRAFANA_ADMIN_SECRET,
+            template: { engineVersion: "v2", data: { "admin-user": "admin", "admin-password": "{{ .password }}" } },
+          },
+        },
+      },
+    ];
+    if (sendsMail) {
+      manifests.push({
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name: ALERTMANAGER_SMTP_SECRET, namespace: MONITORING_NAMESPACE },
+        spec: {
+          refreshInterval: "1h",
+          secretStoreRef: { kind: "ClusterSecretStore", name: props.secretStore },
+          target: { name: ALERTMANAGER_SMTP_SECRET },
+          data: [{ secretKey: "password", remoteRef: { key: props.smtpPasswordKey } }],
+        },
+      });
+    }
+    this.secrets = new ManifestsRelease(this, "secrets", {
+      name: "monitoring-secrets",
+      namespace: MONITORING_NAMESPACE,
+      manifests,
+      dependsOn: [...(props.dependsOn ?? []), namespace],
+    });
+
+    const volume = (extra: Record<string, unknown> = {}) => ({
+      storageClassName: props.storageClassName,
+      accessModes: ["ReadWriteOnce"],
+      ...extra,
+    });
+    const emailRoute = sendsMail ? "email" : "null";
+    this.stack = new HelmAddon(this, "stack", {
+      chart: "kube-prometheus-stack",
+      releaseName: "kube-prometheus-stack",
+      namespace: MONITORING_NAMESPACE,
+      createNamespace: false,
+      cloud: props.cloud,
+      valuesDir: props.valuesDir,
+      dependsOn: [...(props.dependsOn ?? []), this.secrets.release],
+      // Prometheus and Grafana wait for their volumes to be provisioned.
+      timeoutSeconds: 900,
+      values: {
+        crds: { enabled: true },
+        alertmanager: {
+          config: {
+            global: sendsMail ? { smtp_auth_password_file: `/etc/alertmanager/secrets/${ALERTMANAGER_SMTP_SECRET}/password` } : {},
+            route: {
+              receiver: emailRoute,
+              routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+            },
+            receivers: [
+              { name: "null" },
+              ...(sendsMail ? [{ name: "email", email_configs: [{ to: props.alertEmails.join(", "), send_resolved: true }] }] : []),
+            ],
+          },
+          alertmanagerSpec: {
+            // Mounted at /etc/alertmanager/secrets/<name>/.
+            secrets: sendsMail ? [ALERTMANAGER_SMTP_SECRET] : [],
+            storage: { volumeClaimTemplate: { spec: volume() } },
+          },
+        },
+        grafana: {
+          admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+          persistence: { enabled: true, ...volume() },
+        },
+        prometheus: {
+          prometheusSpec: {
+            // Select ServiceMonitors, PodMonitors and rules of every release
+            // and namespace, not only those labelled for this release.
+            ruleSelectorNilUsesHelmValues: false,
+            serviceMonitorSelectorNilUsesHelmValues: false,
+            podMonitorSelectorNilUsesHelmValues: false,
+            probeSelectorNilUsesHelmValues: false,
+            scrapeConfigSelectorNilUsesHelmValues: false,
+            storageSpec: { volumeClaimTemplate: { spec: volume() } },
+          },
+        },
+      },
+    });
+  }
+}
