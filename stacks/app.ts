@@ -2,6 +2,7 @@ import type { App } from "cdktf";
 import type { PlatformConfig } from "../config";
 import { AddonsStack } from "./addons-stack";
 import { buildAws } from "./aws";
+import { buildAzure } from "./azure";
 import { stackId, type CloudDeployment } from "./deployment";
 
 export { stackId } from "./deployment";
@@ -10,6 +11,7 @@ export { stackId } from "./deployment";
 export function buildPlatform(app: App, config: PlatformConfig): void {
   const deployments: CloudDeployment[] = [];
   if (config.clouds.aws) deployments.push(buildAws(app, config, config.clouds.aws));
+  if (config.clouds.azure) deployments.push(buildAzure(app, config, config.clouds.azure));
 
   // Above this line clouds differ; below it, every stack takes only the contract.
   for (const deployment of deployments) {

@@ -1,0 +1,43 @@
+import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
+import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
+import { Construct } from "constructs";
+
+export interface MonitoringProps {
+  readonly name: string;
+  readonly location: string;
+  readonly resourceGroupName: string;
+  /** Receivers of every alert routed to the action group. */
+  readonly alertEmails: string[];
+  /**
+   * Days logs are kept in the workspace.
+   * @default 30
+   */
+  readonly retentionDays?: number;
+}
+
+/** The Log Analytics workspace the cluster reports to and the action group alerts go to. */
+export class Monitoring extends Construct {
+  readonly workspace: LogAnalyticsWorkspace;
+  readonly actionGroup: MonitorActionGroup;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.workspace = new LogAnalyticsWorkspace(this, "workspace", {
+      name: `${props.name}-logs`,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      sku: "PerGB2018",
+      retentionInDays: props.retentionDays ?? 30,
+      // Agents authenticate with managed identities; no workspace keys.
+      localAuthenticationEnabled: false,
+    });
+
+    this.actionGroup = new MonitorActionGroup(this, "action-group", {
+      name: `${props.name}-alerts`,
+      resourceGroupName: props.resourceGroupName,
+      // Azure's limit for the SMS/e-mail sender name.
+      shortName: props.name.replace(/[^a-zA-Z0-9]/g, "").slice(0, 12),
+      emailReceiver: props.alertEmails.map((emailAddress, i) => ({ name: `email-${i}`, emailAddress, useCommonAlertSchema: true })),
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
+import { PostgresBackup } from "../constructs/azure/backup";
+import { FlexiblePostgres, POSTGRES_ADMIN_LOGIN, POSTGRES_PORT } from "../constructs/azure/postgres";
+import { ROLES } from "../constructs/azure/role-assignment";
+import { setUpAzureStack } from "../constructs/azure/stack-setup";
+import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
+import { boundedName } from "../constructs/common/naming";
+import { IN_CLUSTER, type DatabaseEndpoint } from "../constructs/contract";
+import type { AzurePlatformStack } from "./azure-platform-stack";
+
+export interface AzureDataStackProps {
+  readonly config: PlatformConfig;
+  readonly azure: AzureConfig;
+  readonly environment: EnvironmentConfig;
+  readonly platform: AzurePlatformStack;
+}
+
+/**
+ * One environment's stateful resources: its own PostgreSQL Flexible Server,
+ * its backup vault and the identity its applications read the credentials
+ * with, in a resource group and state of their own.
+ */
+export class AzureDataStack extends TerraformStack {
+  readonly postgres: FlexiblePostgres;
+  readonly backup: PostgresBackup;
+  readonly endpoint: DatabaseEndpoint;
+
+  constructor(scope: Construct, id: string, props: AzureDataStackProps) {
+    super(scope, id);
+    const { config, azure, environment, platform } = props;
+    setUpAzureStack(this, { config, azure, stackId: id, environment: environment.name });
+    const production = environment.stage === "production";
+    const location = azure.location;
+    // Server names are at most 63 characters and globally unique.
+    const name = boundedName(63, config.project, environment.name);
+
+    const resourceGroup = new ResourceGroup(this, "resource-group", {
+      name: `${name}-data`,
+      location,
+      lifecycle: { preventDestroy: production },
+    });
+
+    this.postgres = new FlexiblePostgres(this, "postgres", {
+      name,
+      location,
+      resourceGroupName: resourceGroup.name,
+      version: environment.database.engineVersion,
+      skuName: environment.database.skuName,
+      storageGb: environment.database.storageGb,
+      databaseName: environment.database.name,
+      delegatedSubnetId: platform.network.postgresSubnet.id,
+      privateDnsZoneId: platform.network.postgresDnsZone.id,
+      tenantId: platform.tenantId,
+      backupRetentionDays: environment.database.backupRetentionDays,
+      highAvailability: environment.database.highAvailability,
+      geoRedundantBackup: production,
+      keyVaultId: platform.keyVault.id,
+      adminPasswordVersion: azure.postgres.adminPasswordVersion,
+      entraAdministrator: azure.postgres.entraAdministrator,
+      protect: production,
+    });
+
+    this.backup = new PostgresBackup(this, "backup", {
+      name,
+      location,
+      resourceGroupName: resourceGroup.name,
+      resourceGroupId: resourceGroup.id,
+      serverId: this.postgres.server.id,
+      redundancy: azure.backup.redundancy,
+      immutability: azure.backup.immutability,
+      dailyRetentionDays: azure.backup.dailyRetentionDays,
+      monthlyRetentionDays: azure.backup.monthlyRetentionDays,
+      protect: production,
+    });
+
+    // The environment's application service account reads its own database password, nothing else.
+    const app = new ServiceAccountIdentity(this, "app-identity", {
+      name: `${name}-app`,
+      location,
+      resourceGroupName: resourceGroup.name,
+      issuer: platform.aks.oidcIssuerUrl,
+      namespace: environment.name,
+      serviceAccount: IN_CLUSTER.applicationServiceAccount,
+    });
+    app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
+
+    this.endpoint = {
+      host: this.postgres.fqdn,
+      port: POSTGRES_PORT,
+      database: environment.database.name,
+      credentials: { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN },
+      cidrs: [platform.network.postgresSubnetCidr],
+      applicationIdentity: app.workloadIdentity,
+      secretStore: {
+        azurekv: {
+          authType: "WorkloadIdentity",
+          vaultUrl: platform.keyVault.uri,
+          serviceAccountRef: { name: IN_CLUSTER.applicationServiceAccount },
+        },
+      },
+    };
+
+    new TerraformOutput(this, "database_fqdn", { value: this.postgres.fqdn });
+    new TerraformOutput(this, "database_password_secret", { value: this.postgres.adminSecret.name });
+  }
+}
