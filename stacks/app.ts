@@ -4,6 +4,7 @@ import { AddonsStack } from "./addons-stack";
 import { buildAws } from "./aws";
 import { buildAzure } from "./azure";
 import { stackId, type CloudDeployment } from "./deployment";
+import { EnvironmentStack } from "./environment-stack";
 
 export { stackId } from "./deployment";
 
@@ -15,6 +16,17 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
 
   // Above this line clouds differ; below it, every stack takes only the contract.
   for (const deployment of deployments) {
-    new AddonsStack(app, stackId(deployment.cloud, "addons"), { config, platform: deployment.platform, useState: deployment.useState });
+    const addons = new AddonsStack(app, stackId(deployment.cloud, "addons"), { config, platform: deployment.platform, useState: deployment.useState });
+    for (const environment of config.environments) {
+      const stack = new EnvironmentStack(app, stackId(deployment.cloud, environment.name), {
+        platform: deployment.platform,
+        database: deployment.databases[environment.name],
+        config,
+        environment,
+        useState: deployment.useState,
+      });
+      // Flux and External Secrets CRDs come with the add-ons.
+      stack.addDependency(addons);
+    }
   }
 }

@@ -1,0 +1,71 @@
+import { LimitRangeV1 } from "@cdktf/provider-kubernetes/lib/limit-range-v1";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "../../config";
+import type { PodSecurityLevel } from "./stage-settings";
+
+export interface EnvironmentNamespaceProps {
+  readonly name: string;
+  /** Labels of the namespace, next to the Pod Security ones. */
+  readonly labels: Record<string, string>;
+  /** Level the API server enforces. */
+  readonly podSecurityEnforce: PodSecurityLevel;
+  readonly quota: EnvironmentConfig["quota"];
+  readonly limitRange: EnvironmentConfig["limitRange"];
+}
+
+/**
+ * An environment's namespace with its Pod Security admission levels, a
+ * ResourceQuota and the LimitRange that gives containers without requests
+ * and limits the defaults the quota needs to admit them.
+ */
+export class EnvironmentNamespace extends Construct {
+  readonly namespace: NamespaceV1;
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentNamespaceProps) {
+    super(scope, id);
+    this.name = props.name;
+    this.namespace = new NamespaceV1(this, "namespace", {
+      metadata: {
+        name: props.name,
+        labels: {
+          ...props.labels,
+          "pod-security.kubernetes.io/enforce": props.podSecurityEnforce,
+          // Warnings show what `restricted` would reject before any stage enforces it.
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      },
+    });
+    const metadata = { name: props.name, namespace: this.name };
+    const { quota, limitRange } = props;
+    new ResourceQuotaV1(this, "quota", {
+      metadata,
+      spec: {
+        hard: {
+          "requests.cpu": quota.requestsCpu,
+          "requests.memory": quota.requestsMemory,
+          "limits.cpu": quota.limitsCpu,
+          "limits.memory": quota.limitsMemory,
+          pods: String(quota.pods),
+        },
+      },
+      dependsOn: [this.namespace],
+    });
+    new LimitRangeV1(this, "limit-range", {
+      metadata,
+      spec: {
+        limit: [
+          {
+            type: "Container",
+            defaultRequest: { cpu: limitRange.defaultRequestCpu, memory: limitRange.defaultRequestMemory },
+            default: { cpu: limitRange.defaultLimitCpu, memory: limitRange.defaultLimitMemory },
+          },
+        ],
+      },
+      dependsOn: [this.namespace],
+    });
+  }
+}
