@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, validateConfig } from "../config";
+import { configWith } from "./support/synth";
+
+/** The single problem a config produces; fails when it is valid or has several. */
+function problemOf(change: (raw: any) => void): { path: string; value: unknown; message: string } {
+  try {
+    validateConfig(configWith(change));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems } = error as ConfigError;
+    expect(problems).toHaveLength(1);
+    return problems[0];
+  }
+  throw new Error("the configuration was accepted");
+}
+
+describe("the default Azure configuration", () => {
+  it("is valid and fills the defaults the stacks rely on", () => {
+    const azure = loadConfig().clouds.azure!;
+    expect(azure.cluster.podCidr).toBe("192.168.0.0/16");
+    expect(azure.cluster.upgradeChannel).toBe("patch");
+    expect(azure.postgres.adminPasswordVersion).toBe(1);
+    expect(azure.backup.immutability).toBe("Unlocked");
+  });
+
+  it("never opens the AKS API server to the whole internet", () => {
+    expect(loadConfig().clouds.azure!.cluster.authorizedIpRanges).not.toContain("0.0.0.0/0");
+  });
+});
+
+describe("bad Azure configurations fail with the field, the value and what is allowed", () => {
+  const cases: { name: string; change: (raw: any) => void; path: string; value: unknown; message: string }[] = [
+    {
+      name: "a region written as a display name",
+      change: (r) => (r.clouds.azure.location = "West Europe"),
+      path: "clouds.azure.location",
+      value: "West Europe",
+      message: "an Azure region name such as westeurope (lowercase, no spaces)",
+    },
+    {
+      name: "a service range overlapping the VNet",
+      change: (r) => {
+        r.clouds.azure.cluster.serviceCidr = "10.50.128.0/20";
+        r.clouds.azure.cluster.dnsServiceIp = "10.50.128.10";
+      },
+      path: "clouds.azure.cluster.serviceCidr",
+      value: "10.50.128.0/20",
+      message: "overlaps the VNet 10.50.0.0/16",
+    },
+    {
+      name: "a pod overlay range overlapping the VNet",
+      change: (r) => (r.clouds.azure.cluster.podCidr = "10.50.0.0/16"),
+      path: "clouds.azure.cluster.podCidr",
+      value: "10.50.0.0/16",
+      message: "overlaps the VNet 10.50.0.0/16",
+    },
+    {
+      name: "a pod overlay range overlapping the service range",
+      change: (r) => (r.clouds.azure.cluster.podCidr = "172.20.0.0/14"),
+      path: "clouds.azure.cluster.podCidr",
+      value: "172.20.0.0/14",
+      message: "overlaps serviceCidr 172.20.0.0/16",
+    },
+    {
+      name: "a cluster DNS address outside the service range",
+      change: (r) => (r.clouds.azure.cluster.dnsServiceIp = "172.21.0.10"),
+      path: "clouds.azure.cluster.dnsServiceIp",
+      value: "172.21.0.10",
+      message: "must lie inside serviceCidr 172.20.0.0/16",
+    },
+    {
+      name: "a subnet outside the VNet",
+      change: (r) => (r.clouds.azure.network.postgresSubnetCidr = "10.60.0.0/24"),
+      path: "clouds.azure.network.postgresSubnetCidr",
+      value: "10.60.0.0/24",
+      message: "must lie inside the VNet 10.50.0.0/16",
+    },
+    {
+      name: "the Postgres subnet overlapping the nodes subnet",
+      change: (r) => (r.clouds.azure.network.postgresSubnetCidr = "10.50.1.0/24"),
+      path: "clouds.azure.network.postgresSubnetCidr",
+      value: "10.50.1.0/24",
+      message: "overlaps nodesSubnetCidr 10.50.0.0/18",
+    },
+    {
+      name: "a Postgres subnet smaller than Flexible Server accepts",
+      change: (r) => (r.clouds.azure.network.postgresSubnetCidr = "10.50.64.0/29"),
+      path: "clouds.azure.network.postgresSubnetCidr",
+      value: "10.50.64.0/29",
+      message: "PostgreSQL Flexible Server needs a delegated subnet of /28 or larger",
+    },
+    {
+      name: "a nodes subnet too small for the pools' maximum size",
+      change: (r) => (r.clouds.azure.network.nodesSubnetCidr = "10.50.0.0/29"),
+      path: "clouds.azure.network.nodesSubnetCidr",
+      value: "10.50.0.0/29",
+      message: "has 3 usable addresses; the node pools grow to 12 nodes with upgrade surge",
+    },
+    {
+      name: "a node pool with min above max",
+      change: (r) => (r.clouds.azure.cluster.userPool.minCount = 7),
+      path: "clouds.azure.cluster.userPool.minCount",
+      value: 7,
+      message: "must not exceed maxCount (6)",
+    },
+    {
+      name: "a system pool that may scale to nothing",
+      change: (r) => (r.clouds.azure.cluster.systemPool.minCount = 0),
+      path: "clouds.azure.cluster.systemPool.minCount",
+      value: 0,
+      message: "the system pool runs CoreDNS and the add-ons: at least 1",
+    },
+    {
+      name: "an API server open to the internet",
+      change: (r) => (r.clouds.azure.cluster.authorizedIpRanges = ["0.0.0.0/0"]),
+      path: "clouds.azure.cluster.authorizedIpRanges[0]",
+      value: "0.0.0.0/0",
+      message: "the API server is never open to the whole internet; list your networks",
+    },
+    {
+      name: "no authorized API server ranges",
+      change: (r) => (r.clouds.azure.cluster.authorizedIpRanges = []),
+      path: "clouds.azure.cluster.authorizedIpRanges",
+      value: [],
+      message: "at least one range; the API server is never open to all",
+    },
+    {
+      name: "the Free tier for a cluster serving production",
+      change: (r) => (r.clouds.azure.cluster.skuTier = "Free"),
+      path: "clouds.azure.cluster.skuTier",
+      value: "Free",
+      message: "a cluster serving production needs the uptime SLA: Standard or Premium",
+    },
+    {
+      name: "a Premium-only registry option on Basic",
+      change: (r) => {
+        r.clouds.azure.registry.sku = "Basic";
+        r.clouds.azure.registry.untaggedRetentionDays = undefined;
+        r.clouds.azure.registry.zoneRedundancy = true;
+      },
+      path: "clouds.azure.registry.zoneRedundancy",
+      value: true,
+      message: "needs sku Premium (sku is Basic)",
+    },
+    {
+      name: "untagged retention on Standard",
+      change: (r) => {
+        r.clouds.azure.registry.sku = "Standard";
+        r.clouds.azure.registry.zoneRedundancy = false;
+      },
+      path: "clouds.azure.registry.untaggedRetentionDays",
+      value: 7,
+      message: "needs sku Premium (sku is Standard)",
+    },
+    {
+      name: "a registry name with a dash",
+      change: (r) => (r.clouds.azure.registry.name = "acme-platform"),
+      path: "clouds.azure.registry.name",
+      value: "acme-platform",
+      message: "5-50 letters and digits (globally unique)",
+    },
+    {
+      name: "a Key Vault name over 24 characters",
+      change: (r) => (r.clouds.azure.keyVault.name = "acme-platform-key-vault-01"),
+      path: "clouds.azure.keyVault.name",
+      value: "acme-platform-key-vault-01",
+      message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
+    },
+    {
+      name: "a state storage account name with capitals",
+      change: (r) => (r.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "AcmeState", containerName: "tfstate" }),
+      path: "clouds.azure.stateBackend.storageAccountName",
+      value: "AcmeState",
+      message: "3-24 lowercase letters and digits",
+    },
+    {
+      name: "a highly available Burstable server",
+      change: (r) => (r.environments[0].database.highAvailability = true),
+      path: "environments[0].database.skuName",
+      value: "B_Standard_B1ms",
+      message: "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU",
+    },
+    {
+      name: "point-in-time restore shorter than Flexible Server keeps",
+      change: (r) => (r.environments[0].database.backupRetentionDays = 3),
+      path: "environments[0].database.backupRetentionDays",
+      value: 3,
+      message: "Azure Flexible Server keeps 7 to 35 days of point-in-time restore",
+    },
+    {
+      name: "vaulted monthly retention beyond ten years",
+      change: (r) => (r.clouds.azure.backup.monthlyRetentionDays = 4000),
+      path: "clouds.azure.backup.monthlyRetentionDays",
+      value: 4000,
+      message: "Too big: expected number to be <=3650",
+    },
+    {
+      name: "monthly backups kept for less time than daily ones",
+      change: (r) => (r.clouds.azure.backup.monthlyRetentionDays = 180),
+      path: "clouds.azure.backup.monthlyRetentionDays",
+      value: 180,
+      message: "must be at least dailyRetentionDays (365): the monthly tier outlives the daily one",
+    },
+    {
+      name: "an Entra administrator without an object id",
+      change: (r) => (r.clouds.azure.postgres.entraAdministrator.objectId = "platform-dba"),
+      path: "clouds.azure.postgres.entraAdministrator.objectId",
+      value: "platform-dba",
+      message: "Invalid UUID",
+    },
+  ];
+
+  it.each(cases)("$name", ({ change, path: fieldPath, value, message }) => {
+    expect(problemOf(change)).toEqual({ path: fieldPath, value, message });
+  });
+});
