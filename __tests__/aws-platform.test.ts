@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateConfig } from "../config";
+import { CONTROL_PLANE_LOG_TYPES, MANAGED_ADDONS } from "../constructs/aws/eks-cluster";
+import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+
+describe("aws-platform", () => {
+  let synth: Synthesized;
+  let stack: TerraformJson;
+
+  beforeAll(() => {
+    synth = synthesize();
+    stack = synth.stack("aws-platform");
+  });
+  afterAll(() => synth.cleanup());
+
+  it("matches the reviewed snapshot", async () => {
+    await expect(JSON.stringify(stack, null, 2)).toMatchFileSnapshot("./__snapshots__/aws-platform.tf.json");
+  });
+
+  it("uses only the aws provider", () => {
+    expect(Object.keys(stack.provider ?? {})).toEqual(["aws"]);
+  });
+
+  it("tags every resource through default_tags, user tags merged in", () => {
+    expect(stack.provider!.aws[0].default_tags).toEqual([
+      { tags: { "cost-center": "platform", environment: "platform", "managed-by": "cdktf", project: "acme" } },
+    ]);
+  });
+
+  it("keeps local state out of the stack directory by default", () => {
+    expect(stack.terraform!.backend).toEqual({ local: { path: "../../../terraform.aws-platform.tfstate" } });
+  });
+
+  describe("network", () => {
+    it("spans the configured zones with a public and a private subnet each", () => {
+      const zones = Object.values(resourcesOf(stack, "aws_subnet")).map((s) => s.availability_zone);
+      expect(zones.sort()).toEqual(["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1b", "eu-west-1c", "eu-west-1c"]);
+    });
+
+    it("tags subnets for internal and internet-facing load balancers", () => {
+      const subnets = Object.values(resourcesOf(stack, "aws_subnet"));
+      expect(subnets.filter((s) => s.tags["kubernetes.io/role/internal-elb"] === "1")).toHaveLength(3);
+      expect(subnets.filter((s) => s.tags["kubernetes.io/role/elb"] === "1")).toHaveLength(3);
+      expect(subnets.every((s) => s.map_public_ip_on_launch !== true)).toBe(true);
+    });
+
+    it("runs a NAT gateway per zone when asked", () => {
+      expect(Object.keys(resourcesOf(stack, "aws_nat_gateway"))).toHaveLength(3);
+    });
+  });
+
+  describe("EKS", () => {
+    it("runs the configured version with every control-plane log type", () => {
+      const cluster = onlyResource(stack, "aws_eks_cluster");
+      expect(cluster.version).toBe("1.33");
+      expect(cluster.enabled_cluster_log_types).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+      expect(CONTROL_PLANE_LOG_TYPES).toHaveLength(5);
+    });
+
+    it("encrypts secrets with its own rotating KMS key", () => {
+      const cluster = onlyResource(stack, "aws_eks_cluster");
+      expect(cluster.encryption_config.resources).toEqual(["secrets"]);
+      expect(cluster.encryption_config.provider.key_arn).toMatch(/^\$\{aws_kms_key\.cluster-key_\w+\.arn\}$/);
+    });
+
+    it("keeps the private endpoint on and limits the public one to the configured CIDRs", () => {
+      const { vpc_config: vpc } = onlyResource(stack, "aws_eks_cluster");
+      expect(vpc).toMatchObject({ endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ["203.0.113.0/24"] });
+      expect(JSON.stringify(vpc)).not.toContain("0.0.0.0/0");
+    });
+
+    it("authenticates through access entries for the configured admins", () => {
+      expect(onlyResource(stack, "aws_eks_cluster").access_config.authentication_mode).toBe("API");
+      expect(onlyResource(stack, "aws_eks_access_entry").principal_arn).toBe("arn:aws:iam::123456789012:role/platform-admins");
+      expect(onlyResource(stack, "aws_eks_access_policy_association")).toMatchObject({
+        policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        access_scope: { type: "cluster" },
+      });
+    });
+
+    it("runs managed nodes on Amazon Linux 2023 with the configured sizes", () => {
+      expect(onlyResource(stack, "aws_eks_node_group")).toMatchObject({
+        ami_type: "AL2023_x86_64_STANDARD",
+        instance_types: ["m7i.large", "m6i.large"],
+        scaling_config: { min_size: 2, max_size: 6, desired_size: 3 },
+      });
+    });
+
+    it("installs the managed add-ons, the EBS CSI driver with its own role", () => {
+      const addons = Object.values(resourcesOf(stack, "aws_eks_addon"));
+      expect(addons.map((a) => a.addon_name).sort()).toEqual([...MANAGED_ADDONS].sort());
+      const csi = addons.find((a) => a.addon_name === "aws-ebs-csi-driver");
+      expect(csi.pod_identity_association).toEqual([
+        { role_arn: expect.stringMatching(/^\$\{aws_iam_role\.eks_ebs-csi-role_\w+\.arn\}$/), service_account: "ebs-csi-controller-sa" },
+      ]);
+    });
+
+    it("has no Fargate profile unless namespaces are configured", () => {
+      expect(resourcesOf(stack, "aws_eks_fargate_profile")).toEqual({});
+    });
+  });
+
+  describe("ECR", () => {
+    it("creates one immutable, scanned, KMS-encrypted repository per application", () => {
+      const repositories = Object.values(resourcesOf(stack, "aws_ecr_repository"));
+      expect(repositories.map((r) => r.name).sort()).toEqual(["acme/api", "acme/web"]);
+      for (const repository of repositories) {
+        expect(repository).toMatchObject({
+          image_tag_mutability: "IMMUTABLE",
+          image_scanning_configuration: { scan_on_push: true },
+          encryption_configuration: [{ encryption_type: "KMS", kms_key: expect.stringContaining("aws_kms_key.registry-key") }],
+          force_delete: false,
+        });
+      }
+    });
+
+    it("expires untagged images and keeps the last N tagged ones", () => {
+      const policy = Object.values(resourcesOf(stack, "aws_ecr_lifecycle_policy"))[0].policy as string;
+      expect(policy).toContain('"selection" = {"tagStatus" = "untagged", "countType" = "sinceImagePushed", "countUnit" = "days", "countNumber" = 7}');
+      expect(policy).toContain('"selection" = {"tagStatus" = "any", "countType" = "imageCountMoreThan", "countNumber" = 30}');
+    });
+
+    it("lets the nodes pull from exactly these repositories", () => {
+      const policies = Object.values(resourcesOf(stack, "aws_iam_role_policy")).filter((p) => p.name === "ecr-pull");
+      expect(policies).toHaveLength(1);
+      expect(policies[0].role).toContain("node-role");
+      expect(policies[0].policy).toContain("ecr:BatchGetImage");
+      expect(policies[0].policy).toContain("aws_ecr_repository.ecr_web");
+    });
+  });
+
+  it("rotates every KMS key", () => {
+    const keys = Object.values(resourcesOf(stack, "aws_kms_key"));
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+  });
+});
+
+describe("aws-platform from other configurations", () => {
+  function platformOf(change: (raw: any) => void): TerraformJson {
+    const synth = synthesize(validateConfig(configWith(change)));
+    try {
+      return synth.stack("aws-platform");
+    } finally {
+      synth.cleanup();
+    }
+  }
+
+  it("turns the public endpoint off when no CIDRs are listed", () => {
+    const stack = platformOf((r) => (r.clouds.aws.cluster.publicAccessCidrs = []));
+    const { vpc_config: vpc } = onlyResource(stack, "aws_eks_cluster");
+    expect(vpc.endpoint_public_access).toBe(false);
+    expect(vpc.public_access_cidrs).toBeUndefined();
+  });
+
+  it("shares one NAT gateway when asked", () => {
+    const stack = platformOf((r) => (r.clouds.aws.network.natGateways = "single"));
+    expect(Object.keys(resourcesOf(stack, "aws_nat_gateway"))).toHaveLength(1);
+    const routes = Object.values(resourcesOf(stack, "aws_route_table")).filter((t) => t.tags.Name.includes("private"));
+    expect(new Set(routes.map((t) => t.route[0].nat_gateway_id)).size).toBe(1);
+  });
+
+  it("adds a Fargate profile for the configured namespaces", () => {
+    const stack = platformOf((r) => (r.clouds.aws.cluster.fargateNamespaces = ["batch"]));
+    expect(onlyResource(stack, "aws_eks_fargate_profile").selector).toEqual([{ namespace: "batch" }]);
+  });
+
+  it("stores state in S3, encrypted, with native locking, when a bucket is named", () => {
+    const stack = platformOf((r) => (r.clouds.aws.stateBackend = { bucket: "acme-tf-state", region: "eu-central-1" }));
+    expect(stack.terraform!.backend).toEqual({
+      s3: { bucket: "acme-tf-state", key: "platform/aws-platform.tfstate", region: "eu-central-1", encrypt: true, use_lockfile: true },
+    });
+  });
+});
