@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (["node_modules", "cdktf.out", ".git", "__snapshots__"].includes(entry)) return [];
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return entry.endsWith(".ts") ? [full] : [];
+  });
+}
+
+describe("npm run synth", () => {
+  let workdir: string;
+  let manifest: { stacks: Record<string, { dependencies: string[] }> };
+
+  beforeAll(() => {
+    workdir = mkdtempSync(path.join(tmpdir(), "synth-"));
+    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(ROOT, "main.ts")], { cwd: workdir, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
+    manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out", "manifest.json"), "utf8"));
+  });
+  afterAll(() => rmSync(workdir, { recursive: true, force: true }));
+
+  it("writes the platform and one data stack per environment for every configured cloud", () => {
+    const config = loadConfig();
+    const ids = Object.keys(manifest.stacks);
+    for (const cloud of Object.keys(config.clouds)) {
+      expect(ids).toContain(`${cloud}-platform`);
+      for (const env of config.environments) expect(ids).toContain(`${cloud}-${env.name}-data`);
+    }
+  });
+
+  it("names every stack <cloud>-<part>", () => {
+    for (const id of Object.keys(manifest.stacks)) expect(id).toMatch(/^(aws|azure)-[a-z0-9-]+$/);
+  });
+
+  it("orders data stacks after their platform", () => {
+    expect(manifest.stacks["aws-production-data"].dependencies).toContain("aws-platform");
+  });
+});
+
+describe("provider imports", () => {
+  it("import provider classes by deep path, never through a provider package's index", () => {
+    const barrel = /from\s+["']@cdktf\/provider-[a-z]+["']|require\(["']@cdktf\/provider-[a-z]+["']\)/;
+    const offenders = sourceFiles(ROOT).filter((file) => barrel.test(readFileSync(file, "utf8")));
+    expect(offenders.map((file) => path.relative(ROOT, file))).toEqual([]);
+  });
+});
