@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHARTS } from "../constructs/addons/charts";
+import { clusterScaleToZero } from "../constructs/addons/knative";
+import { validateConfig } from "../config";
+import { azureShapedPlatform, manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
+import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+
+describe("aws-addons, as the program builds it", () => {
+  let synth: Synthesized;
+  let stack: TerraformJson;
+
+  beforeAll(() => {
+    synth = synthesize();
+    stack = synth.stack("aws-addons");
+  });
+  afterAll(() => synth.cleanup());
+
+  it("matches the reviewed snapshot", async () => {
+    await expect(JSON.stringify(stack, null, 2)).toMatchFileSnapshot("./__snapshots__/aws-addons.tf.json");
+  });
+
+  it("uses only the kubernetes and helm providers", () => {
+    expect(Object.keys(stack.provider ?? {}).sort()).toEqual(["helm", "kubernetes"]);
+    expect(Object.keys(stack.terraform!.required_providers).sort()).toEqual(["helm", "kubernetes"]);
+  });
+
+  it("deploys after the platform it reads the cluster from", () => {
+    expect(synth.manifest.stacks["aws-addons"].dependencies).toEqual(["aws-platform"]);
+  });
+});
+
+describe("add-on stacks on both clouds", () => {
+  let synth: AddonsSynth;
+  let stacks: Record<string, TerraformJson>;
+
+  beforeAll(() => {
+    synth = synthesizeAddons();
+    stacks = { "aws-addons": synth.aws, "azure-addons": synth.azure };
+  });
+  afterAll(() => synth.cleanup());
+
+  it("matches the reviewed azure-addons snapshot", async () => {
+    await expect(JSON.stringify(synth.azure, null, 2)).toMatchFileSnapshot("./__snapshots__/azure-addons.tf.json");
+  });
+
+  describe.each(["aws-addons", "azure-addons"])("%s", (id) => {
+    const stack = () => stacks[id];
+
+    it("installs every chart from the pin table at an exact version", () => {
+      const pinned = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository !== undefined);
+      expect(pinned.map((r) => r.chart).sort()).toEqual(Object.values(CHARTS).map((c) => c.chart).sort());
+      for (const r of pinned) {
+        const pin = Object.values(CHARTS).find((c) => c.chart === r.chart)!;
+        expect({ repository: r.repository, version: r.version }).toEqual({ repository: pin.repository, version: pin.version });
+        expect(r.version).toMatch(/^v?\d+\.\d+\.\d+$/);
+      }
+    });
+
+    it("applies custom resources only through the chart shipped with the program", () => {
+      const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
+      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "knative-serving", "monitoring-secrets"]);
+      for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
+      expect(stack().resource?.kubernetes_manifest).toBeUndefined();
+    });
+
+    it("makes every release atomic, bounded in time and history", () => {
+      for (const r of Object.values(resourcesOf(stack(), "helm_release"))) {
+        expect({ name: r.name, atomic: r.atomic, cleanup: r.cleanup_on_fail, history: r.max_history }).toEqual({
+          name: r.name,
+          atomic: true,
+          cleanup: true,
+          history: 5,
+        });
+        expect(r.timeout).toBeGreaterThanOrEqual(300);
+        expect(r.timeout).toBeLessThanOrEqual(900);
+      }
+    });
+
+    it("orders custom resources after the releases that install their CRDs", () => {
+      const id = (name: string) => `helm_release.${Object.entries(resourcesOf(stack(), "helm_release")).find(([, r]) => r.name === name)![0]}`;
+      expect(release(stack(), "cluster-secret-store").depends_on).toContain(id("external-secrets"));
+      expect(release(stack(), "knative-serving").depends_on).toContain(id("knative-operator"));
+      expect(release(stack(), "monitoring-secrets").depends_on).toContain(id("cluster-secret-store"));
+      expect(release(stack(), "kube-prometheus-stack").depends_on).toContain(id("monitoring-secrets"));
+      expect(release(stack(), "flux").depends_on).toBeUndefined();
+    });
+
+    it("configures both providers with exec credentials only", () => {
+      const kubernetes = stack().provider!.kubernetes[0];
+      const helm = stack().provider!.helm[0].kubernetes;
+      for (const connection of [kubernetes, helm]) {
+        expect(Object.keys(connection).sort()).toEqual(["cluster_ca_certificate", "exec", "host"]);
+      }
+      expect(kubernetes.exec).toHaveLength(1);
+      expect(kubernetes.exec[0].command).toBe(helm.exec.command);
+      const text = JSON.stringify(stack().provider);
+      for (const forbidden of ["token", "client_key", "client_certificate", "config_path", "config_context", "password", "username"]) {
+        expect(text).not.toContain(`"${forbidden}"`);
+      }
+    });
+
+    it("enables all six Flux controllers, image automation included", () => {
+      const flux = releaseValues(stack()).flux;
+      for (const controller of ["sourceController", "kustomizeController", "helmController", "notificationController", "imageReflectionController", "imageAutomationController"]) {
+        expect(flux[controller].create, controller).toBe(true);
+      }
+    });
+
+    it("keeps Flux and External Secrets CRDs when their release is uninstalled", () => {
+      const values = releaseValues(stack());
+      expect(values.flux.crds.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+      expect(values["external-secrets"].crds.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+      expect(values.flux.installCRDs).toBe(true);
+      expect(values["external-secrets"].installCRDs).toBe(true);
+    });
+
+    it("locks Flux down for multi-tenancy", () => {
+      expect(releaseValues(stack()).flux.multitenancy).toEqual({ enabled: true, defaultServiceAccount: "default" });
+    });
+
+    it("turns scale-to-zero on with the cluster-wide timings and Kourier as the ingress", () => {
+      const serving = manifestsOf(stack()).find((m) => m.kind === "KnativeServing");
+      expect(serving.metadata).toEqual({ name: "knative-serving", namespace: "knative-serving" });
+      expect(serving.spec.ingress).toEqual({ kourier: { enabled: true } });
+      expect(serving.spec.config.network).toEqual({ "ingress-class": "kourier.ingress.networking.knative.dev" });
+      expect(serving.spec.config.autoscaler).toMatchObject({
+        "enable-scale-to-zero": "true",
+        // develop waits 30s and staging 60s: the longest grace period wins.
+        "scale-to-zero-grace-period": "60s",
+        // develop keeps no pod and staging 300s: the shortest retention wins.
+        "scale-to-zero-pod-retention-period": "0s",
+      });
+      expect(serving.spec.config.domain).toEqual({ "apps.example.com": "" });
+    });
+
+    it("keeps Prometheus data for a bounded time on a persistent volume of the platform's class", () => {
+      const spec = releaseValues(stack())["kube-prometheus-stack"].prometheus.prometheusSpec;
+      expect(spec.retention).toBe("15d");
+      expect(spec.retentionSize).toBe("45GB");
+      expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({
+        storageClassName: id === "aws-addons" ? "gp3" : "managed-csi",
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: "50Gi" } },
+      });
+    });
+
+    it("gives Alertmanager and Grafana persistent volumes too", () => {
+      const values = releaseValues(stack())["kube-prometheus-stack"];
+      const storageClassName = id === "aws-addons" ? "gp3" : "managed-csi";
+      expect(values.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec).toMatchObject({ storageClassName, resources: { requests: { storage: "10Gi" } } });
+      expect(values.grafana.persistence).toMatchObject({ enabled: true, storageClassName, size: "10Gi" });
+    });
+
+    it("picks up ServiceMonitors, PodMonitors and rules from every release and namespace", () => {
+      const spec = releaseValues(stack())["kube-prometheus-stack"].prometheus.prometheusSpec;
+      expect(spec.ruleSelectorNilUsesHelmValues).toBe(false);
+      expect(spec.serviceMonitorSelectorNilUsesHelmValues).toBe(false);
+      expect(spec.podMonitorSelectorNilUsesHelmValues).toBe(false);
+      for (const selector of ["ruleNamespaceSelector", "serviceMonitorNamespaceSelector", "podMonitorNamespaceSelector"]) {
+        expect(spec[selector], selector).toBeUndefined();
+      }
+    });
+
+    it("mails alerts with an SMTP password mounted from an External Secrets secret", () => {
+      const values = releaseValues(stack())["kube-prometheus-stack"].alertmanager;
+      expect(values.alertmanagerSpec.secrets).toEqual(["alertmanager-smtp"]);
+      expect(values.config.global.smtp_auth_password_file).toBe("/etc/alertmanager/secrets/alertmanager-smtp/password");
+      expect(values.config.global.smtp_auth_password).toBeUndefined();
+      expect(values.config.route.receiver).toBe("email");
+      expect(values.config.receivers).toContainEqual({ name: "email", email_configs: [{ to: "platform-alerts@example.com", send_resolved: true }] });
+      const smtp = manifestsOf(stack()).find((m) => m.kind === "ExternalSecret" && m.metadata.name === "alertmanager-smtp");
+      expect(smtp.metadata.namespace).toBe("monitoring");
+      expect(smtp.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: "platform" });
+      expect(smtp.spec.data).toEqual([{ secretKey: "password", remoteRef: { key: "acme-alertmanager-smtp-password" } }]);
+    });
+
+    it("generates Grafana's admin password in the cluster, once", () => {
+      const grafana = releaseValues(stack())["kube-prometheus-stack"].grafana;
+      expect(grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+      expect(grafana.adminPassword).toBeUndefined();
+      const secret = manifestsOf(stack()).find((m) => m.kind === "ExternalSecret" && m.metadata.name === "grafana-admin");
+      expect(secret.spec.refreshPolicy).toBe("CreatedOnce");
+      expect(secret.spec.dataFrom).toEqual([{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: "grafana-admin" } } }]);
+      expect(secret.spec.target.template.data["admin-password"]).toBe("{{ .password }}");
+    });
+
+    it("holds no Grafana admin password anywhere", () => {
+      const text = JSON.stringify(stack());
+      expect(text).not.toMatch(/adminPassword|admin_password|GF_SECURITY_ADMIN_PASSWORD/i);
+      // The chart's documented default password.
+      expect(text).not.toContain("prom-operator");
+      expect(Object.keys(stack().resource ?? {})).not.toContain("random_password");
+    });
+
+    it("runs External Secrets under the fixed service account name the platform grants", () => {
+      const values = releaseValues(stack())["external-secrets"];
+      expect(values.serviceAccount).toMatchObject({ create: true, name: "external-secrets" });
+    });
+  });
+
+  it("creates the storage class only when the contract names a provisioner", () => {
+    expect(onlyResource(synth.aws, "kubernetes_storage_class_v1")).toMatchObject({
+      metadata: { name: "gp3" },
+      storage_provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true" },
+      volume_binding_mode: "WaitForFirstConsumer",
+    });
+    expect(resourcesOf(synth.azure, "kubernetes_storage_class_v1")).toEqual({});
+  });
+
+  it("annotates and labels Flux's image reflector with the contract's identity", () => {
+    const controller = releaseValues(synth.azure).flux.imageReflectionController;
+    expect(controller.serviceAccount.annotations).toEqual(azureShapedPlatform.identities.fluxImageReflector.serviceAccountAnnotations);
+    expect(controller.labels).toEqual(azureShapedPlatform.identities.fluxImageReflector.podLabels);
+    expect(releaseValues(synth.aws).flux.imageReflectionController).toMatchObject({ serviceAccount: { annotations: {} }, labels: {} });
+  });
+
+  it("annotates and labels External Secrets with the contract's identity", () => {
+    const values = releaseValues(synth.azure)["external-secrets"];
+    expect(values.serviceAccount.annotations).toEqual(azureShapedPlatform.identities.externalSecrets.serviceAccountAnnotations);
+    expect(values.podLabels).toEqual(azureShapedPlatform.identities.externalSecrets.podLabels);
+  });
+
+  it("backs the ClusterSecretStore with the contract's provider", () => {
+    const storeOf = (stack: TerraformJson) => manifestsOf(stack).find((m) => m.kind === "ClusterSecretStore");
+    expect(storeOf(synth.aws).spec.provider).toEqual({ aws: { service: "SecretsManager", region: "eu-west-1" } });
+    expect(storeOf(synth.azure).spec.provider).toEqual(azureShapedPlatform.clusterSecretStore);
+  });
+});
+
+describe("alerting without receivers", () => {
+  it("routes to the null receiver and reads no SMTP secret when no e-mail is configured", () => {
+    const synth = synthesizeAddons(validateConfig(configWith((raw) => (raw.alerts.emails = []))));
+    try {
+      const values = releaseValues(synth.aws)["kube-prometheus-stack"].alertmanager;
+      expect(values.config.route.receiver).toBe("null");
+      expect(values.config.receivers).toEqual([{ name: "null" }]);
+      expect(values.alertmanagerSpec.secrets).toEqual([]);
+      expect(values.config.global.smtp_auth_password_file).toBeUndefined();
+      expect(manifestsOf(synth.aws).filter((m) => m.kind === "ExternalSecret").map((m) => m.metadata.name)).toEqual(["grafana-admin"]);
+    } finally {
+      synth.cleanup();
+    }
+  });
+});
+
+describe("cluster-wide scale-to-zero timings", () => {
+  const environment = (stage: "develop" | "staging" | "production", gracePeriodSeconds: number, retentionPeriodSeconds: number) => ({
+    stage,
+    scaleToZero: { gracePeriodSeconds, retentionPeriodSeconds },
+  });
+
+  it("take the longest grace period and the shortest retention of non-production environments", () => {
+    expect(clusterScaleToZero([environment("develop", 30, 120), environment("staging", 90, 60), environment("production", 600, 0)])).toEqual({
+      gracePeriodSeconds: 90,
+      retentionPeriodSeconds: 60,
+    });
+  });
+
+  it("fall back to production's timings when every environment is production", () => {
+    expect(clusterScaleToZero([environment("production", 45, 10)])).toEqual({ gracePeriodSeconds: 45, retentionPeriodSeconds: 10 });
+  });
+});
