@@ -1,0 +1,279 @@
+import { App } from "cdktf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config";
+import { AKS_ENTRA_SERVER_ID } from "../constructs/azure/aks-cluster";
+import { IN_CLUSTER } from "../constructs/contract";
+import { buildAzure } from "../stacks/azure";
+import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type Synthesized, type TerraformJson } from "./support/synth";
+
+const STACK = "azure-platform";
+
+/** Role assignments as `role -> scope -> principal`, readable in a failure diff. */
+function roleAssignments(stack: TerraformJson): { role: string; scope: string; principal: string }[] {
+  return Object.values(resourcesOf(stack, "azurerm_role_assignment")).map((r) => ({ role: r.role_definition_name, scope: r.scope, principal: r.principal_id }));
+}
+
+describe("azure-platform", () => {
+  let synth: Synthesized;
+  let stack: TerraformJson;
+  let aks: any;
+  const azure = loadConfig().clouds.azure!;
+
+  beforeAll(() => {
+    synth = synthesize();
+    stack = synth.stack(STACK);
+    aks = onlyResource(stack, "azurerm_kubernetes_cluster");
+  });
+  afterAll(() => synth?.cleanup());
+
+  it("matches the reviewed snapshot", async () => {
+    await expect(JSON.stringify(stack, null, 2)).toMatchFileSnapshot(`./__snapshots__/${STACK}.tf.json`);
+  });
+
+  describe("provider and state", () => {
+    it("uses azurerm alone, with the subscription left to ARM_SUBSCRIPTION_ID", () => {
+      expect(Object.keys(stack.provider ?? {})).toEqual(["azurerm"]);
+      const provider = stack.provider!.azurerm[0];
+      expect(provider.subscription_id).toBeUndefined();
+      expect(provider.features).toHaveLength(1);
+      expect(provider.resource_provider_registrations).toBe("none");
+    });
+
+    it("keeps local state by default", () => {
+      expect(stack.terraform?.backend).toEqual({ local: { path: "../../../terraform.azure-platform.tfstate" } });
+    });
+
+    it("keeps state in Azure Storage with Entra ID auth when a backend is configured", () => {
+      const config = validateConfig(
+        configWith((r) => (r.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" })),
+      );
+      const other = synthesize(config);
+      try {
+        expect(other.stack(STACK).terraform?.backend).toEqual({
+          azurerm: { resource_group_name: "tfstate", storage_account_name: "acmetfstate", container_name: "tfstate", key: "platform/azure-platform.tfstate", use_azuread_auth: true },
+        });
+      } finally {
+        other.cleanup();
+      }
+    });
+
+    it("tags every taggable resource with the standard and user tags", () => {
+      const expected = { environment: "platform", "managed-by": "cdktf", project: "acme", "cost-center": "platform" };
+      const taggable = ["azurerm_resource_group", "azurerm_virtual_network", "azurerm_kubernetes_cluster", "azurerm_kubernetes_cluster_node_pool", "azurerm_container_registry", "azurerm_key_vault", "azurerm_log_analytics_workspace", "azurerm_monitor_action_group", "azurerm_user_assigned_identity", "azurerm_private_dns_zone"];
+      for (const type of taggable) {
+        const all = Object.values(resourcesOf(stack, type));
+        expect(all.length, type).toBeGreaterThan(0);
+        for (const resource of all) expect(resource.tags, type).toEqual(expected);
+      }
+    });
+  });
+
+  describe("network", () => {
+    it("delegates the Postgres subnet to Flexible Server", () => {
+      const subnets = Object.values(resourcesOf(stack, "azurerm_subnet"));
+      const postgres = subnets.find((s) => s.name === "postgres");
+      expect(postgres.address_prefixes).toEqual([azure.network.postgresSubnetCidr]);
+      expect(postgres.delegation[0].service_delegation.name).toBe("Microsoft.DBforPostgreSQL/flexibleServers");
+      const nodes = subnets.find((s) => s.name === "nodes");
+      expect(nodes.address_prefixes).toEqual([azure.network.nodesSubnetCidr]);
+      expect(nodes.delegation).toBeUndefined();
+    });
+
+    it("links a private DNS zone for Postgres to the VNet", () => {
+      const zone = onlyResource(stack, "azurerm_private_dns_zone");
+      expect(zone.name).toBe("acme-platform.private.postgres.database.azure.com");
+      const link = onlyResource(stack, "azurerm_private_dns_zone_virtual_network_link");
+      expect(link.virtual_network_id).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.id\}$/);
+      expect(link.registration_enabled).toBe(false);
+    });
+  });
+
+  describe("AKS", () => {
+    it("runs the configured version", () => {
+      expect(aks.kubernetes_version).toBe(azure.cluster.version);
+    });
+
+    it("disables local accounts", () => {
+      expect(aks.local_account_disabled).toBe(true);
+    });
+
+    it("authorizes with Entra ID and Azure RBAC, admin groups from config", () => {
+      expect(aks.azure_active_directory_role_based_access_control).toMatchObject({
+        azure_rbac_enabled: true,
+        admin_group_object_ids: azure.cluster.adminGroupObjectIds,
+      });
+      expect(aks.role_based_access_control_enabled).toBe(true);
+    });
+
+    it("limits the API server to the authorized ranges", () => {
+      expect(aks.api_server_access_profile.authorized_ip_ranges).toEqual(["203.0.113.0/24"]);
+      expect(aks.private_cluster_enabled).toBeUndefined();
+    });
+
+    it("issues OIDC tokens for workload identity", () => {
+      expect(aks.oidc_issuer_enabled).toBe(true);
+      expect(aks.workload_identity_enabled).toBe(true);
+    });
+
+    it("uses Azure CNI overlay with Cilium network policy", () => {
+      expect(aks.network_profile).toMatchObject({
+        network_plugin: "azure",
+        network_plugin_mode: "overlay",
+        network_policy: "cilium",
+        network_data_plane: "cilium",
+        pod_cidr: "192.168.0.0/16",
+        service_cidr: "172.20.0.0/16",
+        dns_service_ip: "172.20.0.10",
+      });
+    });
+
+    it("keeps the autoscaling system pool for critical add-ons only", () => {
+      expect(aks.default_node_pool).toMatchObject({ only_critical_addons_enabled: true, auto_scaling_enabled: true, min_count: 2, max_count: 3, vm_size: "Standard_D4ds_v5" });
+    });
+
+    it("adds an autoscaling user pool", () => {
+      expect(onlyResource(stack, "azurerm_kubernetes_cluster_node_pool")).toMatchObject({ mode: "User", auto_scaling_enabled: true, min_count: 2, max_count: 6 });
+    });
+
+    it("upgrades automatically inside the maintenance window", () => {
+      expect(aks.automatic_upgrade_channel).toBe("patch");
+      expect(aks.maintenance_window_auto_upgrade).toEqual({ frequency: "Weekly", interval: 1, day_of_week: "Sunday", start_time: "02:00", duration: 4, utc_offset: "+00:00" });
+    });
+
+    it("sends monitoring to the Log Analytics workspace", () => {
+      expect(aks.oms_agent.log_analytics_workspace_id).toMatch(/^\$\{azurerm_log_analytics_workspace\.[^.]+\.id\}$/);
+      expect(aks.oms_agent.msi_auth_for_monitoring_enabled).toBe(true);
+    });
+
+    it("runs the Key Vault secrets provider with rotation and Azure Policy", () => {
+      expect(aks.key_vault_secrets_provider.secret_rotation_enabled).toBe(true);
+      expect(aks.azure_policy_enabled).toBe(true);
+    });
+
+    it("pays for the uptime SLA because production runs on it", () => {
+      expect(aks.sku_tier).toBe("Standard");
+    });
+
+    it("stays on the Free tier with no production environment", () => {
+      const config = validateConfig(configWith((r) => (r.environments = r.environments.filter((e: any) => e.name !== "production"))));
+      const other = synthesize(config);
+      try {
+        expect(onlyResource(other.stack(STACK), "azurerm_kubernetes_cluster").sku_tier).toBe("Free");
+      } finally {
+        other.cleanup();
+      }
+    });
+  });
+
+  describe("ACR", () => {
+    it("allows neither the admin user nor anonymous pulls", () => {
+      const acr = onlyResource(stack, "azurerm_container_registry");
+      expect(acr.admin_enabled).toBe(false);
+      expect(acr.anonymous_pull_enabled).toBe(false);
+    });
+
+    it("applies the Premium options from config", () => {
+      expect(onlyResource(stack, "azurerm_container_registry")).toMatchObject({ sku: "Premium", retention_policy_in_days: 7, zone_redundancy_enabled: true, public_network_access_enabled: true });
+      expect(resourcesOf(stack, "azurerm_private_endpoint")).toEqual({});
+    });
+
+    it("goes private behind an endpoint when privateAccess is set", () => {
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.registry.privateAccess = true))));
+      try {
+        const s = other.stack(STACK);
+        expect(onlyResource(s, "azurerm_container_registry").public_network_access_enabled).toBe(false);
+        expect(onlyResource(s, "azurerm_private_endpoint").private_service_connection.subresource_names).toEqual(["registry"]);
+      } finally {
+        other.cleanup();
+      }
+    });
+
+    it("lets the kubelet identity pull", () => {
+      expect(roleAssignments(stack)).toContainEqual({
+        role: "AcrPull",
+        scope: expect.stringMatching(/^\$\{azurerm_container_registry\./),
+        principal: expect.stringMatching(/kubelet_identity\[0\]\.object_id\}$/),
+      });
+    });
+  });
+
+  describe("Key Vault", () => {
+    it("uses RBAC, purge protection and soft delete, and survives destroy", () => {
+      expect(onlyResource(stack, "azurerm_key_vault")).toMatchObject({
+        rbac_authorization_enabled: true,
+        purge_protection_enabled: true,
+        soft_delete_retention_days: 90,
+        lifecycle: { prevent_destroy: true },
+      });
+      expect(onlyResource(stack, "azurerm_key_vault").access_policy).toBeUndefined();
+    });
+
+    it("lets the secrets provider add-on read secrets", () => {
+      expect(roleAssignments(stack)).toContainEqual({
+        role: "Key Vault Secrets User",
+        scope: expect.stringMatching(/^\$\{azurerm_key_vault\./),
+        principal: expect.stringMatching(/key_vault_secrets_provider\[0\]\.secret_identity\[0\]\.object_id\}$/),
+      });
+    });
+  });
+
+  describe("workload identities", () => {
+    it.each([
+      [IN_CLUSTER.flux.namespace, IN_CLUSTER.flux.imageReflectorServiceAccount, "AcrPull", "azurerm_container_registry"],
+      [IN_CLUSTER.externalSecrets.namespace, IN_CLUSTER.externalSecrets.serviceAccount, "Key Vault Secrets User", "azurerm_key_vault"],
+    ])("federates %s/%s and grants %s", (namespace, serviceAccount, role, scopeType) => {
+      const credential = Object.values(resourcesOf(stack, "azurerm_federated_identity_credential")).find((c) => c.subject === `system:serviceaccount:${namespace}:${serviceAccount}`);
+      expect(credential.issuer).toMatch(/oidc_issuer_url\}$/);
+      expect(credential.audience).toEqual(["api://AzureADTokenExchange"]);
+      const identity = credential.parent_id.replace(/\.id\}$/, "");
+      expect(roleAssignments(stack)).toContainEqual({ role, scope: expect.stringMatching(new RegExp(`^\\$\\{${scopeType}\\.`)), principal: `${identity}.principal_id}` });
+    });
+  });
+
+  it("sends alerts to the configured e-mail receivers", () => {
+    expect(onlyResource(stack, "azurerm_monitor_action_group").email_receiver).toEqual([
+      { name: "email-0", email_address: "platform-alerts@example.com", use_common_alert_schema: true },
+    ]);
+  });
+});
+
+describe("the Azure side of the contract", () => {
+  const config = loadConfig();
+  const deployment = buildAzure(new App(), config, config.clouds.azure!);
+  const platform = deployment.platform;
+
+  it("reaches the cluster with kubelogin and Entra ID tokens, never a static credential", () => {
+    expect(platform.cluster.exec).toEqual({
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      command: "kubelogin",
+      args: ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_ID],
+    });
+  });
+
+  it("uses the storage class AKS already has", () => {
+    expect(platform.storageClass).toEqual({ name: "managed-csi" });
+  });
+
+  it("gives Flux the azure provider and one repository per application under the project", () => {
+    expect(platform.registry.fluxProvider).toBe("azure");
+    expect(Object.keys(platform.registry.repositories)).toEqual(["web", "api"]);
+    expect(platform.registry.repositories.web).toMatch(/\/acme\/web$/);
+  });
+
+  it("labels workload identity pods and annotates service accounts with a client id", () => {
+    for (const identity of [platform.identities.fluxImageReflector, platform.identities.externalSecrets]) {
+      expect(identity.podLabels).toEqual({ "azure.workload.identity/use": "true" });
+      expect(Object.keys(identity.serviceAccountAnnotations)).toEqual(["azure.workload.identity/client-id"]);
+    }
+  });
+
+  it("points the cluster secret store at Key Vault as the External Secrets service account", () => {
+    expect(platform.clusterSecretStore).toMatchObject({
+      azurekv: { authType: "WorkloadIdentity", serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } },
+    });
+  });
+
+  it("names every environment's database", () => {
+    expect(Object.keys(deployment.databases)).toEqual(["develop", "staging", "production"]);
+  });
+});
