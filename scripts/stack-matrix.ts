@@ -1,0 +1,35 @@
+import { appendFileSync } from "node:fs";
+import { loadConfig } from "../config";
+import { deployLayers, deployOrder, productionEnvironmentNames, readManifest } from "../tools/stack-order";
+
+/**
+ * Prints the stacks of the synthesized program for the workflows' matrices:
+ * `stacks` in dependency order, and `layer<N>` / `layer<N>_production` for the
+ * deploy workflow's layer jobs. With `--github-output` the same lines are
+ * appended to $GITHUB_OUTPUT.
+ *
+ *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--github-output]
+ */
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+
+try {
+  const manifest = readManifest(option("--outdir", "cdktf.out"));
+  const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
+  const lines = [`stacks=${JSON.stringify(deployOrder(manifest))}`];
+  deployLayers(manifest, production, Number(option("--layers", "4"))).forEach((layer, i) => {
+    lines.push(`layer${i}=${JSON.stringify(layer.stacks)}`, `layer${i}_production=${JSON.stringify(layer.production)}`);
+  });
+  console.log(lines.join("\n"));
+  if (args.includes("--github-output")) {
+    const target = process.env.GITHUB_OUTPUT;
+    if (!target) throw new Error("--github-output given but GITHUB_OUTPUT is not set");
+    appendFileSync(target, `${lines.join("\n")}\n`);
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+
+/** The part of `cdktf.out/manifest.json` the tooling reads. */
+export interface Manifest {
+  readonly stacks: Record<string, { readonly dependencies: readonly string[]; readonly workingDirectory: string; readonly synthesizedStackPath: string }>;
+}
+
+export function readManifest(outdir: string): Manifest {
+  const file = path.join(outdir, "manifest.json");
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Manifest;
+  } catch (error) {
+    throw new Error(`cannot read ${file}: run 'npm run synth' first (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Each stack's layer: 0 for stacks that depend on nothing, otherwise one more
+ * than the deepest stack it depends on. Stacks of one layer never depend on
+ * each other, so a layer deploys in parallel once the layers before it are done.
+ */
+export function stackLayers(manifest: Manifest): string[][] {
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  const visit = (id: string, from: string[]): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    const entry = manifest.stacks[id];
+    if (!entry) throw new Error(`stack '${from.at(-1)}' depends on '${id}', which is not in the manifest`);
+    if (visiting.has(id)) throw new Error(`dependency cycle: ${[...from, id].join(" -> ")}`);
+    visiting.add(id);
+    const own = entry.dependencies.reduce((deepest, dependency) => Math.max(deepest, visit(dependency, [...from, id]) + 1), 0);
+    visiting.delete(id);
+    depth.set(id, own);
+    return own;
+  };
+  const ids = Object.keys(manifest.stacks).sort();
+  for (const id of ids) visit(id, []);
+  const layers: string[][] = [];
+  for (const id of ids) (layers[depth.get(id)!] ??= []).push(id);
+  return layers;
+}
+
+/** Every stack, dependencies first; stacks of one layer in name order. */
+export function deployOrder(manifest: Manifest): string[] {
+  return stackLayers(manifest).flat();
+}
+
+/** Names of the environments whose stage is `production`. */
+export function productionEnvironmentNames(config: { readonly environments: readonly { readonly name: string; readonly stage?: string }[] }): string[] {
+  return config.environments.filter((env) => (env.stage ?? env.name) === "production").map((env) => env.name);
+}
+
+/**
+ * Stacks deployed behind the production approval: those named for an
+ * environment of stage `production` (`<cloud>-<env>` and `<cloud>-<env>-data`),
+ * and every stack that depends on one, since it cannot deploy before them.
+ */
+export function productionStacks(manifest: Manifest, productionEnvironments: readonly string[]): Set<string> {
+  const production = new Set<string>();
+  for (const id of deployOrder(manifest)) {
+    const part = id.slice(id.indexOf("-") + 1);
+    const named = productionEnvironments.some((env) => part === env || part === `${env}-data`);
+    if (named || manifest.stacks[id].dependencies.some((dependency) => production.has(dependency))) production.add(id);
+  }
+  return production;
+}
+
+export interface DeployLayer {
+  /** Stacks without a production approval. */
+  readonly stacks: string[];
+  /** Stacks that wait for the production approval. */
+  readonly production: string[];
+}
+
+/**
+ * The layers split for the deploy workflow, which has a fixed number of layer
+ * jobs: a manifest deeper than that fails here rather than leaving stacks
+ * undeployed.
+ */
+export function deployLayers(manifest: Manifest, productionEnvironments: readonly string[], jobs: number): DeployLayer[] {
+  const layers = stackLayers(manifest);
+  if (layers.length > jobs) {
+    throw new Error(
+      `the stacks form ${layers.length} dependency layers but the deploy workflow has ${jobs} layer jobs; ` +
+        `add a layer job to .github/workflows/deploy.yml (layers: ${layers.map((layer) => layer.join(", ")).join(" | ")})`,
+    );
+  }
+  const production = productionStacks(manifest, productionEnvironments);
+  return Array.from({ length: jobs }, (_, i) => ({
+    stacks: (layers[i] ?? []).filter((id) => !production.has(id)),
+    production: (layers[i] ?? []).filter((id) => production.has(id)),
+  }));
+}
