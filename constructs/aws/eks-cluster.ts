@@ -71,6 +71,8 @@ export class AwsEksCluster extends Construct {
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceCidr, ipFamily: "ipv4" },
       encryptionConfig: { provider: { keyArn: props.secretsKeyArn }, resources: ["secrets"] },
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+      // Extended support bills six times the hourly rate; upgrade instead.
+      upgradePolicy: { supportType: "STANDARD" },
       accessConfig: {
         authenticationMode: "API",
         bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin,

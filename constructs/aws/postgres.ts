@@ -66,7 +66,8 @@ export class RdsPostgres extends Construct {
     });
 
     const parameters = new DbParameterGroup(this, "parameters", {
-      name: `${props.identifier}-pg${props.engineVersion}`,
+      // A prefix, because a replacement is created before the old group is deleted.
+      namePrefix: `${props.identifier}-pg${props.engineVersion}-`,
       family: `postgres${props.engineVersion}`,
       description: `TLS-only, connection logging: ${props.identifier}`,
       parameter: [
@@ -97,6 +98,7 @@ export class RdsPostgres extends Construct {
       vpcSecurityGroupIds: [this.securityGroup.id],
       parameterGroupName: parameters.name,
       port: POSTGRES_PORT,
+      caCertIdentifier: "rds-ca-rsa2048-g1",
       publiclyAccessible: false,
       multiAz: props.multiAz,
       backupRetentionPeriod: props.backupRetentionDays,
