@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { POSTGRES_ADMIN_LOGIN } from "../constructs/azure/postgres";
-import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type Synthesized, type TerraformJson } from "./support/synth";
 
 const ENVIRONMENTS = ["develop", "staging", "production"] as const;
 const stackOf = (env: string) => `azure-${env}-data`;
@@ -74,6 +74,15 @@ describe("azure-<env>-data", () => {
         lifecycle: { prevent_destroy: true },
       });
       expect(onlyResource(stacks.production, "azurerm_postgresql_flexible_server_database").lifecycle.prevent_destroy).toBe(true);
+    });
+
+    it("production keeps backups in its own region when geo-redundancy is turned off", () => {
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.postgres.geoRedundantBackup = false))));
+      try {
+        expect(onlyResource(other.stack(stackOf("production")), "azurerm_postgresql_flexible_server").geo_redundant_backup_enabled).toBe(false);
+      } finally {
+        other.cleanup();
+      }
     });
 
     it("develop has no standby, no geo-redundant backups and no destroy protection", () => {

@@ -89,6 +89,19 @@ describe("azure-platform", () => {
   });
 
   describe("AKS", () => {
+    it("takes the tenant from the signed-in client unless the config names it", () => {
+      expect(aks.azure_active_directory_role_based_access_control.tenant_id).toBe("${data.azurerm_client_config.client.tenant_id}");
+      const tenantId = "11111111-2222-4333-8444-555555555555";
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.tenantId = tenantId))));
+      try {
+        const s = other.stack(STACK);
+        expect(onlyResource(s, "azurerm_kubernetes_cluster").azure_active_directory_role_based_access_control.tenant_id).toBe(tenantId);
+        expect(onlyResource(s, "azurerm_key_vault").tenant_id).toBe(tenantId);
+      } finally {
+        other.cleanup();
+      }
+    });
+
     it("runs the configured version", () => {
       expect(aks.kubernetes_version).toBe(azure.cluster.version);
     });

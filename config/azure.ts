@@ -97,9 +97,11 @@ export const azureSchema = z
           .optional(),
         /** Bump to rotate every administrator password on the next apply. */
         adminPasswordVersion: z.number().int().min(1).default(1),
+        /** Production backups copied to the paired region; turn off in regions without a pair. */
+        geoRedundantBackup: z.boolean().default(true),
       })
       .strict()
-      .default({ adminPasswordVersion: 1 }),
+      .default({ adminPasswordVersion: 1, geoRedundantBackup: true }),
     alertEmails: z.array(email).default([]),
     tenantId: z.uuid().optional(),
     stateBackend: z

@@ -56,7 +56,7 @@ export class AzureDataStack extends TerraformStack {
       tenantId: platform.tenantId,
       backupRetentionDays: environment.database.backupRetentionDays,
       highAvailability: environment.database.highAvailability,
-      geoRedundantBackup: production,
+      geoRedundantBackup: production && azure.postgres.geoRedundantBackup,
       keyVaultId: platform.keyVault.id,
       adminPasswordVersion: azure.postgres.adminPasswordVersion,
       entraAdministrator: azure.postgres.entraAdministrator,
