@@ -14,7 +14,7 @@ export interface ApplicationServiceAccountProps {
 
 /**
  * The service account applications and the environment's SecretStore act as.
- * Pods also need `identity.podLabels` (Azure Workload Identity reads them);
+ * Pods also need `identity.podLabels` (some workload identity webhooks select pods by them);
  * the GitOps delivery patches them into every Knative Service it applies.
  */
 export class ApplicationServiceAccount extends Construct {
