@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ["default"],
+    // Its schema is a JSON import without an import attribute, which only a bundler loads.
+    server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });
