@@ -7,12 +7,14 @@ import { loadConfig, type PlatformConfig } from "../config";
 import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
 import { AddonsStack } from "../stacks/addons-stack";
 import { buildAws } from "../stacks/aws";
+import { buildAzure } from "../stacks/azure";
 import type { TerraformJson } from "./support/synth";
 
 /**
- * A platform with Azure-shaped contract values: kubelogin exec credentials,
- * the built-in managed-csi class, Key Vault as the secret store and the
- * workload identity webhook's annotation and label.
+ * A hand-made platform with Azure-shaped contract values (kubelogin exec
+ * credentials, the built-in managed-csi class, Key Vault as the secret store,
+ * the workload identity webhook's annotation and label), for tests of the
+ * add-ons stack on its own, without a platform stack behind it.
  */
 export const azureShapedPlatform: ClusterPlatform = {
   cloud: "azure",
@@ -55,37 +57,32 @@ export const azureShapedPlatform: ClusterPlatform = {
 export interface AddonsSynth {
   readonly aws: TerraformJson;
   readonly azure: TerraformJson;
-  readonly awsStack: AddonsStack;
-  readonly azureStack: AddonsStack;
-  /** The AWS platform's contract values, resolved as the aws-addons stack sees them. */
-  readonly awsContract: unknown;
-  readonly azureContract: unknown;
+  /** Each platform's contract values, resolved as its add-ons stack sees them. */
+  readonly awsContract: any;
+  readonly azureContract: any;
   cleanup(): void;
 }
 
 /**
- * aws-addons on the real AWS platform stack and azure-addons on the
- * Azure-shaped contract, synthesized in one app from the default config.
+ * aws-addons and azure-addons on the real platform stacks, synthesized in
+ * one app, with each platform's contract resolved beside them.
  */
-export function synthesizeAddons(config: PlatformConfig = loadConfig(), azurePlatform: ClusterPlatform = azureShapedPlatform): AddonsSynth {
+export function synthesizeAddons(config: PlatformConfig = loadConfig()): AddonsSynth {
   const outdir = mkdtempSync(path.join(tmpdir(), "addons-synth-"));
   const app = new App({ outdir, skipValidation: false });
-  const aws = buildAws(app, config, config.clouds.aws!);
-  const awsStack = new AddonsStack(app, "aws-addons", { config, platform: aws.platform, useState: aws.useState });
-  const azureStack = new AddonsStack(app, "azure-addons", { config, platform: azurePlatform });
-  // Each contract resolved in a stack of its own: cross-stack references
-  // resolve to the same remote-state reads in every consuming stack.
-  for (const [cloud, platform] of [["aws", aws.platform], ["azure", azurePlatform]] as const) {
-    const probe = new TerraformStack(app, `${cloud}-contract`);
-    new TerraformLocal(probe, "contract", contractOf(platform));
+  const deployments = [buildAws(app, config, config.clouds.aws!), buildAzure(app, config, config.clouds.azure!)];
+  for (const deployment of deployments) {
+    new AddonsStack(app, `${deployment.cloud}-addons`, { config, platform: deployment.platform, useState: deployment.useState });
+    // The contract resolved in a stack of its own: cross-stack references
+    // resolve to the same remote-state reads in every consuming stack.
+    const probe = new TerraformStack(app, `${deployment.cloud}-contract`);
+    new TerraformLocal(probe, "contract", contractOf(deployment.platform));
   }
   app.synth();
   const read = (id: string): TerraformJson => JSON.parse(readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8"));
   return {
     aws: read("aws-addons"),
     azure: read("azure-addons"),
-    awsStack,
-    azureStack,
     awsContract: read("aws-contract").locals?.contract,
     azureContract: read("azure-contract").locals?.contract,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
