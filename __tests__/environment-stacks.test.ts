@@ -52,6 +52,12 @@ describe("<cloud>-<env> environment stacks", () => {
     expect(synth.manifest.stacks[id].dependencies).toContain(`${cloud}-${env}-data`);
   });
 
+  it.each(STACK_IDS)("%s writes its objects as plain YAML, without anchors or aliases", (id) => {
+    for (const release of Object.values(resourcesOf(stacks[id], "helm_release"))) {
+      expect(release.values[0]).not.toMatch(/(:|-) [&*]a[0-9]+\b/);
+    }
+  });
+
   describe("namespace", () => {
     it.each(STACK_IDS)("%s is named for the environment and labelled with it", (id) => {
       const env = id.split("-")[1];

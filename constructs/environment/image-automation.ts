@@ -61,15 +61,17 @@ export class ImageAutomation extends Construct {
       metadata: { name: app, namespace },
       spec: { image: registry.repositories[app], interval, provider: registry.fluxProvider },
     }));
-    const policy =
-      props.tagPolicy.kind === "semver"
-        ? { policy: { semver: { range: props.tagPolicy.range } } }
+    const tagPolicy = props.tagPolicy;
+    // A fresh object per policy: shared ones would be written as YAML anchors and aliases.
+    const policy = () =>
+      tagPolicy.kind === "semver"
+        ? { policy: { semver: { range: tagPolicy.range } } }
         : { filterTags: { pattern: BUILD_TAG_PATTERN, extract: "$ts" }, policy: { numerical: { order: "asc" } } };
     this.imagePolicies = props.applications.map((app) => ({
       apiVersion: "image.toolkit.fluxcd.io/v1",
       kind: "ImagePolicy",
       metadata: { name: app, namespace },
-      spec: { imageRepositoryRef: { name: app }, ...policy },
+      spec: { imageRepositoryRef: { name: app }, ...policy() },
     }));
 
     const commits = props.commits;
