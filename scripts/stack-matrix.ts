@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig } from "../config";
-import { deployLayers, deployOrder, productionEnvironmentNames, readManifest } from "../tools/stack-order";
+import { deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest } from "../tools/stack-order";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -8,7 +8,10 @@ import { deployLayers, deployOrder, productionEnvironmentNames, readManifest } f
  * deploy workflow's layer jobs. With `--github-output` the same lines are
  * appended to $GITHUB_OUTPUT.
  *
- *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--github-output]
+ * With `--require-remote-state` it fails when a stack keeps its state in a
+ * local file, which a CI runner would lose.
+ *
+ *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--require-remote-state] [--github-output]
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -17,7 +20,15 @@ const option = (name: string, fallback: string): string => {
 };
 
 try {
-  const manifest = readManifest(option("--outdir", "cdktf.out"));
+  const outdir = option("--outdir", "cdktf.out");
+  const manifest = readManifest(outdir);
+  const local = args.includes("--require-remote-state") ? localStateStacks(outdir, manifest) : [];
+  if (local.length > 0) {
+    throw new Error(
+      `${local.join(", ")} keep their state in a local file, which is lost when a CI job ends: ` +
+        "set clouds.<cloud>.stateBackend in the config (see README, 'Remote state')",
+    );
+  }
   const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
   const lines = [`stacks=${JSON.stringify(deployOrder(manifest))}`];
   deployLayers(manifest, production, Number(option("--layers", "4"))).forEach((layer, i) => {

@@ -6,6 +6,20 @@ export interface Manifest {
   readonly stacks: Record<string, { readonly dependencies: readonly string[]; readonly workingDirectory: string; readonly synthesizedStackPath: string }>;
 }
 
+/**
+ * Stacks whose synthesized backend is a local file. On a CI runner that file
+ * is gone when the job ends, so the workflows refuse to plan or apply them.
+ */
+export function localStateStacks(outdir: string, manifest: Manifest): string[] {
+  return Object.entries(manifest.stacks)
+    .filter(([, entry]) => {
+      const stack = JSON.parse(readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8"));
+      return stack.terraform?.backend?.local !== undefined;
+    })
+    .map(([id]) => id)
+    .sort();
+}
+
 export function readManifest(outdir: string): Manifest {
   const file = path.join(outdir, "manifest.json");
   try {

@@ -1,0 +1,346 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import {
+  convertWorkflowTemplate,
+  isBasicExpression,
+  isBoolean,
+  isMapping,
+  isNumber,
+  isSequence,
+  isString,
+  NoOperationTraceWriter,
+  parseWorkflow,
+  type TemplateToken,
+} from "@actions/workflow-parser";
+import { parseAction } from "@actions/workflow-parser/actions/index";
+import { OVERRIDE_LABEL } from "../tools/destroy-guard";
+import { deployLayers, deployOrder, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
+import { loadConfig } from "../config";
+import { productionEnvironmentNames } from "../tools/stack-order";
+import { synthesize, type Synthesized } from "./support/synth";
+
+const ROOT = path.resolve(__dirname, "..");
+const WORKFLOWS = path.join(ROOT, ".github/workflows");
+const ACTION = path.join(ROOT, ".github/actions/terraform-stack/action.yml");
+
+/** Errors GitHub's parser reports for a workflow, including those found while converting it (needs, matrix). */
+async function workflowErrors(name: string, content: string): Promise<string[]> {
+  const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+  if (result.value) await convertWorkflowTemplate(result.context, result.value);
+  return result.context.errors.getErrors().map((error) => error.message);
+}
+
+/** The parsed token tree as plain data; expressions become their `${{ }}` text. */
+function plain(token: TemplateToken): any {
+  if (isMapping(token)) {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < token.count; i++) {
+      const pair = token.get(i);
+      out[String(plain(pair.key))] = plain(pair.value);
+    }
+    return out;
+  }
+  if (isSequence(token)) return Array.from({ length: token.count }, (_, i) => plain(token.get(i)));
+  if (isBasicExpression(token)) return `\${{ ${token.expression} }}`;
+  if (isString(token)) return token.value;
+  if (isBoolean(token)) return token.value;
+  if (isNumber(token)) return token.value;
+  return null;
+}
+
+function parsedWorkflow(file: string): any {
+  const content = readFileSync(path.join(WORKFLOWS, file), "utf8");
+  const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+  expect(result.context.errors.getErrors()).toEqual([]);
+  return plain(result.value!);
+}
+
+function parsedAction(): any {
+  const result = parseAction({ name: "action.yml", content: readFileSync(ACTION, "utf8") }, new NoOperationTraceWriter());
+  expect(result.context.errors.getErrors()).toEqual([]);
+  return plain(result.value!);
+}
+
+/** Every string anywhere in a parsed document. */
+function strings(node: unknown): string[] {
+  if (typeof node === "string") return [node];
+  if (Array.isArray(node)) return node.flatMap(strings);
+  if (node && typeof node === "object") return Object.entries(node).flatMap(([key, value]) => [key, ...strings(value)]);
+  return [];
+}
+
+const stepUsing = (steps: any[], action: string): any => steps.find((step) => String(step.uses ?? "").startsWith(`${action}@`));
+
+describe("the workflow files are valid for GitHub's workflow parser", () => {
+  const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
+
+  it("finds the plan and deploy workflows", () => {
+    expect(files.sort()).toEqual(["deploy.yml", "plan.yml"]);
+  });
+
+  it.each(["deploy.yml", "plan.yml"])("%s parses and converts with no errors", async (file) => {
+    expect(await workflowErrors(file, readFileSync(path.join(WORKFLOWS, file), "utf8"))).toEqual([]);
+  });
+
+  it("the terraform-stack composite action parses with no errors", () => {
+    const action = parsedAction();
+    expect(action.runs.using).toBe("composite");
+  });
+
+  it("the parser rejects a deploy workflow whose layer needs a job that does not exist", async () => {
+    const raw = parseYaml(readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8"));
+    raw.jobs.layer1.needs = ["prepare", "layer-zero"];
+    const errors = await workflowErrors("deploy.yml", stringifyYaml(raw));
+    expect(errors.join("\n")).toMatch(/layer-zero/);
+  });
+
+  it("the parser rejects an unknown key in a job", async () => {
+    const raw = parseYaml(readFileSync(path.join(WORKFLOWS, "plan.yml"), "utf8"));
+    raw.jobs.plan.enviroment = "production";
+    const errors = await workflowErrors("plan.yml", stringifyYaml(raw));
+    expect(errors.join("\n")).toMatch(/Unexpected value 'enviroment'/);
+  });
+});
+
+describe("credentials are short-lived (OIDC), never stored keys", () => {
+  const documents = () => ({ "plan.yml": parsedWorkflow("plan.yml"), "deploy.yml": parsedWorkflow("deploy.yml"), "action.yml": parsedAction() });
+
+  it("no workflow or action reads a repository secret", () => {
+    for (const [file, document] of Object.entries(documents())) {
+      expect({ file, secrets: strings(document).filter((s) => /\bsecrets\./.test(s)) }).toEqual({ file, secrets: [] });
+    }
+  });
+
+  it("no step passes an access key, client secret or password", () => {
+    const forbidden = /^(aws-access-key-id|aws-secret-access-key|aws-session-token|client-secret|creds|password)$/;
+    for (const [file, document] of Object.entries(documents())) {
+      const steps = [...Object.values<any>(document.jobs ?? {}).flatMap((job) => job.steps ?? []), ...(document.runs?.steps ?? [])];
+      const keys = steps.flatMap((step) => Object.keys(step.with ?? {})).filter((key) => forbidden.test(key));
+      expect({ file, keys }).toEqual({ file, keys: [] });
+    }
+  });
+
+  it("AWS stacks assume a role through configure-aws-credentials", () => {
+    const step = stepUsing(parsedAction().runs.steps, "aws-actions/configure-aws-credentials");
+    expect(step).toMatchObject({ uses: "aws-actions/configure-aws-credentials@v4", if: "startsWith(inputs.stack, 'aws-')" });
+    expect(step.with["role-to-assume"]).toBe("${{ inputs.aws-role-arn }}");
+  });
+
+  it("Azure stacks log in with a federated credential (client, tenant and subscription ids only)", () => {
+    const step = stepUsing(parsedAction().runs.steps, "azure/login");
+    expect(step.uses).toBe("azure/login@v2");
+    expect(Object.keys(step.with).sort()).toEqual(["client-id", "subscription-id", "tenant-id"]);
+  });
+
+  it("the plan job may request an OIDC token and the workflow as a whole may not", () => {
+    const plan = parsedWorkflow("plan.yml");
+    expect(plan.permissions).toEqual({ contents: "read" });
+    expect(plan.jobs.plan.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(plan.jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+  });
+
+  it("deploy jobs assume the deploy role, not the plan role", () => {
+    const deploy = parsedWorkflow("deploy.yml");
+    const roles = Object.entries<any>(deploy.jobs)
+      .filter(([id]) => id !== "prepare")
+      .map(([, job]) => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]);
+    expect(new Set(roles)).toEqual(new Set(["${{ vars.AWS_DEPLOY_ROLE_ARN }}"]));
+  });
+});
+
+describe("the terraform-stack action", () => {
+  it("runs the destroy guard on the saved plan before it applies that plan", () => {
+    const steps: any[] = parsedAction().runs.steps;
+    const names = steps.map((s) => s.name);
+    const guard = names.indexOf("Destroy guard");
+    const apply = names.indexOf("Apply the saved plan");
+    expect(guard).toBeGreaterThan(names.indexOf("Plan ${{ inputs.stack }}"));
+    expect(apply).toBeGreaterThan(guard);
+    expect(steps[guard].run).toContain("scripts/destroy-guard.ts");
+    expect(steps[guard].env.PLAN_JSON).toBe("${{ steps.plan.outputs.plan-json }}");
+    expect(steps[apply].if).toBe("inputs.apply == 'true'");
+  });
+});
+
+describe("plan workflow", () => {
+  const plan = () => parsedWorkflow("plan.yml");
+
+  it("runs on pull requests, again when labels change", () => {
+    expect(plan().on.pull_request.types).toEqual(expect.arrayContaining(["opened", "synchronize", "labeled", "unlabeled"]));
+  });
+
+  it("installs, tests and synthesizes before it computes the stacks", () => {
+    const runs = plan().jobs.prepare.steps.map((s: any) => s.run).filter(Boolean);
+    expect(runs).toEqual(["npm ci", "npm test", "npm run synth", "npx tsx scripts/stack-matrix.ts --require-remote-state --github-output"]);
+  });
+
+  it("plans a matrix of the stacks the manifest lists, with one failure not cancelling the rest", () => {
+    const job = plan().jobs.plan;
+    expect(job.needs).toBe("prepare");
+    expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: "${{ fromJSON(needs.prepare.outputs.stacks) }}" } });
+  });
+
+  it(`passes the override only when the pull request carries the '${OVERRIDE_LABEL}' label`, () => {
+    const step = plan().jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(step.with).toMatchObject({ apply: "false", "allow-destroy": `\${{ contains(github.event.pull_request.labels.*.name, '${OVERRIDE_LABEL}') }}` });
+  });
+
+  it("keeps one comment: summarized from every plan, found again by its marker, after failed plans too", () => {
+    const job = plan().jobs.comment;
+    expect(job.needs).toEqual(["prepare", "plan"]);
+    expect(job.if).toBe("${{ !cancelled() && needs.prepare.result == 'success' }}");
+    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    const summarize = job.steps.find((s: any) => s.name === "Summarize the plans");
+    expect(summarize.run).toContain("scripts/plan-summary.ts --manifest cdktf.out");
+    const script = stepUsing(job.steps, "actions/github-script").with.script;
+    expect(script).toContain("updateComment");
+    expect(script).toContain("createComment");
+  });
+
+  it("cancels the plans of an older push of the same pull request", () => {
+    expect(plan().concurrency).toEqual({ group: "${{ format('plan-{0}', github.event.pull_request.number) }}", "cancel-in-progress": true });
+  });
+});
+
+describe("deploy workflow", () => {
+  const deploy = () => parsedWorkflow("deploy.yml");
+  const layerJobs = () => Object.keys(deploy().jobs).filter((id) => /^layer\d+$/.test(id));
+  const needsOf = (job: any): string[] => (Array.isArray(job.needs) ? job.needs : [job.needs]);
+
+  it("runs on pushes to main", () => {
+    expect(deploy().on.push).toEqual({ branches: ["main"] });
+  });
+
+  it("has a production job for each layer job and tells the matrix script how many layers there are", () => {
+    const jobs = deploy().jobs;
+    const layers = layerJobs();
+    expect(layers.length).toBeGreaterThanOrEqual(4);
+    for (const id of layers) expect(jobs[`${id}-production`]).toBeDefined();
+    const matrixStep = jobs.prepare.steps.find((s: any) => s.id === "matrix");
+    expect(matrixStep.run).toContain(`--layers ${layers.length}`);
+  });
+
+  it("each layer waits for every layer before it; production also waits for its own layer", () => {
+    const jobs = deploy().jobs;
+    layerJobs().forEach((id, i) => {
+      const earlier = Array.from({ length: i }, (_, j) => `layer${j}`);
+      expect(needsOf(jobs[id]).sort()).toEqual(["prepare", ...earlier].sort());
+      const earlierProduction = earlier.map((j) => `${j}-production`);
+      expect(needsOf(jobs[`${id}-production`]).sort()).toEqual(["prepare", ...earlier, id, ...earlierProduction].sort());
+    });
+  });
+
+  it("every layer job takes its stacks from the manifest and stops after a failed or rejected layer", () => {
+    const jobs = deploy().jobs;
+    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
+      const output = id.replace("-production", "_production");
+      expect(jobs[id].strategy.matrix.stack).toBe(`\${{ fromJSON(needs.prepare.outputs.${output}) }}`);
+      expect(jobs[id].if).toContain("!contains(needs.*.result, 'failure')");
+      expect(jobs[id].if).toContain("!contains(needs.*.result, 'cancelled')");
+      expect(jobs[id].if).toContain(`needs.prepare.outputs.${output} != '[]'`);
+    }
+  });
+
+  it("production jobs run in the production environment and no other job does", () => {
+    const jobs = deploy().jobs;
+    const withEnvironment = Object.entries<any>(jobs).filter(([, job]) => job.environment !== undefined);
+    expect(withEnvironment.map(([id]) => id).sort()).toEqual(layerJobs().map((id) => `${id}-production`).sort());
+    for (const [, job] of withEnvironment) expect(job.environment).toBe("production");
+  });
+
+  it("one concurrency group per stack keeps two deploys off the same stack, and never cancels an apply", () => {
+    const jobs = deploy().jobs;
+    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
+      expect({ id, concurrency: jobs[id].concurrency }).toEqual({ id, concurrency: { group: "${{ format('deploy-{0}', matrix.stack) }}", "cancel-in-progress": false } });
+    }
+  });
+
+  it("applies through the guarded action with the override of the merged pull request", () => {
+    const jobs = deploy().jobs;
+    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
+      const step = jobs[id].steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+      expect(step.with).toMatchObject({ apply: "true", "allow-destroy": "${{ needs.prepare.outputs.allow-destroy }}" });
+      expect(jobs[id].permissions).toEqual({ contents: "read", "id-token": "write" });
+    }
+    expect(jobs.prepare.outputs["allow-destroy"]).toBe("${{ steps.override.outputs.allow-destroy }}");
+  });
+});
+
+describe("deploy order of the synthesized program", () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  afterAll(() => synth?.cleanup());
+
+  it("every stack's dependencies deploy in a job its own job waits for", () => {
+    const jobs = parsedWorkflow("deploy.yml").jobs;
+    const layerCount = Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length;
+    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig()), layerCount);
+    const jobOf = new Map<string, string>();
+    layers.forEach((layer, i) => {
+      for (const id of layer.stacks) jobOf.set(id, `layer${i}`);
+      for (const id of layer.production) jobOf.set(id, `layer${i}-production`);
+    });
+    expect([...jobOf.keys()].sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
+    const waitsFor = (job: string): Set<string> => {
+      const needs: string[] = [jobs[job].needs ?? []].flat();
+      return new Set(needs.flatMap((n) => [n, ...waitsFor(n)]));
+    };
+    for (const [id, entry] of Object.entries(synth.manifest.stacks)) {
+      for (const dependency of entry.dependencies) {
+        expect({ id, dependency, waits: waitsFor(jobOf.get(id)!).has(jobOf.get(dependency)!) }).toEqual({ id, dependency, waits: true });
+      }
+    }
+  });
+
+  it("production stacks of the default config are exactly those of the production environment", () => {
+    const production = [...productionStacks(synth.manifest, productionEnvironmentNames(loadConfig()))].sort();
+    const expected = Object.keys(synth.manifest.stacks).filter((id) => /^[a-z]+-production(-data)?$/.test(id)).sort();
+    expect(production).toEqual(expected);
+    expect(production.length).toBeGreaterThan(0);
+  });
+
+  it("the plan matrix lists every stack after its dependencies", () => {
+    const order = deployOrder(synth.manifest);
+    expect([...order].sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
+    for (const [id, entry] of Object.entries(synth.manifest.stacks)) {
+      for (const dependency of entry.dependencies) expect(order.indexOf(dependency)).toBeLessThan(order.indexOf(id));
+    }
+  });
+});
+
+describe("stack layers", () => {
+  const manifest = (deps: Record<string, string[]>): Manifest => ({
+    stacks: Object.fromEntries(Object.entries(deps).map(([id, dependencies]) => [id, { dependencies, workingDirectory: `stacks/${id}`, synthesizedStackPath: `stacks/${id}/cdk.tf.json` }])),
+  });
+  const program = manifest({
+    "aws-platform": [],
+    "aws-addons": ["aws-platform"],
+    "aws-prod-data": ["aws-platform"],
+    "aws-dev-data": ["aws-platform"],
+    "aws-prod": ["aws-addons", "aws-prod-data"],
+    "aws-dev": ["aws-addons", "aws-dev-data"],
+    "aws-prod-reports": ["aws-prod"],
+  });
+
+  it("puts each stack one layer below the deepest stack it depends on", () => {
+    expect(stackLayers(program)).toEqual([["aws-platform"], ["aws-addons", "aws-dev-data", "aws-prod-data"], ["aws-dev", "aws-prod"], ["aws-prod-reports"]]);
+  });
+
+  it("gates the production environment's stacks and every stack that depends on them", () => {
+    expect([...productionStacks(program, ["prod"])].sort()).toEqual(["aws-prod", "aws-prod-data", "aws-prod-reports"]);
+  });
+
+  it("fails when the stacks need more layers than the workflow has jobs", () => {
+    expect(() => deployLayers(program, ["prod"], 3)).toThrow(
+      "the stacks form 4 dependency layers but the deploy workflow has 3 layer jobs; add a layer job to .github/workflows/deploy.yml",
+    );
+  });
+
+  it("fails on a dependency cycle, naming it", () => {
+    expect(() => stackLayers(manifest({ a: ["b"], b: ["a"] }))).toThrow("dependency cycle: a -> b -> a");
+  });
+});
