@@ -12,13 +12,12 @@ import {
   isString,
   NoOperationTraceWriter,
   parseWorkflow,
-  type TemplateToken,
 } from "@actions/workflow-parser";
 import { parseAction } from "@actions/workflow-parser/actions/index";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
-import { deployLayers, deployOrder, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
 import { loadConfig } from "../config";
-import { productionEnvironmentNames } from "../tools/stack-order";
+import { deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
 import { synthesize, type Synthesized } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
