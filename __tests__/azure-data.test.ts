@@ -98,7 +98,7 @@ describe("azure-<env>-data", () => {
     it.each(ENVIRONMENTS)("%s is generated into a write-only Key Vault secret", (env) => {
       const secret = onlyResource(stacks[env], "azurerm_key_vault_secret");
       expect(secret.value).toBeUndefined();
-      expect(secret.value_wo).toBe("${uuid()}");
+      expect(secret.value_wo).toBe("Pg-${uuid()}");
       expect(secret.value_wo_version).toBe(1);
       expect(secret.key_vault_id).toMatch(/cross-stack-output-azurerm_key_vaultkey-vault_[A-Z0-9]+id\}$/);
     });
@@ -124,7 +124,7 @@ describe("azure-<env>-data", () => {
       const literals = azureStacks.flatMap((id) => {
         const { resource, ephemeral } = synth.stack(id) as TerraformJson & { ephemeral?: unknown };
         return secretLikeFields({ resource, ephemeral })
-          .filter(({ path, value }) => /password|_wo$/i.test(path) && !/^\$\{[^}]+\}$/.test(value))
+          .filter(({ path, value }) => /password|_wo$/i.test(path) && !/^(Pg-)?\$\{[^}]+\}$/.test(value))
           .map(({ path }) => `${id}${path}`);
       });
       expect(literals).toEqual([]);

@@ -54,7 +54,6 @@ export class AzureNetwork extends Construct {
       resourceGroupName: props.resourceGroupName,
       virtualNetworkName: this.vnet.name,
       addressPrefixes: [props.postgresSubnetCidr],
-      defaultOutboundAccessEnabled: false,
       delegation: [
         {
           name: "postgres-flexible-server",

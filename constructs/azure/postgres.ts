@@ -11,6 +11,9 @@ export const POSTGRES_PORT = 5432;
 /** The password administrator's login; Azure reserves `admin`, `azure_superuser` and the like. */
 export const POSTGRES_ADMIN_LOGIN = "platform_admin";
 
+/** Makes every generated password meet Azure's character-class rule whatever the UUID's digits. */
+export const ADMIN_PASSWORD_PREFIX = "Pg-";
+
 /** Server parameters: TLS only, and every connection attempt in the server log. */
 export const POSTGRES_SERVER_PARAMETERS: Record<string, string> = {
   require_secure_transport: "on",
@@ -84,9 +87,10 @@ export class FlexiblePostgres extends Construct {
       name: `${props.name}-admin-password`,
       keyVaultId: props.keyVaultId,
       contentType: `password of ${POSTGRES_ADMIN_LOGIN} on ${props.name}`,
-      // uuid() is 128 bits from the operating system's CSPRNG; lower-case letters,
-      // digits and '-' meet Azure's three-character-class rule.
-      valueWo: "${uuid()}",
+      // uuid() is 128 bits from the operating system's CSPRNG. The fixed prefix
+      // adds no secrecy; it guarantees an upper- and a lower-case letter, so with
+      // the dashes Azure's three-of-four character classes always hold.
+      valueWo: `${ADMIN_PASSWORD_PREFIX}\${uuid()}`,
       valueWoVersion: props.adminPasswordVersion,
       lifecycle: { preventDestroy: protect },
     });
