@@ -161,6 +161,14 @@ describe("add-on stacks on both clouds", () => {
       }
     });
 
+    it("does not scrape the managed control plane, which the cluster cannot reach", () => {
+      const values = releaseValues(stack())["kube-prometheus-stack"];
+      for (const component of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) {
+        expect(values[component], component).toEqual({ enabled: false });
+      }
+      expect(values.kubeApiServer).toBeUndefined();
+    });
+
     it("mails alerts with an SMTP password mounted from an External Secrets secret", () => {
       const values = releaseValues(stack())["kube-prometheus-stack"].alertmanager;
       expect(values.alertmanagerSpec.secrets).toEqual(["alertmanager-smtp"]);
