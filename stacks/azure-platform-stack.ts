@@ -8,6 +8,7 @@ import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
+import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
@@ -118,7 +119,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       IN_CLUSTER.flux.namespace,
       IN_CLUSTER.flux.imageReflectorServiceAccount,
     );
-    this.fluxIdentity.grant("registry-pull", "AcrPull", this.acr.registry.id);
+    this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
 
     this.externalSecretsIdentity = this.aks.identityForServiceAccount(
       "external-secrets",
@@ -126,7 +127,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       IN_CLUSTER.externalSecrets.namespace,
       IN_CLUSTER.externalSecrets.serviceAccount,
     );
-    this.externalSecretsIdentity.grant("vault-read", "Key Vault Secrets User", this.keyVault.id);
+    this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
 
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
