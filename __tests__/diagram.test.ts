@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diagramBlock, embedDiagram, nodeId, renderDiagram, resourceCounts } from "../tools/diagram";
+import { synthesize, type Synthesized } from "./support/synth";
+
+describe("architecture diagram of the synthesized program", () => {
+  let synth: Synthesized;
+  let diagram: string;
+  beforeAll(() => {
+    synth = synthesize();
+    diagram = renderDiagram(synth.outdir);
+  });
+  afterAll(() => synth?.cleanup());
+
+  const edges = () => diagram.split("\n").filter((line) => line.includes(" --> ")).map((line) => line.trim());
+
+  it("is a Mermaid flowchart", () => {
+    expect(diagram.split("\n")[0]).toBe("flowchart LR");
+  });
+
+  it("draws an arrow for each dependency in the manifest and no other", () => {
+    const expected = Object.entries(synth.manifest.stacks).flatMap(([id, entry]) => entry.dependencies.map((dependency) => `${nodeId(dependency)} --> ${nodeId(id)}`));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(edges().sort()).toEqual(expected.sort());
+  });
+
+  it("has one node per stack listing each resource type it holds with its count", () => {
+    for (const id of Object.keys(synth.manifest.stacks)) {
+      const node = diagram.split("\n").find((line) => line.trim().startsWith(`${nodeId(id)}["`));
+      expect(node).toBeDefined();
+      const counts = resourceCounts(synth.stack(id));
+      expect(counts.length).toBeGreaterThan(0);
+      for (const [type, n] of counts) expect(node).toContain(`<br/>${type} ×${n}`);
+    }
+  });
+
+  it("groups the stacks of each cloud in a subgraph", () => {
+    const clouds = [...new Set(Object.keys(synth.manifest.stacks).map((id) => id.split("-")[0]))].sort();
+    const subgraphs = diagram.split("\n").filter((line) => line.trim().startsWith("subgraph ")).map((line) => line.trim().split(/[ [\]"]+/)[1]);
+    expect(subgraphs.sort()).toEqual(clouds);
+  });
+});
+
+describe("embedding the diagram", () => {
+  it("replaces only what lies between the markers", () => {
+    const document = `# Title\n\n${diagramBlock("flowchart LR\n  a --> b")}\n\nAfter.\n`;
+    expect(embedDiagram(document, "flowchart LR\n  c --> d")).toBe(`# Title\n\n${diagramBlock("flowchart LR\n  c --> d")}\n\nAfter.\n`);
+  });
+
+  it("leaves a document without markers unchanged", () => {
+    expect(embedDiagram("# Title\n", "flowchart LR")).toBe("# Title\n");
+  });
+});
