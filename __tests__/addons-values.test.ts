@@ -205,6 +205,7 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
       "ExternalSecret/alertmanager-smtp",
       "ExternalSecret/grafana-admin",
       "KnativeServing/knative-serving",
+      "PodMonitor/flux-controllers",
     ]);
     for (const manifest of checked) {
       const label = `${manifest.kind}/${manifest.metadata.name}`;

@@ -58,7 +58,7 @@ describe("add-on stacks on both clouds", () => {
 
     it("applies custom resources only through the chart shipped with the program", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
-      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "knative-serving", "monitoring-secrets"]);
+      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets"]);
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
     });
@@ -82,6 +82,7 @@ describe("add-on stacks on both clouds", () => {
       expect(release(stack(), "knative-serving").depends_on).toContain(id("knative-operator"));
       expect(release(stack(), "monitoring-secrets").depends_on).toContain(id("cluster-secret-store"));
       expect(release(stack(), "kube-prometheus-stack").depends_on).toContain(id("monitoring-secrets"));
+      expect(release(stack(), "flux-monitoring").depends_on).toEqual([id("flux"), id("kube-prometheus-stack")]);
       expect(release(stack(), "flux").depends_on).toBeUndefined();
     });
 
@@ -104,6 +105,14 @@ describe("add-on stacks on both clouds", () => {
       for (const controller of ["sourceController", "kustomizeController", "helmController", "notificationController", "imageReflectionController", "imageAutomationController"]) {
         expect(flux[controller].create, controller).toBe(true);
       }
+    });
+
+    it("lets Prometheus scrape every Flux controller", () => {
+      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor");
+      expect(podMonitor.metadata).toEqual({ name: "flux-controllers", namespace: "flux-system" });
+      expect(podMonitor.spec.selector.matchExpressions[0].values).toHaveLength(6);
+      expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: "http-prom" }]);
+      expect(releaseValues(stack()).flux.prometheus).toBeUndefined();
     });
 
     it("keeps Flux and External Secrets CRDs when their release is uninstalled", () => {

@@ -29,6 +29,7 @@ export interface AddonReleases {
   readonly knativeServing: Release;
   readonly monitoringSecrets: Release;
   readonly kubePrometheusStack: Release;
+  readonly fluxMonitoring: Release;
 }
 
 /**
@@ -78,6 +79,8 @@ export class AddonsStack extends TerraformStack {
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables],
     });
 
+    const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
+
     this.releases = {
       flux: this.flux.release,
       externalSecrets: this.externalSecrets.release,
@@ -86,6 +89,7 @@ export class AddonsStack extends TerraformStack {
       knativeServing: this.knative.serving.release,
       monitoringSecrets: this.monitoring.secrets.release,
       kubePrometheusStack: this.monitoring.stack.release,
+      fluxMonitoring: fluxMonitoring.release,
     };
   }
 }
