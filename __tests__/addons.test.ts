@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { CHARTS } from "../constructs/addons/charts";
 import { clusterScaleToZero } from "../constructs/addons/knative";
 import { validateConfig } from "../config";
@@ -131,7 +132,7 @@ describe("add-on stacks on both clouds", () => {
       const serving = manifestsOf(stack()).find((m) => m.kind === "KnativeServing");
       expect(serving.metadata).toEqual({ name: "knative-serving", namespace: "knative-serving" });
       expect(serving.spec.ingress).toEqual({ kourier: { enabled: true } });
-      expect(serving.spec.config.network).toEqual({ "ingress-class": "kourier.ingress.networking.knative.dev" });
+      expect(serving.spec.config.network["ingress-class"]).toBe("kourier.ingress.networking.knative.dev");
       expect(serving.spec.config.autoscaler).toMatchObject({
         "enable-scale-to-zero": "true",
         // develop waits 30s and staging 60s: the longest grace period wins.
@@ -139,7 +140,16 @@ describe("add-on stacks on both clouds", () => {
         // develop keeps no pod and staging 300s: the shortest retention wins.
         "scale-to-zero-pod-retention-period": "0s",
       });
-      expect(serving.spec.config.domain).toEqual({ "apps.example.com": "" });
+    });
+
+    it("gives each environment's routes its own domain, production the base domain, and keeps other routes private", () => {
+      const config = manifestsOf(stack()).find((m) => m.kind === "KnativeServing").spec.config;
+      expect(config.network["domain-template"]).toBe("{{.Name}}.{{.Domain}}");
+      expect(Object.keys(config.domain).sort()).toEqual(["apps.example.com", "develop.apps.example.com", "staging.apps.example.com", "svc.cluster.local"]);
+      expect(config.domain["svc.cluster.local"]).toBe("");
+      expect(parse(config.domain["apps.example.com"])).toEqual({ selector: { environment: "production" } });
+      expect(parse(config.domain["develop.apps.example.com"])).toEqual({ selector: { environment: "develop" } });
+      expect(parse(config.domain["staging.apps.example.com"])).toEqual({ selector: { environment: "staging" } });
     });
 
     it("keeps Prometheus data for a bounded time on a persistent volume of the platform's class", () => {
@@ -258,6 +268,19 @@ describe("alerting without receivers", () => {
       expect(values.alertmanagerSpec.secrets).toEqual([]);
       expect(values.config.global.smtp_auth_password_file).toBeUndefined();
       expect(manifestsOf(synth.aws).filter((m) => m.kind === "ExternalSecret").map((m) => m.metadata.name)).toEqual(["grafana-admin"]);
+    } finally {
+      synth.cleanup();
+    }
+  });
+});
+
+describe("route domains when production is not on the base domain", () => {
+  it("serves production under production.<base> and nothing on the base domain itself", () => {
+    const synth = synthesizeAddons(validateConfig(configWith((raw) => (raw.domain.productionOnBase = false))));
+    try {
+      const domains = manifestsOf(synth.aws).find((m) => m.kind === "KnativeServing").spec.config.domain;
+      expect(parse(domains["production.apps.example.com"])).toEqual({ selector: { environment: "production" } });
+      expect(domains["apps.example.com"]).toBeUndefined();
     } finally {
       synth.cleanup();
     }

@@ -9,6 +9,7 @@ import { MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import type { ClusterPlatform } from "../constructs/contract";
+import { environmentDomain } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
 export interface AddonsStackProps {
@@ -65,7 +66,7 @@ export class AddonsStack extends TerraformStack {
     this.knative = new KnativeAddon(this, "knative", {
       cloud,
       valuesDir,
-      domain: config.domain.base,
+      domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
       scaleToZero: clusterScaleToZero(config.environments),
     });
 

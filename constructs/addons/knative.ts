@@ -1,5 +1,6 @@
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
+import { stringify } from "yaml";
 import type { EnvironmentConfig } from "../../config";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
@@ -32,16 +33,27 @@ export function clusterScaleToZero(environments: readonly Pick<EnvironmentConfig
   };
 }
 
+/** The DNS suffix of one environment's routes. */
+export interface EnvironmentDomain {
+  /** Value of the `environment` label the environment's GitOps sync puts on every object. */
+  readonly environment: string;
+  readonly domain: string;
+}
+
+/** Routes of no environment get this suffix, which Knative never exposes outside the cluster. */
+export const CLUSTER_LOCAL_DOMAIN = "svc.cluster.local";
+
 export interface KnativeProps extends AddonOptions {
   readonly cloud: string;
-  /** Default domain of Knative routes (`config.domain.base`). */
-  readonly domain: string;
+  /** Route domains by environment. */
+  readonly domains: readonly EnvironmentDomain[];
   readonly scaleToZero: ScaleToZeroDefaults;
 }
 
 /**
  * Knative Serving through the Knative Operator: the operator's chart, then a
- * KnativeServing resource with Kourier as the ingress. The resource goes
+ * KnativeServing resource with Kourier as the ingress and each environment's
+ * routes under its own domain. The resource goes
  * through a release of the local manifests chart, which plans on a fresh
  * cluster where `kubernetes_manifest` could not (its CRD does not exist yet).
  * `helm-values/knative-serving.yaml` and its cloud overlay are merged into
@@ -68,9 +80,17 @@ export class KnativeAddon extends Construct {
       {
         ingress: { kourier: { enabled: true } },
         config: {
-          network: { "ingress-class": KOURIER_INGRESS_CLASS },
-          // An empty value makes this the default domain for every route.
-          domain: { [props.domain]: "" },
+          network: {
+            "ingress-class": KOURIER_INGRESS_CLASS,
+            // The environment's domain already names the environment, and
+            // production may serve on the base domain itself.
+            "domain-template": "{{.Name}}.{{.Domain}}",
+          },
+          domain: {
+            // The least specific entry: a route outside every environment stays private.
+            [CLUSTER_LOCAL_DOMAIN]: "",
+            ...Object.fromEntries(props.domains.map(({ environment, domain }) => [domain, stringify({ selector: { environment } })])),
+          },
           autoscaler: {
             "enable-scale-to-zero": "true",
             "scale-to-zero-grace-period": `${props.scaleToZero.gracePeriodSeconds}s`,
