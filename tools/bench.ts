@@ -1,0 +1,293 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+
+/**
+ * `npm run bench`: wall time and peak memory of synthesis and of the test
+ * suite, measured in one run on one machine, against the usual way of writing
+ * cdktf (barrel imports of the provider packages) and as the number of
+ * environments grows. Prints a table with ratios and PASS/MISS per target; it
+ * never fails on a missed target.
+ *
+ *   npm run bench [-- --runs 3] [--skip-tests] [--markdown]
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+const CDKTF = path.join(ROOT, "node_modules/.bin/cdktf");
+const VITEST = path.join(ROOT, "node_modules/.bin/vitest");
+const GNU_TIME = "/usr/bin/time";
+
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf("--runs") + 1] ?? 3) || 3;
+const SKIP_TESTS = args.includes("--skip-tests");
+const MARKDOWN = args.includes("--markdown");
+
+interface Sample {
+  readonly seconds: number;
+  /** Largest resident set of any process in the measured tree, in MB; undefined without GNU time. */
+  readonly peakMb?: number;
+}
+
+interface Measurement extends Sample {
+  readonly label: string;
+  readonly runs: number;
+}
+
+const hasGnuTime = (() => {
+  if (!existsSync(GNU_TIME)) return false;
+  const probe = spawnSync(GNU_TIME, ["-v", "true"], { encoding: "utf8" });
+  return probe.status === 0 && /Maximum resident set size/.test(probe.stderr);
+})();
+
+/** Runs a command once; wall time from this process, peak memory from GNU time's rusage of the tree. */
+function runOnce(command: string, commandArgs: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Sample {
+  const [file, fileArgs] = hasGnuTime ? [GNU_TIME, ["-v", command, ...commandArgs]] : [command, commandArgs];
+  const started = process.hrtime.bigint();
+  const result = spawnSync(file, fileArgs, { ...options, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${commandArgs.join(" ")} failed (exit ${result.status}):\n${result.stderr.slice(-4000)}\n${result.stdout.slice(-4000)}`);
+  }
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : undefined };
+}
+
+/** The median wall time and the largest peak of `runs` runs, after one unmeasured warm-up run when `warmUp`. */
+function measure(label: string, command: string, commandArgs: string[], options: { cwd: string; env: NodeJS.ProcessEnv; runs?: number; warmUp?: boolean }): Measurement {
+  const runs = options.runs ?? RUNS;
+  if (options.warmUp ?? true) runOnce(command, commandArgs, options);
+  const samples = Array.from({ length: runs }, () => runOnce(command, commandArgs, options));
+  const times = samples.map((s) => s.seconds).sort((a, b) => a - b);
+  const peaks = samples.map((s) => s.peakMb).filter((p): p is number => p !== undefined);
+  const measurement = { label, runs, seconds: times[Math.floor(times.length / 2)], peakMb: peaks.length > 0 ? Math.max(...peaks) : undefined };
+  process.stderr.write(`  ${label}: ${measurement.seconds.toFixed(2)} s, ${measurement.peakMb?.toFixed(0) ?? "n/a"} MB\n`);
+  return measurement;
+}
+
+/** The environment of a synth: quiet cdktf, output to a throw-away directory. */
+function synthEnv(outdir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "true", CI: "1", ...extra };
+}
+
+/** Every file below a directory, relative to it. */
+function filesBelow(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? filesBelow(full, base) : [path.relative(base, full)];
+  });
+}
+
+/** Folder under `lib/` to the namespace the package's barrel exports it as, e.g. `eks-cluster` to `eksCluster`. */
+function barrelNamespaces(pkg: string): Map<string, string> {
+  const index = readFileSync(path.join(ROOT, "node_modules", pkg, "lib/index.js"), "utf8");
+  return new Map([...index.matchAll(/exports\.(\w+) = require\("\.\/([\w-]+)"\)/g)].map((m) => [m[2], m[1]]));
+}
+
+const DEEP_IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*["'](@cdktf\/provider-[\w-]+)\/lib\/([\w-]+)["'];?/g;
+
+/**
+ * The same source with every deep provider import turned into the barrel
+ * form most cdktf code uses: one namespace import of the whole package and the
+ * classes taken from it. Type-only imports stay, since they vanish at runtime.
+ */
+export function toBarrelImports(source: string, namespaces: (pkg: string) => Map<string, string>): string {
+  const packages = new Set<string>();
+  const rewritten = source.replace(DEEP_IMPORT, (statement, typeOnly: string | undefined, names: string, pkg: string, folder: string) => {
+    if (typeOnly) return statement;
+    const namespace = namespaces(pkg).get(folder);
+    if (!namespace) throw new Error(`${pkg} has no barrel export for lib/${folder}`);
+    const values = names
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name && !name.startsWith("type "))
+      .map((name) => name.replace(/^(\w+)\s+as\s+(\w+)$/, "$1: $2"));
+    packages.add(pkg);
+    return values.length === 0 ? "" : `const { ${values.join(", ")} } = ${barrelName(pkg)}.${namespace};`;
+  });
+  if (packages.size === 0) return source;
+  const imports = [...packages].map((pkg) => `import * as ${barrelName(pkg)} from "${pkg}";`).join("\n");
+  return `${imports}\n${rewritten}`;
+}
+
+const barrelName = (pkg: string): string => `barrel_${pkg.replace(/^@cdktf\/provider-/, "").replace(/-/g, "_")}`;
+
+/** A copy of the program outside the repository with barrel imports; node_modules is linked, not copied. */
+function barrelCopy(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-barrel-"));
+  const skip = new Set(["node_modules", "cdktf.out", ".git", "__tests__", ".bench", "coverage", "docs"]);
+  for (const name of readdirSync(ROOT)) {
+    if (skip.has(name) || name.startsWith("terraform.")) continue;
+    cpSync(path.join(ROOT, name), path.join(dir, name), { recursive: true });
+  }
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const cache = new Map<string, Map<string, string>>();
+  const namespaces = (pkg: string) => cache.get(pkg) ?? cache.set(pkg, barrelNamespaces(pkg)).get(pkg)!;
+  let rewritten = 0;
+  for (const file of filesBelow(dir).filter((f) => f.endsWith(".ts") && !f.startsWith("node_modules"))) {
+    const full = path.join(dir, file);
+    const source = readFileSync(full, "utf8");
+    const barrel = toBarrelImports(source, namespaces);
+    if (barrel !== source) {
+      writeFileSync(full, barrel);
+      rewritten++;
+    }
+  }
+  process.stderr.write(`  barrel copy: ${rewritten} files rewritten in ${dir}\n`);
+  return dir;
+}
+
+/** The synthesized stacks of an outdir, for checking that two builds produce the same program. */
+function synthesizedStacks(outdir: string): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  return Object.fromEntries(
+    Object.entries<any>(manifest.stacks).map(([id, entry]) => [id, readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8")]),
+  );
+}
+
+const STAGE_CYCLE = ["develop", "staging"] as const;
+
+/**
+ * The default config with `count` environments: the default ones first, then
+ * copies of develop and staging (unique names, `stage` set) up to the count.
+ */
+function configWithEnvironments(count: number, dir: string): string {
+  const raw = parse(readFileSync(path.join(ROOT, "config/platform.yaml"), "utf8"));
+  const defaults: any[] = raw.environments;
+  const byName = Object.fromEntries(defaults.map((env) => [env.name, env]));
+  const environments = defaults.slice(0, count);
+  for (let i = environments.length; i < count; i++) {
+    const stage = STAGE_CYCLE[i % STAGE_CYCLE.length];
+    environments.push({ ...structuredClone(byName[stage]), name: `${stage.slice(0, 3)}-${String(i).padStart(3, "0")}`, stage });
+  }
+  raw.environments = environments;
+  const file = path.join(dir, `platform-${count}.yaml`);
+  writeFileSync(file, stringify(raw));
+  return file;
+}
+
+function providerMirror(): string | undefined {
+  const candidates = [process.env.TF_PROVIDER_MIRROR, "/opt/tf-plugins", "/usr/share/terraform/plugins"].filter((c): c is string => !!c);
+  return candidates.find((dir) => existsSync(path.join(dir, "registry.terraform.io/hashicorp/aws")));
+}
+
+function machine(): string[] {
+  const cpuModel = (() => {
+    try {
+      return /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model;
+    } catch {
+      return cpus()[0]?.model;
+    }
+  })();
+  return [
+    `CPU: ${cpuModel} (nproc ${cpus().length})`,
+    `RAM: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    `Node: ${process.version}`,
+    `Peak memory: ${hasGnuTime ? "GNU time (maximum resident set size of the largest process)" : "not measured (no GNU time)"}`,
+  ];
+}
+
+const fmt = (n: number | undefined, digits: number): string => (n === undefined ? "n/a" : n.toFixed(digits));
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? "n/a" : ok ? "PASS" : "MISS");
+
+function main(): void {
+  const work = mkdtempSync(path.join(tmpdir(), "bench-"));
+  const out = (name: string) => {
+    const dir = path.join(work, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const rows: string[][] = [];
+  const targets: string[][] = [];
+  try {
+    process.stderr.write("measuring (each synth: one warm-up, median of the runs)\n");
+    const synth = measure("synth", TSX, ["main.ts"], { cwd: ROOT, env: synthEnv(out("synth")) });
+    rows.push(["synth, full default program (`tsx main.ts`)", fmt(synth.seconds, 2), fmt(synth.peakMb, 0), "1.00× / 1.00×"]);
+
+    const barrelDir = barrelCopy();
+    const barrel = measure("barrel synth", TSX, ["main.ts"], { cwd: barrelDir, env: synthEnv(out("barrel")) });
+    const same = JSON.stringify(synthesizedStacks(path.join(work, "synth"))) === JSON.stringify(synthesizedStacks(path.join(work, "barrel")));
+    rows.push([
+      `same program with barrel imports${same ? "" : " (OUTPUT DIFFERS)"}`,
+      fmt(barrel.seconds, 2),
+      fmt(barrel.peakMb, 0),
+      `${fmt(barrel.seconds / synth.seconds, 2)}× / ${barrel.peakMb && synth.peakMb ? fmt(barrel.peakMb / synth.peakMb, 2) : "n/a"}×`,
+    ]);
+    rmSync(barrelDir, { recursive: true, force: true });
+
+    const cli = measure("cdktf synth", CDKTF, ["synth", "--output", out("cli")], { cwd: ROOT, env: synthEnv(out("cli")), runs: 1 });
+    rows.push([
+      "`cdktf synth` through the CLI",
+      fmt(cli.seconds, 2),
+      fmt(cli.peakMb, 0),
+      `${fmt(cli.seconds / synth.seconds, 2)}× / ${cli.peakMb && synth.peakMb ? fmt(cli.peakMb / synth.peakMb, 2) : "n/a"}×`,
+    ]);
+
+    const scaling: Record<number, Measurement> = {};
+    for (const count of [3, 10, 30, 100]) {
+      const config = configWithEnvironments(count, work);
+      scaling[count] = measure(`synth, ${count} environments`, TSX, ["main.ts"], {
+        cwd: ROOT,
+        env: synthEnv(out(`envs-${count}`), { PLATFORM_CONFIG: config }),
+        runs: count >= 30 ? 1 : RUNS,
+      });
+      const stacks = Object.keys(JSON.parse(readFileSync(path.join(work, `envs-${count}`, "manifest.json"), "utf8")).stacks).length;
+      rows.push([
+        `synth, ${count} environments (${stacks} stacks)`,
+        fmt(scaling[count].seconds, 2),
+        fmt(scaling[count].peakMb, 0),
+        `${fmt(scaling[count].seconds / scaling[3].seconds, 2)}× of 3 envs`,
+      ]);
+    }
+
+    if (!SKIP_TESTS) {
+      const mirror = providerMirror();
+      const shared = process.env.PLATFORM_SHARED_DIR ?? path.resolve(ROOT, "../shared");
+      const base: NodeJS.ProcessEnv = { ...process.env, PLATFORM_SHARED_DIR: shared, CI: "1" };
+      delete base.TF_PROVIDER_MIRROR;
+      delete base.PLATFORM_REQUIRE_ALL_CHECKS;
+      const without = measure("tests without offline plans", VITEST, ["run"], { cwd: ROOT, env: base, runs: 1, warmUp: false });
+      rows.push(["`npm test` without the offline plans", fmt(without.seconds, 1), fmt(without.peakMb, 0), "1.00×"]);
+      if (mirror) {
+        const withPlans = measure("tests with offline plans", VITEST, ["run"], {
+          cwd: ROOT,
+          env: { ...base, TF_PROVIDER_MIRROR: mirror, PLATFORM_REQUIRE_ALL_CHECKS: "1" },
+          runs: 1,
+          warmUp: false,
+        });
+        rows.push(["`npm test` with the offline plans", fmt(withPlans.seconds, 1), fmt(withPlans.peakMb, 0), `${fmt(withPlans.seconds / without.seconds, 2)}×`]);
+      } else {
+        rows.push(["`npm test` with the offline plans", "n/a", "n/a", "no provider mirror (TF_PROVIDER_MIRROR)"]);
+      }
+    }
+
+    const timeRatio = barrel.seconds / synth.seconds;
+    const memoryRatio = barrel.peakMb && synth.peakMb ? barrel.peakMb / synth.peakMb : undefined;
+    const growth = scaling[100].seconds / scaling[3].seconds;
+    targets.push(
+      ["full synth ≤ 1.5 s", `${fmt(synth.seconds, 2)} s`, verdict(synth.seconds <= 1.5)],
+      ["full synth ≤ 250 MB", `${fmt(synth.peakMb, 0)} MB`, verdict(synth.peakMb === undefined ? undefined : synth.peakMb <= 250)],
+      ["≥ 4× faster than the barrel build", `${fmt(timeRatio, 2)}×`, verdict(timeRatio >= 4)],
+      ["≥ 3× leaner than the barrel build", `${fmt(memoryRatio, 2)}×`, verdict(memoryRatio === undefined ? undefined : memoryRatio >= 3)],
+      ["100 environments ≤ 10× the 3-environment time", `${fmt(growth, 2)}×`, verdict(growth <= 10)],
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const table = (header: string[], body: string[][]) =>
+    [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  const report = [
+    table(["Measurement", "Wall (s)", "Peak RSS (MB)", "Ratio (time / memory)"], rows),
+    "",
+    table(["Target", "Measured", "Result"], targets),
+    "",
+    ...machine().map((line) => (MARKDOWN ? `- ${line}` : line)),
+    MARKDOWN ? `- Runs: median of ${RUNS} after a warm-up for the default synths, one run for 30 and 100 environments, the CLI and the test suites` : "",
+  ].join("\n");
+  console.log(report);
+}
+
+if (require.main === module) main();
