@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, validateConfig } from "../config";
-import { configWith } from "./support/synth";
-
-/** The single problem a config produces; fails when it is valid or has several. */
-function problemOf(change: (raw: any) => void): { path: string; value: unknown; message: string } {
-  try {
-    validateConfig(configWith(change));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    const { problems } = error as ConfigError;
-    expect(problems).toHaveLength(1);
-    return problems[0];
-  }
-  throw new Error("the configuration was accepted");
-}
+import { loadConfig } from "../config";
+import { problemOf, type BadConfigCase } from "./support/config-problems";
 
 describe("the default Azure configuration", () => {
   it("is valid and fills the defaults the stacks rely on", () => {
@@ -30,7 +17,7 @@ describe("the default Azure configuration", () => {
 });
 
 describe("bad Azure configurations fail with the field, the value and what is allowed", () => {
-  const cases: { name: string; change: (raw: any) => void; path: string; value: unknown; message: string }[] = [
+  const cases: BadConfigCase[] = [
     {
       name: "a region written as a display name",
       change: (r) => (r.clouds.azure.location = "West Europe"),

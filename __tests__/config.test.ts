@@ -4,21 +4,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, loadConfig, validateConfig } from "../config";
+import { loadConfig, validateConfig } from "../config";
+import { problemOf, type BadConfigCase } from "./support/config-problems";
 import { configWith, defaultRawConfig } from "./support/synth";
-
-/** The single problem a config produces; fails when it is valid or has several. */
-function problemOf(change: (raw: any) => void): { path: string; value: unknown; message: string } {
-  try {
-    validateConfig(configWith(change));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    const { problems } = error as ConfigError;
-    expect(problems).toHaveLength(1);
-    return problems[0];
-  }
-  throw new Error("the configuration was accepted");
-}
 
 describe("the default configuration", () => {
   it("is valid and resolves stages, applications and GitOps paths", () => {
@@ -37,7 +25,7 @@ describe("the default configuration", () => {
 });
 
 describe("bad configurations fail with the field, the value and what is allowed", () => {
-  const cases: { name: string; change: (raw: any) => void; path: string; value: unknown; message: string }[] = [
+  const cases: BadConfigCase[] = [
     {
       name: "an environment name that is not a stage, with no stage",
       change: (r) => r.environments.push({ ...r.environments[0], name: "qa" }),

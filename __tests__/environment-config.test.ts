@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, validateConfig } from "../config";
+import { validateConfig } from "../config";
+import { problemOf, type BadConfigCase } from "./support/config-problems";
 import { configWith } from "./support/synth";
 
-/** The single problem a config produces; fails when it is valid or has several. */
-function problemOf(change: (raw: any) => void): { path: string; value: unknown; message: string } {
-  try {
-    validateConfig(configWith(change));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    const { problems } = error as ConfigError;
-    expect(problems).toHaveLength(1);
-    return problems[0];
-  }
-  throw new Error("the configuration was accepted");
-}
-
 describe("environment configurations the platform refuses", () => {
-  const cases: { name: string; change: (raw: any) => void; path: string; value: unknown; message: string }[] = [
+  const cases: BadConfigCase[] = [
     {
       name: "two environments with the same name",
       change: (r) => r.environments.push({ ...r.environments[0] }),
