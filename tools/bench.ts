@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 
@@ -204,6 +204,9 @@ function providerMirror(): string | undefined {
   return candidates.find((dir) => existsSync(path.join(dir, "registry.terraform.io/hashicorp/aws")));
 }
 
+/** Load average when the run started: other work on the machine slows every measurement alike. */
+const LOAD_AT_START = loadavg().map((n) => n.toFixed(2)).join(" / ");
+
 function machine(): string[] {
   const cpuModel = (() => {
     try {
@@ -216,6 +219,7 @@ function machine(): string[] {
     `CPU: ${cpuModel} (nproc ${cpus().length})`,
     `RAM: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     `Node: ${process.version}`,
+    `Load average (1/5/15 min) at start: ${LOAD_AT_START}`,
     `Peak memory: ${hasGnuTime ? "GNU time (maximum resident set size of the largest process)" : "not measured (no GNU time)"}`,
   ];
 }
@@ -273,7 +277,7 @@ function main(): void {
       scaling[count] = measure(`synth, ${count} environments`, TSX, ["main.ts"], {
         cwd: ROOT,
         env: synthEnv(out(`envs-${count}`), { PLATFORM_CONFIG: config }),
-        runs: count >= 30 ? 1 : RUNS,
+        warmUp: count < 30,
       });
       const stacks = Object.keys(JSON.parse(readFileSync(path.join(work, `envs-${count}`, "manifest.json"), "utf8")).stacks).length;
       rows.push([
@@ -329,7 +333,7 @@ function main(): void {
     table(["Target", "Measured", "Result"], targets),
     "",
     ...machine().map((line) => (MARKDOWN ? `- ${line}` : line)),
-    MARKDOWN ? `- Runs: median of ${RUNS} after a warm-up for the default synths, one run for 30 and 100 environments, the CLI and the test suites` : "",
+    MARKDOWN ? `- Runs: median of ${RUNS} after a warm-up for the default synths, the same without warm-up for 30 and 100 environments, one run for the CLI and the test suites` : "",
   ].join("\n");
   console.log(report);
 }
