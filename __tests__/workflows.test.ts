@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import {
@@ -17,7 +19,7 @@ import { parseAction } from "@actions/workflow-parser/actions/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { loadConfig } from "../config";
-import { deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
+import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
 import { synthesize, type Synthesized } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -302,6 +304,40 @@ describe("deploy order of the synthesized program", () => {
     expect(production.length).toBeGreaterThan(0);
   });
 
+  const stackMatrix = (...flags: string[]) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "stack-matrix-"));
+    const output = path.join(dir, "github-output");
+    const result = spawnSync(
+      process.execPath,
+      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/stack-matrix.ts"), "--outdir", synth.outdir, "--github-output", ...flags],
+      { encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: output } },
+    );
+    const written = result.status === 0 ? readFileSync(output, "utf8") : "";
+    rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stderr: result.stderr, outputs: Object.fromEntries(written.trim().split("\n").filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2))) };
+  };
+
+  it("the matrix script writes every output the workflows read, each a JSON list of stacks", () => {
+    const { status, outputs } = stackMatrix("--layers", "4");
+    expect(status).toBe(0);
+    for (const file of ["plan.yml", "deploy.yml"]) {
+      const read = Object.values<string>(parsedWorkflow(file).jobs.prepare.outputs).flatMap((value) => [...value.matchAll(/steps\.matrix\.outputs\.(\w+)/g)].map((m) => m[1]));
+      expect(read.length).toBeGreaterThan(0);
+      for (const name of read) {
+        expect({ file, name, present: name in outputs }).toEqual({ file, name, present: true });
+        expect(JSON.parse(outputs[name])).toEqual(expect.any(Array));
+      }
+    }
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
+  });
+
+  it("the matrix script refuses stacks with local state when the workflows ask for remote state", () => {
+    const { status, stderr } = stackMatrix("--require-remote-state");
+    expect(status).toBe(1);
+    expect(stderr).toContain("aws-platform");
+    expect(stderr).toContain("keep their state in a local file, which is lost when a CI job ends: set clouds.<cloud>.stateBackend in the config");
+  });
+
   it("the plan matrix lists every stack after its dependencies", () => {
     const order = deployOrder(synth.manifest);
     expect([...order].sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
@@ -337,6 +373,14 @@ describe("stack layers", () => {
     expect(() => deployLayers(program, ["prod"], 3)).toThrow(
       "the stacks form 4 dependency layers but the deploy workflow has 3 layer jobs; add a layer job to .github/workflows/deploy.yml",
     );
+  });
+
+  it("fails when a matrix would hold more stacks than GitHub runs", () => {
+    const stacks = Array.from({ length: 257 }, (_, i) => `aws-e${i}`);
+    expect(() => checkMatrixSize("the plan matrix", stacks)).toThrow(
+      "the plan matrix has 257 stacks but GitHub runs at most 256 jobs from one matrix; split the workflow's matrix",
+    );
+    expect(() => checkMatrixSize("the plan matrix", stacks.slice(1))).not.toThrow();
   });
 
   it("fails on a dependency cycle, naming it", () => {

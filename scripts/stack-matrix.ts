@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig } from "../config";
-import { deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest } from "../tools/stack-order";
+import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest } from "../tools/stack-order";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -30,8 +30,12 @@ try {
     );
   }
   const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
-  const lines = [`stacks=${JSON.stringify(deployOrder(manifest))}`];
+  const stacks = deployOrder(manifest);
+  checkMatrixSize("the plan matrix", stacks);
+  const lines = [`stacks=${JSON.stringify(stacks)}`];
   deployLayers(manifest, production, Number(option("--layers", "4"))).forEach((layer, i) => {
+    checkMatrixSize(`layer ${i}`, layer.stacks);
+    checkMatrixSize(`layer ${i} (production)`, layer.production);
     lines.push(`layer${i}=${JSON.stringify(layer.stacks)}`, `layer${i}_production=${JSON.stringify(layer.production)}`);
   });
   console.log(lines.join("\n"));

@@ -81,6 +81,16 @@ export function productionStacks(manifest: Manifest, productionEnvironments: rea
   return production;
 }
 
+/** GitHub runs at most this many jobs from one matrix. */
+export const MATRIX_LIMIT = 256;
+
+/** Fails when a matrix of stacks would be larger than GitHub runs. */
+export function checkMatrixSize(name: string, stacks: readonly string[]): void {
+  if (stacks.length > MATRIX_LIMIT) {
+    throw new Error(`${name} has ${stacks.length} stacks but GitHub runs at most ${MATRIX_LIMIT} jobs from one matrix; split the workflow's matrix`);
+  }
+}
+
 export interface DeployLayer {
   /** Stacks without a production approval. */
   readonly stacks: string[];
