@@ -136,6 +136,17 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
     expect(markdown).toContain("Plans of this commit: https://github.com/acme/platform/actions/runs/1");
   });
 
+  it("keeps a short plan whole and cuts only the long one when both do not fit", () => {
+    const [short, long] = ["aws-develop-data", "aws-platform"];
+    expect(texts[short].length).toBeLessThan(texts[long].length / 2);
+    const summaries = [long, short].map((id) => summarizePlan(id, plans[id], texts[id]));
+    const maxLength = 2 * texts[short].length + 20_000;
+    const markdown = renderSummary(summaries, { maxLength });
+    expect(markdown.length).toBeLessThanOrEqual(maxLength);
+    expect(markdown).toContain(texts[short].trimEnd());
+    expect(markdown.match(/_Cut at \d+ of (\d+) characters/g)).toEqual([expect.stringContaining(`of ${texts[long].length} characters`)]);
+  });
+
   it("the CLI reads a directory of saved plans and lists stacks in the manifest's dependency order", () => {
     writeFileSync(path.join(workdir, "aws-develop-data.plan.json"), JSON.stringify(plans["aws-develop-data"]));
     writeFileSync(path.join(workdir, "aws-develop-data.plan.txt"), texts["aws-develop-data"]);

@@ -141,8 +141,25 @@ export function renderSummary(summaries: readonly StackSummary[], options: Rende
   }
   if (options.runUrl) head.push(`Plans of this commit: ${options.runUrl}`, "");
   const withoutText = [...head, ...summaries.map((s) => details(s, 0))].join("\n");
-  const texts = summaries.filter((s) => (s.failure ?? s.text) !== undefined).length;
-  const budget = texts === 0 ? 0 : Math.floor((maxLength - withoutText.length - 200 * texts) / texts);
-  const textBudget = Math.max(0, Math.max(...summaries.map((s) => (s.failure ?? s.text ?? "").length)) <= budget ? Infinity : budget);
-  return [...head, ...summaries.map((s) => details(s, textBudget))].join("\n") + "\n";
+  const budgets = shareBudget(summaries, maxLength - withoutText.length);
+  return [...head, ...summaries.map((s) => details(s, budgets.get(s) ?? 0))].join("\n") + "\n";
+}
+
+/**
+ * Shares the characters left for plan text so that short plans stay whole and
+ * the long ones split the rest evenly. 200 characters per plan are kept back
+ * for the fence and the note of a cut plan.
+ */
+function shareBudget(summaries: readonly StackSummary[], available: number): Map<StackSummary, number> {
+  const withText = summaries.filter((s) => (s.failure ?? s.text) !== undefined);
+  const byLength = [...withText].sort((a, b) => (a.failure ?? a.text)!.length - (b.failure ?? b.text)!.length);
+  let remaining = Math.max(0, available - 200 * withText.length);
+  const budgets = new Map<StackSummary, number>();
+  byLength.forEach((summary, i) => {
+    const share = Math.floor(remaining / (byLength.length - i));
+    const budget = Math.min((summary.failure ?? summary.text)!.length, share);
+    budgets.set(summary, budget);
+    remaining -= budget;
+  });
+  return budgets;
 }
