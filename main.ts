@@ -1,19 +1,23 @@
 import { App } from "cdktf";
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, loadConfig, type PlatformConfig } from "./config";
 import { buildPlatform } from "./stacks/app";
 
-// Validate everything before the app exists, so a bad config writes nothing.
-let config;
-try {
-  config = loadConfig(process.env.PLATFORM_CONFIG);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
+function main(): number {
+  // Validate everything before the app exists, so a bad config writes nothing.
+  let config: PlatformConfig;
+  try {
+    config = loadConfig(process.env.PLATFORM_CONFIG);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
   }
-  throw error;
+  const app = new App();
+  buildPlatform(app, config);
+  app.synth();
+  return 0;
 }
 
-const app = new App();
-buildPlatform(app, config);
-app.synth();
+process.exitCode = main();

@@ -205,7 +205,7 @@ describe("synth with a bad configuration", () => {
     raw.clouds.aws.availabilityZones = ["eu-west-1a"];
     const file = path.join(workdir, "platform.yaml");
     writeFileSync(file, stringify(raw));
-    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.resolve(__dirname, "../main.ts")], {
+    const result = spawnSync(process.execPath, [path.resolve(__dirname, "../scripts/synth.cjs")], {
       cwd: workdir,
       env: { ...process.env, PLATFORM_CONFIG: file },
       encoding: "utf8",

@@ -22,7 +22,7 @@ describe("npm run synth", () => {
 
   beforeAll(() => {
     workdir = mkdtempSync(path.join(tmpdir(), "synth-"));
-    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(ROOT, "main.ts")], { cwd: workdir, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [path.join(ROOT, "scripts/synth.cjs")], { cwd: workdir, encoding: "utf8" });
     if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
     manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out", "manifest.json"), "utf8"));
   });

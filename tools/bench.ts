@@ -16,6 +16,8 @@ import { parse, stringify } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+/** What `npm run synth` runs, relative to the program's root. */
+const SYNTH = ["scripts/synth.cjs"];
 const CDKTF = path.join(ROOT, "node_modules/.bin/cdktf");
 const VITEST = path.join(ROOT, "node_modules/.bin/vitest");
 const GNU_TIME = "/usr/bin/time";
@@ -149,27 +151,6 @@ function barrelCopy(): string {
   return dir;
 }
 
-/**
- * A copy of the program compiled to CommonJS file by file (no bundling), to
- * show how much of the synth time is spent running TypeScript through tsx.
- */
-function compiledCopy(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "bench-compiled-"));
-  const skip = new Set(["node_modules", "cdktf.out", ".git", "__tests__", ".bench", "coverage", "docs", "tools", "scripts"]);
-  for (const name of readdirSync(ROOT)) {
-    if (skip.has(name) || name.startsWith("terraform.")) continue;
-    cpSync(path.join(ROOT, name), path.join(dir, name), { recursive: true });
-  }
-  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-  const sources = filesBelow(dir).filter((f) => f.endsWith(".ts") && !f.startsWith("node_modules") && !f.endsWith(".d.ts"));
-  const result = spawnSync(path.join(ROOT, "node_modules/.bin/esbuild"), [...sources, "--outdir=.", "--outbase=.", "--format=cjs", "--platform=node", "--log-level=warning"], {
-    cwd: dir,
-    encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(`esbuild failed: ${result.stderr}`);
-  return dir;
-}
-
 /** The synthesized stacks of an outdir, for checking that two builds produce the same program. */
 function synthesizedStacks(outdir: string): Record<string, string> {
   const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
@@ -199,9 +180,10 @@ function configWithEnvironments(count: number, dir: string): string {
   return file;
 }
 
+/** The provider mirror the offline plans use, from `TF_PROVIDER_MIRROR` as in the tests. */
 function providerMirror(): string | undefined {
-  const candidates = [process.env.TF_PROVIDER_MIRROR, "/opt/tf-plugins", "/usr/share/terraform/plugins"].filter((c): c is string => !!c);
-  return candidates.find((dir) => existsSync(path.join(dir, "registry.terraform.io/hashicorp/aws")));
+  const dir = process.env.TF_PROVIDER_MIRROR;
+  return dir && existsSync(path.join(dir, "registry.terraform.io/hashicorp/aws")) ? dir : undefined;
 }
 
 /** Load average when the run started: other work on the machine slows every measurement alike. */
@@ -238,11 +220,11 @@ function main(): void {
   const targets: string[][] = [];
   try {
     process.stderr.write("measuring (each synth: one warm-up, median of the runs)\n");
-    const synth = measure("synth", TSX, ["main.ts"], { cwd: ROOT, env: synthEnv(out("synth")) });
-    rows.push(["synth, full default program (`tsx main.ts`)", fmt(synth.seconds, 2), fmt(synth.peakMb, 0), "1.00× / 1.00×"]);
+    const synth = measure("synth", process.execPath, SYNTH, { cwd: ROOT, env: synthEnv(out("synth")) });
+    rows.push(["`npm run synth`, full default program", fmt(synth.seconds, 2), fmt(synth.peakMb, 0), "1.00× / 1.00×"]);
 
     const barrelDir = barrelCopy();
-    const barrel = measure("barrel synth", TSX, ["main.ts"], { cwd: barrelDir, env: synthEnv(out("barrel")) });
+    const barrel = measure("barrel synth", process.execPath, SYNTH, { cwd: barrelDir, env: synthEnv(out("barrel")) });
     const same = JSON.stringify(synthesizedStacks(path.join(work, "synth"))) === JSON.stringify(synthesizedStacks(path.join(work, "barrel")));
     rows.push([
       `same program with barrel imports${same ? "" : " (OUTPUT DIFFERS)"}`,
@@ -252,16 +234,14 @@ function main(): void {
     ]);
     rmSync(barrelDir, { recursive: true, force: true });
 
-    const compiledDir = compiledCopy();
-    const compiled = measure("compiled synth", process.execPath, ["main.js"], { cwd: compiledDir, env: synthEnv(out("compiled")) });
-    const compiledSame = JSON.stringify(synthesizedStacks(path.join(work, "synth"))) === JSON.stringify(synthesizedStacks(path.join(work, "compiled")));
+    const loader = measure("tsx synth", TSX, ["main.ts"], { cwd: ROOT, env: synthEnv(out("tsx")) });
+    const loaderSame = JSON.stringify(synthesizedStacks(path.join(work, "synth"))) === JSON.stringify(synthesizedStacks(path.join(work, "tsx")));
     rows.push([
-      `same program compiled to JavaScript first (\`node main.js\`)${compiledSame ? "" : " (OUTPUT DIFFERS)"}`,
-      fmt(compiled.seconds, 2),
-      fmt(compiled.peakMb, 0),
-      `${fmt(compiled.seconds / synth.seconds, 2)}× / ${compiled.peakMb && synth.peakMb ? fmt(compiled.peakMb / synth.peakMb, 2) : "n/a"}×`,
+      `same program run by the TypeScript loader (\`tsx main.ts\`)${loaderSame ? "" : " (OUTPUT DIFFERS)"}`,
+      fmt(loader.seconds, 2),
+      fmt(loader.peakMb, 0),
+      `${fmt(loader.seconds / synth.seconds, 2)}× / ${loader.peakMb && synth.peakMb ? fmt(loader.peakMb / synth.peakMb, 2) : "n/a"}×`,
     ]);
-    rmSync(compiledDir, { recursive: true, force: true });
 
     const cli = measure("cdktf synth", CDKTF, ["synth", "--output", out("cli")], { cwd: ROOT, env: synthEnv(out("cli")), runs: 1 });
     rows.push([
@@ -274,7 +254,7 @@ function main(): void {
     const scaling: Record<number, Measurement> = {};
     for (const count of [3, 10, 30, 100]) {
       const config = configWithEnvironments(count, work);
-      scaling[count] = measure(`synth, ${count} environments`, TSX, ["main.ts"], {
+      scaling[count] = measure(`synth, ${count} environments`, process.execPath, SYNTH, {
         cwd: ROOT,
         env: synthEnv(out(`envs-${count}`), { PLATFORM_CONFIG: config }),
         warmUp: count < 30,
