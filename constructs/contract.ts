@@ -110,3 +110,10 @@ export const IN_CLUSTER = {
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;
+
+/**
+ * Platform secrets (not application secrets) in the cloud's secret store are
+ * named with this prefix; the cluster-wide store's cloud identity may read
+ * only those where the cloud can scope a grant by name.
+ */
+export const platformSecretPrefix = (project: string): string => `${project}-platform-`;
