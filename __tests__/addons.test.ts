@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { TerraformStack, Testing } from "cdktf";
 import { CHARTS } from "../constructs/addons/charts";
+import { ExternalSecretsAddon } from "../constructs/addons/external-secrets";
 import { clusterScaleToZero } from "../constructs/addons/knative";
 import { validateConfig } from "../config";
 import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
@@ -255,6 +257,23 @@ describe("add-on stacks on both clouds", () => {
     expect(storeOf(synth.aws).spec.provider).toEqual({ aws: { service: "SecretsManager", region: "eu-west-1" } });
     expect(storeOf(synth.azure).spec.provider).toEqual(synth.azureContract.clusterSecretStore);
     expect(storeOf(synth.azure).spec.provider.azurekv).toMatchObject({ authType: "WorkloadIdentity", serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } });
+  });
+
+  it.each(["aws", "azure"] as const)("serves the ClusterSecretStore on %s to the monitoring namespace alone, where every ExternalSecret reading it lives", (cloud) => {
+    const manifests = manifestsOf(synth[cloud]);
+    const store = manifests.find((m) => m.kind === "ClusterSecretStore");
+    expect(store.spec.conditions).toEqual([{ namespaces: ["monitoring"] }]);
+    const readers = manifests.filter((m) => m.kind === "ExternalSecret" && m.spec.secretStoreRef?.kind === "ClusterSecretStore");
+    expect(readers.map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual(["monitoring/alertmanager-smtp"]);
+  });
+});
+
+describe("the ClusterSecretStore's namespaces", () => {
+  it("must name at least one, since a store without conditions serves every namespace", () => {
+    const stack = new TerraformStack(Testing.app(), "addons");
+    expect(
+      () => new ExternalSecretsAddon(stack, "external-secrets", { cloud: "aws", identity: { serviceAccountAnnotations: {}, podLabels: {} }, provider: { aws: { service: "SecretsManager" } }, namespaces: [] }),
+    ).toThrow("addons/external-secrets: namespaces must name at least one namespace; a ClusterSecretStore without conditions serves every namespace");
   });
 });
 

@@ -5,7 +5,7 @@ import type { PlatformConfig } from "../config";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
-import { MonitoringAddon } from "../constructs/addons/monitoring";
+import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import type { ClusterPlatform } from "../constructs/contract";
@@ -61,6 +61,8 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
+      // Alertmanager's SMTP password is the only platform secret read in the cluster.
+      namespaces: [MONITORING_NAMESPACE],
     });
 
     this.knative = new KnativeAddon(this, "knative", {

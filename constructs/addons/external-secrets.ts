@@ -13,6 +13,12 @@ export interface ExternalSecretsProps extends AddonOptions {
   readonly identity: WorkloadIdentity;
   /** `spec.provider` of the ClusterSecretStore, authenticated by workload identity. */
   readonly provider: SecretStoreProvider;
+  /**
+   * The only namespaces whose ExternalSecrets may read through the store. The
+   * store's cloud identity reads platform secrets, so an environment namespace
+   * must never reach them; environments use their own namespaced stores.
+   */
+  readonly namespaces: string[];
 }
 
 /**
@@ -45,6 +51,9 @@ export class ExternalSecretsAddon extends HelmAddon {
         podLabels: props.identity.podLabels,
       },
     });
+    if (props.namespaces.length === 0) {
+      throw new Error(`${this.node.path}: namespaces must name at least one namespace; a ClusterSecretStore without conditions serves every namespace`);
+    }
     this.store = new ManifestsRelease(this, "store", {
       name: "cluster-secret-store",
       namespace: IN_CLUSTER.externalSecrets.namespace,
@@ -53,7 +62,7 @@ export class ExternalSecretsAddon extends HelmAddon {
           apiVersion: "external-secrets.io/v1",
           kind: "ClusterSecretStore",
           metadata: { name: CLUSTER_SECRET_STORE },
-          spec: { provider: props.provider },
+          spec: { provider: props.provider, conditions: [{ namespaces: [...props.namespaces] }] },
         },
       ],
       dependsOn: [this.release],
