@@ -221,12 +221,12 @@ describe("azure-platform", () => {
       expect(onlyResource(stack, "azurerm_key_vault").access_policy).toBeUndefined();
     });
 
-    it("lets the secrets provider add-on read secrets", () => {
-      expect(roleAssignments(stack)).toContainEqual({
-        role: "Key Vault Secrets User",
-        scope: expect.stringMatching(/^\$\{azurerm_key_vault\./),
-        principal: expect.stringMatching(/key_vault_secrets_provider\[0\]\.secret_identity\[0\]\.object_id\}$/),
-      });
+    it("lets External Secrets alone read the vault's secrets, not the secrets provider add-on", () => {
+      const readers = roleAssignments(stack).filter((r) => r.scope.startsWith("${azurerm_key_vault.") && r.role !== "Key Vault Secrets Officer");
+      expect(readers).toEqual([
+        { role: "Key Vault Secrets User", scope: expect.any(String), principal: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.aks_external-secrets_identity_\w+\.principal_id\}$/) },
+      ]);
+      expect(JSON.stringify(roleAssignments(stack))).not.toContain("key_vault_secrets_provider");
     });
   });
 

@@ -111,7 +111,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       softDeleteRetentionDays: azure.keyVault.softDeleteRetentionDays,
       deployerObjectId: client.objectId,
     });
-    this.keyVault.grantReadSecrets("secrets-provider-read", this.aks.secretsProviderObjectId);
+    // The Key Vault secrets provider add-on gets no role here: nothing in the
+    // platform mounts secrets through its CSI driver (applications use External
+    // Secrets with their own identities), and a vault-wide grant to an identity
+    // any pod's SecretProviderClass can name would expose every environment's
+    // database password.
 
     this.fluxIdentity = this.aks.identityForServiceAccount(
       "flux-image-reflector",

@@ -130,6 +130,8 @@ export class AksCluster extends Construct {
       maintenanceWindowAutoUpgrade: weekly,
       maintenanceWindowNodeOs: weekly,
       omsAgent: { logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId, msiAuthForMonitoringEnabled: true },
+      // Enabled without any vault role: a workload that mounts secrets with it
+      // grants its own identity on its own vault.
       keyVaultSecretsProvider: { secretRotationEnabled: true, secretRotationInterval: "2m" },
       azurePolicyEnabled: true,
       imageCleanerEnabled: true,
@@ -177,11 +179,6 @@ export class AksCluster extends Construct {
   /** The identity AKS nodes pull images with. */
   get kubeletObjectId(): string {
     return this.cluster.kubeletIdentity.objectId;
-  }
-
-  /** The identity of the Key Vault secrets provider add-on. */
-  get secretsProviderObjectId(): string {
-    return this.cluster.keyVaultSecretsProvider.secretIdentity.get(0).objectId;
   }
 
   /**

@@ -36,11 +36,6 @@ export class PlatformKeyVault extends Construct {
     assignRole(this, "deployer-secrets-officer", { principalId: props.deployerObjectId, role: ROLES.keyVaultSecretsOfficer, on: this.vault.id });
   }
 
-  /** Lets a principal read every secret in the vault. */
-  grantReadSecrets(id: string, principalId: string): void {
-    assignRole(this, id, { principalId, role: ROLES.keyVaultSecretsUser, on: this.vault.id, principalType: "ServicePrincipal" });
-  }
-
   get id(): string {
     return this.vault.id;
   }
