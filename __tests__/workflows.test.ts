@@ -26,10 +26,22 @@ const ROOT = path.resolve(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
 const ACTION = path.join(ROOT, ".github/actions/terraform-stack/action.yml");
 
-/** Errors GitHub's parser reports for a workflow, including those found while converting it (needs, matrix). */
+/** Reusable workflows of this repository (`uses: ./.github/workflows/<file>`), read from the working tree. */
+const localWorkflows = {
+  async getFileContent(ref: { path: string }) {
+    if (!/^\.github\/workflows\/[\w.-]+\.yml$/.test(ref.path)) throw new Error(`not a workflow of this repository: ${ref.path}`);
+    return { name: ref.path, content: readFileSync(path.join(ROOT, ref.path), "utf8") };
+  },
+};
+
+/**
+ * Errors GitHub's parser reports for a workflow, including those found while
+ * converting it (needs, matrix) and, for a job calling a reusable workflow of
+ * this repository, those of the called workflow and of the inputs passed to it.
+ */
 async function workflowErrors(name: string, content: string): Promise<string[]> {
   const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
-  if (result.value) await convertWorkflowTemplate(result.context, result.value);
+  if (result.value) await convertWorkflowTemplate(result.context, result.value, localWorkflows, { fetchReusableWorkflowDepth: 1 });
   return result.context.errors.getErrors().map((error) => error.message);
 }
 
@@ -77,11 +89,11 @@ const stepUsing = (steps: any[], action: string): any => steps.find((step) => St
 describe("the workflow files are valid for GitHub's workflow parser", () => {
   const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
 
-  it("finds the plan and deploy workflows", () => {
-    expect(files.sort()).toEqual(["deploy.yml", "plan.yml"]);
+  it("finds the plan and deploy workflows and the reusable deploy layer", () => {
+    expect(files.sort()).toEqual(["deploy-layer.yml", "deploy.yml", "plan.yml"]);
   });
 
-  it.each(["deploy.yml", "plan.yml"])("%s parses and converts with no errors", async (file) => {
+  it.each(["deploy.yml", "deploy-layer.yml", "plan.yml"])("%s parses and converts with no errors", async (file) => {
     expect(await workflowErrors(file, readFileSync(path.join(WORKFLOWS, file), "utf8"))).toEqual([]);
   });
 
@@ -97,6 +109,20 @@ describe("the workflow files are valid for GitHub's workflow parser", () => {
     expect(errors.join("\n")).toMatch(/layer-zero/);
   });
 
+  it("the parser rejects a deploy layer called with an input the reusable workflow does not declare", async () => {
+    const raw = parseYaml(readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8"));
+    raw.jobs["layer2-production"].with.enviroment = "production";
+    const errors = await workflowErrors("deploy.yml", stringifyYaml(raw));
+    expect(errors.join("\n")).toContain("Invalid input, enviroment is not defined in the referenced workflow.");
+  });
+
+  it("the parser rejects a deploy layer called without a required input", async () => {
+    const raw = parseYaml(readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8"));
+    delete raw.jobs.layer1.with.stacks;
+    const errors = await workflowErrors("deploy.yml", stringifyYaml(raw));
+    expect(errors.join("\n")).toContain("Input stacks is required, but not provided while calling.");
+  });
+
   it("the parser rejects an unknown key in a job", async () => {
     const raw = parseYaml(readFileSync(path.join(WORKFLOWS, "plan.yml"), "utf8"));
     raw.jobs.plan.enviroment = "production";
@@ -106,7 +132,12 @@ describe("the workflow files are valid for GitHub's workflow parser", () => {
 });
 
 describe("credentials are short-lived (OIDC), never stored keys", () => {
-  const documents = () => ({ "plan.yml": parsedWorkflow("plan.yml"), "deploy.yml": parsedWorkflow("deploy.yml"), "action.yml": parsedAction() });
+  const documents = () => ({
+    "plan.yml": parsedWorkflow("plan.yml"),
+    "deploy.yml": parsedWorkflow("deploy.yml"),
+    "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
+    "action.yml": parsedAction(),
+  });
 
   it("no workflow or action reads a repository secret", () => {
     for (const [file, document] of Object.entries(documents())) {
@@ -143,11 +174,9 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
   });
 
   it("deploy jobs assume the deploy role, not the plan role", () => {
-    const deploy = parsedWorkflow("deploy.yml");
-    const roles = Object.entries<any>(deploy.jobs)
-      .filter(([id]) => id !== "prepare")
-      .map(([, job]) => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]);
-    expect(new Set(roles)).toEqual(new Set(["${{ vars.AWS_DEPLOY_ROLE_ARN }}"]));
+    const layer = parsedWorkflow("deploy-layer.yml");
+    const roles = Object.values<any>(layer.jobs).map((job) => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]);
+    expect(roles).toEqual(["${{ vars.AWS_DEPLOY_ROLE_ARN }}", "${{ vars.AWS_DEPLOY_ROLE_ARN }}"]);
   });
 });
 
@@ -162,6 +191,16 @@ describe("the terraform-stack action", () => {
     expect(steps[guard].run).toContain("scripts/destroy-guard.ts");
     expect(steps[guard].env.PLAN_JSON).toBe("${{ steps.plan.outputs.plan-json }}");
     expect(steps[apply].if).toBe("inputs.apply == 'true'");
+  });
+
+  it("writes the plan to the job's summary page before the guard, also when the guard will fail", () => {
+    const steps: any[] = parsedAction().runs.steps;
+    const names = steps.map((s) => s.name);
+    const summary = names.indexOf("Plan summary");
+    expect(summary).toBeGreaterThan(names.indexOf("Plan ${{ inputs.stack }}"));
+    expect(summary).toBeLessThan(names.indexOf("Destroy guard"));
+    expect(steps[summary].if).toBe("always() && steps.plan.outcome != 'skipped'");
+    expect(steps[summary].run).toContain('scripts/plan-summary.ts --run-url "$RUN_URL" "${flags[@]}" "$RUNNER_TEMP/plans" >> "$GITHUB_STEP_SUMMARY"');
   });
 });
 
@@ -207,8 +246,11 @@ describe("plan workflow", () => {
 
 describe("deploy workflow", () => {
   const deploy = () => parsedWorkflow("deploy.yml");
+  const layer = () => parsedWorkflow("deploy-layer.yml");
   const layerJobs = () => Object.keys(deploy().jobs).filter((id) => /^layer\d+$/.test(id));
+  const allLayerJobs = () => layerJobs().flatMap((l) => [l, `${l}-production`]);
   const needsOf = (job: any): string[] => (Array.isArray(job.needs) ? job.needs : [job.needs]);
+  const stackStep = (job: any): any => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
 
   it("runs on pushes to main", () => {
     expect(deploy().on.push).toEqual({ branches: ["main"] });
@@ -219,53 +261,72 @@ describe("deploy workflow", () => {
     const layers = layerJobs();
     expect(layers.length).toBeGreaterThanOrEqual(4);
     for (const id of layers) expect(jobs[`${id}-production`]).toBeDefined();
+    expect(Object.keys(jobs).sort()).toEqual(["prepare", ...allLayerJobs()].sort());
     const matrixStep = jobs.prepare.steps.find((s: any) => s.id === "matrix");
     expect(matrixStep.run).toContain(`--layers ${layers.length}`);
   });
 
-  it("each layer waits for every layer before it; production also waits for its own layer", () => {
+  it("each layer waits for both jobs of every layer before it; production also waits for its own layer", () => {
     const jobs = deploy().jobs;
     layerJobs().forEach((id, i) => {
-      const earlier = Array.from({ length: i }, (_, j) => `layer${j}`);
+      const earlier = Array.from({ length: i }, (_, j) => [`layer${j}`, `layer${j}-production`]).flat();
       expect(needsOf(jobs[id]).sort()).toEqual(["prepare", ...earlier].sort());
-      const earlierProduction = earlier.map((j) => `${j}-production`);
-      expect(needsOf(jobs[`${id}-production`]).sort()).toEqual(["prepare", ...earlier, id, ...earlierProduction].sort());
+      expect(needsOf(jobs[`${id}-production`]).sort()).toEqual(["prepare", ...earlier, id].sort());
     });
   });
 
-  it("every layer job takes its stacks from the manifest and stops after a failed or rejected layer", () => {
+  it("every layer job runs the reusable deploy layer on its stacks and stops after a failed or rejected layer", () => {
     const jobs = deploy().jobs;
-    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
-      const output = id.replace("-production", "_production");
-      expect(jobs[id].strategy.matrix.stack).toBe(`\${{ fromJSON(needs.prepare.outputs.${output}) }}`);
-      expect(jobs[id].if).toContain("!contains(needs.*.result, 'failure')");
-      expect(jobs[id].if).toContain("!contains(needs.*.result, 'cancelled')");
-      expect(jobs[id].if).toContain(`needs.prepare.outputs.${output} != '[]'`);
-    }
+    layerJobs().forEach((id, i) => {
+      for (const job of [id, `${id}-production`]) {
+        const output = job.replace("-production", "_production");
+        expect(jobs[job].uses).toBe("./.github/workflows/deploy-layer.yml");
+        expect(jobs[job].with).toMatchObject({ layer: i, stacks: `\${{ needs.prepare.outputs.${output} }}` });
+        expect(jobs[job].if).toContain("!contains(needs.*.result, 'failure')");
+        expect(jobs[job].if).toContain("!contains(needs.*.result, 'cancelled')");
+        expect(jobs[job].if).toContain(`needs.prepare.outputs.${output} != '[]'`);
+      }
+    });
   });
 
-  it("production jobs run in the production environment and no other job does", () => {
+  it("the production jobs and no others deploy in the production environment", () => {
     const jobs = deploy().jobs;
-    const withEnvironment = Object.entries<any>(jobs).filter(([, job]) => job.environment !== undefined);
-    expect(withEnvironment.map(([id]) => id).sort()).toEqual(layerJobs().map((id) => `${id}-production`).sort());
-    for (const [, job] of withEnvironment) expect(job.environment).toBe("production");
+    for (const id of layerJobs()) {
+      expect({ id, environment: jobs[id].with.environment }).toEqual({ id, environment: "" });
+      expect({ id, environment: jobs[`${id}-production`].with.environment }).toEqual({ id, environment: "production" });
+    }
+    const inLayer = layer().jobs;
+    expect(inLayer.deploy.environment).toBe("${{ inputs.environment }}");
+    expect(Object.entries<any>(inLayer).filter(([, job]) => job.environment !== undefined).map(([id]) => id)).toEqual(["deploy"]);
+    expect(layer().on.workflow_call.inputs.environment).toMatchObject({ type: "string", default: "" });
+  });
+
+  it("behind an approval, the stacks are planned and guarded first, outside the environment, and a failed review plan stops the layer", () => {
+    const jobs = layer().jobs;
+    expect(jobs.review.if).toBe("${{ inputs.environment != '' }}");
+    expect(jobs.review.environment).toBeUndefined();
+    expect(jobs.review.concurrency).toBeUndefined();
+    expect(stackStep(jobs.review).with).toMatchObject({ apply: "false", "allow-destroy": "${{ inputs.allow-destroy }}" });
+    expect(jobs.deploy.needs).toEqual(["review"]);
+    expect(jobs.deploy.if).toBe("${{ !cancelled() && needs.review.result != 'failure' }}");
   });
 
   it("one concurrency group per stack keeps two deploys off the same stack, and never cancels an apply", () => {
-    const jobs = deploy().jobs;
-    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
-      expect({ id, concurrency: jobs[id].concurrency }).toEqual({ id, concurrency: { group: "${{ format('deploy-{0}', matrix.stack) }}", "cancel-in-progress": false } });
-    }
+    const job = layer().jobs.deploy;
+    expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: "${{ fromJSON(inputs.stacks) }}" } });
+    expect(job.concurrency).toEqual({ group: "${{ format('deploy-{0}', matrix.stack) }}", "cancel-in-progress": false });
   });
 
   it("applies through the guarded action with the override of the merged pull request", () => {
     const jobs = deploy().jobs;
-    for (const id of layerJobs().flatMap((l) => [l, `${l}-production`])) {
-      const step = jobs[id].steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
-      expect(step.with).toMatchObject({ apply: "true", "allow-destroy": "${{ needs.prepare.outputs.allow-destroy }}" });
+    for (const id of allLayerJobs()) {
+      expect(jobs[id].with["allow-destroy"]).toBe("${{ needs.prepare.outputs.allow-destroy }}");
       expect(jobs[id].permissions).toEqual({ contents: "read", "id-token": "write" });
     }
     expect(jobs.prepare.outputs["allow-destroy"]).toBe("${{ steps.override.outputs.allow-destroy }}");
+    const deployJob = layer().jobs.deploy;
+    expect(stackStep(deployJob).with).toMatchObject({ apply: "true", "allow-destroy": "${{ inputs.allow-destroy }}" });
+    expect(deployJob.permissions).toEqual({ contents: "read", "id-token": "write" });
   });
 });
 
@@ -297,11 +358,28 @@ describe("deploy order of the synthesized program", () => {
     }
   });
 
-  it("production stacks of the default config are exactly those of the production environment", () => {
+  it("production stacks of the default config are the production environment's and the platform and add-ons it runs on", () => {
     const production = [...productionStacks(synth.manifest, productionEnvironmentNames(loadConfig()))].sort();
-    const expected = Object.keys(synth.manifest.stacks).filter((id) => /^[a-z]+-production(-data)?$/.test(id)).sort();
-    expect(production).toEqual(expected);
-    expect(production.length).toBeGreaterThan(0);
+    expect(production).toEqual([
+      "aws-addons",
+      "aws-platform",
+      "aws-production",
+      "aws-production-data",
+      "azure-addons",
+      "azure-platform",
+      "azure-production",
+      "azure-production-data",
+    ]);
+  });
+
+  it("every stack a production stack of the default config depends on, directly or not, is deployed behind the approval", () => {
+    const production = productionStacks(synth.manifest, productionEnvironmentNames(loadConfig()));
+    const ungated = [...production].flatMap((id) => synth.manifest.stacks[id].dependencies.filter((dependency) => !production.has(dependency)));
+    expect(ungated).toEqual([]);
+    const jobs = parsedWorkflow("deploy.yml").jobs;
+    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig()), Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length);
+    expect(layers.flatMap((l) => l.production).sort()).toEqual([...production].sort());
+    expect(layers[0]).toEqual({ stacks: [], production: ["aws-platform", "azure-platform"] });
   });
 
   const stackMatrix = (...flags: string[]) => {
@@ -365,8 +443,25 @@ describe("stack layers", () => {
     expect(stackLayers(program)).toEqual([["aws-platform"], ["aws-addons", "aws-dev-data", "aws-prod-data"], ["aws-dev", "aws-prod"], ["aws-prod-reports"]]);
   });
 
-  it("gates the production environment's stacks and every stack that depends on them", () => {
-    expect([...productionStacks(program, ["prod"])].sort()).toEqual(["aws-prod", "aws-prod-data", "aws-prod-reports"]);
+  it("gates the production environment's stacks, every stack that depends on them and every stack they depend on", () => {
+    expect([...productionStacks(program, ["prod"])].sort()).toEqual(["aws-addons", "aws-platform", "aws-prod", "aws-prod-data", "aws-prod-reports"]);
+  });
+
+  it("gates what a dependant of production depends on, but not the other stacks on the shared platform", () => {
+    const withReports = manifest({
+      "aws-platform": [],
+      "aws-prod-data": ["aws-platform"],
+      "aws-dev-data": ["aws-platform"],
+      "aws-prod": ["aws-prod-data"],
+      "aws-dev": ["aws-dev-data"],
+      "aws-reports-data": ["aws-platform"],
+      "aws-prod-reports": ["aws-prod", "aws-reports-data"],
+    });
+    expect([...productionStacks(withReports, ["prod"])].sort()).toEqual(["aws-platform", "aws-prod", "aws-prod-data", "aws-prod-reports", "aws-reports-data"]);
+  });
+
+  it("gates nothing when no environment is production", () => {
+    expect([...productionStacks(program, [])]).toEqual([]);
   });
 
   it("fails when the stacks need more layers than the workflow has jobs", () => {

@@ -68,8 +68,11 @@ export function productionEnvironmentNames(config: { readonly environments: read
 
 /**
  * Stacks deployed behind the production approval: those named for an
- * environment of stage `production` (`<cloud>-<env>` and `<cloud>-<env>-data`),
- * and every stack that depends on one, since it cannot deploy before them.
+ * environment of stage `production` (`<cloud>-<env>` and `<cloud>-<env>-data`);
+ * every stack that depends on one of them, since it is part of production;
+ * and every stack any of those depends on, directly or not. The platform and
+ * the add-ons are the cluster and the in-cluster services production runs
+ * on, so a change to them is a change to production.
  */
 export function productionStacks(manifest: Manifest, productionEnvironments: readonly string[]): Set<string> {
   const production = new Set<string>();
@@ -78,6 +81,14 @@ export function productionStacks(manifest: Manifest, productionEnvironments: rea
     const named = productionEnvironments.some((env) => part === env || part === `${env}-data`);
     if (named || manifest.stacks[id].dependencies.some((dependency) => production.has(dependency))) production.add(id);
   }
+  const addDependencies = (id: string): void => {
+    for (const dependency of manifest.stacks[id].dependencies) {
+      if (production.has(dependency)) continue;
+      production.add(dependency);
+      addDependencies(dependency);
+    }
+  };
+  [...production].forEach(addDependencies);
   return production;
 }
 
