@@ -200,7 +200,7 @@ describe("add-on stacks on both clouds", () => {
       const smtp = manifestsOf(stack()).find((m) => m.kind === "ExternalSecret" && m.metadata.name === "alertmanager-smtp");
       expect(smtp.metadata.namespace).toBe("monitoring");
       expect(smtp.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: "platform" });
-      expect(smtp.spec.data).toEqual([{ secretKey: "password", remoteRef: { key: "acme-alertmanager-smtp-password" } }]);
+      expect(smtp.spec.data).toEqual([{ secretKey: "password", remoteRef: { key: "acme-platform-alertmanager-smtp-password" } }]);
     });
 
     it("generates Grafana's admin password in the cluster, once", () => {

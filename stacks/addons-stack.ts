@@ -8,7 +8,7 @@ import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
-import type { ClusterPlatform } from "../constructs/contract";
+import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
@@ -78,7 +78,7 @@ export class AddonsStack extends TerraformStack {
       storageClassName: storageClass.name,
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
-      smtpPasswordKey: `${config.project}-alertmanager-smtp-password`,
+      smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables],
     });
 
