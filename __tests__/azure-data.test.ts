@@ -140,14 +140,44 @@ describe("azure-<env>-data", () => {
       expect(server(env).backup_retention_days).toBe(retention);
     });
 
-    it.each(ENVIRONMENTS)("%s has a backup vault with a system identity, soft delete and immutability", (env) => {
+    it.each(ENVIRONMENTS)("%s has a backup vault with a system identity and the configured redundancy", (env) => {
       expect(onlyResource(stacks[env], "azurerm_data_protection_backup_vault")).toMatchObject({
         datastore_type: "VaultStore",
         redundancy: "GeoRedundant",
         identity: { type: "SystemAssigned" },
+      });
+    });
+
+    it("keeps production's deleted backups 14 days and its vault immutable as configured", () => {
+      const vault = onlyResource(stacks.production, "azurerm_data_protection_backup_vault");
+      expect({ soft_delete: vault.soft_delete, retention: vault.retention_duration_in_days, immutability: vault.immutability }).toEqual({
         soft_delete: "On",
+        retention: 14,
         immutability: "Unlocked",
       });
+    });
+
+    it.each(["develop", "staging"])("turns soft delete and immutability off in %s, so destroying it frees the vault at once", (env) => {
+      const vault = onlyResource(stacks[env], "azurerm_data_protection_backup_vault");
+      expect({ soft_delete: vault.soft_delete, retention: vault.retention_duration_in_days, immutability: vault.immutability }).toEqual({
+        soft_delete: "Off",
+        retention: undefined,
+        immutability: "Disabled",
+      });
+    });
+
+    it("applies a Locked immutability to production alone", () => {
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.backup = { ...r.clouds.azure.backup, immutability: "Locked" }))));
+      try {
+        const immutability = (env: string) => onlyResource(other.stack(`azure-${env}-data`), "azurerm_data_protection_backup_vault").immutability;
+        expect(ENVIRONMENTS.map((env) => [env, immutability(env)])).toEqual([
+          ["develop", "Disabled"],
+          ["staging", "Disabled"],
+          ["production", "Locked"],
+        ]);
+      } finally {
+        other.cleanup();
+      }
     });
 
     it.each(ENVIRONMENTS)("%s backs up daily, keeps dailies a year and the first of each month seven years", (env) => {

@@ -70,7 +70,8 @@ export class AzureDataStack extends TerraformStack {
       resourceGroupId: resourceGroup.id,
       serverId: this.postgres.server.id,
       redundancy: azure.backup.redundancy,
-      immutability: azure.backup.immutability,
+      // An immutable vault cannot be emptied, so only production's is.
+      immutability: production ? azure.backup.immutability : "Disabled",
       dailyRetentionDays: azure.backup.dailyRetentionDays,
       monthlyRetentionDays: azure.backup.monthlyRetentionDays,
       protect: production,

@@ -25,11 +25,15 @@ export interface PostgresBackupProps {
   readonly resourceGroupId: string;
   readonly serverId: string;
   readonly redundancy: "LocallyRedundant" | "ZoneRedundant" | "GeoRedundant";
+  /** Pass `Disabled` for a vault that must be deletable at once; `Locked` can never be undone. */
   readonly immutability: "Disabled" | "Unlocked" | "Locked";
   readonly dailyRetentionDays: number;
   readonly monthlyRetentionDays: number;
   /**
-   * Keep the vault, policy and instance through a `terraform destroy`.
+   * Keep the vault, policy and instance through a `terraform destroy`, and
+   * deleted backups recoverable for 14 days (soft delete). Unprotected vaults
+   * have soft delete off, since a soft-deleted vault blocks deleting its
+   * resource group, and so a `cdktf destroy`, for 14 days.
    * @default false
    */
   readonly protect?: boolean;
@@ -53,8 +57,8 @@ export class PostgresBackup extends Construct {
       redundancy: props.redundancy,
       identity: { type: "SystemAssigned" },
       // "AlwaysOn" could never be turned off again; "On" keeps deleted backups 14 days.
-      softDelete: "On",
-      retentionDurationInDays: 14,
+      softDelete: protect ? "On" : "Off",
+      retentionDurationInDays: protect ? 14 : undefined,
       immutability: props.immutability,
       lifecycle: { preventDestroy: protect },
     });
