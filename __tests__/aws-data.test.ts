@@ -106,16 +106,31 @@ describe("aws-<env>-data", () => {
       });
     });
 
-    it("keeps its backup vault, plan and keys on destroy", () => {
-      expect(onlyResource(stacks.production, "aws_backup_vault").lifecycle).toEqual({ prevent_destroy: true });
+    it("keeps its backup vault, plan, selection and keys on destroy", () => {
+      expect(onlyResource(stacks.production, "aws_backup_vault")).toMatchObject({ force_destroy: false, lifecycle: { prevent_destroy: true } });
       expect(onlyResource(stacks.production, "aws_backup_plan").lifecycle).toEqual({ prevent_destroy: true });
+      expect(onlyResource(stacks.production, "aws_backup_selection").lifecycle).toEqual({ prevent_destroy: true });
       for (const key of Object.values(resourcesOf(stacks.production, "aws_kms_key"))) {
         expect(key.lifecycle).toEqual({ prevent_destroy: true });
       }
     });
+
+    it("locks its vault: no recovery point goes before the shortest tier or outlives the longest", () => {
+      expect(onlyResource(stacks.production, "aws_backup_vault_lock_configuration")).toMatchObject({
+        backup_vault_name: expect.stringContaining("aws_backup_vault.backup_vault"),
+        min_retention_days: 30,
+        max_retention_days: 2555,
+      });
+      expect(onlyResource(stacks.production, "aws_backup_vault_lock_configuration").changeable_for_days).toBeUndefined();
+    });
   });
 
   describe("develop", () => {
+    it("can be destroyed with its recovery points, and its vault is not locked", () => {
+      expect(onlyResource(stacks.develop, "aws_backup_vault")).toMatchObject({ force_destroy: true, lifecycle: { prevent_destroy: false } });
+      expect(resourcesOf(stacks.develop, "aws_backup_vault_lock_configuration")).toEqual({});
+    });
+
     it("can be destroyed: no deletion protection, no final snapshot, single zone", () => {
       const db = onlyResource(stacks.develop, "aws_db_instance");
       expect(db).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true, lifecycle: { prevent_destroy: false } });

@@ -87,6 +87,11 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
     expect(db.password).toBeNull();
   });
 
+  it("only production plans a vault lock", () => {
+    expect(plannedTypes(plans["aws-production-data"].plan).aws_backup_vault_lock_configuration).toBe(1);
+    expect(plannedTypes(plans["aws-develop-data"].plan).aws_backup_vault_lock_configuration).toBeUndefined();
+  });
+
   it("the provider resolves the backup plan into hourly, daily and monthly rules", () => {
     const [plan] = planned(plans["aws-production-data"].plan, "aws_backup_plan");
     const rules = Object.fromEntries(plan.rule.map((r: any) => [r.rule_name, r.lifecycle[0].delete_after]));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../config";
-import { CONTROL_PLANE_LOG_TYPES, MANAGED_ADDONS } from "../constructs/aws/eks-cluster";
+import { MANAGED_ADDONS } from "../constructs/aws/eks-cluster";
 import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 describe("aws-platform", () => {
@@ -54,7 +54,6 @@ describe("aws-platform", () => {
       const cluster = onlyResource(stack, "aws_eks_cluster");
       expect(cluster.version).toBe("1.33");
       expect(cluster.enabled_cluster_log_types).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
-      expect(CONTROL_PLANE_LOG_TYPES).toHaveLength(5);
     });
 
     it("encrypts secrets with its own rotating KMS key", () => {
@@ -95,6 +94,17 @@ describe("aws-platform", () => {
       ]);
     });
 
+    it("runs the VPC CNI's network policy agent, so NetworkPolicies are enforced", () => {
+      const cni = Object.values(resourcesOf(stack, "aws_eks_addon")).find((a) => a.addon_name === "vpc-cni");
+      expect(JSON.parse(cni.configuration_values)).toEqual({ enableNetworkPolicy: "true" });
+    });
+
+    it("lets External Secrets read platform secrets by name, never the databases' secrets", () => {
+      const [policy] = Object.values(resourcesOf(stack, "aws_iam_role_policy")).filter((p) => p.name === "acme-platform-external-secrets");
+      expect(policy.policy).toContain('"Resource" = "arn:aws:secretsmanager:eu-west-1:*:secret:acme-platform-*"');
+      expect(policy.policy).not.toContain('"Resource" = "*"');
+    });
+
     it("has no Fargate profile unless namespaces are configured", () => {
       expect(resourcesOf(stack, "aws_eks_fargate_profile")).toEqual({});
     });
@@ -120,12 +130,16 @@ describe("aws-platform", () => {
       expect(policy).toContain('"selection" = {"tagStatus" = "any", "countType" = "imageCountMoreThan", "countNumber" = 30}');
     });
 
-    it("lets the nodes pull from exactly these repositories", () => {
-      const policies = Object.values(resourcesOf(stack, "aws_iam_role_policy")).filter((p) => p.name === "ecr-pull");
-      expect(policies).toHaveLength(1);
-      expect(policies[0].role).toContain("node-role");
-      expect(policies[0].policy).toContain("ecr:BatchGetImage");
-      expect(policies[0].policy).toContain("aws_ecr_repository.ecr_web");
+    it("lets the nodes pull, including the AWS-owned images of the managed add-ons", () => {
+      const attachments = Object.values(resourcesOf(stack, "aws_iam_role_policy_attachment")).filter((a) => a.role.includes("node-role"));
+      expect(attachments.map((a) => a.policy_arn)).toContain("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly");
+    });
+
+    it("lets the Flux image reflector read exactly the project's repositories", () => {
+      const [policy] = Object.values(resourcesOf(stack, "aws_iam_role_policy")).filter((p) => p.name === "acme-platform-flux-image-reflector");
+      const repositories = Object.keys(resourcesOf(stack, "aws_ecr_repository")).map((id) => `aws_ecr_repository.${id}.arn`);
+      const granted = /"Resource" = \[([^\]]*)\]/.exec(policy.policy)![1].split(", ");
+      expect(granted.sort()).toEqual(repositories.sort());
     });
   });
 

@@ -7,7 +7,7 @@ import { Network } from "../constructs/aws/network";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -75,16 +75,15 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       keepLastImages: aws.registry.keepLastImages,
       untaggedExpiryDays: aws.registry.untaggedExpiryDays,
     });
-    this.eks.nodeRole.addInlinePolicy("ecr-pull", this.ecr.pullStatements());
 
     this.eks.grantToServiceAccount("flux-image-reflector", IN_CLUSTER.flux.namespace, IN_CLUSTER.flux.imageReflectorServiceAccount, this.ecr.pullStatements());
     this.eks.grantToServiceAccount("external-secrets", IN_CLUSTER.externalSecrets.namespace, IN_CLUSTER.externalSecrets.serviceAccount, [
       {
-        Sid: "ReadProjectSecrets",
+        Sid: "ReadPlatformSecrets",
         Effect: "Allow",
         Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"],
-        Resource: "*",
-        Condition: { StringEquals: { "secretsmanager:ResourceTag/project": config.project } },
+        // By name, not by tag: RDS-managed database secrets must stay out of reach.
+        Resource: `arn:aws:secretsmanager:${aws.region}:*:secret:${platformSecretPrefix(config.project)}*`,
       },
     ]);
 

@@ -1,6 +1,7 @@
 import { BackupPlan } from "@cdktf/provider-aws/lib/backup-plan";
 import { BackupSelection } from "@cdktf/provider-aws/lib/backup-selection";
 import { BackupVault } from "@cdktf/provider-aws/lib/backup-vault";
+import { BackupVaultLockConfiguration } from "@cdktf/provider-aws/lib/backup-vault-lock-configuration";
 import { BackupVaultNotifications } from "@cdktf/provider-aws/lib/backup-vault-notifications";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
@@ -46,9 +47,20 @@ export class DatabaseBackup extends Construct {
     this.vault = new BackupVault(this, "vault", {
       name: props.name,
       kmsKeyArn: props.kmsKeyArn,
-      forceDestroy: false,
+      // Outside production, destroying the environment takes its recovery points with it.
+      forceDestroy: !protect,
       lifecycle: { preventDestroy: protect },
     });
+
+    if (protect) {
+      // Governance mode: no one deletes a recovery point early or shortens retention
+      // below the shortest tier, unless granted backup:DeleteBackupVaultLockConfiguration.
+      new BackupVaultLockConfiguration(this, "lock", {
+        backupVaultName: this.vault.name,
+        minRetentionDays: BACKUP_TIERS.hourly.deleteAfterDays,
+        maxRetentionDays: props.monthlyRetentionDays,
+      });
+    }
 
     this.plan = new BackupPlan(this, "plan", {
       name: props.name,
@@ -91,6 +103,7 @@ export class DatabaseBackup extends Construct {
       planId: this.plan.id,
       iamRoleArn: role.arn,
       resources: [props.resourceArn],
+      lifecycle: { preventDestroy: protect },
     });
 
     // Not KMS-encrypted: AWS Backup cannot publish to a topic under an AWS-managed

@@ -18,6 +18,12 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 /** EKS-managed add-ons installed with the cluster; versions follow the cluster's default. */
 export const MANAGED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"];
 
+/** Add-on settings that differ from EKS's defaults. */
+const ADDON_CONFIGURATION: Record<string, object> = {
+  // Without the network policy agent, the environments' NetworkPolicies are accepted and ignored.
+  "vpc-cni": { enableNetworkPolicy: "true" },
+};
+
 export interface EksClusterProps {
   readonly name: string;
   readonly region: string;
@@ -98,7 +104,8 @@ export class AwsEksCluster extends Construct {
     this.nodeRole = new ServiceRole(this, "node-role", {
       name: `${props.name}-node`,
       trust: trustService("ec2.amazonaws.com"),
-      managedPolicies: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"],
+      // Pull-only covers the project's repositories and the AWS-owned ones the managed add-ons' images come from.
+      managedPolicies: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"],
     });
 
     const nodeGroups = props.nodeGroups.map(
@@ -148,6 +155,7 @@ export class AwsEksCluster extends Construct {
         addonName: addon,
         resolveConflictsOnCreate: "OVERWRITE",
         resolveConflictsOnUpdate: "PRESERVE",
+        configurationValues: ADDON_CONFIGURATION[addon] ? JSON.stringify(ADDON_CONFIGURATION[addon]) : undefined,
         podIdentityAssociation:
           addon === "aws-ebs-csi-driver" ? [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] : undefined,
         // coredns and the CSI controller need nodes to schedule on.
