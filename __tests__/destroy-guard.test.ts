@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { guardPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
-import { addressOf, deriveActions } from "./support/derived-plans";
+import { addressOf, deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
 import { offlineTerraform, planOffline } from "./support/offline-terraform";
 import { synthesize, type Synthesized } from "./support/synth";
@@ -14,52 +14,105 @@ const ROOT = path.resolve(__dirname, "..");
 
 describe("protected resource types", () => {
   it.each([
-    "aws_db_instance",
-    "azurerm_postgresql_flexible_server",
-    "azurerm_postgresql_flexible_server_database",
-    "aws_backup_vault",
-    "aws_backup_plan",
-    "aws_backup_selection",
-    "azurerm_data_protection_backup_vault",
-    "azurerm_data_protection_backup_policy_postgresql_flexible_server",
-    "azurerm_data_protection_backup_instance_postgresql_flexible_server",
-    "aws_ecr_repository",
-    "azurerm_container_registry",
-    "aws_kms_key",
-    "azurerm_key_vault",
-    "azurerm_key_vault_key",
-    "aws_eks_cluster",
-    "azurerm_kubernetes_cluster",
-  ])("%s is protected", (type) => {
-    expect(protectionReason(type)).toMatch(/^(a|an|the) [a-zA-Z ]+: /);
+    ["aws_db_instance", "a database: destroying it loses its data"],
+    ["aws_rds_cluster", "a database cluster: destroying it loses its data"],
+    ["azurerm_postgresql_flexible_server", "a database server: destroying it loses its data"],
+    ["azurerm_postgresql_flexible_server_database", "a database: destroying it loses its data"],
+    ["aws_backup_vault", "a backup vault: destroying it loses the recovery points"],
+    ["aws_backup_plan", "a backup plan: without it no recovery points are taken"],
+    ["aws_backup_selection", "a backup selection: without it the database is not backed up"],
+    ["azurerm_data_protection_backup_vault", "a backup vault: destroying it loses the recovery points"],
+    ["azurerm_data_protection_backup_policy_postgresql_flexible_server", "a backup policy: without it no recovery points are taken"],
+    ["azurerm_data_protection_backup_instance_postgresql_flexible_server", "a backup instance: without it the database is not backed up"],
+    ["aws_ecr_repository", "a container registry: destroying it deletes every image the environments run"],
+    ["azurerm_container_registry", "a container registry: destroying it deletes every image the environments run"],
+    ["aws_kms_key", "an encryption key: data and backups encrypted with it become unreadable"],
+    ["azurerm_key_vault", "a key vault: its keys and secrets go with it"],
+    ["azurerm_key_vault_key", "an encryption key: data and backups encrypted with it become unreadable"],
+    ["azurerm_key_vault_secret", "a key vault secret: its value (the database administrator password) is kept nowhere else"],
+    ["azurerm_resource_group", "a resource group: deleting it deletes every resource in it, also those Terraform does not manage"],
+    ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
+    ["azurerm_kubernetes_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
+  ])("%s is protected", (type, reason) => {
+    expect(protectionReason(type)).toBe(reason);
   });
 
-  it.each(["aws_subnet", "aws_iam_role", "aws_kms_alias", "aws_eks_node_group", "azurerm_kubernetes_cluster_node_pool", "helm_release"])(
-    "%s is not protected",
-    (type) => {
-      expect(protectionReason(type)).toBeUndefined();
-    },
-  );
+  it.each([
+    "aws_subnet",
+    "aws_iam_role",
+    "aws_kms_alias",
+    "aws_db_parameter_group",
+    "aws_eks_node_group",
+    "azurerm_kubernetes_cluster_node_pool",
+    "azurerm_postgresql_flexible_server_configuration",
+    "azurerm_role_assignment",
+    "helm_release",
+  ])("%s is not protected", (type) => {
+    expect(protectionReason(type)).toBeUndefined();
+  });
 });
 
-describe("destroy guard on the synthesized Azure data stack", () => {
+/**
+ * The offline mirror holds no azurerm provider, so the Azure stacks' plans are
+ * derived from their synthesized resources: the addresses a real plan of the
+ * stack would carry, every one deleted or replaced.
+ */
+describe("destroy guard on the synthesized Azure stacks", () => {
   let synth: Synthesized;
   beforeAll(() => {
     synth = synthesize();
   });
   afterAll(() => synth?.cleanup());
 
-  it("deleting every resource of azure-production-data trips on its database, backups and nothing else", () => {
-    const stack = synth.stack("azure-production-data");
-    const resource_changes = Object.entries(stack.resource ?? {}).flatMap(([type, resources]) =>
-      Object.keys(resources).map((name) => ({ address: `${type}.${name}`, mode: "managed", type, change: { actions: ["delete"] } })),
+  const protectedTypes = (stack: string): string[] =>
+    [...new Set(protectedChanges(planOfStack(synth.stack(stack), "delete")).map((c) => c.type))].sort();
+
+  it("deleting every resource of azure-production-data trips on its database, password, backups and resource group and nothing else", () => {
+    expect(protectedTypes("azure-production-data")).toEqual([
+      "azurerm_data_protection_backup_instance_postgresql_flexible_server",
+      "azurerm_data_protection_backup_policy_postgresql_flexible_server",
+      "azurerm_data_protection_backup_vault",
+      "azurerm_key_vault_secret",
+      "azurerm_postgresql_flexible_server",
+      "azurerm_postgresql_flexible_server_database",
+      "azurerm_resource_group",
+    ]);
+  });
+
+  it("deleting every resource of azure-platform trips on its registry, key vault, cluster and resource group and nothing else", () => {
+    expect(protectedTypes("azure-platform")).toEqual([
+      "azurerm_container_registry",
+      "azurerm_key_vault",
+      "azurerm_kubernetes_cluster",
+      "azurerm_resource_group",
+    ]);
+  });
+
+  it("a replaced database administrator password secret fails, naming it and why", () => {
+    const plan = planOfStack(synth.stack("azure-production-data"), "replace");
+    plan.resource_changes = plan.resource_changes.filter((c: any) => c.type === "azurerm_key_vault_secret");
+    const secret = addressOf(plan, "azurerm_key_vault_secret");
+    expect(guardPlan("azure-production-data", plan)).toMatchObject({
+      ok: false,
+      message: [
+        "azure-production-data: the plan deletes or replaces 1 protected resource:",
+        `  - ${secret} would be replaced: a key vault secret: its value (the database administrator password) is kept nowhere else`,
+        "If this is intended, add the label 'allow-destroy' to the pull request (or pass --allow-destroy).",
+      ].join("\n"),
+    });
+  });
+
+  it("a deleted data resource group fails, naming it and why", () => {
+    const plan = planOfStack(synth.stack("azure-production-data"), "delete");
+    plan.resource_changes = plan.resource_changes.filter((c: any) => c.type === "azurerm_resource_group");
+    const group = addressOf(plan, "azurerm_resource_group");
+    expect(guardPlan("azure-production-data", plan)).toMatchObject({
+      ok: false,
+      changes: [{ address: group, type: "azurerm_resource_group", action: "delete" }],
+    });
+    expect(guardPlan("azure-production-data", plan).message).toContain(
+      `  - ${group} would be deleted: a resource group: deleting it deletes every resource in it, also those Terraform does not manage`,
     );
-    const types = new Set(protectedChanges({ resource_changes }).map((c) => c.type));
-    expect([...types].sort()).toEqual(
-      [...new Set(resource_changes.map((c) => c.type))].filter((type) => protectionReason(type) !== undefined).sort(),
-    );
-    expect(types).toContain("azurerm_postgresql_flexible_server");
-    expect([...types].some((type) => type.startsWith("azurerm_data_protection_backup_"))).toBe(true);
   });
 });
 
@@ -82,6 +135,17 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
     spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/destroy-guard.ts"), ...flags, file], {
       encoding: "utf8",
     });
+
+  it("derived from the real plan: deleting every resource of aws-production-data trips on its database, backups and key and nothing else", () => {
+    const deleteAll = deriveActions(plan, Object.fromEntries(plan.resource_changes.filter((c: any) => c.mode === "managed").map((c: any) => [c.address, "delete"])));
+    expect([...new Set(protectedChanges(deleteAll).map((c) => c.type))].sort()).toEqual([
+      "aws_backup_plan",
+      "aws_backup_selection",
+      "aws_backup_vault",
+      "aws_db_instance",
+      "aws_kms_key",
+    ]);
+  });
 
   it("passes the real create-only plan of aws-production-data", () => {
     expect(guardPlan("aws-production-data", plan)).toEqual({

@@ -1,8 +1,8 @@
 /**
  * Refuses plans that delete or replace resources whose loss cannot be undone
- * by re-applying: data, backups, encryption keys, images and the cluster that
- * runs everything. Other deletions (subnets, roles, releases) are ordinary
- * changes and pass.
+ * by re-applying: data, backups, encryption keys, generated secrets, images,
+ * the resource groups that hold them and the cluster that runs everything.
+ * Other deletions (subnets, roles, releases) are ordinary changes and pass.
  */
 
 /** Why each protected resource type is protected, by exact type. */
@@ -20,11 +20,17 @@ const PROTECTED_TYPES: Record<string, string> = {
   aws_kms_key: "an encryption key: data and backups encrypted with it become unreadable",
   azurerm_key_vault: "a key vault: its keys and secrets go with it",
   azurerm_key_vault_key: "an encryption key: data and backups encrypted with it become unreadable",
+  azurerm_key_vault_secret: "a key vault secret: its value (the database administrator password) is kept nowhere else",
+  azurerm_resource_group: "a resource group: deleting it deletes every resource in it, also those Terraform does not manage",
   aws_eks_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
   azurerm_kubernetes_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
 };
 
-/** Families of types named by prefix (one type per protected data source). */
+/**
+ * Families of resource types named by prefix: Azure Backup has one resource
+ * type per kind of resource it backs up (`..._postgresql_flexible_server`,
+ * `..._disk`, `..._blob_storage`, ...).
+ */
 const PROTECTED_PREFIXES: [string, string][] = [
   ["azurerm_data_protection_backup_policy_", "a backup policy: without it no recovery points are taken"],
   ["azurerm_data_protection_backup_instance_", "a backup instance: without it the database is not backed up"],

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type { OfflinePlanResult, OfflineTerraform } from "./offline-terraform";
+import type { TerraformJson } from "./synth";
 
 /**
  * Offline plans start from empty state, so they only ever create. Replacements,
@@ -36,6 +37,20 @@ export function addressOf(plan: any, type: string): string {
   const matches = plan.resource_changes.filter((c: any) => c.mode === "managed" && c.type === type);
   if (matches.length !== 1) throw new Error(`expected one ${type} in the plan, found ${matches.length}`);
   return matches[0].address;
+}
+
+/**
+ * A plan in the shape of `terraform show -json` that applies one action to
+ * every managed resource of a synthesized stack, for stacks whose provider is
+ * not in the offline mirror: the addresses and types are the program's own.
+ */
+export function planOfStack(stack: TerraformJson, action: "delete" | "replace"): any {
+  const actions = action === "replace" ? ["delete", "create"] : ["delete"];
+  return {
+    resource_changes: Object.entries(stack.resource ?? {}).flatMap(([type, resources]) =>
+      Object.keys(resources).map((name) => ({ address: `${type}.${name}`, mode: "managed", type, name, change: { actions: [...actions] } })),
+    ),
+  };
 }
 
 /** Terraform's own human-readable rendering of an offline plan (`terraform show -no-color`). */
