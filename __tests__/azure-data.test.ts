@@ -134,6 +134,31 @@ describe("azure-<env>-data", () => {
     });
   });
 
+  describe("delete lock", () => {
+    it("locks production's data resource group against deletion by any tool, itself kept through a destroy", () => {
+      const s = stacks.production;
+      const group = Object.keys(resourcesOf(s, "azurerm_resource_group"))[0];
+      expect(onlyResource(s, "azurerm_management_lock")).toMatchObject({
+        name: "protect-production-data",
+        scope: `\${azurerm_resource_group.${group}.id}`,
+        lock_level: "CanNotDelete",
+        lifecycle: { prevent_destroy: true },
+      });
+    });
+
+    it("lifts the lock before a deliberate destroy reaches the server and the backups", () => {
+      const s = stacks.production;
+      const held = ["azurerm_postgresql_flexible_server", "azurerm_data_protection_backup_vault", "azurerm_data_protection_backup_instance_postgresql_flexible_server"].map(
+        (type) => `${type}.${Object.keys(resourcesOf(s, type))[0]}`,
+      );
+      expect(onlyResource(s, "azurerm_management_lock").depends_on).toEqual(expect.arrayContaining(held));
+    });
+
+    it.each(["develop", "staging"])("leaves %s unlocked, so it can be destroyed", (env) => {
+      expect(resourcesOf(stacks[env], "azurerm_management_lock")).toEqual({});
+    });
+  });
+
   describe("backups", () => {
     it.each(ENVIRONMENTS)("%s keeps point-in-time restore on the server for the hourly tier", (env) => {
       const retention = loadConfig().environments.find((e) => e.name === env)!.database.backupRetentionDays;

@@ -1,3 +1,4 @@
+import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
@@ -10,6 +11,9 @@ import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
 import { IN_CLUSTER, type DatabaseEndpoint } from "../constructs/contract";
 import type { AzurePlatformStack } from "./azure-platform-stack";
+
+/** Name of the delete lock on production's data resource group. */
+export const PRODUCTION_DATA_LOCK = "protect-production-data";
 
 export interface AzureDataStackProps {
   readonly config: PlatformConfig;
@@ -87,6 +91,21 @@ export class AzureDataStack extends TerraformStack {
       serviceAccount: IN_CLUSTER.applicationServiceAccount,
     });
     app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
+
+    if (production) {
+      // prevent_destroy guards only this Terraform state; the lock also stops
+      // the portal, the CLI and any other tool from deleting the server, its
+      // backups or the group. It depends on what the group holds, so a
+      // deliberate destroy lifts it first.
+      new ManagementLock(this, "delete-lock", {
+        name: PRODUCTION_DATA_LOCK,
+        scope: resourceGroup.id,
+        lockLevel: "CanNotDelete",
+        notes: "Production database and backups. Remove deliberately: see the README, Azure data stacks.",
+        lifecycle: { preventDestroy: true },
+        dependsOn: [this.postgres.server, this.backup.vault, this.backup.policy, this.backup.instance, app.identity],
+      });
+    }
 
     this.endpoint = {
       host: this.postgres.fqdn,
