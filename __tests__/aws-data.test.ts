@@ -50,6 +50,12 @@ describe("aws-<env>-data", () => {
       expect(db.master_user_secret_kms_key_id).toContain("aws_kms_key.database-key");
     });
 
+    it("lives in the platform's database subnets", () => {
+      const ids = onlyResource(stacks[env], "aws_db_subnet_group").subnet_ids as string[];
+      expect(ids).toHaveLength(3);
+      for (const id of ids) expect(id).toMatch(/outputs\.cross-stack-output-aws_subnetnetwork_database-eu-west-1[abc]_\w+id\}$/);
+    });
+
     it("accepts connections on 5432 only from the cluster's security group", () => {
       const rules = Object.values(resourcesOf(stacks[env], "aws_vpc_security_group_ingress_rule"));
       expect(rules).toEqual([

@@ -43,7 +43,7 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
     const types = plannedTypes(plans["aws-platform"].plan);
     expect(types).toMatchObject({
       aws_vpc: 1,
-      aws_subnet: 6,
+      aws_subnet: 9,
       aws_nat_gateway: 3,
       aws_eks_cluster: 1,
       aws_eks_node_group: 1,
@@ -85,6 +85,17 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       final_snapshot_identifier: "acme-production-final",
     });
     expect(db.password).toBeNull();
+  });
+
+  it("the provider lays out non-overlapping subnets from the VPC range", () => {
+    const cidrs = planned(plans["aws-platform"].plan, "aws_subnet").map((s) => s.cidr_block);
+    expect(cidrs.sort()).toEqual(
+      [
+        "10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19",
+        "10.40.192.0/22", "10.40.196.0/22", "10.40.200.0/22",
+        "10.40.224.0/22", "10.40.228.0/22", "10.40.232.0/22",
+      ].sort(),
+    );
   });
 
   it("only production plans a vault lock", () => {

@@ -32,9 +32,18 @@ describe("aws-platform", () => {
   });
 
   describe("network", () => {
-    it("spans the configured zones with a public and a private subnet each", () => {
-      const zones = Object.values(resourcesOf(stack, "aws_subnet")).map((s) => s.availability_zone);
-      expect(zones.sort()).toEqual(["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1b", "eu-west-1c", "eu-west-1c"]);
+    it("spans the configured zones with a public, a private and a database subnet each", () => {
+      const subnets = Object.values(resourcesOf(stack, "aws_subnet"));
+      const tiers = subnets.map((s) => `${s.tags.Name.replace(/^acme-platform-|-eu-west-1[abc]$/g, "")} ${s.availability_zone}`);
+      expect(tiers.sort()).toEqual(
+        ["database", "private", "public"].flatMap((tier) => ["eu-west-1a", "eu-west-1b", "eu-west-1c"].map((zone) => `${tier} ${zone}`)),
+      );
+    });
+
+    it("gives database subnets no route out of the VPC", () => {
+      const tables = Object.values(resourcesOf(stack, "aws_route_table")).filter((t) => t.tags.Name === "acme-platform-database");
+      expect(tables).toHaveLength(1);
+      expect(tables[0].route).toBeUndefined();
     });
 
     it("tags subnets for internal and internet-facing load balancers", () => {

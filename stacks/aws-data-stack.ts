@@ -52,7 +52,7 @@ export class AwsDataStack extends TerraformStack {
       storageGb: environment.database.storageGb,
       maxStorageGb: environment.database.maxStorageGb,
       vpcId: platform.network.vpc.id,
-      subnetIds: platform.network.privateSubnetIds,
+      subnetIds: platform.network.databaseSubnetIds,
       clientSecurityGroupId: platform.eks.clusterSecurityGroupId,
       kmsKeyArn: databaseKey.arn,
       multiAz: environment.database.highAvailability,
@@ -81,7 +81,7 @@ export class AwsDataStack extends TerraformStack {
       port: POSTGRES_PORT,
       database: environment.database.name,
       credentials: { remoteKey: this.database.secretArn, usernameProperty: "username", passwordProperty: "password" },
-      cidrs: platform.network.privateSubnetCidrs,
+      cidrs: platform.network.databaseSubnetCidrs,
       applicationIdentity: { serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": appRole.arn }, podLabels: {} },
       secretStore: {
         aws: {

@@ -20,15 +20,18 @@ export interface NetworkProps {
 }
 
 /**
- * A VPC with a public and a private subnet per zone. The address plan, for a
- * VPC of prefix /p: private subnets take the first /(p+3) blocks, public
- * subnets /(p+6) blocks from the last /(p+3), so up to six zones fit without
- * overlap. Nodes and databases live in the private subnets.
+ * A VPC with a public, a private and a database subnet per zone. The address
+ * plan, for a VPC of prefix /p: private subnets (nodes and pods) take the
+ * first /(p+3) blocks; database and public subnets take /(p+6) blocks of the
+ * last two /(p+3) blocks, so up to six zones fit without overlap. Database
+ * subnets have no route out of the VPC, and their own ranges let network
+ * policies allow database traffic without allowing every pod.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   readonly publicSubnets: Subnet[];
   readonly privateSubnets: Subnet[];
+  readonly databaseSubnets: Subnet[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -87,6 +90,26 @@ export class Network extends Construct {
       new RouteTableAssociation(this, `private-${zone}-association`, { subnetId: subnet.id, routeTableId: routes.id });
       return subnet;
     });
+
+    const databaseRoutes = new RouteTable(this, "database-routes", { vpcId: this.vpc.id, tags: { Name: `${name}-database` } });
+    this.databaseSubnets = availabilityZones.map((zone, i) => {
+      const subnet = new Subnet(this, `database-${zone}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: Fn.cidrsubnet(cidr, 6, 48 + i),
+        tags: { Name: `${name}-database-${zone}` },
+      });
+      new RouteTableAssociation(this, `database-${zone}-association`, { subnetId: subnet.id, routeTableId: databaseRoutes.id });
+      return subnet;
+    });
+  }
+
+  get databaseSubnetIds(): string[] {
+    return this.databaseSubnets.map((subnet) => subnet.id);
+  }
+
+  get databaseSubnetCidrs(): string[] {
+    return this.databaseSubnets.map((subnet) => subnet.cidrBlock);
   }
 
   get privateSubnetIds(): string[] {
