@@ -19,7 +19,7 @@ import { parseAction } from "@actions/workflow-parser/actions/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { loadConfig } from "../config";
-import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, type Manifest } from "../tools/stack-order";
+import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
 import { synthesize, type Synthesized } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -213,7 +213,12 @@ describe("plan workflow", () => {
 
   it("installs, tests and synthesizes before it computes the stacks", () => {
     const runs = plan().jobs.prepare.steps.map((s: any) => s.run).filter(Boolean);
-    expect(runs).toEqual(["npm ci", "npm test", "npm run synth", "npx tsx scripts/stack-matrix.ts --require-remote-state --github-output"]);
+    expect(runs).toEqual(["npm ci", "npm test", "npm run synth", 'npx tsx scripts/stack-matrix.ts --require-remote-state --skip "$SKIP" --github-output']);
+  });
+
+  it("leaves out of the plans only the stacks the repository variable PLAN_SKIP_STACKS names", () => {
+    const step = plan().jobs.prepare.steps.find((s: any) => s.id === "matrix");
+    expect(step.env).toEqual({ SKIP: "${{ vars.PLAN_SKIP_STACKS }}" });
   });
 
   it("plans a matrix of the stacks the manifest lists, with one failure not cancelling the rest", () => {
@@ -409,6 +414,21 @@ describe("deploy order of the synthesized program", () => {
     expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
   });
 
+  it("the matrix script leaves skipped stacks out of the plans but not out of the deploy layers", () => {
+    const { status, outputs } = stackMatrix("--layers", "4", "--skip", "azure-*-data, aws-addons");
+    expect(status).toBe(0);
+    const skipped = ["aws-addons", "azure-develop-data", "azure-production-data", "azure-staging-data"];
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest).filter((id) => !skipped.includes(id)));
+    const deployed: string[] = Object.entries(outputs).filter(([name]) => name.startsWith("layer")).flatMap(([, value]) => JSON.parse(String(value)));
+    expect(deployed.sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
+  });
+
+  it("with an empty skip list the matrix script plans every stack", () => {
+    const { status, outputs } = stackMatrix("--skip", "");
+    expect(status).toBe(0);
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
+  });
+
   it("the matrix script refuses stacks with local state when the workflows ask for remote state", () => {
     const { status, stderr } = stackMatrix("--require-remote-state");
     expect(status).toBe(1);
@@ -476,6 +496,13 @@ describe("stack layers", () => {
       "the plan matrix has 257 stacks but GitHub runs at most 256 jobs from one matrix; split the workflow's matrix",
     );
     expect(() => checkMatrixSize("the plan matrix", stacks.slice(1))).not.toThrow();
+  });
+
+  it("leaves out the stacks a pattern names, where * stands for any characters and nothing else is special", () => {
+    const ids = ["azure-develop-data", "azure-develop", "aws-develop-data", "azure.x-data"];
+    expect(withoutStacks(ids, "azure-*-data")).toEqual(["azure-develop", "aws-develop-data", "azure.x-data"]);
+    expect(withoutStacks(ids, "azure.*,aws-develop-data")).toEqual(["azure-develop-data", "azure-develop"]);
+    expect(withoutStacks(ids, "")).toEqual(ids);
   });
 
   it("fails on a dependency cycle, naming it", () => {

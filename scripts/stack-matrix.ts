@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig } from "../config";
-import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest } from "../tools/stack-order";
+import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -9,9 +9,10 @@ import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productio
  * appended to $GITHUB_OUTPUT.
  *
  * With `--require-remote-state` it fails when a stack keeps its state in a
- * local file, which a CI runner would lose.
+ * local file, which a CI runner would lose. `--skip` leaves stacks out of
+ * `stacks` (the pull-request plans) only; the deploy layers keep every stack.
  *
- *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--require-remote-state] [--github-output]
+ *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--require-remote-state] [--skip 'azure-*-data,...'] [--github-output]
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -30,7 +31,7 @@ try {
     );
   }
   const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
-  const stacks = deployOrder(manifest);
+  const stacks = withoutStacks(deployOrder(manifest), option("--skip", ""));
   checkMatrixSize("the plan matrix", stacks);
   const lines = [`stacks=${JSON.stringify(stacks)}`];
   deployLayers(manifest, production, Number(option("--layers", "4"))).forEach((layer, i) => {

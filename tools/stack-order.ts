@@ -92,6 +92,18 @@ export function productionStacks(manifest: Manifest, productionEnvironments: rea
   return production;
 }
 
+/**
+ * The stacks that match none of the patterns, which are stack ids where `*`
+ * stands for any characters (`azure-*-data`), separated by commas or spaces.
+ */
+export function withoutStacks(stacks: readonly string[], patterns: string): string[] {
+  const expressions = patterns
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((pattern) => new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`));
+  return stacks.filter((id) => !expressions.some((expression) => expression.test(id)));
+}
+
 /** GitHub runs at most this many jobs from one matrix. */
 export const MATRIX_LIMIT = 256;
 
