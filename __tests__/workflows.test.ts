@@ -173,6 +173,16 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
     expect(plan.jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
+  it("pull requests sign in to Azure as the plan application and deploys as the deploy application", () => {
+    const clientIds = (file: string) =>
+      Object.values<any>(parsedWorkflow(file).jobs)
+        .flatMap((job) => job.steps ?? [])
+        .filter((s: any) => s.uses === "./.github/actions/terraform-stack")
+        .map((s: any) => s.with["azure-client-id"]);
+    expect(clientIds("plan.yml")).toEqual(["${{ vars.AZURE_PLAN_CLIENT_ID }}"]);
+    expect(clientIds("deploy-layer.yml")).toEqual(["${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"]);
+  });
+
   it("deploy jobs assume the deploy role, not the plan role", () => {
     const layer = parsedWorkflow("deploy-layer.yml");
     const roles = Object.values<any>(layer.jobs).map((job) => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]);
