@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { skipNote } from "./support/environment";
 import { mirrorHasProviders, offlineTerraform, planOffline, plannedTypes, TerraformFailure, type OfflinePlanResult } from "./support/offline-terraform";
-import { synthesize, type Synthesized } from "./support/synth";
+import { sharedOfflinePlans } from "./support/offline-plans";
+import { readManifest, type Manifest } from "./support/synth";
 
 const terraform = offlineTerraform();
 const AWS_STACKS = ["aws-platform", "aws-develop-data", "aws-staging-data", "aws-production-data"];
@@ -14,20 +16,21 @@ function planned(plan: any, type: string): any[] {
 }
 
 describe.skipIf(!terraform.available)(`offline terraform validate + plan against the real AWS provider${skipNote(terraform)}`, () => {
-  let synth: Synthesized;
-  const plans: Record<string, OfflinePlanResult> = {};
+  let outdir: string;
+  let manifest: Manifest;
+  let plans: Record<string, OfflinePlanResult>;
 
   beforeAll(() => {
-    synth = synthesize();
-    for (const id of AWS_STACKS) {
-      plans[id] = planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks[id].workingDirectory));
-    }
+    ({ outdir, plans } = sharedOfflinePlans());
+    manifest = readManifest(outdir);
   });
-  afterAll(() => synth?.cleanup());
 
   it("plans every stack whose providers are all in the mirror, and only those", () => {
-    const plannable = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
+    const plannable = Object.keys(manifest.stacks).filter((id) =>
+      mirrorHasProviders(terraform.mirror!, JSON.parse(readFileSync(path.join(outdir, manifest.stacks[id].synthesizedStackPath), "utf8"))),
+    );
     expect(plannable.sort()).toEqual([...AWS_STACKS].sort());
+    expect(Object.keys(plans).sort()).toEqual([...AWS_STACKS].sort());
   });
 
   it.each(AWS_STACKS)("%s validates with no diagnostics", (id) => {
@@ -122,21 +125,21 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
     }
   });
 
-  it("fails on what the types allow and the provider rejects (backup_retention_period = 40)", () => {
-    const stackDir = path.join(synth.outdir, synth.manifest.stacks["aws-develop-data"].workingDirectory);
+  it("fails on what the types allow and the provider rejects (backup_retention_period = 40)", async () => {
+    const stackDir = mkdtempSync(path.join(tmpdir(), "retention-40-"));
+    cpSync(path.join(outdir, manifest.stacks["aws-develop-data"].workingDirectory), stackDir, { recursive: true });
     const file = path.join(stackDir, "cdk.tf.json");
-    const original = readFileSync(file, "utf8");
-    const stack = JSON.parse(original);
+    const stack = JSON.parse(readFileSync(file, "utf8"));
     const [db] = Object.values(stack.resource.aws_db_instance) as any[];
     db.backup_retention_period = 40;
     writeFileSync(file, JSON.stringify(stack));
     let failure: unknown;
     try {
-      planOffline(terraform, stackDir);
+      await planOffline(terraform, stackDir);
     } catch (error) {
       failure = error;
     } finally {
-      writeFileSync(file, original);
+      rmSync(stackDir, { recursive: true, force: true });
     }
     expect(failure).toBeInstanceOf(TerraformFailure);
     expect((failure as Error).message).toMatch(/backup_retention_period/);

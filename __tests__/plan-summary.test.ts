@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { COMMENT_MARKER, failedPlan, renderSummary, summarizePlan } from "../tools/plan-summary";
 import { addressOf, deriveActions, planText } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
-import { offlineTerraform, planOffline } from "./support/offline-terraform";
-import { synthesize, type Synthesized } from "./support/synth";
+import { sharedOfflinePlans } from "./support/offline-plans";
+import { offlineTerraform } from "./support/offline-terraform";
 
 const terraform = offlineTerraform();
 const ROOT = path.resolve(__dirname, "..");
@@ -42,22 +42,21 @@ describe("plan summary of a failed plan", () => {
 });
 
 describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipNote(terraform)}`, () => {
-  let synth: Synthesized;
+  let outdir: string;
   const plans: Record<string, any> = {};
   const texts: Record<string, string> = {};
   let workdir: string;
 
   beforeAll(() => {
-    synth = synthesize();
+    const shared = sharedOfflinePlans();
+    outdir = shared.outdir;
     for (const id of ["aws-platform", "aws-develop-data"]) {
-      const result = planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks[id].workingDirectory));
-      plans[id] = result.plan;
-      texts[id] = planText(terraform, result);
+      plans[id] = shared.plans[id].plan;
+      texts[id] = planText(terraform, shared.plans[id]);
     }
     workdir = mkdtempSync(path.join(tmpdir(), "plan-summary-"));
   });
   afterAll(() => {
-    synth?.cleanup();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
   });
 
@@ -154,7 +153,7 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
     writeFileSync(path.join(workdir, "aws-develop.plan-error.txt"), "Error: reading remote state");
     const result = spawnSync(
       process.execPath,
-      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--manifest", synth.outdir, workdir],
+      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--manifest", outdir, workdir],
       { encoding: "utf8" },
     );
     expect(result.status).toBe(0);

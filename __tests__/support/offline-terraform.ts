@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -119,11 +120,14 @@ function offlineEnvironment(cliConfig: string): NodeJS.ProcessEnv {
   return env;
 }
 
+const execFileAsync = promisify(execFile);
+
 /**
  * Copies one synthesized stack (with its assets) to a temporary directory and
- * runs `init`, `validate` and `plan -refresh=false` there.
+ * runs `init`, `validate` and `plan -refresh=false` there. Asynchronous, so
+ * that plans can run side by side and a test worker stays responsive.
  */
-export function planOffline(env: OfflineTerraform, stackDir: string): OfflinePlanResult {
+export async function planOffline(env: OfflineTerraform, stackDir: string): Promise<OfflinePlanResult> {
   if (!env.available || !env.terraform || !env.mirror) throw new Error(`offline Terraform is not available: ${env.reason}`);
   const started = Date.now();
   const workdir = mkdtempSync(path.join(tmpdir(), `offline-plan-${path.basename(stackDir)}-`));
@@ -136,24 +140,24 @@ export function planOffline(env: OfflineTerraform, stackDir: string): OfflinePla
     cliConfig,
     `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(env.mirror)}\n  }\n}\n`,
   );
-  const run = (args: string[]): string => {
+  const run = async (args: string[]): Promise<string> => {
     try {
-      return execFileSync(env.terraform!, args, {
+      const { stdout } = await execFileAsync(env.terraform!, args, {
         cwd: workdir,
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
-        stdio: ["ignore", "pipe", "pipe"],
         env: offlineEnvironment(cliConfig),
       });
+      return stdout;
     } catch (error) {
       const failure = error as { stdout?: string; stderr?: string };
       throw new TerraformFailure(`terraform ${args[0]} failed in ${workdir}:\n${failure.stderr ?? ""}\n${failure.stdout ?? ""}`);
     }
   };
-  run(["init", "-input=false", "-no-color"]);
-  const validate = JSON.parse(run(["validate", "-json", "-no-color"]));
-  run(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.plan"]);
-  const plan = JSON.parse(run(["show", "-json", "offline.plan"]));
+  await run(["init", "-input=false", "-no-color"]);
+  const validate = JSON.parse(await run(["validate", "-json", "-no-color"]));
+  await run(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.plan"]);
+  const plan = JSON.parse(await run(["show", "-json", "offline.plan"]));
   return { workdir, validate, plan, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -16,9 +16,18 @@ export type TerraformJson = {
   locals?: Record<string, any>;
 };
 
+/** cdktf.out/manifest.json: the stacks, where they were written and what they depend on. */
+export interface Manifest {
+  readonly stacks: Record<string, { dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }>;
+}
+
+export function readManifest(outdir: string): Manifest {
+  return JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+}
+
 export interface Synthesized {
   readonly outdir: string;
-  readonly manifest: { stacks: Record<string, { dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }> };
+  readonly manifest: Manifest;
   stack(id: string): TerraformJson;
   /** The raw text of every stack, for searching secrets and forbidden values. */
   allText(): string;
@@ -31,7 +40,7 @@ export function synthesize(config: PlatformConfig = loadConfig()): Synthesized {
   const app = new App({ outdir, skipValidation: false });
   buildPlatform(app, config);
   app.synth();
-  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  const manifest = readManifest(outdir);
   const read = (id: string) => {
     const entry = manifest.stacks[id];
     if (!entry) throw new Error(`no stack '${id}'; stacks are ${Object.keys(manifest.stacks).join(", ")}`);

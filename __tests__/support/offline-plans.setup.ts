@@ -1,0 +1,48 @@
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { TestProject } from "vitest/node";
+import { mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
+import { synthesize } from "./synth";
+
+/** What the offline plans of the default program left on disk, for every test file to read. */
+export interface SharedOfflinePlans {
+  /** The synthesized program the plans were made from. */
+  readonly outdir: string;
+  readonly stacks: Record<string, { readonly workdir: string; readonly planFile: string; readonly validate: unknown; readonly seconds: number }>;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    offlinePlans: SharedOfflinePlans | null;
+  }
+}
+
+const PARALLEL_PLANS = 2;
+
+/**
+ * Global setup: synthesizes the default program once and plans, against the
+ * real providers in the mirror, every stack whose providers are all there.
+ * The test files that check plans share these instead of each planning again.
+ */
+export default async function setup(project: TestProject): Promise<() => void> {
+  const terraform = offlineTerraform();
+  if (!terraform.available) {
+    project.provide("offlinePlans", null);
+    return () => undefined;
+  }
+  const synth = synthesize();
+  const ids = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
+  const stacks: SharedOfflinePlans["stacks"] = {};
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      const result = await planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks[id].workingDirectory));
+      const planFile = path.join(result.workdir, "offline-plan.json");
+      writeFileSync(planFile, JSON.stringify(result.plan));
+      stacks[id] = { workdir: result.workdir, planFile, validate: result.validate, seconds: result.seconds };
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_PLANS }, worker));
+  project.provide("offlinePlans", { outdir: synth.outdir, stacks });
+  return () => synth.cleanup();
+}
