@@ -1,9 +1,13 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig, type EnvironmentConfig } from "../config";
 import { BUILD_TAG_PATTERN } from "../constructs/environment/image-automation";
+import { buildPlatform } from "../stacks/app";
+import type { EnvironmentStack } from "../stacks/environment-stack";
 import { CrdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
@@ -34,6 +38,19 @@ function policiesOf(stack: TerraformJson): Record<string, any> {
 describe("<cloud>-<env> environment stacks", () => {
   let synth: Synthesized;
   const stacks: Record<string, TerraformJson> = {};
+  /** The same program built in this process, to compare what the stacks emit with the contract they were given. */
+  const builtDir = mkdtempSync(path.join(tmpdir(), "environment-stacks-"));
+  const builtApp = new App({ outdir: builtDir });
+  let built: EnvironmentStack[] = [];
+  beforeAll(() => {
+    buildPlatform(builtApp, config);
+    builtApp.synth();
+    built = builtApp.node.children.filter((s) => s instanceof TerraformStack) as EnvironmentStack[];
+  });
+  const builtJson = (id: string): TerraformJson => JSON.parse(readFileSync(path.join(builtDir, "stacks", id, "cdk.tf.json"), "utf8"));
+  afterAll(() => rmSync(builtDir, { recursive: true, force: true }));
+  /** A contract value as the stack `scope` writes it: a literal, a local reference or a remote-state output. */
+  const resolveIn = (scope: TerraformStack, value: unknown) => Tokenization.resolve(value, { scope, resolver: new DefaultTokenResolver(new StringConcat()) });
 
   beforeAll(() => {
     synth = synthesize(config);
@@ -133,15 +150,30 @@ describe("<cloud>-<env> environment stacks", () => {
         { protocol: "UDP", port: "53" },
         { protocol: "TCP", port: "53" },
       ]);
-      expect(database.ports).toEqual([{ protocol: "TCP", port: "5432" }]);
       expect(database.to.length).toBeGreaterThan(0);
       for (const to of database.to) expect(Object.keys(to)).toEqual(["ip_block"]);
     });
 
-    it("each database policy names the address ranges of its own cloud's database", () => {
-      const cidrs = (id: string) => policiesOf(stacks[id])["allow-database"].spec.egress[0].to.map((to: any) => to.ip_block.cidr);
-      expect(cidrs("aws-develop").every((cidr: string) => cidr.includes("terraform_remote_state.cross-stack-reference-input-aws-platform"))).toBe(true);
-      expect(cidrs("azure-develop")).toEqual([config.clouds.azure!.network.postgresSubnetCidr]);
+    it.each(CLOUDS)("on %s, each environment's database rule allows exactly the contract's database ranges and port", (cloud) => {
+      for (const env of ENVIRONMENTS) {
+        const stack = built.find((s) => s.node.id === `${cloud}-${env}`)!;
+        const rule = policiesOf(builtJson(stack.node.id))["allow-database"].spec.egress[0];
+        expect(rule.to.map((to: any) => to.ip_block.cidr), stack.node.id).toEqual(resolveIn(stack, stack.database.cidrs));
+        expect(stack.database.port).toBe(5432);
+        expect(rule.ports, stack.node.id).toEqual([{ protocol: "TCP", port: String(stack.database.port) }]);
+      }
+    });
+
+    it("on aws, the database ranges are the platform outputs of the database subnets' address blocks", () => {
+      const platform = builtApp.node.findChild("aws-platform") as TerraformStack;
+      const outputs = builtJson("aws-platform").output!;
+      for (const env of ENVIRONMENTS) {
+        const stack = built.find((s) => s.node.id === `aws-${env}`)!;
+        const cidrs: string[] = policiesOf(builtJson(stack.node.id))["allow-database"].spec.egress[0].to.map((to: any) => to.ip_block.cidr);
+        const fromPlatform = cidrs.map((cidr) => outputs[cidr.replace(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-aws-platform\.outputs\.(.+)\}$/, "$1")]?.value);
+        expect(fromPlatform).toEqual(resolveIn(platform, stack.database.cidrs));
+        expect(fromPlatform.every((value) => /^\$\{aws_subnet\.[^.]+\.cidr_block\}$/.test(value))).toBe(true);
+      }
     });
   });
 

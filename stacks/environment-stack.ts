@@ -39,10 +39,13 @@ export class EnvironmentStack extends TerraformStack {
   readonly delivery: GitOpsDelivery;
   readonly images: ImageAutomation;
   readonly databaseSecret: DatabaseSecret;
+  /** The database this environment's pods may reach, as the contract gave it. */
+  readonly database: DatabaseEndpoint;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
     const { platform, database, config, environment } = props;
+    this.database = database;
     const stage = STAGE_SETTINGS[environment.stage];
     (props.useState ?? useLocalState)(this, id);
     useClusterProviders(this, platform.cluster);
