@@ -4,11 +4,12 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
 import { PostgresBackup } from "../constructs/azure/backup";
-import { FlexiblePostgres, POSTGRES_ADMIN_LOGIN, POSTGRES_PORT } from "../constructs/azure/postgres";
+import { FlexiblePostgres, POSTGRES_ADMIN_LOGIN } from "../constructs/azure/postgres";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
+import { POSTGRES_PORT } from "../constructs/common/postgres";
 import { IN_CLUSTER, type DatabaseEndpoint } from "../constructs/contract";
 import type { AzurePlatformStack } from "./azure-platform-stack";
 

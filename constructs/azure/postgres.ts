@@ -6,8 +6,6 @@ import { PostgresqlFlexibleServerDatabase } from "@cdktf/provider-azurerm/lib/po
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 
-export const POSTGRES_PORT = 5432;
-
 /** The password administrator's login; Azure reserves `admin`, `azure_superuser` and the like. */
 export const POSTGRES_ADMIN_LOGIN = "platform_admin";
 
