@@ -3,6 +3,8 @@ import { parse } from "yaml";
 import { TerraformStack, Testing } from "cdktf";
 import { CHARTS } from "../constructs/addons/charts";
 import { ExternalSecretsAddon } from "../constructs/addons/external-secrets";
+import { HelmAddon } from "../constructs/addons/helm-addon";
+import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
 import { clusterScaleToZero } from "../constructs/addons/knative";
 import { validateConfig } from "../config";
 import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
@@ -274,6 +276,21 @@ describe("the ClusterSecretStore's namespaces", () => {
     expect(
       () => new ExternalSecretsAddon(stack, "external-secrets", { cloud: "aws", identity: { serviceAccountAnnotations: {}, podLabels: {} }, provider: { aws: { service: "SecretsManager" } }, namespaces: [] }),
     ).toThrow("addons/external-secrets: namespaces must name at least one namespace; a ClusterSecretStore without conditions serves every namespace");
+  });
+});
+
+describe("Helm release names", () => {
+  const long = "a".repeat(54);
+
+  it("may be 53 characters, Helm's limit", () => {
+    expect(() => new ManifestsRelease(new TerraformStack(Testing.app(), "addons"), "objects", { name: "a".repeat(53), namespace: "default", manifests: [] })).not.toThrow();
+  });
+
+  it.each([
+    ["a release of custom resources", (stack: TerraformStack) => new ManifestsRelease(stack, "objects", { name: long, namespace: "default", manifests: [] }), "addons/objects"],
+    ["a chart add-on", (stack: TerraformStack) => new HelmAddon(stack, "flux", { cloud: "aws", chart: "flux2", releaseName: long, namespace: "flux-system" }), "addons/flux"],
+  ])("fail at synth past the limit, for %s", (_, make, path) => {
+    expect(() => make(new TerraformStack(Testing.app(), "addons"))).toThrow(`${path}: Helm release name '${long}' is 54 characters; the limit is 53`);
   });
 });
 

@@ -2,6 +2,7 @@ import { Release } from "@cdktf/provider-helm/lib/release";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
+import { checkReleaseName } from "../kubernetes/release-name";
 import { CHARTS, type ChartName } from "./charts";
 import { DEFAULT_VALUES_DIR, releaseValues, type Values } from "./values";
 
@@ -41,9 +42,7 @@ export class HelmAddon extends Construct {
 
   constructor(scope: Construct, id: string, props: HelmAddonProps) {
     super(scope, id);
-    if (props.releaseName.length > 53) {
-      throw new Error(`${this.node.path}: Helm release name '${props.releaseName}' is ${props.releaseName.length} characters; the limit is 53`);
-    }
+    checkReleaseName(this, props.releaseName);
     const pin = CHARTS[props.chart];
     this.values = releaseValues(props.values ?? {}, props.valuesDir ?? DEFAULT_VALUES_DIR, props.releaseName, props.cloud);
     this.release = new Release(this, "release", {

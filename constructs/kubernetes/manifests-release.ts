@@ -3,6 +3,7 @@ import { Release } from "@cdktf/provider-helm/lib/release";
 import { AssetType, TerraformAsset, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
+import { checkReleaseName } from "./release-name";
 
 /** A complete Kubernetes object. */
 export interface KubernetesObject {
@@ -36,9 +37,7 @@ export class ManifestsRelease extends Construct {
 
   constructor(scope: Construct, id: string, props: ManifestsReleaseProps) {
     super(scope, id);
-    if (props.name.length > 53) {
-      throw new Error(`${this.node.path}: Helm release name '${props.name}' is ${props.name.length} characters; the limit is 53`);
-    }
+    checkReleaseName(this, props.name);
     this.manifests = props.manifests;
     const chart = new TerraformAsset(this, "chart", {
       path: path.join(__dirname, "manifests-chart"),
