@@ -1,10 +1,13 @@
-import { Testing, TerraformStack } from "cdktf";
+import { DefaultTokenResolver, StringConcat, Testing, TerraformStack, TerraformVariable, Token, Tokenization } from "cdktf";
+import { portString } from "../constructs/common/port";
 import { describe, expect, it } from "vitest";
 import type { DatabaseEndpoint } from "../constructs/contract";
 import { DatabaseSecret } from "../constructs/environment/database-secret";
 import { environmentDomain } from "../constructs/environment/domain";
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
+import { NetworkPolicies } from "../constructs/environment/network-policies";
+import { repositoryPath } from "../constructs/environment/repository-path";
 import { imageVariable } from "../stacks/environment-stack";
 
 const database: DatabaseEndpoint = {
@@ -18,6 +21,9 @@ const database: DatabaseEndpoint = {
 };
 
 const source = { url: "https://git.example.com/deploy.git", branch: "main", secretName: "gitops-auth", path: "deploy/develop", interval: "1m" };
+
+/** A value as the stack writes it into Terraform JSON. */
+const resolveIn = (scope: TerraformStack, value: unknown) => Tokenization.resolve(value, { scope, resolver: new DefaultTokenResolver(new StringConcat()) });
 
 function stack(): TerraformStack {
   return new TerraformStack(Testing.app(), "test");
@@ -81,6 +87,49 @@ describe("ImageAutomation", () => {
     const images = new ImageAutomation(stack(), "images", { namespace: "production", registry, applications: ["web"], tagPolicy: { kind: "semver", range: "^1.0.0" } });
     expect(images.imageUpdateAutomation).toBeUndefined();
     expect(images.release.manifests.map((m) => m.kind)).toEqual(["ImageRepository", "ImagePolicy"]);
+  });
+});
+
+describe("repository paths", () => {
+  it("start with ./ whether or not the config wrote it so", () => {
+    expect(repositoryPath("deploy/develop")).toBe("./deploy/develop");
+    expect(repositoryPath("./deploy/develop")).toBe("./deploy/develop");
+  });
+
+  it("are written the same way by the Kustomization and the image update automation", () => {
+    const delivery = new GitOpsDelivery(stack(), "gitops", { namespace: "develop", source, substitute: {}, commonLabels: {}, podLabels: {} });
+    const images = new ImageAutomation(stack(), "images", {
+      namespace: "develop",
+      registry: { loginServer: "registry.example.com", repositories: { web: "registry.example.com/acme/web" }, fluxProvider: "generic" },
+      applications: ["web"],
+      tagPolicy: { kind: "timestamp" },
+      commits: { path: "deploy/develop", checkoutBranch: "main", pushBranch: "main", authorEmail: "flux@example.com" },
+    });
+    expect((delivery.kustomization as any).spec.path).toBe("./deploy/develop");
+    expect((images.imageUpdateAutomation as any).spec.update.path).toBe("./deploy/develop");
+  });
+});
+
+describe("database ports", () => {
+  it("are written as strings", () => {
+    expect(portString(5432)).toBe("5432");
+  });
+
+  it("stay Terraform expressions when they come from another stack", () => {
+    const scope = stack();
+    const port = new TerraformVariable(scope, "port", { type: "number" }).numberValue;
+    expect(Token.isUnresolved(portString(port))).toBe(true);
+    expect(resolveIn(scope, portString(port))).toBe("${var.port}");
+  });
+
+  it("reach the database secret and the egress rule as the same string", () => {
+    const scope = stack();
+    const port = new TerraformVariable(scope, "port", { type: "number" }).numberValue;
+    const secret = new DatabaseSecret(scope, "db", { namespace: "develop", database: { ...database, port, credentials: { remoteKey: "develop-db", username: "app" } } });
+    const policies = new NetworkPolicies(scope, "policies", { namespace: "develop", databaseCidrs: database.cidrs, databasePort: port });
+    const secretPort = (secret.release.manifests[1] as any).spec.target.template.data.port;
+    const rulePort = resolveIn(scope, (policies.policies["allow-database"] as any).specInput.egress[0].ports[0].port);
+    expect([resolveIn(scope, secretPort), rulePort]).toEqual(["${var.port}", "${var.port}"]);
   });
 });
 

@@ -1,5 +1,6 @@
-import { Token, type ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { portString } from "../common/port";
 import type { DatabaseEndpoint } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 
@@ -38,7 +39,7 @@ export class DatabaseSecret extends Construct {
       secretKey,
       remoteRef: { key: credentials.remoteKey, ...(property !== undefined && { property }) },
     });
-    const port = Token.isUnresolved(database.port) ? Token.asString(database.port) : String(database.port);
+    const port = portString(database.port);
 
     const store: KubernetesObject = {
       apiVersion: "external-secrets.io/v1",

@@ -4,6 +4,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { repositoryPath } from "./repository-path";
 
 /** Where the environment's manifests come from. */
 export interface GitSource {
@@ -72,7 +73,7 @@ export class GitOpsDelivery extends Construct {
       dependsOn: [this.reconciler],
     });
 
-    const path = source.path.startsWith("./") ? source.path : `./${source.path}`;
+    const path = repositoryPath(source.path);
     this.gitRepository = {
       apiVersion: "source.toolkit.fluxcd.io/v1",
       kind: "GitRepository",

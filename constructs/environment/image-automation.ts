@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import type { ContainerRegistry } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { GITOPS_OBJECTS } from "./gitops-delivery";
+import { repositoryPath } from "./repository-path";
 
 /** Build tags CI pushes: `<git sha>-<unix timestamp>`, ordered by the timestamp. */
 export const BUILD_TAG_PATTERN = "^[a-f0-9]+-(?P<ts>[0-9]+)$";
@@ -76,7 +77,7 @@ export class ImageAutomation extends Construct {
 
     const commits = props.commits;
     if (commits) {
-      const path = commits.path.startsWith("./") ? commits.path : `./${commits.path}`;
+      const path = repositoryPath(commits.path);
       this.imageUpdateAutomation = {
         apiVersion: "image.toolkit.fluxcd.io/v1",
         kind: "ImageUpdateAutomation",

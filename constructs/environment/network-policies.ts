@@ -1,6 +1,7 @@
 import { NetworkPolicyV1, type NetworkPolicyV1Spec } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
-import { Token, type ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { portString } from "../common/port";
 
 export interface NetworkPoliciesProps {
   readonly namespace: string;
@@ -40,7 +41,7 @@ export class NetworkPolicies extends Construct {
     const monitoring = props.monitoringNamespaces ?? ["monitoring"];
     const dns = props.dnsNamespaces ?? ["kube-system"];
     // The provider takes ports as strings so that named ports fit too.
-    const databasePort = Token.isUnresolved(props.databasePort) ? Token.asString(props.databasePort) : String(props.databasePort);
+    const databasePort = portString(props.databasePort);
     const everyPod = {};
 
     const add = (name: string, spec: NetworkPolicyV1Spec) => {
