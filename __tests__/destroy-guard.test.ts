@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { guardPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
 import { addressOf, deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
-import { offlineTerraform, planOffline } from "./support/offline-terraform";
+import { sharedOfflinePlans } from "./support/offline-plans";
+import { offlineTerraform } from "./support/offline-terraform";
 import { synthesize, type Synthesized } from "./support/synth";
 
 const terraform = offlineTerraform();
@@ -117,17 +118,14 @@ describe("destroy guard on the synthesized Azure stacks", () => {
 });
 
 describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skipNote(terraform)}`, () => {
-  let synth: Synthesized;
   let plan: any;
   let workdir: string;
 
   beforeAll(() => {
-    synth = synthesize();
-    plan = planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks["aws-production-data"].workingDirectory)).plan;
+    plan = sharedOfflinePlans().plans["aws-production-data"].plan;
     workdir = mkdtempSync(path.join(tmpdir(), "destroy-guard-"));
   });
   afterAll(() => {
-    synth?.cleanup();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
   });
 
