@@ -4,9 +4,8 @@ import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { POSTGRES_PORT } from "../common/postgres";
 import type { PolicyStatement } from "./iam";
-
-export const POSTGRES_PORT = 5432;
 
 /** Log streams RDS PostgreSQL can export to CloudWatch. */
 export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"];
