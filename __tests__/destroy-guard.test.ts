@@ -22,6 +22,7 @@ describe("protected resource types", () => {
     ["aws_backup_vault", "a backup vault: destroying it loses the recovery points"],
     ["aws_backup_plan", "a backup plan: without it no recovery points are taken"],
     ["aws_backup_selection", "a backup selection: without it the database is not backed up"],
+    ["aws_backup_vault_lock_configuration", "a backup vault lock: without it recovery points can be deleted before their retention ends"],
     ["azurerm_data_protection_backup_vault", "a backup vault: destroying it loses the recovery points"],
     ["azurerm_data_protection_backup_policy_postgresql_flexible_server", "a backup policy: without it no recovery points are taken"],
     ["azurerm_data_protection_backup_instance_postgresql_flexible_server", "a backup instance: without it the database is not backed up"],
@@ -32,6 +33,7 @@ describe("protected resource types", () => {
     ["azurerm_key_vault_key", "an encryption key: data and backups encrypted with it become unreadable"],
     ["azurerm_key_vault_secret", "a key vault secret: its value (the database administrator password) is kept nowhere else"],
     ["azurerm_resource_group", "a resource group: deleting it deletes every resource in it, also those Terraform does not manage"],
+    ["azurerm_management_lock", "a delete lock: without it Azure no longer refuses to delete what it locks"],
     ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
     ["azurerm_kubernetes_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
   ])("%s is protected", (type, reason) => {
@@ -68,12 +70,13 @@ describe("destroy guard on the synthesized Azure stacks", () => {
   const protectedTypes = (stack: string): string[] =>
     [...new Set(protectedChanges(planOfStack(synth.stack(stack), "delete")).map((c) => c.type))].sort();
 
-  it("deleting every resource of azure-production-data trips on its database, password, backups and resource group and nothing else", () => {
+  it("deleting every resource of azure-production-data trips on its database, password, backups, resource group and lock and nothing else", () => {
     expect(protectedTypes("azure-production-data")).toEqual([
       "azurerm_data_protection_backup_instance_postgresql_flexible_server",
       "azurerm_data_protection_backup_policy_postgresql_flexible_server",
       "azurerm_data_protection_backup_vault",
       "azurerm_key_vault_secret",
+      "azurerm_management_lock",
       "azurerm_postgresql_flexible_server",
       "azurerm_postgresql_flexible_server_database",
       "azurerm_resource_group",
@@ -101,6 +104,15 @@ describe("destroy guard on the synthesized Azure stacks", () => {
         "If this is intended, add the label 'allow-destroy' to the pull request (or pass --allow-destroy).",
       ].join("\n"),
     });
+  });
+
+  it("a deleted delete lock of production's data fails, naming it and why", () => {
+    const plan = planOfStack(synth.stack("azure-production-data"), "delete");
+    plan.resource_changes = plan.resource_changes.filter((c: any) => c.type === "azurerm_management_lock");
+    const lock = addressOf(plan, "azurerm_management_lock");
+    const result = guardPlan("azure-production-data", plan);
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain(`  - ${lock} would be deleted: a delete lock: without it Azure no longer refuses to delete what it locks`);
   });
 
   it("a deleted data resource group fails, naming it and why", () => {
@@ -134,12 +146,13 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
       encoding: "utf8",
     });
 
-  it("derived from the real plan: deleting every resource of aws-production-data trips on its database, backups and key and nothing else", () => {
+  it("derived from the real plan: deleting every resource of aws-production-data trips on its database, backups, vault lock and key and nothing else", () => {
     const deleteAll = deriveActions(plan, Object.fromEntries(plan.resource_changes.filter((c: any) => c.mode === "managed").map((c: any) => [c.address, "delete"])));
     expect([...new Set(protectedChanges(deleteAll).map((c) => c.type))].sort()).toEqual([
       "aws_backup_plan",
       "aws_backup_selection",
       "aws_backup_vault",
+      "aws_backup_vault_lock_configuration",
       "aws_db_instance",
       "aws_kms_key",
     ]);
@@ -166,6 +179,13 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
         "If this is intended, add the label 'allow-destroy' to the pull request (or pass --allow-destroy).",
       ].join("\n"),
     );
+  });
+
+  it("derived from the real plan: fails on a deleted backup vault lock, naming it and why", () => {
+    const lock = addressOf(plan, "aws_backup_vault_lock_configuration");
+    const result = guardPlan("aws-production-data", deriveActions(plan, { [lock]: "delete" }));
+    expect(result).toMatchObject({ ok: false, changes: [{ address: lock, type: "aws_backup_vault_lock_configuration", action: "delete" }] });
+    expect(result.message).toContain(`  - ${lock} would be deleted: a backup vault lock: without it recovery points can be deleted before their retention ends`);
   });
 
   it("derived from the real plan: passes the same plan with the override, still listing what goes", () => {

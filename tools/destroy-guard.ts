@@ -1,8 +1,10 @@
 /**
  * Refuses plans that delete or replace resources whose loss cannot be undone
  * by re-applying: data, backups, encryption keys, generated secrets, images,
- * the resource groups that hold them and the cluster that runs everything.
- * Other deletions (subnets, roles, releases) are ordinary changes and pass.
+ * the resource groups that hold them and the cluster that runs everything;
+ * also the locks whose removal is the first step to losing data, so that
+ * removing one takes the same explicit override. Other deletions (subnets,
+ * roles, releases) are ordinary changes and pass.
  */
 
 /** Why each protected resource type is protected, by exact type. */
@@ -14,6 +16,7 @@ const PROTECTED_TYPES: Record<string, string> = {
   aws_backup_vault: "a backup vault: destroying it loses the recovery points",
   aws_backup_plan: "a backup plan: without it no recovery points are taken",
   aws_backup_selection: "a backup selection: without it the database is not backed up",
+  aws_backup_vault_lock_configuration: "a backup vault lock: without it recovery points can be deleted before their retention ends",
   azurerm_data_protection_backup_vault: "a backup vault: destroying it loses the recovery points",
   aws_ecr_repository: "a container registry: destroying it deletes every image the environments run",
   azurerm_container_registry: "a container registry: destroying it deletes every image the environments run",
@@ -22,6 +25,7 @@ const PROTECTED_TYPES: Record<string, string> = {
   azurerm_key_vault_key: "an encryption key: data and backups encrypted with it become unreadable",
   azurerm_key_vault_secret: "a key vault secret: its value (the database administrator password) is kept nowhere else",
   azurerm_resource_group: "a resource group: deleting it deletes every resource in it, also those Terraform does not manage",
+  azurerm_management_lock: "a delete lock: without it Azure no longer refuses to delete what it locks",
   aws_eks_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
   azurerm_kubernetes_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
 };
