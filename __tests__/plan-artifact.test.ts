@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { protectedChanges } from "../tools/destroy-guard";
+import { summarizePlan } from "../tools/plan-summary";
+import { addressOf, deriveActions } from "./support/derived-plans";
+import { skipNote, type Availability } from "./support/environment";
+import { sharedOfflinePlans } from "./support/offline-plans";
+import { offlineTerraform } from "./support/offline-terraform";
+
+const ACTION = path.resolve(__dirname, "../.github/actions/terraform-stack/action.yml");
+
+/** The jq filter the action applies to `terraform show -json` before the plan is uploaded. */
+function artifactFilter(): string {
+  const steps: any[] = parse(readFileSync(ACTION, "utf8")).runs.steps;
+  const script: string = steps.find((step) => String(step.run ?? "").includes("show -json")).run;
+  const match = /show -json tfplan \|\s*\\?\s*jq '([^']+)'/.exec(script);
+  if (!match) throw new Error("the plan step no longer filters `show -json` through jq");
+  return match[1];
+}
+
+function jqAvailability(): Availability {
+  const probe = spawnSync("jq", ["--version"], { encoding: "utf8" });
+  return probe.status === 0 ? { available: true, reason: "" } : { available: false, reason: "jq is not installed" };
+}
+
+const terraform = offlineTerraform();
+const jq = jqAvailability();
+const ready: Availability = !terraform.available ? terraform : jq;
+
+describe.skipIf(!ready.available)(`the uploaded plan artifact${skipNote(ready)}`, () => {
+  let full: any;
+  let artifact: any;
+
+  beforeAll(() => {
+    full = sharedOfflinePlans().plans["aws-production-data"].plan;
+    const result = spawnSync("jq", [artifactFilter()], { input: JSON.stringify(full), encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`jq failed: ${result.stderr}`);
+    artifact = JSON.parse(result.stdout);
+  });
+
+  it("keeps no attribute values, sensitive or not", () => {
+    expect(artifact.resource_changes.length).toBe(full.resource_changes.length);
+    for (const change of artifact.resource_changes) {
+      expect(Object.keys(change).sort()).toEqual(["address", "change", "mode", "name", "type"]);
+      expect(Object.keys(change.change)).toEqual(["actions"]);
+    }
+    expect(artifact.planned_values).toBeUndefined();
+    expect(artifact.prior_state).toBeUndefined();
+    expect(artifact.configuration).toBeUndefined();
+  });
+
+  it("summarizes to the same counts as the full plan", () => {
+    expect(summarizePlan("aws-production-data", artifact)).toEqual(summarizePlan("aws-production-data", full));
+  });
+
+  it("lets the destroy guard find the same protected changes as the full plan", () => {
+    const replaceDatabase = (plan: any) => deriveActions(plan, { [addressOf(plan, "aws_db_instance")]: "replace" });
+    const fromArtifact = protectedChanges(replaceDatabase(artifact));
+    expect(fromArtifact).toEqual(protectedChanges(replaceDatabase(full)));
+    expect(fromArtifact.map((change) => change.type)).toEqual(["aws_db_instance"]);
+  });
+});
