@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagramBlock, embedDiagram, nodeId, renderDiagram, resourceCounts } from "../tools/diagram";
 import { synthesize, type Synthesized } from "./support/synth";
@@ -12,6 +14,13 @@ describe("architecture diagram of the synthesized program", () => {
   afterAll(() => synth?.cleanup());
 
   const edges = () => diagram.split("\n").filter((line) => line.includes(" --> ")).map((line) => line.trim());
+
+  it("is the one README and docs/architecture.md show (run `npm run diagram` after changing stacks)", () => {
+    for (const file of ["README.md", "docs/architecture.md"]) {
+      const document = readFileSync(path.resolve(__dirname, "..", file), "utf8");
+      expect({ file, current: embedDiagram(document, diagram) === document }).toEqual({ file, current: true });
+    }
+  });
 
   it("is a Mermaid flowchart", () => {
     expect(diagram.split("\n")[0]).toBe("flowchart LR");
