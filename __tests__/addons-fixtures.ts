@@ -51,7 +51,6 @@ export const azureShapedPlatform: ClusterPlatform = {
       serviceAccountRef: { name: IN_CLUSTER.externalSecrets.serviceAccount, namespace: IN_CLUSTER.externalSecrets.namespace },
     },
   },
-  podCidrs: ["10.244.0.0/16", "10.50.0.0/18"],
 };
 
 export interface AddonsSynth {
@@ -98,7 +97,6 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     registry: platform.registry,
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
-    podCidrs: platform.podCidrs,
   };
 }
 

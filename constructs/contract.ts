@@ -73,8 +73,6 @@ export interface ClusterPlatform {
   readonly identities: AddonIdentities;
   /** Provider block of the cluster-wide secret store. */
   readonly clusterSecretStore: SecretStoreProvider;
-  /** Address ranges the cluster's pods and nodes use. */
-  readonly podCidrs: string[];
 }
 
 /** Where a database's credentials live in the cloud's secret store. */

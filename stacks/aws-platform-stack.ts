@@ -116,8 +116,4 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   get clusterSecretStore() {
     return { aws: { service: "SecretsManager", region: this.region } };
   }
-
-  get podCidrs() {
-    return this.network.privateSubnetCidrs;
-  }
 }

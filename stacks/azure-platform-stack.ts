@@ -35,13 +35,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly tenantId: string;
   private readonly fluxIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
-  private readonly podCidr: string;
 
   constructor(scope: Construct, id: string, props: AzurePlatformStackProps) {
     super(scope, id);
     const { config, azure } = props;
     setUpAzureStack(this, { config, azure, stackId: id, environment: "platform" });
-    this.podCidr = azure.cluster.podCidr;
 
     // AKS adds `-nodes`, and node resource group names stop at 80 characters; DNS prefixes at 54.
     const name = boundedName(54, config.project, "platform");
@@ -167,10 +165,5 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         serviceAccountRef: { name: IN_CLUSTER.externalSecrets.serviceAccount, namespace: IN_CLUSTER.externalSecrets.namespace },
       },
     };
-  }
-
-  get podCidrs() {
-    // Overlay pods leave the node with the node's address, so both ranges reach other services.
-    return [this.podCidr, this.network.nodesSubnetCidr];
   }
 }

@@ -57,7 +57,7 @@ export function synthesize(config: PlatformConfig = loadConfig()): Synthesized {
 
 /** The default configuration with a change applied to a deep copy. */
 export function configWith(change: (raw: any) => void): unknown {
-  const raw = structuredClone(defaultRawConfig());
+  const raw = defaultRawConfig();
   change(raw);
   return raw;
 }

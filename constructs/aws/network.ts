@@ -115,8 +115,4 @@ export class Network extends Construct {
   get privateSubnetIds(): string[] {
     return this.privateSubnets.map((subnet) => subnet.id);
   }
-
-  get privateSubnetCidrs(): string[] {
-    return this.privateSubnets.map((subnet) => subnet.cidrBlock);
-  }
 }
