@@ -150,7 +150,7 @@ describe("bad configurations fail with the field, the value and what is allowed"
       change: (r) => (r.clouds.aws.vpcCidr = "10.0.0.0/16"),
       path: "clouds.aws",
       value: ["vpcCidr"],
-      message: "unknown field(s); check the spelling against the config reference in README",
+      message: "unknown field(s); check the spelling against the config reference in docs/configuration.md",
     },
     {
       name: "an admin principal that is not an IAM ARN",

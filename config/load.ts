@@ -53,7 +53,7 @@ function toProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
       return {
         path: formatPath(problem.path) || "(root)",
         value: problem.keys,
-        message: "unknown field(s); check the spelling against the config reference in README",
+        message: "unknown field(s); check the spelling against the config reference in docs/configuration.md",
       };
     }
     const value = "input" in problem && problem.input !== undefined ? problem.input : valueAt(input, problem.path);

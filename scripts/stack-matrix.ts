@@ -27,7 +27,7 @@ try {
   if (local.length > 0) {
     throw new Error(
       `${local.join(", ")} keep their state in a local file, which is lost when a CI job ends: ` +
-        "set clouds.<cloud>.stateBackend in the config (README, 'State')",
+        "set clouds.<cloud>.stateBackend in the config (docs/stacks.md, 'State')",
     );
   }
   const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
