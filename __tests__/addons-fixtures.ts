@@ -67,7 +67,12 @@ export interface AddonsSynth {
  * one app, with each platform's contract resolved beside them.
  */
 export function synthesizeAddons(config: PlatformConfig = loadConfig()): AddonsSynth {
+  // Test files share a worker's modules: each configuration is synthesized once per worker.
+  const key = JSON.stringify(config);
+  const known = addonsSynths.get(key);
+  if (known) return known;
   const outdir = mkdtempSync(path.join(tmpdir(), "addons-synth-"));
+  process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
   const app = new App({ outdir, skipValidation: false });
   const deployments = [buildAws(app, config, config.clouds.aws!), buildAzure(app, config, config.clouds.azure!)];
   for (const deployment of deployments) {
@@ -79,14 +84,19 @@ export function synthesizeAddons(config: PlatformConfig = loadConfig()): AddonsS
   }
   app.synth();
   const read = (id: string): TerraformJson => JSON.parse(readFileSync(path.join(outdir, "stacks", id, "cdk.tf.json"), "utf8"));
-  return {
+  const result: AddonsSynth = {
     aws: read("aws-addons"),
     azure: read("azure-addons"),
     awsContract: read("aws-contract").locals?.contract,
     azureContract: read("azure-contract").locals?.contract,
-    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    // Shared by every test file of the worker: removed when the worker exits.
+    cleanup: () => undefined,
   };
+  addonsSynths.set(key, result);
+  return result;
 }
+
+const addonsSynths = new Map<string, AddonsSynth>();
 
 /** The contract's values as plain data. */
 export function contractOf(platform: ClusterPlatform): Record<string, unknown> {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { TestProject } from "vitest/node";
 import { sharedDataDir } from "./environment";
 import { mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
-import { synthesize } from "./synth";
+import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
 
 /** What the offline plans of the default program left on disk, for every test file to read. */
 export interface SharedOfflinePlans {
@@ -31,11 +31,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
   for (const [checks, availability] of [["offline terraform plans", terraform], ["chart and CRD reference checks", sharedDataDir()]] as const) {
     if (!availability.available) console.warn(`skipping ${checks}: ${availability.reason}`);
   }
+  const synth = synthesize();
+  // Every test file reads this one synthesis of the default program (support/synth.ts).
+  process.env[DEFAULT_SYNTH_VARIABLE] = synth.outdir;
   if (!terraform.available) {
     project.provide("offlinePlans", null);
     return () => undefined;
   }
-  const synth = synthesize();
   const ids = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
   const stacks: SharedOfflinePlans["stacks"] = {};
   const queue = [...ids];

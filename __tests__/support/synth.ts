@@ -34,25 +34,69 @@ export interface Synthesized {
   cleanup(): void;
 }
 
-/** Synthesizes the whole program for a configuration into a temporary cdktf.out. */
-export function synthesize(config: PlatformConfig = loadConfig()): Synthesized {
-  const outdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
-  const app = new App({ outdir, skipValidation: false });
-  buildPlatform(app, config);
-  app.synth();
+/**
+ * Synthesized programs of this worker, by configuration. Test files share a
+ * worker's module cache (`isolate: false`), so each configuration is
+ * synthesized once per worker however many files read it; the default one
+ * not even that, when the global setup has written it.
+ */
+const synthesized = new Map<string, Synthesized>();
+const temporaryDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function readSynthesized(outdir: string): Synthesized {
   const manifest = readManifest(outdir);
+  const texts = new Map<string, string>();
   const read = (id: string) => {
     const entry = manifest.stacks[id];
     if (!entry) throw new Error(`no stack '${id}'; stacks are ${Object.keys(manifest.stacks).join(", ")}`);
-    return readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8");
+    let text = texts.get(id);
+    if (text === undefined) {
+      text = readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8");
+      texts.set(id, text);
+    }
+    return text;
   };
   return {
     outdir,
     manifest,
     stack: (id) => JSON.parse(read(id)),
     allText: () => Object.keys(manifest.stacks).map(read).join("\n"),
-    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    // Shared by every test file of the worker: removed when the worker exits.
+    cleanup: () => undefined,
   };
+}
+
+/**
+ * Where the global setup synthesized the default program, for the test
+ * workers it starts afterwards (they inherit its environment).
+ */
+export const DEFAULT_SYNTH_VARIABLE = "PLATFORM_TEST_DEFAULT_SYNTH";
+
+let defaultKey: string | undefined;
+const defaultConfigKey = () => (defaultKey ??= JSON.stringify(loadConfig()));
+
+/** Synthesizes the whole program for a configuration into a temporary cdktf.out, once per worker. */
+export function synthesize(config?: PlatformConfig): Synthesized {
+  const key = config === undefined || JSON.stringify(config) === defaultConfigKey() ? "(default)" : JSON.stringify(config);
+  const known = synthesized.get(key);
+  if (known) return known;
+  const shared = key === "(default)" ? process.env[DEFAULT_SYNTH_VARIABLE] || undefined : undefined;
+  const result = readSynthesized(shared ?? synthesizeInto(config ?? loadConfig()));
+  synthesized.set(key, result);
+  return result;
+}
+
+/** Synthesizes into a new temporary directory, removed when the process exits. */
+export function synthesizeInto(config: PlatformConfig): string {
+  const outdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
+  temporaryDirs.push(outdir);
+  const app = new App({ outdir, skipValidation: false });
+  buildPlatform(app, config);
+  app.synth();
+  return outdir;
 }
 
 /** The default configuration with a change applied to a deep copy. */
