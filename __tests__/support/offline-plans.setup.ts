@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
 import { sharedDataDir } from "./environment";
-import { mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
+import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
 import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
 
 /** What the offline plans of the default program left on disk, for every test file to read. */
@@ -39,6 +39,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     return () => undefined;
   }
   const ids = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
+  await cacheProviders(terraform, ids.map((id) => synth.stack(id)));
   const stacks: SharedOfflinePlans["stacks"] = {};
   const queue = [...ids];
   const worker = async () => {

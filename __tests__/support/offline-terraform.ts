@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Availability } from "./environment";
@@ -122,6 +122,45 @@ function offlineEnvironment(cliConfig: string): NodeJS.ProcessEnv {
 
 const execFileAsync = promisify(execFile);
 
+/** Terraform's plugin cache for the offline plans, kept between runs beside the project's other caches. */
+function pluginCacheDir(): string {
+  const dir = path.resolve(__dirname, "..", "..", "node_modules", ".cache", "platform-kit", "terraform-plugins");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A CLI config that installs providers from the mirror only, through the shared plugin cache. */
+function writeCliConfig(env: OfflineTerraform, workdir: string): string {
+  const cliConfig = path.join(workdir, "offline.tfrc");
+  writeFileSync(
+    cliConfig,
+    [
+      // Init links the provider (700 MB for AWS) from this cache instead of copying it into every stack.
+      `plugin_cache_dir = ${JSON.stringify(pluginCacheDir())}`,
+      "plugin_cache_may_break_dependency_lock_file = true",
+      `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(env.mirror)}\n  }\n}\n`,
+    ].join("\n"),
+  );
+  return cliConfig;
+}
+
+/**
+ * Puts the providers of these stacks into the plugin cache with one `init`,
+ * before plans run side by side: concurrent inits would each fill the cache.
+ */
+export async function cacheProviders(env: OfflineTerraform, stacks: TerraformJson[]): Promise<void> {
+  if (!env.available || !env.terraform || !env.mirror) throw new Error(`offline Terraform is not available: ${env.reason}`);
+  const providers = new Map(stacks.flatMap((stack) => Object.entries(stack.terraform?.required_providers ?? {})));
+  if (providers.size === 0) return;
+  const workdir = mkdtempSync(path.join(tmpdir(), "offline-providers-"));
+  try {
+    writeFileSync(path.join(workdir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: Object.fromEntries(providers) } }));
+    await execFileAsync(env.terraform, ["init", "-input=false", "-no-color", "-backend=false"], { cwd: workdir, env: offlineEnvironment(writeCliConfig(env, workdir)) });
+  } finally {
+    rmSync(workdir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Copies one synthesized stack (with its assets) to a temporary directory and
  * runs `init`, `validate` and `plan -refresh=false` there. Asynchronous, so
@@ -135,11 +174,7 @@ export async function planOffline(env: OfflineTerraform, stackDir: string): Prom
   const stackText = readFileSync(path.join(workdir, "cdk.tf.json"), "utf8");
   const stack = JSON.parse(stackText) as TerraformJson;
   writeFileSync(path.join(workdir, "offline_override.tf.json"), JSON.stringify(overrideFor(stack, stackText, workdir), null, 2));
-  const cliConfig = path.join(workdir, "offline.tfrc");
-  writeFileSync(
-    cliConfig,
-    `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(env.mirror)}\n  }\n}\n`,
-  );
+  const cliConfig = writeCliConfig(env, workdir);
   const run = async (args: string[]): Promise<string> => {
     try {
       const { stdout } = await execFileAsync(env.terraform!, args, {
