@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// `npm run synth`: compiles the program into one CommonJS file with esbuild
-// (about a tenth of a second) and runs it in this process. Running TypeScript
-// through a loader instead costs more than the synth itself.
+// `npm run synth`: compiles the program, with the parts of cdktf and the
+// provider packages it imports, into one CommonJS file with esbuild and runs
+// it in this process. Loading one file is faster than resolving and compiling
+// hundreds of modules, and running TypeScript through a loader costs more than
+// the synth itself. The bundle is kept in node_modules/.cache and rebuilt only
+// when one of the files it was built from changes.
 "use strict";
+const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
-const esbuild = require("esbuild");
 
 const root = path.resolve(__dirname, "..");
-// One file per process, so that parallel synths (tests, benchmarks) never share it.
-const outfile = path.join(root, "node_modules", ".cache", "platform-kit", `main-${process.pid}.js`);
+const cacheDir = path.join(root, "node_modules", ".cache", "platform-kit");
+const bundleFile = path.join(cacheDir, "synth-bundle.js");
+const inputsFile = path.join(cacheDir, "synth-bundle.inputs.json");
 
-// Each module reads files beside its source (config/platform.yaml, helm-values/,
+// Each module of the program reads files beside its source (config/, helm-values/,
 // the manifests chart), so `__dirname` keeps meaning the source file's folder.
 const keepSourceDirname = {
   name: "keep-source-dirname",
@@ -24,26 +28,79 @@ const keepSourceDirname = {
   },
 };
 
-esbuild
-  .build({
+// cdktf records where every token was created, with a stack trace of unlimited
+// depth, for error messages about that token. Capturing and formatting those
+// is an eighth of a synth; the last frames name the construct code just as well.
+const STACK_FRAMES = 12;
+const shortStackTraces = {
+  name: "short-stack-traces",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
+      loader: "js",
+      contents: `"use strict";
+exports.captureStackTrace = function captureStackTrace(below) {
+  const object = { stack: "" };
+  const previousLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = ${STACK_FRAMES};
+    Error.captureStackTrace(object, below || captureStackTrace);
+  } finally {
+    Error.stackTraceLimit = previousLimit;
+  }
+  return object.stack ? object.stack.split("\\n").slice(1).map((s) => s.replace(/^\\s*at\\s+/, "")) : [];
+};`,
+    }));
+  },
+};
+
+/** Size and modification time of every file the bundle was built from. */
+function fingerprint(files) {
+  const hash = crypto.createHash("sha256");
+  // The bundle depends on how this script builds it, and on the Node that runs it.
+  hash.update(`${process.version}\0${fs.readFileSync(__filename, "utf8")}`);
+  for (const file of files) {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    hash.update(`${file}\0${stat ? `${stat.size}:${stat.mtimeMs}` : "missing"}\n`);
+  }
+  return hash.digest("hex");
+}
+
+function cachedBundle() {
+  try {
+    const { files, digest } = JSON.parse(fs.readFileSync(inputsFile, "utf8"));
+    return fs.existsSync(bundleFile) && fingerprint(files) === digest ? bundleFile : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildBundle() {
+  const esbuild = require("esbuild");
+  const result = await esbuild.build({
     entryPoints: [path.join(root, "main.ts")],
-    outfile,
     bundle: true,
-    packages: "external",
+    write: false,
+    metafile: true,
     platform: "node",
     target: "node20",
     format: "cjs",
-    sourcemap: "inline",
     logLevel: "warning",
-    plugins: [keepSourceDirname],
-  })
-  .then(() => {
-    try {
-      require(outfile);
-    } finally {
-      fs.rmSync(outfile, { force: true });
-    }
-  })
+    plugins: [keepSourceDirname, shortStackTraces],
+  });
+  const files = Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)).sort();
+  fs.mkdirSync(cacheDir, { recursive: true });
+  // Written under a unique name and renamed, so parallel synths never read half a file.
+  const temporary = `${bundleFile}.${process.pid}`;
+  fs.writeFileSync(temporary, result.outputFiles[0].contents);
+  fs.renameSync(temporary, bundleFile);
+  const inputsTemporary = `${inputsFile}.${process.pid}`;
+  fs.writeFileSync(inputsTemporary, JSON.stringify({ files, digest: fingerprint(files) }));
+  fs.renameSync(inputsTemporary, inputsFile);
+  return bundleFile;
+}
+
+Promise.resolve(cachedBundle() ?? buildBundle())
+  .then((bundle) => require(bundle))
   .catch((error) => {
     console.error(error);
     process.exit(1);
