@@ -6,6 +6,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Construct } from "constructs";
 import type { AwsNodePoolConfig } from "../../config";
+import { boundedName } from "../common/naming";
 import type { NodeAutoscaler } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { CRITICAL_ADDONS_TAINT, SYSTEM_NODE_GROUP, type AwsEksCluster } from "./eks-cluster";
@@ -78,7 +79,8 @@ export class Karpenter extends Construct {
     });
     this.rules = Object.entries(INTERRUPTION_EVENTS).map(([name, pattern]) => {
       const rule = new CloudwatchEventRule(this, `rule-${name}`, {
-        name: `${clusterName}-karpenter-${name}`,
+        // EventBridge caps rule names at 64 characters.
+        name: boundedName(64, clusterName, "karpenter", name),
         description: `${pattern["detail-type"][0]} events for Karpenter in ${clusterName}`,
         eventPattern: JSON.stringify(pattern),
       });
