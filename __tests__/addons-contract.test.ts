@@ -109,10 +109,33 @@ function addonContent(stack: TerraformJson, contract: any): unknown {
   if (copy.resource?.kubernetes_storage_class_v1 && Object.keys(copy.resource.kubernetes_storage_class_v1).length === 0) {
     delete copy.resource.kubernetes_storage_class_v1;
   }
+  // Capacity releases exist exactly when the contract asks for them: the node
+  // autoscaler it describes (CRD chart, controller, pools), metrics-server
+  // where the cloud serves no resource metrics.
+  const capacity = contract.capacity;
+  const autoscaler = capacity.nodeAutoscaler;
+  const asked = (release: any): boolean =>
+    (autoscaler !== undefined &&
+      ((release.name === autoscaler.releaseName && release.chart === autoscaler.chart) ||
+        (release.name === `${autoscaler.releaseName}-crd` && release.chart === autoscaler.crdChart) ||
+        (release.name === `${autoscaler.releaseName}-node-pools` && isDeepStrictEqual(parse(release.values[0]).manifests, autoscaler.manifests)))) ||
+    (!capacity.resourceMetricsBuiltIn && release.name === "metrics-server");
+  for (const [id, release] of Object.entries<any>(copy.resource?.helm_release ?? {})) {
+    if (asked(release)) {
+      delete copy.resource.helm_release[id];
+      dropped.add(`helm_release.${id}`);
+    }
+  }
   const strip = (node: any): any => {
     if (Array.isArray(node)) return node.filter((item) => !dropped.has(item)).map(strip);
     if (node === null || typeof node !== "object") return node;
-    return Object.fromEntries(Object.entries(node).filter(([key]) => key !== "//").map(([key, value]) => [key, strip(value)]));
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([key]) => key !== "//")
+        .map(([key, value]) => [key, strip(value)] as const)
+        // A dependency only on dropped releases leaves nothing to compare.
+        .filter(([key, value]) => !(key === "depends_on" && Array.isArray(value) && value.length === 0)),
+    );
   };
   for (const release of Object.values<any>(copy.resource?.helm_release ?? {})) {
     release.values = release.values.map((text: string) => parse(text));
@@ -145,6 +168,14 @@ describe("aws-addons and azure-addons", () => {
     expect(Object.keys(synth.aws.resource?.kubernetes_storage_class_v1 ?? {})).toHaveLength(1);
     expect((synth.awsContract as any).storageClass.provisioner).toBe("ebs.csi.aws.com");
     expect((synth.azureContract as any).storageClass.provisioner).toBeUndefined();
+  });
+
+  it("differ by the capacity releases only because one contract asks for a node autoscaler and metrics-server", () => {
+    const names = (stack: TerraformJson) => Object.values<any>(stack.resource?.helm_release ?? {}).map((r) => r.name);
+    expect(names(synth.aws)).toEqual(expect.arrayContaining(["karpenter-crd", "karpenter", "karpenter-node-pools", "metrics-server"]));
+    expect((synth.awsContract as any).capacity).toMatchObject({ nodeAutoscaler: { chart: "karpenter", crdChart: "karpenter-crd" }, resourceMetricsBuiltIn: false });
+    expect(names(synth.azure).filter((name) => name.startsWith("karpenter") || name === "metrics-server")).toEqual([]);
+    expect((synth.azureContract as any).capacity).toEqual({ resourceMetricsBuiltIn: true });
   });
 
   it("would report a setting that does not come from the contract", () => {

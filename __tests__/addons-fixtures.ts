@@ -51,6 +51,7 @@ export const azureShapedPlatform: ClusterPlatform = {
       serviceAccountRef: { name: IN_CLUSTER.externalSecrets.serviceAccount, namespace: IN_CLUSTER.externalSecrets.namespace },
     },
   },
+  capacity: { resourceMetricsBuiltIn: true },
 };
 
 export interface AddonsSynth {
@@ -107,6 +108,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     registry: platform.registry,
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
+    capacity: platform.capacity,
   };
 }
 

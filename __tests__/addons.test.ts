@@ -51,9 +51,12 @@ describe("add-on stacks on both clouds", () => {
   describe.each(["aws-addons", "azure-addons"])("%s", (id) => {
     const stack = () => stacks[id];
 
-    it("installs every chart from the pin table at an exact version", () => {
+    it("installs every chart from the pin table at an exact version, capacity charts only where the platform asks", () => {
       const pinned = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository !== undefined);
-      expect(pinned.map((r) => r.chart).sort()).toEqual(Object.values(CHARTS).map((c) => c.chart).sort());
+      // AKS scales its own pools and serves resource metrics; EKS asks for Karpenter and metrics-server.
+      const capacityCharts = ["karpenter", "karpenter-crd", "metrics-server"];
+      const expected = Object.values(CHARTS).map((c) => c.chart).filter((chart) => id === "aws-addons" || !capacityCharts.includes(chart));
+      expect(pinned.map((r) => r.chart).sort()).toEqual(expected.sort());
       for (const r of pinned) {
         const pin = Object.values(CHARTS).find((c) => c.chart === r.chart)!;
         expect({ repository: r.repository, version: r.version }).toEqual({ repository: pin.repository, version: pin.version });
@@ -63,7 +66,8 @@ describe("add-on stacks on both clouds", () => {
 
     it("applies custom resources only through the chart shipped with the program", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
-      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets"]);
+      const capacity = id === "aws-addons" ? ["karpenter-node-pools"] : [];
+      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets", ...capacity].sort());
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
     });
@@ -88,7 +92,18 @@ describe("add-on stacks on both clouds", () => {
       expect(release(stack(), "monitoring-secrets").depends_on).toContain(id("cluster-secret-store"));
       expect(release(stack(), "kube-prometheus-stack").depends_on).toContain(id("monitoring-secrets"));
       expect(release(stack(), "flux-monitoring").depends_on).toEqual([id("flux"), id("kube-prometheus-stack")]);
-      expect(release(stack(), "flux").depends_on).toBeUndefined();
+      if (stack() === stacks["aws-addons"]) {
+        // Workloads need Karpenter's nodes: the system group takes only critical add-ons.
+        expect(release(stack(), "karpenter").depends_on).toEqual([id("karpenter-crd")]);
+        expect(release(stack(), "karpenter").skip_crds).toBe(true);
+        expect(release(stack(), "karpenter-node-pools").depends_on).toEqual([id("karpenter")]);
+        for (const name of ["flux", "external-secrets", "knative-operator", "monitoring-secrets", "kube-prometheus-stack"]) {
+          expect(release(stack(), name).depends_on, name).toContain(id("karpenter-node-pools"));
+        }
+        expect(release(stack(), "metrics-server").depends_on).toBeUndefined();
+      } else {
+        expect(release(stack(), "flux").depends_on).toBeUndefined();
+      }
     });
 
     it("configures both providers with exec credentials only", () => {
@@ -237,6 +252,26 @@ describe("add-on stacks on both clouds", () => {
       volume_binding_mode: "WaitForFirstConsumer",
     });
     expect(resourcesOf(synth.azure, "kubernetes_storage_class_v1")).toEqual({});
+  });
+
+  it("installs the node autoscaler the contract describes, with its values and custom resources, and nothing where the cloud autoscales", () => {
+    const autoscaler = synth.awsContract.capacity.nodeAutoscaler;
+    expect(releaseValues(synth.aws).karpenter).toEqual(autoscaler.values);
+    expect(release(synth.aws, "karpenter")).toMatchObject({ namespace: autoscaler.namespace, chart: autoscaler.chart });
+    expect(parse(release(synth.aws, "karpenter-node-pools").values[0]).manifests).toEqual(autoscaler.manifests);
+    expect(synth.azureContract.capacity.nodeAutoscaler).toBeUndefined();
+    expect(Object.values(resourcesOf(synth.azure, "helm_release")).map((r) => r.name)).not.toContain("karpenter");
+  });
+
+  it("installs metrics-server, tolerating the critical-add-ons taint, only where the cloud does not serve resource metrics", () => {
+    expect(synth.awsContract.capacity.resourceMetricsBuiltIn).toBe(false);
+    expect(releaseValues(synth.aws)["metrics-server"]).toMatchObject({
+      replicas: 2,
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+    });
+    expect(synth.azureContract.capacity.resourceMetricsBuiltIn).toBe(true);
+    expect(Object.values(resourcesOf(synth.azure, "helm_release")).map((r) => r.name)).not.toContain("metrics-server");
   });
 
   it("annotates and labels Flux's image reflector with the contract's identity", () => {

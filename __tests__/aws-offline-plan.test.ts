@@ -42,7 +42,7 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
     expect([...actions]).toEqual(["create"]);
   });
 
-  it("aws-platform plans the network, the cluster, its add-ons and the registry", () => {
+  it("aws-platform plans the network, the cluster, its add-ons, Karpenter's AWS side and the registry", () => {
     const types = plannedTypes(plans["aws-platform"].plan);
     expect(types).toMatchObject({
       aws_vpc: 1,
@@ -51,12 +51,14 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       aws_eks_cluster: 1,
       aws_eks_node_group: 1,
       aws_eks_addon: 5,
-      aws_eks_access_entry: 1,
-      aws_eks_pod_identity_association: 2,
+      aws_eks_access_entry: 2,
+      aws_eks_pod_identity_association: 3,
       aws_iam_openid_connect_provider: 1,
       aws_ecr_repository: 2,
       aws_ecr_lifecycle_policy: 2,
       aws_kms_key: 2,
+      aws_sqs_queue: 1,
+      aws_cloudwatch_event_rule: 4,
     });
   });
 

@@ -79,19 +79,29 @@ describe("aws-platform", () => {
 
     it("authenticates through access entries for the configured admins", () => {
       expect(onlyResource(stack, "aws_eks_cluster").access_config.authentication_mode).toBe("API");
-      expect(onlyResource(stack, "aws_eks_access_entry").principal_arn).toBe("arn:aws:iam::123456789012:role/platform-admins");
+      const entries = Object.values(resourcesOf(stack, "aws_eks_access_entry"));
+      expect(entries.filter((e) => e.type === "STANDARD").map((e) => e.principal_arn)).toEqual(["arn:aws:iam::123456789012:role/platform-admins"]);
+      // The other entry admits Karpenter's nodes, with no access policy beyond a node's.
+      expect(entries.filter((e) => e.type !== "STANDARD").map((e) => e.type)).toEqual(["EC2_LINUX"]);
       expect(onlyResource(stack, "aws_eks_access_policy_association")).toMatchObject({
         policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
         access_scope: { type: "cluster" },
       });
     });
 
-    it("runs managed nodes on Amazon Linux 2023 with the configured sizes", () => {
-      expect(onlyResource(stack, "aws_eks_node_group")).toMatchObject({
+    it("runs one fixed-size, on-demand system group on Amazon Linux 2023, tainted for critical add-ons", () => {
+      const group = onlyResource(stack, "aws_eks_node_group");
+      expect(group).toMatchObject({
+        node_group_name: "system",
         ami_type: "AL2023_x86_64_STANDARD",
+        capacity_type: "ON_DEMAND",
         instance_types: ["m7i.large", "m6i.large"],
-        scaling_config: { min_size: 2, max_size: 6, desired_size: 3 },
+        scaling_config: { min_size: 2, max_size: 2, desired_size: 2 },
+        taint: [{ key: "CriticalAddonsOnly", effect: "NO_SCHEDULE" }],
       });
+      // Nothing autoscales it, so a changed size in config must reach it.
+      expect(group.lifecycle).toBeUndefined();
+      expect(group.subnet_ids).toHaveLength(3);
     });
 
     it("installs the managed add-ons, the EBS CSI driver with its own role", () => {

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadConfig, validateConfig } from "../config";
+import { familyArchitecture } from "../config/aws";
 import { problemOf, type BadConfigCase } from "./support/config-problems";
 import { configWith, defaultRawConfig } from "./support/synth";
 
@@ -21,6 +22,15 @@ describe("the default configuration", () => {
 
   it("never opens the AWS API endpoint to the whole internet", () => {
     expect(loadConfig().clouds.aws?.cluster.publicAccessCidrs).not.toContain("0.0.0.0/0");
+  });
+});
+
+describe("instance family architecture", () => {
+  it.each([
+    ["m7g", "arm64"], ["c7gn", "arm64"], ["r8gd", "arm64"], ["im4gn", "arm64"], ["is4gen", "arm64"], ["g5g", "arm64"], ["t4g", "arm64"],
+    ["m7i", "amd64"], ["m7i-flex", "amd64"], ["c6a", "amd64"], ["g5", "amd64"], ["g6e", "amd64"], ["inf2", "amd64"], ["p5", "amd64"],
+  ])("%s is %s", (family, architecture) => {
+    expect(familyArchitecture(family)).toBe(architecture);
   });
 });
 
@@ -76,18 +86,110 @@ describe("bad configurations fail with the field, the value and what is allowed"
       message: 'Invalid option: expected one of "1.30"|"1.31"|"1.32"|"1.33"|"1.34"',
     },
     {
-      name: "a node group with min above max",
-      change: (r) => (r.clouds.aws.cluster.nodeGroups[0].minSize = 7),
-      path: "clouds.aws.cluster.nodeGroups[0].minSize",
-      value: 7,
-      message: "must not exceed maxSize (6)",
+      name: "the old nodeGroups key, pointing to the new shape",
+      change: (r) => (r.clouds.aws.cluster.nodeGroups = [{ name: "general", instanceTypes: ["m7i.large"], minSize: 2, maxSize: 6, desiredSize: 3 }]),
+      path: "clouds.aws.cluster.nodeGroups",
+      value: [{ name: "general", instanceTypes: ["m7i.large"], minSize: 2, maxSize: 6, desiredSize: 3 }],
+      message:
+        "nodeGroups was replaced: move the group the add-ons run on to systemNodeGroup (instanceTypes, nodeCount) and describe workload capacity as nodePools (capacityTypes, instanceFamilies or instanceCategories, limits); see docs/capacity.md, 'Migrating from nodeGroups'",
     },
     {
-      name: "a desired size outside min..max",
-      change: (r) => (r.clouds.aws.cluster.nodeGroups[0].desiredSize = 9),
-      path: "clouds.aws.cluster.nodeGroups[0].desiredSize",
-      value: 9,
-      message: "must be between minSize (2) and maxSize (6)",
+      name: "a system node group of one node",
+      change: (r) => (r.clouds.aws.cluster.systemNodeGroup.nodeCount = 1),
+      path: "clouds.aws.cluster.systemNodeGroup.nodeCount",
+      value: 1,
+      message: "at least 2: the node autoscaler and cluster-critical add-ons run here, one replica per zone",
+    },
+    {
+      name: "a system node group of Graviton instances on amd64",
+      change: (r) => (r.clouds.aws.cluster.systemNodeGroup.instanceTypes = ["m7i.large", "m7g.large"]),
+      path: "clouds.aws.cluster.systemNodeGroup.instanceTypes[1]",
+      value: "m7g.large",
+      message: "is arm64, but architecture is amd64: list amd64 instance types or change architecture",
+    },
+    {
+      name: "no node pool",
+      change: (r) => (r.clouds.aws.cluster.nodePools = []),
+      path: "clouds.aws.cluster.nodePools",
+      value: [],
+      message: "at least one node pool: the system group takes no workloads",
+    },
+    {
+      name: "a node pool with no capacity type",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].capacityTypes = []),
+      path: "clouds.aws.cluster.nodePools[0].capacityTypes",
+      value: [],
+      message: "at least one capacity type: spot, on-demand or both",
+    },
+    {
+      name: "a capacity type Karpenter does not know",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].capacityTypes = ["spot", "reserved"]),
+      path: "clouds.aws.cluster.nodePools[0].capacityTypes[1]",
+      value: "reserved",
+      message: 'Invalid option: expected one of "spot"|"on-demand"',
+    },
+    {
+      name: "a zero CPU limit",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].limits.cpu = "0"),
+      path: "clouds.aws.cluster.nodePools[0].limits.cpu",
+      value: "0",
+      message: "a positive CPU quantity such as 64 or 500m: the pool's total CPU ceiling",
+    },
+    {
+      name: "a memory limit that is not a quantity",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].limits.memory = "256GB"),
+      path: "clouds.aws.cluster.nodePools[0].limits.memory",
+      value: "256GB",
+      message: "a positive memory quantity such as 256Gi: the pool's total memory ceiling",
+    },
+    {
+      name: "an arm64 family in an amd64 pool",
+      change: (r) => {
+        delete r.clouds.aws.cluster.nodePools[0].instanceCategories;
+        r.clouds.aws.cluster.nodePools[0].instanceFamilies = ["m7i", "c7g"];
+      },
+      path: "clouds.aws.cluster.nodePools[0].instanceFamilies[1]",
+      value: "c7g",
+      message: "is an arm64 family, but architectures are [amd64]: add arm64 or drop the family",
+    },
+    {
+      name: "an architecture no listed family has",
+      change: (r) => {
+        delete r.clouds.aws.cluster.nodePools[0].instanceCategories;
+        r.clouds.aws.cluster.nodePools[0].instanceFamilies = ["m7g", "c7gn"];
+        r.clouds.aws.cluster.nodePools[0].architectures = ["arm64", "amd64"];
+      },
+      path: "clouds.aws.cluster.nodePools[0].architectures[1]",
+      value: "amd64",
+      message: "no family in instanceFamilies [m7g, c7gn] is amd64: add one (such as m7i) or drop amd64",
+    },
+    {
+      name: "a pool with neither categories nor families",
+      change: (r) => delete r.clouds.aws.cluster.nodePools[0].instanceCategories,
+      path: "clouds.aws.cluster.nodePools[0]",
+      value: "general",
+      message: "set instanceCategories (such as [c, m, r]) or instanceFamilies (such as [m7i, m7g]): a pool without either may launch any instance type",
+    },
+    {
+      name: "a pool with both categories and families",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].instanceFamilies = ["m7i"]),
+      path: "clouds.aws.cluster.nodePools[0].instanceFamilies",
+      value: ["m7i"],
+      message: "set instanceCategories or instanceFamilies, not both",
+    },
+    {
+      name: "two pools of one name",
+      change: (r) => r.clouds.aws.cluster.nodePools.push({ ...r.clouds.aws.cluster.nodePools[0] }),
+      path: "clouds.aws.cluster.nodePools[1].name",
+      value: "general",
+      message: "duplicate node pool name; nodePools[0] is already named 'general'",
+    },
+    {
+      name: "a node expiry Karpenter cannot parse",
+      change: (r) => (r.clouds.aws.cluster.nodePools[0].expireAfter = "30d"),
+      path: "clouds.aws.cluster.nodePools[0].expireAfter",
+      value: "30d",
+      message: "a duration such as 30s, 15m or 720h",
     },
     {
       name: "production without a highly available database",
@@ -102,13 +204,6 @@ describe("bad configurations fail with the field, the value and what is allowed"
       path: "environments[2].database.backupRetentionDays",
       value: 7,
       message: "production keeps 35 days of point-in-time recovery: set 35",
-    },
-    {
-      name: "a production cluster whose nodes can all scale to one",
-      change: (r) => (r.clouds.aws.cluster.nodeGroups[0].minSize = 1),
-      path: "clouds.aws.cluster.nodeGroups",
-      value: [1],
-      message: "a cluster serving production needs a node group with minSize of at least 2",
     },
     {
       name: "a project name AWS resource names cannot carry",

@@ -9,19 +9,84 @@ const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|u
   message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
 });
 
-const nodeGroupSchema = z
+/**
+ * The architecture of an EC2 instance family, from AWS's naming: a `g` among
+ * the attribute letters after the generation marks Graviton (`m7g`, `c7gn`,
+ * `r8gd`, `im4gn`, `g5g`); every other family runs amd64.
+ */
+export function familyArchitecture(family: string): Architecture {
+  const attributes = /^[a-z]+[0-9]+([a-z-]*)/.exec(family)?.[1] ?? "";
+  return attributes.includes("g") ? "arm64" : "amd64";
+}
+
+const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "an EC2 instance type such as m7i.large" });
+
+/** CPU architectures as Kubernetes names them (`kubernetes.io/arch`). */
+export const ARCHITECTURES = ["amd64", "arm64"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** Karpenter's duration syntax: `30s`, `1m`, `720h`, `1h30m`. */
+const duration = z.string().regex(/^([0-9]+(s|m|h))+$/, { message: "a duration such as 30s, 15m or 720h" });
+
+/**
+ * The managed node group the Karpenter controller and the cluster-critical
+ * add-ons (CoreDNS, the EBS CSI controller, metrics-server) run on. It is
+ * tainted `CriticalAddonsOnly`, so workloads never land there, and it has a
+ * fixed size: nothing autoscales it, and Karpenter never manages the nodes
+ * it runs on.
+ */
+const systemNodeGroupSchema = z
   .object({
-    name: dnsLabel(30),
-    instanceTypes: z
-      .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "an EC2 instance type such as m7i.large" }))
-      .min(1),
-    architecture: z.enum(["x86_64", "arm64"]).default("x86_64"),
-    capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
-    minSize: z.number().int().min(0).max(450),
-    maxSize: z.number().int().min(1).max(450),
-    desiredSize: z.number().int().min(0).max(450),
+    instanceTypes: z.array(instanceType).min(1, { message: "at least one instance type" }),
+    architecture: z.enum(ARCHITECTURES).default("amd64"),
+    /** Spread over the zones by EKS; two keep the controller up through a zone or node loss. */
+    nodeCount: z
+      .number()
+      .int()
+      .min(2, { message: "at least 2: the node autoscaler and cluster-critical add-ons run here, one replica per zone" })
+      .max(20, { message: "at most 20: workloads run in nodePools, not here" })
+      .default(2),
     diskSizeGb: z.number().int().min(20).max(16384).default(50),
+  })
+  .strict();
+
+const taintSchema = z
+  .object({
+    key: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, { message: "a label-style key such as nvidia.com/gpu" }),
+    value: z.string().max(63).optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+  })
+  .strict();
+
+/**
+ * One Karpenter NodePool: the instance shapes it may launch, what it may cost
+ * at most (`limits`), and how eagerly it replaces nodes.
+ */
+const nodePoolSchema = z
+  .object({
+    name: dnsLabel(63),
+    capacityTypes: z
+      .array(z.enum(["spot", "on-demand"]))
+      .min(1, { message: "at least one capacity type: spot, on-demand or both" }),
+    architectures: z.array(z.enum(ARCHITECTURES)).min(1, { message: "at least one architecture: amd64, arm64 or both" }).default(["amd64"]),
+    /** EC2 instance categories (`c`, `m`, `r`, `g`...); set this or instanceFamilies. */
+    instanceCategories: z.array(z.string().regex(/^[a-z]{1,4}$/, { message: "an instance category such as c, m, r or g" })).min(1).optional(),
+    /** EC2 instance families (`m7i`, `c7g`...); set this or instanceCategories. */
+    instanceFamilies: z.array(z.string().regex(/^[a-z]+[0-9][a-z0-9-]*$/, { message: "an instance family such as m7i or c7g" })).min(1).optional(),
+    /** Oldest instance generation allowed with instanceCategories. @default 5 */
+    minInstanceGeneration: z.number().int().min(1).max(20).optional(),
+    /** The cost ceiling: the pool launches no node that would take its total above these. */
+    limits: z.object({ cpu: z.string(), memory: z.string() }).strict(),
+    consolidation: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmptyOrUnderutilized"),
+    consolidateAfter: duration.default("1m"),
+    /** Nodes older than this are replaced, so they pick up new AMIs. */
+    expireAfter: z.union([duration, z.literal("Never")]).default("720h"),
+    /** Nodes that may be disrupted at once, as a count (`2`) or a share (`10%`). */
+    disruptionBudget: z.string().regex(/^(100|[0-9]{1,2})%$|^[0-9]+$/, { message: "a node count such as 2 or a percentage such as 10%" }).default("10%"),
     labels: z.record(z.string(), z.string()).default({}),
+    taints: z.array(taintSchema).default([]),
+    /** Preference among pools that fit a pod: higher first. */
+    weight: z.number().int().min(1).max(100).optional(),
   })
   .strict();
 
@@ -50,7 +115,10 @@ export const awsSchema = z
         adminPrincipalArns: z.array(iamPrincipalArn).default([]),
         /** Whether the identity that creates the cluster is made its admin. */
         bootstrapCreatorAdmin: z.boolean().default(true),
-        nodeGroups: z.array(nodeGroupSchema).min(1, { message: "at least one node group" }),
+        systemNodeGroup: systemNodeGroupSchema,
+        nodePools: z.array(nodePoolSchema).min(1, { message: "at least one node pool: the system group takes no workloads" }),
+        /** Replaced by systemNodeGroup and nodePools; accepted only to explain the move. */
+        nodeGroups: z.unknown().optional(),
         /** Namespaces whose pods run on Fargate instead of nodes. */
         fargateNamespaces: z.array(dnsLabel(63)).default([]),
       })
@@ -89,4 +157,5 @@ export const awsSchema = z
   .strict();
 
 export type AwsConfig = z.infer<typeof awsSchema>;
-export type AwsNodeGroupConfig = z.infer<typeof nodeGroupSchema>;
+export type AwsSystemNodeGroupConfig = z.infer<typeof systemNodeGroupSchema>;
+export type AwsNodePoolConfig = z.infer<typeof nodePoolSchema>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { awsSchema } from "./aws";
+import { awsSchema, familyArchitecture } from "./aws";
 import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
@@ -140,20 +140,65 @@ function checkAws(config: RawConfig, ctx: Ctx): void {
       issue(ctx, at("cluster", "publicAccessCidrs", i), cidr, "the API endpoint is never open to the whole internet; list your networks or leave empty for private only");
     }
   });
-  const groupNames = new Set<string>();
-  aws.cluster.nodeGroups.forEach((group, i) => {
-    if (groupNames.has(group.name)) issue(ctx, at("cluster", "nodeGroups", i, "name"), group.name, "duplicate node group name");
-    groupNames.add(group.name);
-    if (group.minSize > group.maxSize) {
-      issue(ctx, at("cluster", "nodeGroups", i, "minSize"), group.minSize, `must not exceed maxSize (${group.maxSize})`);
-    } else if (group.desiredSize < group.minSize || group.desiredSize > group.maxSize) {
-      issue(ctx, at("cluster", "nodeGroups", i, "desiredSize"), group.desiredSize, `must be between minSize (${group.minSize}) and maxSize (${group.maxSize})`);
+  checkAwsCapacity(aws, at, ctx);
+}
+
+/** Where the cost ceiling and the shapes of EKS capacity are set: the system group and the node pools. */
+function checkAwsCapacity(aws: NonNullable<RawConfig["clouds"]["aws"]>, at: (...rest: Path) => Path, ctx: Ctx): void {
+  const { cluster } = aws;
+  if (cluster.nodeGroups !== undefined) {
+    issue(
+      ctx,
+      at("cluster", "nodeGroups"),
+      cluster.nodeGroups,
+      "nodeGroups was replaced: move the group the add-ons run on to systemNodeGroup (instanceTypes, nodeCount) and describe workload capacity as nodePools (capacityTypes, instanceFamilies or instanceCategories, limits); see docs/capacity.md, 'Migrating from nodeGroups'",
+    );
+  }
+  const system = cluster.systemNodeGroup;
+  system.instanceTypes.forEach((type, i) => {
+    const family = type.split(".")[0];
+    if (familyArchitecture(family) !== system.architecture) {
+      issue(ctx, at("cluster", "systemNodeGroup", "instanceTypes", i), type, `is ${familyArchitecture(family)}, but architecture is ${system.architecture}: list ${system.architecture} instance types or change architecture`);
     }
   });
-  const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
-  if (hasProduction && aws.cluster.nodeGroups.every((group) => group.minSize < 2)) {
-    issue(ctx, at("cluster", "nodeGroups"), aws.cluster.nodeGroups.map((g) => g.minSize), "a cluster serving production needs a node group with minSize of at least 2");
-  }
+  const poolNames = new Map<string, number>();
+  cluster.nodePools.forEach((pool, i) => {
+    const here = (...rest: Path): Path => at("cluster", "nodePools", i, ...rest);
+    const previous = poolNames.get(pool.name);
+    if (previous !== undefined) issue(ctx, here("name"), pool.name, `duplicate node pool name; nodePools[${previous}] is already named '${pool.name}'`);
+    poolNames.set(pool.name, i);
+    if (pool.instanceCategories === undefined && pool.instanceFamilies === undefined) {
+      issue(ctx, here(), pool.name, "set instanceCategories (such as [c, m, r]) or instanceFamilies (such as [m7i, m7g]): a pool without either may launch any instance type");
+    } else if (pool.instanceCategories !== undefined && pool.instanceFamilies !== undefined) {
+      issue(ctx, here("instanceFamilies"), pool.instanceFamilies, "set instanceCategories or instanceFamilies, not both");
+    }
+    if (pool.minInstanceGeneration !== undefined && pool.instanceCategories === undefined) {
+      issue(ctx, here("minInstanceGeneration"), pool.minInstanceGeneration, "applies to instanceCategories only; instanceFamilies already name the generation");
+    }
+    const cpu = millicores(pool.limits.cpu);
+    if (cpu === undefined || cpu <= 0) {
+      issue(ctx, here("limits", "cpu"), pool.limits.cpu, "a positive CPU quantity such as 64 or 500m: the pool's total CPU ceiling");
+    }
+    const memory = bytes(pool.limits.memory);
+    if (memory === undefined || memory <= 0) {
+      issue(ctx, here("limits", "memory"), pool.limits.memory, "a positive memory quantity such as 256Gi: the pool's total memory ceiling");
+    }
+    const familyArchitectures = new Set<string>();
+    (pool.instanceFamilies ?? []).forEach((family, j) => {
+      const architecture = familyArchitecture(family);
+      familyArchitectures.add(architecture);
+      if (!pool.architectures.includes(architecture)) {
+        issue(ctx, here("instanceFamilies", j), family, `is an ${architecture} family, but architectures are [${pool.architectures.join(", ")}]: add ${architecture} or drop the family`);
+      }
+    });
+    if (pool.instanceFamilies !== undefined) {
+      pool.architectures.forEach((architecture, j) => {
+        if (!familyArchitectures.has(architecture)) {
+          issue(ctx, here("architectures", j), architecture, `no family in instanceFamilies [${pool.instanceFamilies!.join(", ")}] is ${architecture}: add one (${architecture === "arm64" ? "such as m7g" : "such as m7i"}) or drop ${architecture}`);
+        }
+      });
+    }
+  });
 }
 
 function checkAzure(config: RawConfig, ctx: Ctx): void {

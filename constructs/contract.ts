@@ -5,6 +5,10 @@
  * Values may be Terraform tokens that resolve to another stack's outputs.
  */
 
+import type { ChartName } from "./addons/charts";
+import type { Values } from "./addons/values";
+import type { KubernetesObject } from "./kubernetes/manifests-release";
+
 /** A client.authentication.k8s.io exec plugin: short-lived tokens, nothing stored in state. */
 export interface ExecCredential {
   readonly apiVersion: string;
@@ -63,6 +67,37 @@ export interface AddonIdentities {
   readonly externalSecrets: WorkloadIdentity;
 }
 
+/**
+ * A node autoscaler the cloud does not run itself, as data: a pinned chart,
+ * its values and the custom resources that configure it (node classes and
+ * pools), all computed by the cloud from its own config. The add-ons stack
+ * installs it without knowing which autoscaler it is.
+ */
+export interface NodeAutoscaler {
+  /** The controller's chart, pinned in constructs/addons/charts.ts. */
+  readonly chart: ChartName;
+  /**
+   * A chart holding only the CRDs, installed first: Helm never upgrades what
+   * a chart keeps in `crds/`, a CRD chart's templates it does.
+   * @default - the CRDs come with `chart`
+   */
+  readonly crdChart?: ChartName;
+  readonly releaseName: string;
+  readonly namespace: string;
+  /** Values derived from the cloud's config; user files in helm-values/ win over them. */
+  readonly values: Values;
+  /** Custom resources applied once the controller runs. */
+  readonly manifests: KubernetesObject[];
+}
+
+/** How the cluster gets nodes and resource metrics. */
+export interface ClusterCapacity {
+  /** @default - the cloud scales its node pools itself (AKS's cluster autoscaler) */
+  readonly nodeAutoscaler?: NodeAutoscaler;
+  /** Whether the cloud serves `metrics.k8s.io` itself; when not, the add-ons install metrics-server. */
+  readonly resourceMetricsBuiltIn: boolean;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -73,6 +108,7 @@ export interface ClusterPlatform {
   readonly identities: AddonIdentities;
   /** Provider block of the cluster-wide secret store. */
   readonly clusterSecretStore: SecretStoreProvider;
+  readonly capacity: ClusterCapacity;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */

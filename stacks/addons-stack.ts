@@ -5,7 +5,9 @@ import type { PlatformConfig } from "../config";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
+import { MetricsServerAddon } from "../constructs/addons/metrics-server";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
+import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
@@ -31,6 +33,9 @@ export interface AddonReleases {
   readonly monitoringSecrets: Release;
   readonly kubePrometheusStack: Release;
   readonly fluxMonitoring: Release;
+  /** Present where the platform asks for them (EKS), absent where the cloud provides them (AKS). */
+  readonly nodeAutoscaler?: Release;
+  readonly metricsServer?: Release;
 }
 
 /**
@@ -44,6 +49,8 @@ export class AddonsStack extends TerraformStack {
   readonly externalSecrets: ExternalSecretsAddon;
   readonly knative: KnativeAddon;
   readonly monitoring: MonitoringAddon;
+  readonly nodeAutoscaler?: NodeAutoscalerAddon;
+  readonly metricsServer?: MetricsServerAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -54,7 +61,14 @@ export class AddonsStack extends TerraformStack {
 
     const storageClass = new PlatformStorageClass(this, "storage-class", platform.storageClass);
 
-    this.flux = new FluxAddon(this, "flux", { cloud, valuesDir, imageReflectorIdentity: platform.identities.fluxImageReflector });
+    // Capacity first: where the platform brings its own node autoscaler, the
+    // other add-ons have no node to run on until its pools exist.
+    const { nodeAutoscaler, resourceMetricsBuiltIn } = platform.capacity;
+    if (nodeAutoscaler) this.nodeAutoscaler = new NodeAutoscalerAddon(this, "node-autoscaler", { cloud, valuesDir, autoscaler: nodeAutoscaler });
+    if (!resourceMetricsBuiltIn) this.metricsServer = new MetricsServerAddon(this, "metrics-server", { cloud, valuesDir });
+    const nodes = this.nodeAutoscaler?.dependables;
+
+    this.flux = new FluxAddon(this, "flux", { cloud, valuesDir, imageReflectorIdentity: platform.identities.fluxImageReflector, dependsOn: nodes });
 
     this.externalSecrets = new ExternalSecretsAddon(this, "external-secrets", {
       cloud,
@@ -63,6 +77,7 @@ export class AddonsStack extends TerraformStack {
       provider: platform.clusterSecretStore,
       // Alertmanager's SMTP password is the only platform secret read in the cluster.
       namespaces: [MONITORING_NAMESPACE],
+      dependsOn: nodes,
     });
 
     this.knative = new KnativeAddon(this, "knative", {
@@ -70,6 +85,7 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
       scaleToZero: clusterScaleToZero(config.environments),
+      dependsOn: nodes,
     });
 
     this.monitoring = new MonitoringAddon(this, "monitoring", {
@@ -79,7 +95,7 @@ export class AddonsStack extends TerraformStack {
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
-      dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables],
+      dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
@@ -93,6 +109,8 @@ export class AddonsStack extends TerraformStack {
       monitoringSecrets: this.monitoring.secrets.release,
       kubePrometheusStack: this.monitoring.stack.release,
       fluxMonitoring: fluxMonitoring.release,
+      nodeAutoscaler: this.nodeAutoscaler?.controller.release,
+      metricsServer: this.metricsServer?.release,
     };
   }
 }

@@ -2,11 +2,12 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
+import { Karpenter } from "../constructs/aws/karpenter";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { Network } from "../constructs/aws/network";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
-import { boundedName } from "../constructs/common/naming";
+import { boundedName, standardTags } from "../constructs/common/naming";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
@@ -24,6 +25,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly network: Network;
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
+  readonly karpenter: Karpenter;
   readonly region: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -64,8 +66,18 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       publicAccessCidrs: aws.cluster.publicAccessCidrs,
       adminPrincipalArns: aws.cluster.adminPrincipalArns,
       bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin,
-      nodeGroups: aws.cluster.nodeGroups,
+      systemNodeGroup: aws.cluster.systemNodeGroup,
       fargateNamespaces: aws.cluster.fargateNamespaces,
+    });
+
+    // Workload capacity: Karpenter launches nodes within the configured pools' limits.
+    this.karpenter = new Karpenter(this, "karpenter", {
+      eks: this.eks,
+      clusterName,
+      region: aws.region,
+      nodePools: aws.cluster.nodePools,
+      // The provider's default tags do not reach instances Karpenter launches.
+      tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
 
     this.ecr = new EcrRegistry(this, "ecr", {
@@ -115,5 +127,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get clusterSecretStore() {
     return { aws: { service: "SecretsManager", region: this.region } };
+  }
+
+  get capacity() {
+    // EKS neither scales nodes nor serves resource metrics on its own.
+    return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false };
   }
 }

@@ -157,6 +157,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return { fluxImageReflector: this.fluxIdentity.workloadIdentity, externalSecrets: this.externalSecretsIdentity.workloadIdentity };
   }
 
+  get capacity() {
+    // AKS's cluster autoscaler scales the node pools, and metrics-server is built in.
+    return { resourceMetricsBuiltIn: true };
+  }
+
   get clusterSecretStore() {
     return {
       azurekv: {

@@ -25,6 +25,22 @@ export const CHARTS = {
     chart: "external-secrets",
     version: "2.9.0",
   },
+  // Node capacity: installed only where the platform's contract asks for them.
+  karpenter: {
+    repository: "oci://public.ecr.aws/karpenter",
+    chart: "karpenter",
+    version: "1.14.1",
+  },
+  "karpenter-crd": {
+    repository: "oci://public.ecr.aws/karpenter",
+    chart: "karpenter-crd",
+    version: "1.14.1",
+  },
+  "metrics-server": {
+    repository: "https://kubernetes-sigs.github.io/metrics-server/",
+    chart: "metrics-server",
+    version: "3.13.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {

@@ -27,6 +27,8 @@ export interface HelmAddonProps extends AddonOptions {
   readonly timeoutSeconds?: number;
   /** @default true */
   readonly createNamespace?: boolean;
+  /** Leave out the chart's `crds/`, when a separate CRD chart owns them. @default false */
+  readonly skipCrds?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export class HelmAddon extends Construct {
       version: pin.version,
       // lineWidth 0: a folded line could split a Terraform reference in two.
       values: [stringify(this.values, { lineWidth: 0 })],
+      skipCrds: props.skipCrds,
       atomic: true,
       cleanupOnFail: true,
       wait: true,

@@ -8,7 +8,7 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import type { AwsNodeGroupConfig } from "../../config";
+import type { AwsSystemNodeGroupConfig } from "../../config";
 import type { ExecCredential } from "../contract";
 import { ServiceRole, trustPodIdentity, trustService, type PolicyStatement } from "./iam";
 
@@ -17,6 +17,15 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 
 /** EKS-managed add-ons installed with the cluster; versions follow the cluster's default. */
 export const MANAGED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"];
+
+/** Name of the managed node group of cluster-critical add-ons; EKS labels its nodes `eks.amazonaws.com/nodegroup=system`. */
+export const SYSTEM_NODE_GROUP = "system";
+
+/**
+ * Keeps every pod without a matching toleration off the system group. CoreDNS,
+ * the EBS CSI controller and Karpenter tolerate it out of the box.
+ */
+export const CRITICAL_ADDONS_TAINT = { key: "CriticalAddonsOnly", effect: "NoSchedule" } as const;
 
 /** Add-on settings that differ from EKS's defaults. */
 const ADDON_CONFIGURATION: Record<string, object> = {
@@ -36,12 +45,13 @@ export interface EksClusterProps {
   readonly publicAccessCidrs: string[];
   readonly adminPrincipalArns: string[];
   readonly bootstrapCreatorAdmin: boolean;
-  readonly nodeGroups: AwsNodeGroupConfig[];
+  /** The fixed-size group the node autoscaler and cluster-critical add-ons run on. */
+  readonly systemNodeGroup: AwsSystemNodeGroupConfig;
   readonly fargateNamespaces: string[];
 }
 
 /**
- * An EKS cluster with access entries, managed node groups on AL2023, the
+ * An EKS cluster with access entries, the system node group on AL2023, the
  * managed add-ons persistent volumes and pod identity need, and an OIDC
  * provider for per-service-account roles.
  */
@@ -49,6 +59,7 @@ export class AwsEksCluster extends Construct {
   readonly cluster: EksCluster;
   readonly nodeRole: ServiceRole;
   readonly oidcProvider: IamOpenidConnectProvider;
+  readonly systemNodeGroup: EksNodeGroup;
   private readonly name: string;
   private readonly region: string;
 
@@ -108,25 +119,24 @@ export class AwsEksCluster extends Construct {
       managedPolicies: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"],
     });
 
-    const nodeGroups = props.nodeGroups.map(
-      (group) =>
-        new EksNodeGroup(this, `nodes-${group.name}`, {
-          clusterName: this.cluster.name,
-          nodeGroupName: group.name,
-          nodeRoleArn: this.nodeRole.arn,
-          subnetIds: props.subnetIds,
-          instanceTypes: group.instanceTypes,
-          capacityType: group.capacityType,
-          amiType: group.architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
-          diskSize: group.diskSizeGb,
-          labels: group.labels,
-          scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
-          updateConfig: { maxUnavailablePercentage: 33 },
-          // The desired size belongs to the autoscaler once the group exists.
-          lifecycle: { ignoreChanges: ["scaling_config[0].desired_size"] },
-          dependsOn: this.nodeRole.dependables,
-        }),
-    );
+    const system = props.systemNodeGroup;
+    this.systemNodeGroup = new EksNodeGroup(this, `nodes-${SYSTEM_NODE_GROUP}`, {
+      clusterName: this.cluster.name,
+      nodeGroupName: SYSTEM_NODE_GROUP,
+      nodeRoleArn: this.nodeRole.arn,
+      // Every private subnet: EKS balances the nodes across the zones.
+      subnetIds: props.subnetIds,
+      instanceTypes: system.instanceTypes,
+      capacityType: "ON_DEMAND",
+      amiType: system.architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+      diskSize: system.diskSizeGb,
+      taint: [{ key: CRITICAL_ADDONS_TAINT.key, effect: "NO_SCHEDULE" }],
+      // A fixed size: no autoscaler manages this group, Karpenter least of all.
+      scalingConfig: { minSize: system.nodeCount, maxSize: system.nodeCount, desiredSize: system.nodeCount },
+      updateConfig: { maxUnavailable: 1 },
+      dependsOn: this.nodeRole.dependables,
+    });
+    const nodeGroups = [this.systemNodeGroup];
 
     if (props.fargateNamespaces.length > 0) {
       const fargateRole = new ServiceRole(this, "fargate-role", {

@@ -8,6 +8,9 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 
+/** Tag by which Karpenter's EC2NodeClass finds the cluster's node subnets and security group. */
+export const KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery";
+
 export interface NetworkProps {
   readonly name: string;
   readonly cidr: string;
@@ -15,7 +18,7 @@ export interface NetworkProps {
   readonly availabilityZones: string[];
   /** One NAT gateway in every zone, or one shared by all. */
   readonly natGateways: "single" | "per-zone";
-  /** EKS cluster name, for the load-balancer discovery tags. */
+  /** EKS cluster name, for the load-balancer and Karpenter discovery tags. */
   readonly clusterName: string;
 }
 
@@ -80,7 +83,13 @@ export class Network extends Construct {
         vpcId: this.vpc.id,
         availabilityZone: zone,
         cidrBlock: Fn.cidrsubnet(cidr, 3, i),
-        tags: { Name: `${name}-private-${zone}`, "kubernetes.io/role/internal-elb": "1", [`kubernetes.io/cluster/${clusterName}`]: "shared" },
+        tags: {
+          Name: `${name}-private-${zone}`,
+          "kubernetes.io/role/internal-elb": "1",
+          [`kubernetes.io/cluster/${clusterName}`]: "shared",
+          // Where Karpenter launches nodes (the EC2NodeClass selects subnets by this tag).
+          [KARPENTER_DISCOVERY_TAG]: clusterName,
+        },
       });
       const routes = new RouteTable(this, `private-${zone}-routes`, {
         vpcId: this.vpc.id,

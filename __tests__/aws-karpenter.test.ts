@@ -1,0 +1,233 @@
+import { App } from "cdktf";
+import { beforeAll, describe, expect, it } from "vitest";
+import { validateConfig } from "../config";
+import { controllerStatements, INTERRUPTION_EVENTS, interruptionQueueStatements, KARPENTER } from "../constructs/aws/karpenter";
+import type { PolicyStatement } from "../constructs/aws/iam";
+import { AwsPlatformStack } from "../stacks/aws-platform-stack";
+import { skipNote } from "./support/environment";
+import { sharedOfflinePlans } from "./support/offline-plans";
+import { offlineTerraform, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";
+import { configWith } from "./support/synth";
+
+const CLUSTER = "acme-platform";
+const scope = {
+  clusterName: CLUSTER,
+  region: "eu-west-1",
+  clusterArn: "arn:aws:eks:eu-west-1:123456789012:cluster/acme-platform",
+  queueArn: "arn:aws:sqs:eu-west-1:123456789012:acme-platform-karpenter",
+  nodeRoleArn: "arn:aws:iam::123456789012:role/acme-platform-karpenter-node",
+};
+
+const actionsOf = (statement: PolicyStatement): string[] => [statement.Action].flat();
+const resourcesOf = (statement: PolicyStatement): string[] => [statement.Resource].flat();
+const conditionText = (statement: PolicyStatement): string => JSON.stringify(statement.Condition ?? {});
+const READ_ONLY = /^(ec2:Describe|ssm:GetParameter$|pricing:GetProducts$|iam:GetInstanceProfile$|iam:ListInstanceProfiles$|eks:DescribeCluster$)/;
+
+describe("Karpenter controller policy", () => {
+  const statements = controllerStatements(scope);
+
+  it("conditions every write to EC2 or IAM on this cluster's tags or names exactly one resource", () => {
+    const ownership = [`kubernetes.io/cluster/${CLUSTER}`, `"aws:ResourceTag/karpenter.sh/discovery":"${CLUSTER}"`];
+    const exact = [scope.queueArn, scope.nodeRoleArn];
+    const unscoped = statements.filter((statement) => {
+      if (actionsOf(statement).every((action) => READ_ONLY.test(action))) return false;
+      if (resourcesOf(statement).every((resource) => exact.includes(resource))) return false;
+      // AMIs, snapshots and capacity reservations are read by RunInstances, not created or changed.
+      if (resourcesOf(statement).every((resource) => /:(image|snapshot|capacity-reservation)\/\*$/.test(resource))) return false;
+      return !ownership.some((mark) => conditionText(statement).includes(mark));
+    });
+    expect(unscoped.map((statement) => statement.Sid)).toEqual([]);
+  });
+
+  it("lets it terminate only instances and delete only launch templates of this cluster's node pools", () => {
+    const deletion = statements.filter((statement) => actionsOf(statement).some((action) => /Terminate|Delete(LaunchTemplate|InstanceProfile)/.test(action)));
+    expect(deletion.map((statement) => statement.Sid).sort()).toEqual(["AllowScopedDeletion", "AllowScopedInstanceProfileActions"]);
+    for (const statement of deletion) {
+      expect(statement.Condition?.StringEquals).toMatchObject({ [`aws:ResourceTag/kubernetes.io/cluster/${CLUSTER}`]: "owned" });
+    }
+    expect(statements.find((s) => s.Sid === "AllowScopedDeletion")!.Condition!.StringLike).toEqual({ "aws:ResourceTag/karpenter.sh/nodepool": "*" });
+  });
+
+  it("tags what it launches with this cluster's name, and nothing else", () => {
+    for (const sid of ["AllowScopedEC2InstanceActionsWithTags", "AllowScopedResourceCreationTagging", "AllowScopedInstanceProfileCreationActions"]) {
+      expect(statements.find((s) => s.Sid === sid)!.Condition!.StringEquals, sid).toMatchObject({
+        [`aws:RequestTag/kubernetes.io/cluster/${CLUSTER}`]: "owned",
+        "aws:RequestTag/eks:eks-cluster-name": CLUSTER,
+      });
+    }
+  });
+
+  it("passes only the node role, only to EC2", () => {
+    const passRole = statements.filter((statement) => actionsOf(statement).includes("iam:PassRole"));
+    expect(passRole).toEqual([
+      expect.objectContaining({ Resource: scope.nodeRoleArn, Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } } }),
+    ]);
+  });
+
+  it("reads only its own queue and describes only its own cluster, in its own region", () => {
+    const queue = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith("sqs:")));
+    expect(queue.flatMap(resourcesOf)).toEqual([scope.queueArn]);
+    expect(statements.filter((s) => actionsOf(s).includes("eks:DescribeCluster")).flatMap(resourcesOf)).toEqual([scope.clusterArn]);
+    const describes = statements.find((s) => s.Sid === "AllowRegionalReadActions")!;
+    expect(describes.Condition).toEqual({ StringEquals: { "aws:RequestedRegion": "eu-west-1" } });
+    for (const resource of statements.flatMap(resourcesOf)) {
+      if (resource.startsWith("arn:aws:ec2:") || resource.startsWith("arn:aws:ssm:")) expect(resource).toContain(":eu-west-1:");
+    }
+  });
+
+  it("fits in one inline policy: IAM allows 10,240 characters of inline policy per role", () => {
+    const document = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    expect(document.length).toBeLessThan(10_240);
+  });
+
+  it("never grants a wildcard action", () => {
+    for (const action of statements.flatMap(actionsOf)) expect(action).not.toMatch(/\*/);
+  });
+});
+
+describe("interruption queue policy", () => {
+  const rules = ["arn:aws:events:eu-west-1:123456789012:rule/a", "arn:aws:events:eu-west-1:123456789012:rule/b"];
+  const [allow, deny] = interruptionQueueStatements("arn:aws:sqs:eu-west-1:123456789012:q", rules);
+
+  it("lets only EventBridge send, and only from this account's interruption rules", () => {
+    expect(allow).toMatchObject({
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Condition: { ArnEquals: { "aws:SourceArn": rules } },
+    });
+  });
+
+  it("refuses every request that is not over TLS", () => {
+    expect(deny).toMatchObject({ Effect: "Deny", Action: "sqs:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+  });
+});
+
+describe("NodePools from config", () => {
+  const platformOf = (change: (raw: any) => void = () => undefined) => {
+    const config = validateConfig(configWith(change));
+    return new AwsPlatformStack(new App(), "aws-platform", { config, aws: config.clouds.aws! });
+  };
+  const manifests = (change?: (raw: any) => void) => platformOf(change).capacity.nodeAutoscaler.manifests as any[];
+
+  it("carries the default pool's cost ceiling, capacity types, shapes and disruption settings", () => {
+    const pool = manifests().find((m) => m.kind === "NodePool");
+    expect(pool.metadata.name).toBe("general");
+    expect(pool.spec.limits).toEqual({ cpu: "64", memory: "256Gi" });
+    expect(pool.spec.disruption).toEqual({ consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "1m", budgets: [{ nodes: "10%" }] });
+    expect(pool.spec.template.spec.expireAfter).toBe("720h");
+    expect(pool.spec.template.spec.requirements).toEqual(
+      expect.arrayContaining([
+        { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "on-demand"] },
+        { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+        { key: "karpenter.k8s.aws/instance-category", operator: "In", values: ["c", "m", "r"] },
+        { key: "karpenter.k8s.aws/instance-generation", operator: "Gt", values: ["4"] },
+      ]),
+    );
+  });
+
+  it("makes one NodePool per configured pool, with its own limits, families and taints", () => {
+    const pools = manifests((r) =>
+      r.clouds.aws.cluster.nodePools.push({
+        name: "gpu",
+        capacityTypes: ["on-demand"],
+        instanceFamilies: ["g6", "g5"],
+        limits: { cpu: "32", memory: "128Gi" },
+        taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
+        expireAfter: "Never",
+        disruptionBudget: "1",
+      }),
+    ).filter((m) => m.kind === "NodePool");
+    expect(pools.map((p) => p.metadata.name)).toEqual(["general", "gpu"]);
+    const gpu = pools[1];
+    expect(gpu.spec.limits).toEqual({ cpu: "32", memory: "128Gi" });
+    expect(gpu.spec.template.spec.taints).toEqual([{ key: "nvidia.com/gpu", effect: "NoSchedule" }]);
+    expect(gpu.spec.template.spec.requirements).toContainEqual({ key: "karpenter.k8s.aws/instance-family", operator: "In", values: ["g6", "g5"] });
+    expect(JSON.stringify(gpu.spec.template.spec.requirements)).not.toContain("instance-category");
+    expect(gpu.spec.disruption.budgets).toEqual([{ nodes: "1" }]);
+  });
+
+  it("launches every pool from the one node class: AL2023, the Karpenter node role, IMDSv2 only, encrypted gp3 root", () => {
+    const nodeClass = manifests().find((m) => m.kind === "EC2NodeClass");
+    expect(nodeClass.spec).toMatchObject({
+      role: `${CLUSTER}-karpenter-node`,
+      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
+      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
+      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: true } }],
+      tags: { project: "acme", environment: "platform", "managed-by": "karpenter" },
+    });
+  });
+
+  it("runs the controller on the system group with this cluster's queue", () => {
+    const { values } = platformOf().capacity.nodeAutoscaler;
+    expect(values).toMatchObject({
+      serviceAccount: { name: KARPENTER.serviceAccount },
+      settings: { clusterName: CLUSTER, interruptionQueue: `${CLUSTER}-karpenter` },
+      nodeSelector: { "eks.amazonaws.com/nodegroup": "system" },
+      tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+    });
+  });
+});
+
+const terraform = offlineTerraform();
+
+describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline plan of aws-platform${skipNote(terraform)}`, () => {
+  let plan: any;
+  const planned = (type: string): any[] =>
+    plan.resource_changes.filter((c: any) => c.mode === "managed" && c.type === type).map((c: any) => c.change.after);
+
+  beforeAll(() => {
+    const plans: Record<string, OfflinePlanResult> = sharedOfflinePlans().plans;
+    plan = plans["aws-platform"].plan;
+  });
+
+  it("plans the queue, its policy, the rules and their targets, the node role's access entry and the discovery tag", () => {
+    expect(plannedTypes(plan)).toMatchObject({
+      aws_sqs_queue: 1,
+      aws_sqs_queue_policy: 1,
+      aws_cloudwatch_event_rule: 4,
+      aws_cloudwatch_event_target: 4,
+      aws_ec2_tag: 1,
+      aws_eks_access_entry: 2,
+      aws_eks_pod_identity_association: 3,
+      aws_eks_node_group: 1,
+    });
+  });
+
+  it("encrypts the interruption queue and keeps notices only as long as they matter", () => {
+    expect(planned("aws_sqs_queue")).toEqual([
+      expect.objectContaining({ name: `${CLUSTER}-karpenter`, sqs_managed_sse_enabled: true, message_retention_seconds: 300 }),
+    ]);
+  });
+
+  it("routes the four interruption event kinds to the queue", () => {
+    const patterns = planned("aws_cloudwatch_event_rule").map((rule) => JSON.parse(rule.event_pattern));
+    expect(patterns).toEqual(expect.arrayContaining(Object.values(INTERRUPTION_EVENTS).map((pattern) => JSON.parse(JSON.stringify(pattern)))));
+    expect(planned("aws_cloudwatch_event_target").map((target) => target.target_id)).toEqual(Array(4).fill("karpenter-interruption-queue"));
+  });
+
+  it("admits Karpenter's nodes with an EC2_LINUX access entry and gives the controller its role through Pod Identity", () => {
+    expect(planned("aws_eks_access_entry").map((entry) => entry.type).sort()).toEqual(["EC2_LINUX", "STANDARD"]);
+    expect(planned("aws_eks_pod_identity_association")).toContainEqual(
+      expect.objectContaining({ cluster_name: CLUSTER, namespace: KARPENTER.namespace, service_account: KARPENTER.serviceAccount }),
+    );
+  });
+
+  it("tags the private subnets and the cluster security group for discovery, and no other subnet", () => {
+    const tagged = planned("aws_subnet").filter((subnet) => subnet.tags?.["karpenter.sh/discovery"] === CLUSTER);
+    expect(tagged.map((subnet) => subnet.tags.Name).sort()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"].map((zone) => `${CLUSTER}-private-${zone}`));
+    expect(planned("aws_ec2_tag")).toEqual([expect.objectContaining({ key: "karpenter.sh/discovery", value: CLUSTER })]);
+  });
+
+  it("plans a system group that is on-demand, tainted and spans every zone's private subnet", () => {
+    const [group] = planned("aws_eks_node_group");
+    expect(group).toMatchObject({
+      node_group_name: "system",
+      capacity_type: "ON_DEMAND",
+      taint: [{ key: "CriticalAddonsOnly", effect: "NO_SCHEDULE" }],
+      scaling_config: [{ min_size: 2, max_size: 2, desired_size: 2 }],
+    });
+  });
+});

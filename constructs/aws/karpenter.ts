@@ -1,0 +1,376 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { Ec2Tag } from "@cdktf/provider-aws/lib/ec2-tag";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { Construct } from "constructs";
+import type { AwsNodePoolConfig } from "../../config";
+import { boundedName } from "../common/naming";
+import type { NodeAutoscaler } from "../contract";
+import type { KubernetesObject } from "../kubernetes/manifests-release";
+import { CRITICAL_ADDONS_TAINT, SYSTEM_NODE_GROUP, type AwsEksCluster } from "./eks-cluster";
+import { policyDocument, ServiceRole, trustService, type PolicyStatement } from "./iam";
+import { KARPENTER_DISCOVERY_TAG } from "./network";
+
+/** Where the controller runs and the service account its Pod Identity association names. */
+export const KARPENTER = { namespace: "kube-system", serviceAccount: "karpenter", releaseName: "karpenter" } as const;
+
+/** The one EC2NodeClass every NodePool launches from. */
+export const NODE_CLASS_NAME = "default";
+
+/** EC2 events Karpenter drains nodes ahead of, by EventBridge rule. */
+export const INTERRUPTION_EVENTS = {
+  "scheduled-change": { source: ["aws.health"], "detail-type": ["AWS Health Event"] },
+  "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+  rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+  "instance-state-change": { source: ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"] },
+} as const;
+
+export interface KarpenterProps {
+  readonly eks: AwsEksCluster;
+  /** The EKS cluster's name, known at synth: IAM conditions and discovery tags carry it. */
+  readonly clusterName: string;
+  readonly region: string;
+  readonly nodePools: AwsNodePoolConfig[];
+  /** Tags Karpenter puts on the instances, volumes and launch templates it creates. @default - none */
+  readonly tags?: Record<string, string>;
+  /** Root volume of every node, in GiB. @default 50 */
+  readonly rootVolumeGb?: number;
+}
+
+/**
+ * What Karpenter needs from AWS, set up the way its EKS guide does with Pod
+ * Identity: a controller role whose every write is conditioned on this
+ * cluster's tags, a node role admitted by an EC2_LINUX access entry, an
+ * encrypted interruption queue fed by EventBridge, and discovery tags on the
+ * node subnets and security group. It also computes the controller's chart
+ * values and the EC2NodeClass and NodePools for the add-ons stack.
+ */
+export class Karpenter extends Construct {
+  readonly controllerRole: ServiceRole;
+  readonly nodeRole: ServiceRole;
+  readonly queue: SqsQueue;
+  readonly rules: CloudwatchEventRule[];
+  /** Chart, values and custom resources for the add-ons stack, through the platform contract. */
+  readonly nodeAutoscaler: NodeAutoscaler;
+
+  constructor(scope: Construct, id: string, props: KarpenterProps) {
+    super(scope, id);
+    const { eks, clusterName, region } = props;
+    const rootVolumeGb = props.rootVolumeGb ?? 50;
+
+    // A role of its own, not the system group's: EKS creates the access entry
+    // of a managed group's role itself, and a second entry would collide.
+    const nodeRoleName = `${clusterName}-karpenter-node`;
+    this.nodeRole = new ServiceRole(this, "node-role", {
+      name: nodeRoleName,
+      trust: trustService("ec2.amazonaws.com"),
+      managedPolicies: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"],
+    });
+    new EksAccessEntry(this, "node-access", { clusterName: eks.cluster.name, principalArn: this.nodeRole.arn, type: "EC2_LINUX" });
+
+    const queueName = `${clusterName}-karpenter`;
+    this.queue = new SqsQueue(this, "interruption-queue", {
+      name: queueName,
+      // Interruption notices are useless after the two-minute Spot warning.
+      messageRetentionSeconds: 300,
+      sqsManagedSseEnabled: true,
+    });
+    this.rules = Object.entries(INTERRUPTION_EVENTS).map(([name, pattern]) => {
+      const rule = new CloudwatchEventRule(this, `rule-${name}`, {
+        // EventBridge caps rule names at 64 characters.
+        name: boundedName(64, clusterName, "karpenter", name),
+        description: `${pattern["detail-type"][0]} events for Karpenter in ${clusterName}`,
+        eventPattern: JSON.stringify(pattern),
+      });
+      new CloudwatchEventTarget(this, `rule-${name}-target`, { rule: rule.name, arn: this.queue.arn, targetId: "karpenter-interruption-queue" });
+      return rule;
+    });
+    new SqsQueuePolicy(this, "interruption-queue-policy", {
+      queueUrl: this.queue.url,
+      policy: policyDocument(interruptionQueueStatements(this.queue.arn, this.rules.map((rule) => rule.arn))),
+    });
+
+    // The cluster security group is the one EKS gives managed nodes; Karpenter's nodes join it too.
+    new Ec2Tag(this, "security-group-discovery", { resourceId: eks.clusterSecurityGroupId, key: KARPENTER_DISCOVERY_TAG, value: clusterName });
+
+    this.controllerRole = eks.grantToServiceAccount(
+      "karpenter",
+      KARPENTER.namespace,
+      KARPENTER.serviceAccount,
+      controllerStatements({ clusterName, region, clusterArn: eks.cluster.arn, queueArn: this.queue.arn, nodeRoleArn: this.nodeRole.arn }),
+    );
+
+    this.nodeAutoscaler = {
+      chart: "karpenter",
+      crdChart: "karpenter-crd",
+      releaseName: KARPENTER.releaseName,
+      namespace: KARPENTER.namespace,
+      values: {
+        serviceAccount: { name: KARPENTER.serviceAccount },
+        settings: { clusterName, interruptionQueue: queueName },
+        // On the system group only; the chart's own affinity already keeps it off nodes it launched.
+        nodeSelector: { "eks.amazonaws.com/nodegroup": SYSTEM_NODE_GROUP },
+        tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Exists" }],
+        controller: { resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
+      },
+      manifests: [nodeClass({ clusterName, nodeRoleName, rootVolumeGb, tags: props.tags ?? {} }), ...props.nodePools.map(nodePool)],
+    };
+  }
+}
+
+/** Only this account's interruption rules may send to the queue, and only over TLS. */
+export function interruptionQueueStatements(queueArn: string, ruleArns: string[]): PolicyStatement[] {
+  return [
+    {
+      Sid: "EventBridgeInterruptionRules",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": ruleArns } },
+    },
+    {
+      Sid: "DenyPlainHttp",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "sqs:*",
+      Resource: queueArn,
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    },
+  ];
+}
+
+interface ControllerScope {
+  readonly clusterName: string;
+  readonly region: string;
+  readonly clusterArn: string;
+  readonly queueArn: string;
+  readonly nodeRoleArn: string;
+}
+
+/**
+ * The controller's permissions, after Karpenter's reference controller policy:
+ * every create, tag and delete is conditioned on the `kubernetes.io/cluster/<name>`
+ * and `eks:eks-cluster-name` tags of this cluster, so the role cannot touch
+ * another cluster's instances, launch templates or instance profiles. Subnets
+ * and security groups are further limited to those carrying this cluster's
+ * discovery tag.
+ */
+export function controllerStatements(scope: ControllerScope): PolicyStatement[] {
+  const { clusterName, region, clusterArn, queueArn, nodeRoleArn } = scope;
+  const ec2 = (type: string, account = "*") => `arn:aws:ec2:${region}:${account}:${type}/*`;
+  const owned = (kind: "RequestTag" | "ResourceTag") => ({ [`aws:${kind}/kubernetes.io/cluster/${clusterName}`]: "owned" });
+  const launched = ["fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request"].map((type) => ec2(type));
+  const instanceProfiles = "arn:aws:iam::*:instance-profile/*";
+  return [
+    {
+      Sid: "AllowScopedEC2InstanceAccessActions",
+      Effect: "Allow",
+      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
+      Resource: [ec2("image", ""), ec2("snapshot", ""), ec2("capacity-reservation")],
+    },
+    {
+      Sid: "AllowDiscoveredSubnetsAndSecurityGroups",
+      Effect: "Allow",
+      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
+      Resource: [ec2("subnet"), ec2("security-group")],
+      Condition: { StringEquals: { [`aws:ResourceTag/${KARPENTER_DISCOVERY_TAG}`]: clusterName } },
+    },
+    {
+      Sid: "AllowScopedEC2LaunchTemplateAccessActions",
+      Effect: "Allow",
+      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
+      Resource: ec2("launch-template"),
+      Condition: { StringEquals: owned("ResourceTag"), StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
+    },
+    {
+      Sid: "AllowScopedEC2InstanceActionsWithTags",
+      Effect: "Allow",
+      Action: ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+      Resource: launched,
+      Condition: {
+        StringEquals: { ...owned("RequestTag"), "aws:RequestTag/eks:eks-cluster-name": clusterName },
+        StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
+      },
+    },
+    {
+      Sid: "AllowScopedResourceCreationTagging",
+      Effect: "Allow",
+      Action: "ec2:CreateTags",
+      Resource: launched,
+      Condition: {
+        StringEquals: {
+          ...owned("RequestTag"),
+          "aws:RequestTag/eks:eks-cluster-name": clusterName,
+          "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+        },
+        StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
+      },
+    },
+    {
+      Sid: "AllowScopedResourceTagging",
+      Effect: "Allow",
+      Action: "ec2:CreateTags",
+      Resource: ec2("instance"),
+      Condition: {
+        StringEquals: owned("ResourceTag"),
+        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+        StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": clusterName },
+        "ForAllValues:StringEquals": { "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"] },
+      },
+    },
+    {
+      Sid: "AllowScopedDeletion",
+      Effect: "Allow",
+      Action: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+      Resource: [ec2("instance"), ec2("launch-template")],
+      Condition: { StringEquals: owned("ResourceTag"), StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
+    },
+    {
+      Sid: "AllowRegionalReadActions",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeCapacityReservations",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceTypeOfferings",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSpotPriceHistory",
+        "ec2:DescribeSubnets",
+      ],
+      // Describe calls support no resource-level scoping.
+      Resource: "*",
+      Condition: { StringEquals: { "aws:RequestedRegion": region } },
+    },
+    { Sid: "AllowSSMReadActions", Effect: "Allow", Action: "ssm:GetParameter", Resource: `arn:aws:ssm:${region}::parameter/aws/service/*` },
+    { Sid: "AllowPricingReadActions", Effect: "Allow", Action: "pricing:GetProducts", Resource: "*" },
+    {
+      Sid: "AllowInterruptionQueueActions",
+      Effect: "Allow",
+      Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+      Resource: queueArn,
+    },
+    {
+      Sid: "AllowPassingInstanceRole",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: nodeRoleArn,
+      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+    },
+    {
+      Sid: "AllowScopedInstanceProfileCreationActions",
+      Effect: "Allow",
+      Action: "iam:CreateInstanceProfile",
+      Resource: instanceProfiles,
+      Condition: {
+        StringEquals: { ...owned("RequestTag"), "aws:RequestTag/eks:eks-cluster-name": clusterName, "aws:RequestTag/topology.kubernetes.io/region": region },
+        StringLike: { "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      },
+    },
+    {
+      Sid: "AllowScopedInstanceProfileTagActions",
+      Effect: "Allow",
+      Action: "iam:TagInstanceProfile",
+      Resource: instanceProfiles,
+      Condition: {
+        StringEquals: {
+          ...owned("ResourceTag"),
+          "aws:ResourceTag/topology.kubernetes.io/region": region,
+          ...owned("RequestTag"),
+          "aws:RequestTag/eks:eks-cluster-name": clusterName,
+          "aws:RequestTag/topology.kubernetes.io/region": region,
+        },
+        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      },
+    },
+    {
+      Sid: "AllowScopedInstanceProfileActions",
+      Effect: "Allow",
+      Action: ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+      Resource: instanceProfiles,
+      Condition: {
+        StringEquals: { ...owned("ResourceTag"), "aws:ResourceTag/topology.kubernetes.io/region": region },
+        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      },
+    },
+    { Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: "iam:GetInstanceProfile", Resource: instanceProfiles },
+    // Listing takes no resource scope; Karpenter lists to clean up profiles it left behind.
+    { Sid: "AllowUnscopedInstanceProfileListAction", Effect: "Allow", Action: "iam:ListInstanceProfiles", Resource: "*" },
+    { Sid: "AllowAPIServerEndpointDiscovery", Effect: "Allow", Action: "eks:DescribeCluster", Resource: clusterArn },
+  ];
+}
+
+interface NodeClassProps {
+  readonly clusterName: string;
+  readonly nodeRoleName: string;
+  readonly rootVolumeGb: number;
+  readonly tags: Record<string, string>;
+}
+
+/** AL2023 nodes in the tagged subnets and security group, IMDSv2 only, on an encrypted gp3 root volume. */
+function nodeClass(props: NodeClassProps): KubernetesObject {
+  const discovered = [{ tags: { [KARPENTER_DISCOVERY_TAG]: props.clusterName } }];
+  return {
+    apiVersion: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: { name: NODE_CLASS_NAME },
+    spec: {
+      role: props.nodeRoleName,
+      // The newest AL2023 image for the cluster's version; a new image is drift, rolled out within the pools' disruption budgets.
+      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      subnetSelectorTerms: discovered,
+      securityGroupSelectorTerms: discovered,
+      // Hop limit 1: pods cannot reach the instance's credentials; they use Pod Identity.
+      metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
+      blockDeviceMappings: [
+        { deviceName: "/dev/xvda", ebs: { volumeSize: `${props.rootVolumeGb}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } },
+      ],
+      tags: props.tags,
+    },
+  };
+}
+
+/** One NodePool from config: what it may launch, its cost ceiling, how it replaces nodes. */
+export function nodePool(pool: AwsNodePoolConfig): KubernetesObject {
+  const requirements: Record<string, unknown>[] = [
+    { key: "karpenter.sh/capacity-type", operator: "In", values: [...pool.capacityTypes] },
+    { key: "kubernetes.io/arch", operator: "In", values: [...pool.architectures] },
+    { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+  ];
+  if (pool.instanceFamilies) {
+    requirements.push({ key: "karpenter.k8s.aws/instance-family", operator: "In", values: [...pool.instanceFamilies] });
+  } else if (pool.instanceCategories) {
+    requirements.push(
+      { key: "karpenter.k8s.aws/instance-category", operator: "In", values: [...pool.instanceCategories] },
+      { key: "karpenter.k8s.aws/instance-generation", operator: "Gt", values: [String((pool.minInstanceGeneration ?? 5) - 1)] },
+    );
+  }
+  return {
+    apiVersion: "karpenter.sh/v1",
+    kind: "NodePool",
+    metadata: { name: pool.name },
+    spec: {
+      template: {
+        metadata: { labels: pool.labels },
+        spec: {
+          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: NODE_CLASS_NAME },
+          requirements,
+          taints: pool.taints.map((taint) => ({ ...taint })),
+          expireAfter: pool.expireAfter,
+        },
+      },
+      limits: { cpu: pool.limits.cpu, memory: pool.limits.memory },
+      disruption: {
+        consolidationPolicy: pool.consolidation,
+        consolidateAfter: pool.consolidateAfter,
+        budgets: [{ nodes: pool.disruptionBudget }],
+      },
+      ...(pool.weight !== undefined ? { weight: pool.weight } : {}),
+    },
+  };
+}
