@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformLocal, TerraformStack } from "cdktf";
 import { parse } from "yaml";
-import { loadConfig, type PlatformConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, type PlatformConfig } from "../config";
 import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
 import { AddonsStack } from "../stacks/addons-stack";
 import { buildAws } from "../stacks/aws";
@@ -66,7 +66,7 @@ export interface AddonsSynth {
  * aws-addons and azure-addons on the real platform stacks, synthesized in
  * one app, with each platform's contract resolved beside them.
  */
-export function synthesizeAddons(config: PlatformConfig = loadConfig()): AddonsSynth {
+export function synthesizeAddons(config: PlatformConfig = loadConfig(EXAMPLE_CONFIG_PATH)): AddonsSynth {
   const outdir = mkdtempSync(path.join(tmpdir(), "addons-synth-"));
   const app = new App({ outdir, skipValidation: false });
   const deployments = [buildAws(app, config, config.clouds.aws!), buildAzure(app, config, config.clouds.azure!)];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { problemOf, type BadConfigCase } from "./support/config-problems";
 
 describe("the default Azure configuration", () => {
   it("is valid and fills the defaults the stacks rely on", () => {
-    const azure = loadConfig().clouds.azure!;
+    const azure = loadConfig(EXAMPLE_CONFIG_PATH).clouds.azure!;
     expect(azure.cluster.podCidr).toBe("192.168.0.0/16");
     expect(azure.cluster.upgradeChannel).toBe("patch");
     expect(azure.postgres.adminPasswordVersion).toBe(1);
@@ -12,7 +12,7 @@ describe("the default Azure configuration", () => {
   });
 
   it("never opens the AKS API server to the whole internet", () => {
-    expect(loadConfig().clouds.azure!.cluster.authorizedIpRanges).not.toContain("0.0.0.0/0");
+    expect(loadConfig(EXAMPLE_CONFIG_PATH).clouds.azure!.cluster.authorizedIpRanges).not.toContain("0.0.0.0/0");
   });
 });
 

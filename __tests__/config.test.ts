@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { loadConfig, validateConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, validateConfig } from "../config";
 import { problemOf, type BadConfigCase } from "./support/config-problems";
 import { configWith, defaultRawConfig } from "./support/synth";
 
 describe("the default configuration", () => {
   it("is valid and resolves stages, applications and GitOps paths", () => {
-    const config = loadConfig();
+    const config = loadConfig(EXAMPLE_CONFIG_PATH);
     expect(config.environments.map((env) => [env.name, env.stage, env.gitops.path])).toEqual([
       ["develop", "develop", "deploy/develop"],
       ["staging", "staging", "deploy/staging"],
@@ -20,7 +20,7 @@ describe("the default configuration", () => {
   });
 
   it("never opens the AWS API endpoint to the whole internet", () => {
-    expect(loadConfig().clouds.aws?.cluster.publicAccessCidrs).not.toContain("0.0.0.0/0");
+    expect(loadConfig(EXAMPLE_CONFIG_PATH).clouds.aws?.cluster.publicAccessCidrs).not.toContain("0.0.0.0/0");
   });
 });
 

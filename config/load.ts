@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { configSchema, type PlatformConfig } from "./schema";
+import { ConfigPathError, EXAMPLE_CONFIG_PATH } from "./source";
 
-/** The configuration the program synthesizes when none is named. */
-export const DEFAULT_CONFIG_PATH = path.join(__dirname, "platform.yaml");
+/** @deprecated the example is not what the project deploys; use EXAMPLE_CONFIG_PATH or resolveConfigPath(). */
+export const DEFAULT_CONFIG_PATH = EXAMPLE_CONFIG_PATH;
 
 /** One problem in a configuration: where, what was given, what is allowed. */
 export interface ConfigProblem {
@@ -68,9 +68,27 @@ export function validateConfig(input: unknown, source = "configuration"): Platfo
   return result.data;
 }
 
-/** Reads and validates a YAML configuration file. Throws ConfigError. */
-export function loadConfig(file: string = DEFAULT_CONFIG_PATH): PlatformConfig {
-  const text = readFileSync(file, "utf8");
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EISDIR: "it is a directory, not a YAML file",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
+/** Reads a configuration file; a missing or unreadable one is a one-line ConfigPathError. */
+export function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    throw new ConfigPathError(`cannot read platform config ${file}: ${READ_FAILURES[code] ?? (error as Error).message}`);
+  }
+}
+
+/** Reads and validates a YAML configuration file. Throws ConfigError or ConfigPathError. */
+export function loadConfig(file: string = EXAMPLE_CONFIG_PATH): PlatformConfig {
+  const text = readConfigText(file);
   let input: unknown;
   try {
     input = parseYaml(text);

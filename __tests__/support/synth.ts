@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { parse } from "yaml";
-import { DEFAULT_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
 import { buildPlatform } from "../../stacks/app";
 
 /** A synthesized Terraform JSON document. */
@@ -35,7 +35,7 @@ export interface Synthesized {
 }
 
 /** Synthesizes the whole program for a configuration into a temporary cdktf.out. */
-export function synthesize(config: PlatformConfig = loadConfig()): Synthesized {
+export function synthesize(config: PlatformConfig = loadConfig(EXAMPLE_CONFIG_PATH)): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
   const app = new App({ outdir, skipValidation: false });
   buildPlatform(app, config);
@@ -65,7 +65,7 @@ export function configWith(change: (raw: any) => void): unknown {
 let cachedRaw: unknown;
 /** The default configuration as plain data, before validation. */
 export function defaultRawConfig(): any {
-  cachedRaw ??= parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
+  cachedRaw ??= parse(readFileSync(EXAMPLE_CONFIG_PATH, "utf8"));
   return structuredClone(cachedRaw);
 }
 
