@@ -23,7 +23,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.location = "West Europe"),
       path: "clouds.azure.location",
       value: "West Europe",
-      message: "an Azure region name such as westeurope (lowercase, no spaces)",
+      message: 'not an Azure region name; did you mean "westeurope"? (every region the program knows is in config/regions.ts)',
     },
     {
       name: "a service range overlapping the VNet",
@@ -180,7 +180,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.backup.monthlyRetentionDays = 4000),
       path: "clouds.azure.backup.monthlyRetentionDays",
       value: 4000,
-      message: "Too big: expected number to be <=3650",
+      message: "must be at most 3650",
     },
     {
       name: "monthly backups kept for less time than daily ones",
@@ -194,7 +194,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.postgres.entraAdministrator.objectId = "platform-dba"),
       path: "clouds.azure.postgres.entraAdministrator.objectId",
       value: "platform-dba",
-      message: "Invalid UUID",
+      message: "must be an object id (a UUID) such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301",
     },
   ];
 

@@ -1,8 +1,22 @@
 import { z } from "zod";
 import { dnsLabel, email, ipv4Cidr, kubernetesVersion } from "./common";
+import { AWS_REGIONS } from "./regions";
+import { didYouMean } from "./suggest";
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, {
-  message: "an AWS region such as eu-west-1",
+export function isAwsRegion(value: string): boolean {
+  return (AWS_REGIONS as readonly string[]).includes(value);
+}
+
+const awsRegion = z.string().superRefine((value, ctx) => {
+  if (isAwsRegion(value)) return;
+  const hint = didYouMean(value, AWS_REGIONS);
+  ctx.addIssue({
+    code: "custom",
+    input: value,
+    message: hint
+      ? `not an AWS region; ${hint} (every region the program knows is in config/regions.ts)`
+      : `not an AWS region; use one of ${AWS_REGIONS.join(", ")}`,
+  });
 });
 
 const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {

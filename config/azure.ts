@@ -1,8 +1,19 @@
 import { z } from "zod";
 import { email, ipv4Cidr, kubernetesVersion } from "./common";
+import { AZURE_LOCATIONS } from "./regions";
+import { didYouMean } from "./suggest";
 
-const azureLocation = z.string().regex(/^[a-z]+[a-z0-9]*$/, {
-  message: "an Azure region name such as westeurope (lowercase, no spaces)",
+const azureLocation = z.string().superRefine((value, ctx) => {
+  if ((AZURE_LOCATIONS as readonly string[]).includes(value)) return;
+  // "West Europe" is the display name; the API wants westeurope.
+  const hint = didYouMean(value.replace(/\s+/g, ""), AZURE_LOCATIONS);
+  ctx.addIssue({
+    code: "custom",
+    input: value,
+    message: hint
+      ? `not an Azure region name; ${hint} (every region the program knows is in config/regions.ts)`
+      : `not an Azure region name; use one of ${AZURE_LOCATIONS.join(", ")}`,
+  });
 });
 
 const nodePoolSchema = z

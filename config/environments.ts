@@ -63,6 +63,9 @@ function isSemverRange(range: string): boolean {
   return range.trim().length > 0 && validRange(range.replace(/,/g, " ")) !== null;
 }
 
+/** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
+export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
+
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
 export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager"] as const;
 

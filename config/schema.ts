@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { awsSchema } from "./aws";
+import { awsSchema, isAwsRegion } from "./aws";
 import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
-import { applicationSchema, environmentSchema, gitopsSchema } from "./environments";
+import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
+import { instanceArchitectureProblems } from "./instance-types";
 import { bytes, millicores } from "./quantity";
 
 const hostname = z
@@ -45,6 +46,49 @@ function issue(ctx: Ctx, path: Path, input: unknown, message: string): void {
 
 function isStage(name: string): name is Stage {
   return (STAGES as readonly string[]).includes(name);
+}
+
+/** Each application is one registry repository and one image automation: names are unique. */
+function checkApplications(config: RawConfig, ctx: Ctx): void {
+  const seen = new Map<string, number>();
+  config.applications.forEach((app, i) => {
+    const previous = seen.get(app.name);
+    if (previous !== undefined) {
+      issue(ctx, ["applications", i, "name"], app.name, `duplicate application name; applications[${previous}] is already named '${app.name}'`);
+    } else {
+      seen.set(app.name, i);
+    }
+  });
+  config.environments.forEach((env, i) => {
+    const listed = new Map<string, number>();
+    (env.applications ?? []).forEach((app, j) => {
+      const previous = listed.get(app);
+      if (previous !== undefined) {
+        issue(ctx, ["environments", i, "applications", j], app, `listed twice; environments[${i}].applications[${previous}] is already '${app}'`);
+      } else {
+        listed.set(app, j);
+      }
+    });
+  });
+}
+
+/**
+ * Each environment becomes the stacks `<cloud>-<name>` and `<cloud>-<name>-data`
+ * beside `<cloud>-platform` and `<cloud>-addons`: no name may take another's.
+ */
+function checkStackNames(config: RawConfig, ctx: Ctx): void {
+  const names = new Set(config.environments.map((env) => env.name));
+  config.environments.forEach((env, i) => {
+    const at: Path = ["environments", i, "name"];
+    if ((SHARED_STACK_PARTS as readonly string[]).includes(env.name)) {
+      issue(ctx, at, env.name, `names a stack every cloud has (<cloud>-${env.name}); environments cannot be named ${SHARED_STACK_PARTS.join(" or ")}`);
+      return;
+    }
+    const owner = env.name.endsWith("-data") ? env.name.slice(0, -"-data".length) : undefined;
+    if (owner !== undefined && names.has(owner)) {
+      issue(ctx, at, env.name, `collides with the data stack of environment '${owner}' (<cloud>-${owner}-data); choose a name that does not end in -data`);
+    }
+  });
 }
 
 function checkEnvironments(config: RawConfig, ctx: Ctx): void {
@@ -116,9 +160,17 @@ function checkAws(config: RawConfig, ctx: Ctx): void {
   const aws = config.clouds.aws;
   if (!aws) return;
   const at = (...rest: Path): Path => ["clouds", "aws", ...rest];
+  // A zone is its region's name plus a letter.
+  const regionOf = (zone: string) => zone.slice(0, -1);
+  const zoneRegions = new Set(aws.availabilityZones.map(regionOf));
+  const [onlyRegion] = zoneRegions;
+  if (zoneRegions.size === 1 && onlyRegion !== aws.region && isAwsRegion(aws.region)) {
+    // Every zone agrees: the region is what is wrong.
+    issue(ctx, at("region"), aws.region, `the availability zones are all in ${onlyRegion}: set region to ${onlyRegion}, or list zones of ${aws.region}`);
+  }
   const zones = new Set<string>();
   aws.availabilityZones.forEach((zone, i) => {
-    if (!zone.startsWith(aws.region)) {
+    if (zoneRegions.size > 1 && isAwsRegion(aws.region) && regionOf(zone) !== aws.region) {
       issue(ctx, at("availabilityZones", i), zone, `zone is not in region ${aws.region}`);
     }
     if (zones.has(zone)) issue(ctx, at("availabilityZones", i), zone, "duplicate availability zone");
@@ -144,6 +196,9 @@ function checkAws(config: RawConfig, ctx: Ctx): void {
   aws.cluster.nodeGroups.forEach((group, i) => {
     if (groupNames.has(group.name)) issue(ctx, at("cluster", "nodeGroups", i, "name"), group.name, "duplicate node group name");
     groupNames.add(group.name);
+    for (const problem of instanceArchitectureProblems(group)) {
+      issue(ctx, at("cluster", "nodeGroups", i, "instanceTypes", problem.index), problem.instanceType, problem.message);
+    }
     if (group.minSize > group.maxSize) {
       issue(ctx, at("cluster", "nodeGroups", i, "minSize"), group.minSize, `must not exceed maxSize (${group.maxSize})`);
     } else if (group.desiredSize < group.minSize || group.desiredSize > group.maxSize) {
@@ -258,6 +313,8 @@ function resolve(config: RawConfig) {
 
 export const configSchema = rawConfigSchema
   .superRefine((config, ctx) => {
+    checkApplications(config, ctx);
+    checkStackNames(config, ctx);
     checkEnvironments(config, ctx);
     checkDomain(config, ctx);
     checkAws(config, ctx);
