@@ -13,26 +13,33 @@ const hostname = z
 
 const rawConfigSchema = z
   .object({
-    /** Short name used in every resource name. */
-    project: dnsLabel(20),
-    tags: userTags,
-    applications: z.array(applicationSchema).min(1, { message: "at least one application" }),
-    gitops: gitopsSchema,
+    project: dnsLabel(20).describe("Short name (a DNS label of at most 20 characters) in every resource name."),
+    tags: userTags.describe("Extra tags (AWS) and labels (Azure) on every resource. The program sets environment, managed-by and project itself."),
+    applications: z.array(applicationSchema).min(1, { message: "at least one application" }).describe("The applications the platform builds and delivers: one registry repository and one image automation each."),
+    gitops: gitopsSchema.describe("The GitOps repository every environment syncs from with Flux."),
     domain: z
       .object({
-        base: hostname,
-        /** Serve production on the base domain instead of `production.<base>`. */
-        productionOnBase: z.boolean().default(true),
+        base: hostname.describe("Base DNS name: each environment is served on <environment>.<base>."),
+        productionOnBase: z.boolean().default(true).describe("Serve production on the base domain itself instead of production.<base>."),
       })
-      .strict(),
-    alerts: z.object({ emails: z.array(email).default([]) }).strict().default({ emails: [] }),
-    environments: z.array(environmentSchema).min(1, { message: "at least one environment" }),
+      .strict()
+      .describe("Where the environments are served."),
+    alerts: z
+      .object({ emails: z.array(email).default([]).describe("Receivers of the platform's alerts (Alertmanager in each cluster).") })
+      .strict()
+      .default({ emails: [] })
+      .describe("Where platform alerts go."),
+    environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
     clouds: z
-      .object({ aws: awsSchema.optional(), azure: azureSchema.optional() })
+      .object({
+        aws: awsSchema.optional().describe("The platform on AWS: EKS, ECR, RDS for PostgreSQL, AWS Backup."),
+        azure: azureSchema.optional().describe("The platform on Azure: AKS, ACR, PostgreSQL Flexible Server, Key Vault, Azure Backup."),
+      })
       .strict()
       .refine((clouds) => clouds.aws !== undefined || clouds.azure !== undefined, {
         message: "at least one cloud: aws, azure or both",
-      }),
+      })
+      .describe("The clouds to build the platform on: aws, azure or both."),
   })
   .strict();
 
