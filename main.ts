@@ -48,7 +48,9 @@ function main(): number {
   const app = new App();
   buildPlatform(app, config);
   app.synth();
-  removeStaleStacks(app.outdir);
+  // The cdktf CLI (which sets CDKTF_CONTEXT_JSON) removes them itself once the
+  // app exits, from a list taken before: removing them here would make it fail.
+  if (process.env.CDKTF_CONTEXT_JSON === undefined) removeStaleStacks(app.outdir);
   return 0;
 }
 
