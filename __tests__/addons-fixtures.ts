@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformLocal, TerraformStack } from "cdktf";
 import { parse } from "yaml";
-import { loadConfig, type PlatformConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, type PlatformConfig } from "../config";
 import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
 import { AddonsStack } from "../stacks/addons-stack";
 import { buildAws } from "../stacks/aws";
@@ -67,7 +67,7 @@ export interface AddonsSynth {
  * aws-addons and azure-addons on the real platform stacks, synthesized in
  * one app, with each platform's contract resolved beside them.
  */
-export function synthesizeAddons(config: PlatformConfig = loadConfig()): AddonsSynth {
+export function synthesizeAddons(config: PlatformConfig = loadConfig(EXAMPLE_CONFIG_PATH)): AddonsSynth {
   // Test files share a worker's modules: each configuration is synthesized once per worker.
   const key = JSON.stringify(config);
   const known = addonsSynths.get(key);

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { CHARTS } from "../constructs/addons/charts";
 import { HelmAddon } from "../constructs/addons/helm-addon";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
@@ -60,7 +60,7 @@ describe("values merging", () => {
 
     it("lets what a user writes win over computed values, overlay last", () => {
       const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), "addons-out-")) });
-      const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(), platform: azureShapedPlatform, valuesDir: dir });
+      const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(EXAMPLE_CONFIG_PATH), platform: azureShapedPlatform, valuesDir: dir });
       expect(stack.flux.values).toMatchObject({ logLevel: "error", sourceController: { create: false }, imageReflectionController: { create: true } });
       const prometheus = stack.monitoring.stack.values as any;
       expect(prometheus.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "premium", accessModes: ["ReadWriteOnce"] });
@@ -70,7 +70,7 @@ describe("values merging", () => {
 
   it("refuses a release name Helm would reject", () => {
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), "addons-out-")) });
-    const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(), platform: azureShapedPlatform });
+    const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(EXAMPLE_CONFIG_PATH), platform: azureShapedPlatform });
     const name = "a".repeat(54);
     expect(() => new HelmAddon(stack, "long", { chart: "flux2", releaseName: name, namespace: "x", cloud: "c" })).toThrow(
       `azure-addons/long: Helm release name '${name}' is 54 characters; the limit is 53`,
@@ -86,7 +86,7 @@ describe("helm-values/", () => {
 
   it("holds files only for releases the add-ons install, and overlays only for known clouds", () => {
     const releases = [...Object.values<any>(synth.aws.resource!.helm_release).map((r) => r.name)];
-    const clouds = Object.keys(loadConfig().clouds);
+    const clouds = Object.keys(loadConfig(EXAMPLE_CONFIG_PATH).clouds);
     for (const file of readdirSync(DEFAULT_VALUES_DIR)) {
       const [release, ...rest] = file.split(".");
       expect(releases, file).toContain(release);

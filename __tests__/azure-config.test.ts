@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { problemOf, type BadConfigCase } from "./support/config-problems";
 
 describe("the default Azure configuration", () => {
   it("is valid and fills the defaults the stacks rely on", () => {
-    const azure = loadConfig().clouds.azure!;
+    const azure = loadConfig(EXAMPLE_CONFIG_PATH).clouds.azure!;
     expect(azure.cluster.podCidr).toBe("192.168.0.0/16");
     expect(azure.cluster.upgradeChannel).toBe("patch");
     expect(azure.postgres.adminPasswordVersion).toBe(1);
@@ -12,7 +12,7 @@ describe("the default Azure configuration", () => {
   });
 
   it("never opens the AKS API server to the whole internet", () => {
-    expect(loadConfig().clouds.azure!.cluster.authorizedIpRanges).not.toContain("0.0.0.0/0");
+    expect(loadConfig(EXAMPLE_CONFIG_PATH).clouds.azure!.cluster.authorizedIpRanges).not.toContain("0.0.0.0/0");
   });
 });
 
@@ -23,7 +23,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.location = "West Europe"),
       path: "clouds.azure.location",
       value: "West Europe",
-      message: "an Azure region name such as westeurope (lowercase, no spaces)",
+      message: 'not an Azure region name; did you mean "westeurope"? (every region the program knows is in config/regions.ts)',
     },
     {
       name: "a service range overlapping the VNet",
@@ -180,7 +180,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.backup.monthlyRetentionDays = 4000),
       path: "clouds.azure.backup.monthlyRetentionDays",
       value: 4000,
-      message: "Too big: expected number to be <=3650",
+      message: "must be at most 3650",
     },
     {
       name: "monthly backups kept for less time than daily ones",
@@ -194,7 +194,7 @@ describe("bad Azure configurations fail with the field, the value and what is al
       change: (r) => (r.clouds.azure.postgres.entraAdministrator.objectId = "platform-dba"),
       path: "clouds.azure.postgres.entraAdministrator.objectId",
       value: "platform-dba",
-      message: "Invalid UUID",
+      message: "must be an object id (a UUID) such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301",
     },
   ];
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { POSTGRES_ADMIN_LOGIN } from "../constructs/azure/postgres";
 import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type Synthesized, type TerraformJson } from "./support/synth";
 
@@ -161,7 +161,7 @@ describe("azure-<env>-data", () => {
 
   describe("backups", () => {
     it.each(ENVIRONMENTS)("%s keeps point-in-time restore on the server for the hourly tier", (env) => {
-      const retention = loadConfig().environments.find((e) => e.name === env)!.database.backupRetentionDays;
+      const retention = loadConfig(EXAMPLE_CONFIG_PATH).environments.find((e) => e.name === env)!.database.backupRetentionDays;
       expect(server(env).backup_retention_days).toBe(retention);
     });
 

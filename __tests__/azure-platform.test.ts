@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformResource, TerraformStack } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { AKS_ENTRA_SERVER_ID } from "../constructs/azure/aks-cluster";
 import { IN_CLUSTER } from "../constructs/contract";
 import { buildAzure } from "../stacks/azure";
@@ -20,7 +20,7 @@ describe("azure-platform", () => {
   let synth: Synthesized;
   let stack: TerraformJson;
   let aks: any;
-  const azure = loadConfig().clouds.azure!;
+  const azure = loadConfig(EXAMPLE_CONFIG_PATH).clouds.azure!;
 
   beforeAll(() => {
     synth = synthesize();
@@ -255,7 +255,7 @@ describe("standard tags on every Azure stack", () => {
   };
 
   const outdir = mkdtempSync(path.join(tmpdir(), "azure-tags-"));
-  const config = loadConfig();
+  const config = loadConfig(EXAMPLE_CONFIG_PATH);
   const app = new App({ outdir });
   buildAzure(app, config, config.clouds.azure!);
   app.synth();
@@ -296,7 +296,7 @@ describe("standard tags on every Azure stack", () => {
 });
 
 describe("the Azure side of the contract", () => {
-  const config = loadConfig();
+  const config = loadConfig(EXAMPLE_CONFIG_PATH);
   const deployment = buildAzure(new App(), config, config.clouds.azure!);
   const platform = deployment.platform;
 

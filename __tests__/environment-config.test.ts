@@ -101,7 +101,7 @@ describe("environment configurations the platform refuses", () => {
       change: (r) => (r.environments[0].scaleToZero.gracePeriodSeconds = 7200),
       path: "environments[0].scaleToZero.gracePeriodSeconds",
       value: 7200,
-      message: "Too big: expected number to be <=3600",
+      message: "must be at most 3600",
     },
     {
       name: "an environment name too long for the namespace and its release names",
@@ -115,7 +115,7 @@ describe("environment configurations the platform refuses", () => {
       change: (r) => (r.environments[0] = { ...r.environments[0], name: "qa", stage: "testing" }),
       path: "environments[0].stage",
       value: "testing",
-      message: 'Invalid option: expected one of "develop"|"staging"|"production"',
+      message: 'must be one of "develop", "staging", "production"',
     },
     {
       name: "an environment taking over a platform namespace",

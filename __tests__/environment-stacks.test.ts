@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadConfig, type EnvironmentConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, type EnvironmentConfig } from "../config";
 import { BUILD_TAG_PATTERN } from "../constructs/environment/image-automation";
 import { buildPlatform } from "../stacks/app";
 import type { EnvironmentStack } from "../stacks/environment-stack";
@@ -12,7 +12,7 @@ import { CrdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
-const config = loadConfig();
+const config = loadConfig(EXAMPLE_CONFIG_PATH);
 const CLOUDS = ["aws", "azure"] as const;
 const ENVIRONMENTS = config.environments.map((env) => env.name);
 const STACK_IDS = CLOUDS.flatMap((cloud) => ENVIRONMENTS.map((env) => `${cloud}-${env}`));

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -22,14 +22,18 @@ describe("npm run synth", () => {
 
   beforeAll(() => {
     workdir = mkdtempSync(path.join(tmpdir(), "synth-"));
-    const result = spawnSync(process.execPath, [path.join(ROOT, "scripts/synth.cjs")], { cwd: workdir, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [path.join(ROOT, "scripts/synth.cjs")], {
+      cwd: workdir,
+      env: { ...process.env, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH },
+      encoding: "utf8",
+    });
     if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
     manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out", "manifest.json"), "utf8"));
   });
   afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
   it("writes the platform and one data stack per environment for every configured cloud", () => {
-    const config = loadConfig();
+    const config = loadConfig(EXAMPLE_CONFIG_PATH);
     const ids = Object.keys(manifest.stacks);
     for (const cloud of Object.keys(config.clouds)) {
       expect(ids).toContain(`${cloud}-platform`);

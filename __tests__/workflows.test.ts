@@ -18,7 +18,7 @@ import {
 import { parseAction } from "@actions/workflow-parser/actions/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
-import { loadConfig } from "../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
 import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
 import { synthesize, type Synthesized } from "./support/synth";
 
@@ -355,7 +355,7 @@ describe("deploy order of the synthesized program", () => {
   it("every stack's dependencies deploy in a job its own job waits for", () => {
     const jobs = parsedWorkflow("deploy.yml").jobs;
     const layerCount = Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length;
-    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig()), layerCount);
+    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), layerCount);
     const jobOf = new Map<string, string>();
     layers.forEach((layer, i) => {
       for (const id of layer.stacks) jobOf.set(id, `layer${i}`);
@@ -374,7 +374,7 @@ describe("deploy order of the synthesized program", () => {
   });
 
   it("production stacks of the default config are the production environment's and the platform and add-ons it runs on", () => {
-    const production = [...productionStacks(synth.manifest, productionEnvironmentNames(loadConfig()))].sort();
+    const production = [...productionStacks(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)))].sort();
     expect(production).toEqual([
       "aws-addons",
       "aws-platform",
@@ -388,11 +388,11 @@ describe("deploy order of the synthesized program", () => {
   });
 
   it("every stack a production stack of the default config depends on, directly or not, is deployed behind the approval", () => {
-    const production = productionStacks(synth.manifest, productionEnvironmentNames(loadConfig()));
+    const production = productionStacks(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)));
     const ungated = [...production].flatMap((id) => synth.manifest.stacks[id].dependencies.filter((dependency) => !production.has(dependency)));
     expect(ungated).toEqual([]);
     const jobs = parsedWorkflow("deploy.yml").jobs;
-    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig()), Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length);
+    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length);
     expect(layers.flatMap((l) => l.production).sort()).toEqual([...production].sort());
     expect(layers[0]).toEqual({ stacks: [], production: ["aws-platform", "azure-platform"] });
   });
@@ -403,7 +403,7 @@ describe("deploy order of the synthesized program", () => {
     const result = spawnSync(
       process.execPath,
       [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/stack-matrix.ts"), "--outdir", synth.outdir, "--github-output", ...flags],
-      { encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: output } },
+      { encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: output, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH } },
     );
     const written = result.status === 0 ? readFileSync(output, "utf8") : "";
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,21 @@
 import { z } from "zod";
 import { dnsLabel, email, ipv4Cidr, kubernetesVersion } from "./common";
+import { AWS_REGIONS } from "./regions";
+import { instanceTypeArchitecture } from "./instance-types";
+import { didYouMean } from "./suggest";
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, {
-  message: "an AWS region such as eu-west-1",
+export function isAwsRegion(value: string): boolean {
+  return (AWS_REGIONS as readonly string[]).includes(value);
+}
+
+/** An enum, so that editors offer the regions; the message suggests the closest one. */
+const awsRegion = z.enum(AWS_REGIONS, {
+  error: (issue) => {
+    const hint = typeof issue.input === "string" ? didYouMean(issue.input, AWS_REGIONS) : "";
+    return hint
+      ? `not an AWS region; ${hint} (every region the program knows is in config/regions.ts)`
+      : `not an AWS region; use one of ${AWS_REGIONS.join(", ")}`;
+  },
 });
 
 const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
@@ -15,8 +28,7 @@ const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|u
  * `r8gd`, `im4gn`, `g5g`); every other family runs amd64.
  */
 export function familyArchitecture(family: string): Architecture {
-  const attributes = /^[a-z]+[0-9]+([a-z-]*)/.exec(family)?.[1] ?? "";
-  return attributes.includes("g") ? "arm64" : "amd64";
+  return instanceTypeArchitecture(family) === "arm64" ? "arm64" : "amd64";
 }
 
 const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "an EC2 instance type such as m7i.large" });
@@ -37,24 +49,24 @@ const duration = z.string().regex(/^([0-9]+(s|m|h))+$/, { message: "a duration s
  */
 const systemNodeGroupSchema = z
   .object({
-    instanceTypes: z.array(instanceType).min(1, { message: "at least one instance type" }),
-    architecture: z.enum(ARCHITECTURES).default("amd64"),
-    /** Spread over the zones by EKS; two keep the controller up through a zone or node loss. */
+    instanceTypes: z.array(instanceType).min(1, { message: "at least one instance type" }).describe("EC2 instance types of the system group, in order of preference; all of its architecture."),
+    architecture: z.enum(ARCHITECTURES).default("amd64").describe("CPU architecture of the system nodes: amd64, or arm64 for Graviton types (m7g, c7g, t4g, ...)."),
     nodeCount: z
       .number()
       .int()
       .min(2, { message: "at least 2: the node autoscaler and cluster-critical add-ons run here, one replica per zone" })
       .max(20, { message: "at most 20: workloads run in nodePools, not here" })
-      .default(2),
-    diskSizeGb: z.number().int().min(20).max(16384).default(50),
+      .default(2)
+      .describe("Fixed number of system nodes, spread over the zones by EKS; two keep the controller up through a zone or node loss."),
+    diskSizeGb: z.number().int().min(20).max(16384).default(50).describe("Root volume size of each system node in GB."),
   })
   .strict();
 
 const taintSchema = z
   .object({
-    key: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, { message: "a label-style key such as nvidia.com/gpu" }),
-    value: z.string().max(63).optional(),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+    key: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, { message: "a label-style key such as nvidia.com/gpu" }).describe("Taint key, such as nvidia.com/gpu."),
+    value: z.string().max(63).optional().describe("Taint value."),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).describe("What the taint does to pods that do not tolerate it."),
   })
   .strict();
 
@@ -64,95 +76,107 @@ const taintSchema = z
  */
 const nodePoolSchema = z
   .object({
-    name: dnsLabel(63),
+    name: dnsLabel(63).describe("NodePool name, unique in the cluster."),
     capacityTypes: z
       .array(z.enum(["spot", "on-demand"]))
-      .min(1, { message: "at least one capacity type: spot, on-demand or both" }),
-    architectures: z.array(z.enum(ARCHITECTURES)).min(1, { message: "at least one architecture: amd64, arm64 or both" }).default(["amd64"]),
-    /** EC2 instance categories (`c`, `m`, `r`, `g`...); set this or instanceFamilies. */
-    instanceCategories: z.array(z.string().regex(/^[a-z]{1,4}$/, { message: "an instance category such as c, m, r or g" })).min(1).optional(),
-    /** EC2 instance families (`m7i`, `c7g`...); set this or instanceCategories. */
-    instanceFamilies: z.array(z.string().regex(/^[a-z]+[0-9][a-z0-9-]*$/, { message: "an instance family such as m7i or c7g" })).min(1).optional(),
-    /** Oldest instance generation allowed with instanceCategories. @default 5 */
-    minInstanceGeneration: z.number().int().min(1).max(20).optional(),
-    /** The cost ceiling: the pool launches no node that would take its total above these. */
-    limits: z.object({ cpu: z.string(), memory: z.string() }).strict(),
-    consolidation: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmptyOrUnderutilized"),
-    consolidateAfter: duration.default("1m"),
-    /** Nodes older than this are replaced, so they pick up new AMIs. */
-    expireAfter: z.union([duration, z.literal("Never")]).default("720h"),
-    /** Nodes that may be disrupted at once, as a count (`2`) or a share (`10%`). */
-    disruptionBudget: z.string().regex(/^(100|[0-9]{1,2})%$|^[0-9]+$/, { message: "a node count such as 2 or a percentage such as 10%" }).default("10%"),
-    labels: z.record(z.string(), z.string()).default({}),
-    taints: z.array(taintSchema).default([]),
-    /** Preference among pools that fit a pod: higher first. */
-    weight: z.number().int().min(1).max(100).optional(),
+      .min(1, { message: "at least one capacity type: spot, on-demand or both" })
+      .describe("Capacity types the pool may launch: spot, on-demand or both (spot first when both)."),
+    architectures: z
+      .array(z.enum(ARCHITECTURES))
+      .min(1, { message: "at least one architecture: amd64, arm64 or both" })
+      .default(["amd64"])
+      .describe("CPU architectures the pool may launch: amd64, arm64 or both."),
+    instanceCategories: z
+      .array(z.string().regex(/^[a-z]{1,4}$/, { message: "an instance category such as c, m, r or g" }))
+      .min(1)
+      .optional()
+      .describe("EC2 instance categories (c, m, r, g, ...); set this or instanceFamilies."),
+    instanceFamilies: z
+      .array(z.string().regex(/^[a-z]+[0-9][a-z0-9-]*$/, { message: "an instance family such as m7i or c7g" }))
+      .min(1)
+      .optional()
+      .describe("EC2 instance families (m7i, c7g, ...); set this or instanceCategories."),
+    minInstanceGeneration: z.number().int().min(1).max(20).optional().describe("Oldest instance generation allowed with instanceCategories. Default: 5."),
+    limits: z
+      .object({
+        cpu: z.string().describe("Total CPU of the pool's nodes, such as 64 or 500m."),
+        memory: z.string().describe("Total memory of the pool's nodes, such as 256Gi."),
+      })
+      .strict()
+      .describe("The cost ceiling: the pool launches no node that would take its total above these."),
+    consolidation: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmptyOrUnderutilized").describe("When Karpenter removes or replaces nodes to save cost."),
+    consolidateAfter: duration.default("1m").describe("How long a node must qualify before it is consolidated."),
+    expireAfter: z.union([duration, z.literal("Never")]).default("720h").describe("Nodes older than this are replaced, so they pick up new AMIs; Never keeps them."),
+    disruptionBudget: z
+      .string()
+      .regex(/^(100|[0-9]{1,2})%$|^[0-9]+$/, { message: "a node count such as 2 or a percentage such as 10%" })
+      .default("10%")
+      .describe("Nodes that may be disrupted at once, as a count (2) or a share (10%)."),
+    labels: z.record(z.string(), z.string()).default({}).describe("Kubernetes labels on the pool's nodes."),
+    taints: z.array(taintSchema).default([]).describe("Taints on the pool's nodes, e.g. for GPU pools."),
+    weight: z.number().int().min(1).max(100).optional().describe("Preference among pools that fit a pod: higher first."),
   })
   .strict();
 
 export const awsSchema = z
   .object({
-    region: awsRegion,
-    /** Zone names, not looked up, so that synth and plan need no credentials. */
+    region: awsRegion.describe("AWS region of the platform, e.g. eu-west-1."),
     availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$/, { message: "a zone name such as eu-west-1a" })).min(2, {
       message: "at least 2 availability zones",
-    }).max(6, { message: "at most 6 availability zones" }),
+    }).max(6, { message: "at most 6 availability zones" })
+      .describe("2 to 6 zones of the region, by name (e.g. eu-west-1a); never looked up, so synth and plan need no credentials."),
     network: z
       .object({
-        vpcCidr: ipv4Cidr,
-        /** One NAT gateway per zone (resilient) or a single shared one (cheaper). */
-        natGateways: z.enum(["single", "per-zone"]).default("single"),
+        vpcCidr: ipv4Cidr.describe("VPC address range, /16 to /20; subnets are carved from it per zone."),
+        natGateways: z.enum(["single", "per-zone"]).default("single").describe("One NAT gateway per zone (per-zone, resilient) or one shared (single, cheaper)."),
       })
-      .strict(),
+      .strict()
+      .describe("The VPC."),
     cluster: z
       .object({
-        version: kubernetesVersion,
-        /** Service IP range inside the cluster; must not overlap the VPC. */
-        serviceCidr: ipv4Cidr.default("172.20.0.0/16"),
-        /** CIDRs allowed to reach the public API endpoint; empty turns the public endpoint off. */
-        publicAccessCidrs: z.array(ipv4Cidr).default([]),
-        /** IAM principals granted cluster-admin through access entries. */
-        adminPrincipalArns: z.array(iamPrincipalArn).default([]),
-        /** Whether the identity that creates the cluster is made its admin. */
-        bootstrapCreatorAdmin: z.boolean().default(true),
-        systemNodeGroup: systemNodeGroupSchema,
-        nodePools: z.array(nodePoolSchema).min(1, { message: "at least one node pool: the system group takes no workloads" }),
-        /** Replaced by systemNodeGroup and nodePools; accepted only to explain the move. */
-        nodeGroups: z.unknown().optional(),
-        /** Namespaces whose pods run on Fargate instead of nodes. */
-        fargateNamespaces: z.array(dnsLabel(63)).default([]),
+        version: kubernetesVersion.describe("Kubernetes minor version."),
+        serviceCidr: ipv4Cidr.default("172.20.0.0/16").describe("Service IP range inside the cluster, /12 to /24; must not overlap the VPC."),
+        publicAccessCidrs: z.array(ipv4Cidr).default([]).describe("Networks allowed to reach the public API endpoint; empty turns the public endpoint off. Never 0.0.0.0/0."),
+        adminPrincipalArns: z.array(iamPrincipalArn).default([]).describe("IAM roles or users granted cluster-admin through access entries."),
+        bootstrapCreatorAdmin: z.boolean().default(true).describe("Whether the identity that creates the cluster is made its admin."),
+        systemNodeGroup: systemNodeGroupSchema.describe("The managed node group the node autoscaler and the cluster-critical add-ons run on: on-demand, tainted CriticalAddonsOnly, fixed size."),
+        nodePools: z
+          .array(nodePoolSchema)
+          .min(1, { message: "at least one node pool: the system group takes no workloads" })
+          .describe("Karpenter NodePools for workloads: instance shapes, capacity types and the cost ceiling (limits)."),
+        nodeGroups: z.unknown().optional().describe("Replaced by systemNodeGroup and nodePools; accepted only to explain the move (docs/capacity.md)."),
+        fargateNamespaces: z.array(dnsLabel(63)).default([]).describe("Namespaces whose pods run on Fargate instead of nodes."),
       })
-      .strict(),
+      .strict()
+      .describe("The EKS cluster."),
     registry: z
       .object({
-        /** Tagged images kept per repository. */
-        keepLastImages: z.number().int().min(1).max(1000).default(30),
-        /** Days before untagged images expire. */
-        untaggedExpiryDays: z.number().int().min(1).max(365).default(7),
+        keepLastImages: z.number().int().min(1).max(1000).default(30).describe("Tagged images kept per repository."),
+        untaggedExpiryDays: z.number().int().min(1).max(365).default(7).describe("Days before untagged images expire."),
       })
       .strict()
-      .default({ keepLastImages: 30, untaggedExpiryDays: 7 }),
+      .default({ keepLastImages: 30, untaggedExpiryDays: 7 })
+      .describe("ECR repositories, one per application."),
     backup: z
       .object({
-        /** Days the first backup of each month is kept. @default 7 years */
-        monthlyRetentionDays: z.number().int().min(366).max(36500).default(2555),
-        /** Receivers of backup job failure notifications. */
-        notificationEmails: z.array(email).default([]),
+        monthlyRetentionDays: z.number().int().min(366).max(36500).default(2555).describe("Days the first backup of each month is kept (7 years by default)."),
+        notificationEmails: z.array(email).default([]).describe("Receivers of backup job failure notifications."),
       })
       .strict()
-      .default({ monthlyRetentionDays: 2555, notificationEmails: [] }),
-    /** An S3 bucket for Terraform state; local state when absent. */
+      .default({ monthlyRetentionDays: 2555, notificationEmails: [] })
+      .describe("AWS Backup of the databases."),
     stateBackend: z
       .object({
         bucket: z.string().regex(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
           message: "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
-        }),
-        region: awsRegion,
-        keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]*$/).default("platform"),
-        kmsKeyId: z.string().optional(),
+        }).describe("S3 bucket name."),
+        region: awsRegion.describe("Region of the state bucket."),
+        keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]*$/).default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
+        kmsKeyId: z.string().optional().describe("KMS key encrypting the state objects. Default: the bucket's encryption."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("An S3 bucket for Terraform state, with S3-native locking; local state when absent."),
   })
   .strict();
 

@@ -1,118 +1,124 @@
 import { z } from "zod";
 import { email, ipv4Cidr, kubernetesVersion } from "./common";
+import { AZURE_LOCATIONS } from "./regions";
+import { didYouMean } from "./suggest";
 
-const azureLocation = z.string().regex(/^[a-z]+[a-z0-9]*$/, {
-  message: "an Azure region name such as westeurope (lowercase, no spaces)",
+/** An enum, so that editors offer the locations; the message suggests the closest one. */
+const azureLocation = z.enum(AZURE_LOCATIONS, {
+  error: (issue) => {
+    // "West Europe" is the display name; the API wants westeurope.
+    const hint = typeof issue.input === "string" ? didYouMean(issue.input.replace(/\s+/g, ""), AZURE_LOCATIONS) : "";
+    return hint
+      ? `not an Azure region name; ${hint} (every region the program knows is in config/regions.ts)`
+      : `not an Azure region name; use one of ${AZURE_LOCATIONS.join(", ")}`;
+  },
 });
 
 const nodePoolSchema = z
   .object({
-    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "a VM size such as Standard_D4ds_v5" }),
-    minCount: z.number().int().min(0).max(1000),
-    maxCount: z.number().int().min(1).max(1000),
-    osDiskSizeGb: z.number().int().min(30).max(2048).default(128),
-    zones: z.array(z.enum(["1", "2", "3"])).default(["1", "2", "3"]),
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "a VM size such as Standard_D4ds_v5" }).describe("VM size of the pool's nodes, e.g. Standard_D4ds_v5."),
+    minCount: z.number().int().min(0).max(1000).describe("Fewest nodes (autoscaler)."),
+    maxCount: z.number().int().min(1).max(1000).describe("Most nodes (autoscaler)."),
+    osDiskSizeGb: z.number().int().min(30).max(2048).default(128).describe("OS disk size of each node in GB."),
+    zones: z.array(z.enum(["1", "2", "3"])).default(["1", "2", "3"]).describe("Availability zones the pool spreads over."),
   })
   .strict();
 
 export const azureSchema = z
   .object({
-    location: azureLocation,
+    location: azureLocation.describe("Azure region of the platform, by its API name, e.g. westeurope."),
     network: z
       .object({
-        vnetCidr: ipv4Cidr,
-        nodesSubnetCidr: ipv4Cidr,
-        postgresSubnetCidr: ipv4Cidr,
+        vnetCidr: ipv4Cidr.describe("VNet address range."),
+        nodesSubnetCidr: ipv4Cidr.describe("Subnet of the nodes, inside the VNet; sized for every node plus upgrade surge."),
+        postgresSubnetCidr: ipv4Cidr.describe("Subnet delegated to PostgreSQL Flexible Server, inside the VNet, /28 or larger."),
       })
-      .strict(),
+      .strict()
+      .describe("The VNet."),
     cluster: z
       .object({
-        version: kubernetesVersion,
-        serviceCidr: ipv4Cidr.default("172.20.0.0/16"),
-        dnsServiceIp: z.ipv4().default("172.20.0.10"),
-        /** Pod range of the Azure CNI overlay; pods take no VNet addresses. */
-        podCidr: ipv4Cidr.default("192.168.0.0/16"),
-        /** CIDRs allowed to reach the API server. */
+        version: kubernetesVersion.describe("Kubernetes minor version."),
+        serviceCidr: ipv4Cidr.default("172.20.0.0/16").describe("Service IP range inside the cluster; must not overlap the VNet."),
+        dnsServiceIp: z.ipv4().default("172.20.0.10").describe("Cluster DNS address, inside serviceCidr."),
+        podCidr: ipv4Cidr.default("192.168.0.0/16").describe("Pod range of the Azure CNI overlay; pods take no VNet addresses."),
         authorizedIpRanges: z.array(ipv4Cidr).min(1, {
           message: "at least one range; the API server is never open to all",
-        }),
-        /** Entra ID group object ids granted cluster admin. */
-        adminGroupObjectIds: z.array(z.uuid()).default([]),
-        systemPool: nodePoolSchema,
-        userPool: nodePoolSchema,
-        upgradeChannel: z.enum(["patch", "stable", "rapid", "node-image"]).default("patch"),
+        }).describe("Networks allowed to reach the API server; at least one, never 0.0.0.0/0."),
+        adminGroupObjectIds: z.array(z.uuid()).default([]).describe("Entra ID group object ids granted cluster admin."),
+        systemPool: nodePoolSchema.describe("Node pool for CoreDNS and the add-ons."),
+        userPool: nodePoolSchema.describe("Node pool for the applications."),
+        upgradeChannel: z.enum(["patch", "stable", "rapid", "node-image"]).default("patch").describe("AKS automatic upgrade channel."),
         maintenanceWindow: z
           .object({
-            day: z.enum(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]).default("Sunday"),
-            startHour: z.number().int().min(0).max(23).default(2),
-            durationHours: z.number().int().min(4).max(24).default(4),
+            day: z.enum(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]).default("Sunday").describe("Day of the week."),
+            startHour: z.number().int().min(0).max(23).default(2).describe("Start hour (UTC)."),
+            durationHours: z.number().int().min(4).max(24).default(4).describe("Length in hours, at least 4."),
           })
           .strict()
-          .default({ day: "Sunday", startHour: 2, durationHours: 4 }),
-        /** Uptime SLA tier. @default Standard when any environment is production */
-        skuTier: z.enum(["Free", "Standard", "Premium"]).optional(),
+          .default({ day: "Sunday", startHour: 2, durationHours: 4 })
+          .describe("When automatic upgrades may run."),
+        skuTier: z.enum(["Free", "Standard", "Premium"]).optional().describe("Uptime SLA tier: Free, Standard or Premium. Default: Standard when any environment is production."),
       })
-      .strict(),
+      .strict()
+      .describe("The AKS cluster."),
     registry: z
       .object({
-        name: z.string().regex(/^[a-zA-Z0-9]{5,50}$/, { message: "5-50 letters and digits (globally unique)" }),
-        sku: z.enum(["Basic", "Standard", "Premium"]).default("Standard"),
-        /** Premium only: days untagged manifests are kept. */
-        untaggedRetentionDays: z.number().int().min(0).max(365).optional(),
-        /** Premium only. */
-        zoneRedundancy: z.boolean().default(false),
-        /** Premium only: no public network access. */
-        privateAccess: z.boolean().default(false),
+        name: z.string().regex(/^[a-zA-Z0-9]{5,50}$/, { message: "5-50 letters and digits (globally unique)" }).describe("Registry name, 5-50 letters and digits, globally unique."),
+        sku: z.enum(["Basic", "Standard", "Premium"]).default("Standard").describe("ACR tier: Basic, Standard or Premium."),
+        untaggedRetentionDays: z.number().int().min(0).max(365).optional().describe("Premium only: days untagged manifests are kept."),
+        zoneRedundancy: z.boolean().default(false).describe("Premium only: replicate the registry across zones."),
+        privateAccess: z.boolean().default(false).describe("Premium only: no public network access."),
       })
-      .strict(),
+      .strict()
+      .describe("The container registry (ACR)."),
     keyVault: z
       .object({
         name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, {
           message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
-        }),
-        softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
+        }).describe("Key Vault name, 3-24 characters, globally unique."),
+        softDeleteRetentionDays: z.number().int().min(7).max(90).default(90).describe("Days a deleted secret can be recovered."),
       })
-      .strict(),
+      .strict()
+      .describe("The Key Vault holding database passwords."),
     backup: z
       .object({
-        redundancy: z.enum(["LocallyRedundant", "ZoneRedundant", "GeoRedundant"]).default("GeoRedundant"),
-        dailyRetentionDays: z.number().int().min(7).max(3650).default(365),
-        monthlyRetentionDays: z.number().int().min(30).max(3650).default(2555),
-        /** Unlocked can still be turned off; Locked never can, not even by the owner. */
-        immutability: z.enum(["Disabled", "Unlocked", "Locked"]).default("Unlocked"),
+        redundancy: z.enum(["LocallyRedundant", "ZoneRedundant", "GeoRedundant"]).default("GeoRedundant").describe("Storage redundancy of the backup vault."),
+        dailyRetentionDays: z.number().int().min(7).max(3650).default(365).describe("Days daily backups are kept."),
+        monthlyRetentionDays: z.number().int().min(30).max(3650).default(2555).describe("Days monthly backups are kept; at least dailyRetentionDays."),
+        immutability: z.enum(["Disabled", "Unlocked", "Locked"]).default("Unlocked").describe("Unlocked can still be turned off; Locked never can, not even by the owner."),
       })
       .strict()
-      .default({ redundancy: "GeoRedundant", dailyRetentionDays: 365, monthlyRetentionDays: 2555, immutability: "Unlocked" }),
+      .default({ redundancy: "GeoRedundant", dailyRetentionDays: 365, monthlyRetentionDays: 2555, immutability: "Unlocked" })
+      .describe("Azure Backup of the databases."),
     postgres: z
       .object({
-        /** The Microsoft Entra principal made administrator of every server. @default none: the password administrator only */
         entraAdministrator: z
           .object({
-            objectId: z.uuid(),
-            /** Display name of the group or user, or the application's name. */
-            principalName: z.string().min(1).max(128),
-            principalType: z.enum(["Group", "User", "ServicePrincipal"]).default("Group"),
+            objectId: z.uuid().describe("Object id of the group, user or service principal."),
+            principalName: z.string().min(1).max(128).describe("Display name of the group or user, or the application's name."),
+            principalType: z.enum(["Group", "User", "ServicePrincipal"]).default("Group").describe("Group, User or ServicePrincipal."),
           })
           .strict()
-          .optional(),
-        /** Bump to rotate every administrator password on the next apply. */
-        adminPasswordVersion: z.number().int().min(1).default(1),
-        /** Production backups copied to the paired region; turn off in regions without a pair. */
-        geoRedundantBackup: z.boolean().default(true),
+          .optional()
+          .describe("The Microsoft Entra principal made administrator of every server. Default: the password administrator only."),
+        adminPasswordVersion: z.number().int().min(1).default(1).describe("Bump to rotate every administrator password on the next apply."),
+        geoRedundantBackup: z.boolean().default(true).describe("Production backups copied to the paired region; turn off in regions without a pair."),
       })
       .strict()
-      .default({ adminPasswordVersion: 1, geoRedundantBackup: true }),
-    alertEmails: z.array(email).default([]),
-    tenantId: z.uuid().optional(),
+      .default({ adminPasswordVersion: 1, geoRedundantBackup: true })
+      .describe("Settings of every PostgreSQL Flexible Server."),
+    alertEmails: z.array(email).default([]).describe("Receivers of Azure Monitor alerts. Default: alerts.emails."),
+    tenantId: z.uuid().optional().describe("Entra ID tenant. Default: the tenant of the deploying identity."),
     stateBackend: z
       .object({
-        resourceGroupName: z.string().min(1),
-        storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "3-24 lowercase letters and digits" }),
-        containerName: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/),
-        keyPrefix: z.string().default("platform"),
+        resourceGroupName: z.string().min(1).describe("Resource group of the storage account."),
+        storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "3-24 lowercase letters and digits" }).describe("Storage account name."),
+        containerName: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).describe("Blob container name."),
+        keyPrefix: z.string().default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("A storage account container for Terraform state; local state when absent."),
   })
   .strict();
 

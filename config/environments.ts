@@ -12,46 +12,43 @@ const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, {
 
 const quotaSchema = z
   .object({
-    requestsCpu: cpuQuantity,
-    requestsMemory: memoryQuantity,
-    limitsCpu: cpuQuantity,
-    limitsMemory: memoryQuantity,
-    pods: z.number().int().min(1).max(1000),
+    requestsCpu: cpuQuantity.describe("Sum of CPU requests of every pod in the namespace, e.g. '4' or '500m'."),
+    requestsMemory: memoryQuantity.describe("Sum of memory requests of every pod in the namespace, e.g. '8Gi'."),
+    limitsCpu: cpuQuantity.describe("Sum of CPU limits of every pod in the namespace."),
+    limitsMemory: memoryQuantity.describe("Sum of memory limits of every pod in the namespace."),
+    pods: z.number().int().min(1).max(1000).describe("Most pods the namespace may run."),
   })
   .strict();
 
 const limitRangeSchema = z
   .object({
-    defaultRequestCpu: cpuQuantity,
-    defaultRequestMemory: memoryQuantity,
-    defaultLimitCpu: cpuQuantity,
-    defaultLimitMemory: memoryQuantity,
+    defaultRequestCpu: cpuQuantity.describe("CPU request of a container that sets none."),
+    defaultRequestMemory: memoryQuantity.describe("Memory request of a container that sets none."),
+    defaultLimitCpu: cpuQuantity.describe("CPU limit of a container that sets none."),
+    defaultLimitMemory: memoryQuantity.describe("Memory limit of a container that sets none."),
   })
   .strict();
 
 const databaseSchema = z
   .object({
-    /** PostgreSQL major version. */
-    engineVersion: z.enum(["15", "16", "17"]).default("17"),
-    /** Database name inside the server. */
+    engineVersion: z.enum(["15", "16", "17"]).default("17").describe("PostgreSQL major version."),
     name: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "lowercase letters, digits and '_', starting with a letter, at most 63" })
-      .default("app"),
-    storageGb: z.number().int().min(20).max(16384),
-    /** Storage autoscaling ceiling (AWS). @default twice storageGb */
-    maxStorageGb: z.number().int().min(20).max(65536).optional(),
-    highAvailability: z.boolean(),
-    /** Point-in-time recovery window. */
-    backupRetentionDays: z.number().int().min(1).max(35),
-    /** RDS instance class. */
+      .default("app")
+      .describe("Database name inside the server."),
+    storageGb: z.number().int().min(20).max(16384).describe("Allocated storage in GB."),
+    maxStorageGb: z.number().int().min(20).max(65536).optional().describe("Ceiling of storage autoscaling in GB (AWS). Default: twice storageGb."),
+    highAvailability: z.boolean().describe("A standby in another zone (Multi-AZ on AWS, zone-redundant HA on Azure). Production requires it."),
+    backupRetentionDays: z.number().int().min(1).max(35).describe("Days of point-in-time recovery. Production keeps 35."),
     instanceClass: z
       .string()
-      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "an RDS instance class such as db.t4g.medium" }),
-    /** Azure Flexible Server SKU. */
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "an RDS instance class such as db.t4g.medium" })
+      .describe("RDS instance class (AWS), e.g. db.t4g.medium."),
     skuName: z
       .string()
-      .regex(/^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, { message: "a Flexible Server SKU such as GP_Standard_D2ds_v5" }),
+      .regex(/^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, { message: "a Flexible Server SKU such as GP_Standard_D2ds_v5" })
+      .describe("Flexible Server SKU (Azure), e.g. GP_Standard_D2ds_v5."),
   })
   .strict();
 
@@ -62,6 +59,9 @@ const databaseSchema = z
 function isSemverRange(range: string): boolean {
   return range.trim().length > 0 && validRange(range.replace(/,/g, " ")) !== null;
 }
+
+/** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
+export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
 
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
 export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager"] as const;
@@ -79,59 +79,54 @@ const gitopsPath = z
 
 const imagePolicySchema = z
   .object({
-    /** Semver range production follows, e.g. `>=1.0.0 <2.0.0`. */
     semverRange: z
       .string()
       .refine(isSemverRange, { message: "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'" })
-      .default(">=1.0.0"),
+      .default(">=1.0.0")
+      .describe("Semver range of image tags the environment follows, e.g. '>=1.0.0 <2.0.0'."),
   })
   .strict();
 
 export const environmentSchema = z
   .object({
-    /** Also the namespace name. */
-    name: environmentName,
-    /** What kind of environment this is. @default the name, when it is one of the stages */
-    stage: z.enum(STAGES).optional(),
-    /** Applications delivered to this environment. @default every configured application */
-    applications: z.array(dnsLabel(30)).optional(),
-    quota: quotaSchema,
-    limitRange: limitRangeSchema,
-    database: databaseSchema,
-    imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }),
+    name: environmentName.describe("Environment name; also its namespace and part of its stack ids."),
+    stage: z.enum(STAGES).optional().describe("What kind of environment this is: develop, staging or production. Default: the name, when it is one of them."),
+    applications: z.array(dnsLabel(30)).optional().describe("Applications delivered to this environment. Default: every configured application."),
+    quota: quotaSchema.describe("ResourceQuota of the environment's namespace."),
+    limitRange: limitRangeSchema.describe("LimitRange defaults for containers that set no requests or limits."),
+    database: databaseSchema.describe("The environment's PostgreSQL server."),
+    imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }).describe("Which image tags Flux image automation deploys."),
     gitops: z
       .object({
-        branch: z.string().min(1).optional(),
-        /** @default `deploy/<name>` */
-        path: gitopsPath.optional(),
+        branch: z.string().min(1).optional().describe("Branch this environment syncs from. Default: gitops.branch."),
+        path: gitopsPath.optional().describe("Directory of the GitOps repository. Default: deploy/<name>."),
       })
       .strict()
-      .default({}),
-    /** Knative scale-to-zero timings, used where minimum scale is 0. */
+      .default({})
+      .describe("Where in the GitOps repository this environment's manifests live."),
     scaleToZero: z
       .object({
-        gracePeriodSeconds: z.number().int().min(0).max(3600).default(30),
-        retentionPeriodSeconds: z.number().int().min(0).max(3600).default(0),
+        gracePeriodSeconds: z.number().int().min(0).max(3600).default(30).describe("Seconds the last pod stays after traffic stops."),
+        retentionPeriodSeconds: z.number().int().min(0).max(3600).default(0).describe("Seconds the last pod is kept at least, once scaled from zero."),
       })
       .strict()
-      .default({ gracePeriodSeconds: 30, retentionPeriodSeconds: 0 }),
+      .default({ gracePeriodSeconds: 30, retentionPeriodSeconds: 0 })
+      .describe("Knative scale-to-zero timings, used where minimum scale is 0."),
   })
   .strict();
 
 export const applicationSchema = z
   .object({
-    name: dnsLabel(30),
+    name: dnsLabel(30).describe("Application name: its registry repository and image automation are named after it."),
   })
   .strict();
 
 export const gitopsSchema = z
   .object({
-    url: z.url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" }),
-    branch: z.string().min(1).default("main"),
-    /** Secret in each environment namespace holding the Git credentials. */
-    secretName: dnsLabel(63).default("gitops-auth"),
-    /** Branch image automation commits new tags to. @default branch */
-    automationBranch: z.string().min(1).optional(),
-    interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m"),
+    url: z.url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" }).describe("https:// or ssh:// URL of the GitOps repository."),
+    branch: z.string().min(1).default("main").describe("Branch every environment syncs from unless it names its own."),
+    secretName: dnsLabel(63).default("gitops-auth").describe("Secret in each environment namespace holding the Git credentials."),
+    automationBranch: z.string().min(1).optional().describe("Branch image automation commits new tags to. Default: branch."),
+    interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m").describe("How often Flux fetches the repository, e.g. 1m."),
   })
   .strict();

@@ -1,4 +1,14 @@
-export { ConfigError, loadConfig, validateConfig, DEFAULT_CONFIG_PATH, type ConfigProblem } from "./load";
+export { ConfigError, loadConfig, validateConfig, readConfigText, DEFAULT_CONFIG_PATH, type ConfigProblem } from "./load";
+export {
+  ConfigPathError,
+  EXAMPLE_CONFIG_PATH,
+  PROJECT_ROOT,
+  describeConfigPath,
+  resolveConfigPath,
+  type ConfigSource,
+  type ResolvedConfigPath,
+} from "./source";
+export { findPlaceholders, placeholderWarning, PLACEHOLDER_AWS_ACCOUNT, type Placeholder } from "./placeholders";
 export type { PlatformConfig, EnvironmentConfig } from "./schema";
 export { STAGES, type Stage, RESERVED_TAG_KEYS } from "./common";
 export type { AwsConfig, AwsNodePoolConfig, AwsSystemNodeGroupConfig } from "./aws";

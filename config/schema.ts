@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { awsSchema, familyArchitecture } from "./aws";
+import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
 import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
-import { applicationSchema, environmentSchema, gitopsSchema } from "./environments";
+import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
 import { bytes, millicores } from "./quantity";
 
 const hostname = z
@@ -12,26 +12,33 @@ const hostname = z
 
 const rawConfigSchema = z
   .object({
-    /** Short name used in every resource name. */
-    project: dnsLabel(20),
-    tags: userTags,
-    applications: z.array(applicationSchema).min(1, { message: "at least one application" }),
-    gitops: gitopsSchema,
+    project: dnsLabel(20).describe("Short name (a DNS label of at most 20 characters) in every resource name."),
+    tags: userTags.describe("Extra tags (AWS) and labels (Azure) on every resource. The program sets environment, managed-by and project itself."),
+    applications: z.array(applicationSchema).min(1, { message: "at least one application" }).describe("The applications the platform builds and delivers: one registry repository and one image automation each."),
+    gitops: gitopsSchema.describe("The GitOps repository every environment syncs from with Flux."),
     domain: z
       .object({
-        base: hostname,
-        /** Serve production on the base domain instead of `production.<base>`. */
-        productionOnBase: z.boolean().default(true),
+        base: hostname.describe("Base DNS name: each environment is served on <environment>.<base>."),
+        productionOnBase: z.boolean().default(true).describe("Serve production on the base domain itself instead of production.<base>."),
       })
-      .strict(),
-    alerts: z.object({ emails: z.array(email).default([]) }).strict().default({ emails: [] }),
-    environments: z.array(environmentSchema).min(1, { message: "at least one environment" }),
+      .strict()
+      .describe("Where the environments are served."),
+    alerts: z
+      .object({ emails: z.array(email).default([]).describe("Receivers of the platform's alerts (Alertmanager in each cluster).") })
+      .strict()
+      .default({ emails: [] })
+      .describe("Where platform alerts go."),
+    environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
     clouds: z
-      .object({ aws: awsSchema.optional(), azure: azureSchema.optional() })
+      .object({
+        aws: awsSchema.optional().describe("The platform on AWS: EKS, ECR, RDS for PostgreSQL, AWS Backup."),
+        azure: azureSchema.optional().describe("The platform on Azure: AKS, ACR, PostgreSQL Flexible Server, Key Vault, Azure Backup."),
+      })
       .strict()
       .refine((clouds) => clouds.aws !== undefined || clouds.azure !== undefined, {
         message: "at least one cloud: aws, azure or both",
-      }),
+      })
+      .describe("The clouds to build the platform on: aws, azure or both."),
   })
   .strict();
 
@@ -45,6 +52,49 @@ function issue(ctx: Ctx, path: Path, input: unknown, message: string): void {
 
 function isStage(name: string): name is Stage {
   return (STAGES as readonly string[]).includes(name);
+}
+
+/** Each application is one registry repository and one image automation: names are unique. */
+function checkApplications(config: RawConfig, ctx: Ctx): void {
+  const seen = new Map<string, number>();
+  config.applications.forEach((app, i) => {
+    const previous = seen.get(app.name);
+    if (previous !== undefined) {
+      issue(ctx, ["applications", i, "name"], app.name, `duplicate application name; applications[${previous}] is already named '${app.name}'`);
+    } else {
+      seen.set(app.name, i);
+    }
+  });
+  config.environments.forEach((env, i) => {
+    const listed = new Map<string, number>();
+    (env.applications ?? []).forEach((app, j) => {
+      const previous = listed.get(app);
+      if (previous !== undefined) {
+        issue(ctx, ["environments", i, "applications", j], app, `listed twice; environments[${i}].applications[${previous}] is already '${app}'`);
+      } else {
+        listed.set(app, j);
+      }
+    });
+  });
+}
+
+/**
+ * Each environment becomes the stacks `<cloud>-<name>` and `<cloud>-<name>-data`
+ * beside `<cloud>-platform` and `<cloud>-addons`: no name may take another's.
+ */
+function checkStackNames(config: RawConfig, ctx: Ctx): void {
+  const names = new Set(config.environments.map((env) => env.name));
+  config.environments.forEach((env, i) => {
+    const at: Path = ["environments", i, "name"];
+    if ((SHARED_STACK_PARTS as readonly string[]).includes(env.name)) {
+      issue(ctx, at, env.name, `names a stack every cloud has (<cloud>-${env.name}); environments cannot be named ${SHARED_STACK_PARTS.join(" or ")}`);
+      return;
+    }
+    const owner = env.name.endsWith("-data") ? env.name.slice(0, -"-data".length) : undefined;
+    if (owner !== undefined && names.has(owner)) {
+      issue(ctx, at, env.name, `collides with the data stack of environment '${owner}' (<cloud>-${owner}-data); choose a name that does not end in -data`);
+    }
+  });
 }
 
 function checkEnvironments(config: RawConfig, ctx: Ctx): void {
@@ -116,9 +166,17 @@ function checkAws(config: RawConfig, ctx: Ctx): void {
   const aws = config.clouds.aws;
   if (!aws) return;
   const at = (...rest: Path): Path => ["clouds", "aws", ...rest];
+  // A zone is its region's name plus a letter.
+  const regionOf = (zone: string) => zone.slice(0, -1);
+  const zoneRegions = new Set(aws.availabilityZones.map(regionOf));
+  const [onlyRegion] = zoneRegions;
+  if (zoneRegions.size === 1 && onlyRegion !== aws.region && isAwsRegion(aws.region)) {
+    // Every zone agrees: the region is what is wrong.
+    issue(ctx, at("region"), aws.region, `the availability zones are all in ${onlyRegion}: set region to ${onlyRegion}, or list zones of ${aws.region}`);
+  }
   const zones = new Set<string>();
   aws.availabilityZones.forEach((zone, i) => {
-    if (!zone.startsWith(aws.region)) {
+    if (zoneRegions.size > 1 && isAwsRegion(aws.region) && regionOf(zone) !== aws.region) {
       issue(ctx, at("availabilityZones", i), zone, `zone is not in region ${aws.region}`);
     }
     if (zones.has(zone)) issue(ctx, at("availabilityZones", i), zone, "duplicate availability zone");
@@ -303,6 +361,8 @@ function resolve(config: RawConfig) {
 
 export const configSchema = rawConfigSchema
   .superRefine((config, ctx) => {
+    checkApplications(config, ctx);
+    checkStackNames(config, ctx);
     checkEnvironments(config, ctx);
     checkDomain(config, ctx);
     checkAws(config, ctx);

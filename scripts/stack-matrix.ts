@@ -1,5 +1,5 @@
 import { appendFileSync } from "node:fs";
-import { loadConfig } from "../config";
+import { loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
 
 /**
@@ -30,7 +30,7 @@ try {
         "set clouds.<cloud>.stateBackend in the config (docs/stacks.md, 'State')",
     );
   }
-  const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
+  const production = productionEnvironmentNames(loadConfig(resolveConfigPath().path));
   const stacks = withoutStacks(deployOrder(manifest), option("--skip", ""));
   checkMatrixSize("the plan matrix", stacks);
   const lines = [`stacks=${JSON.stringify(stacks)}`];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { parse } from "yaml";
-import { DEFAULT_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
+import { EXAMPLE_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
 import { buildPlatform } from "../../stacks/app";
 
 /** A synthesized Terraform JSON document. */
@@ -76,7 +76,7 @@ function readSynthesized(outdir: string): Synthesized {
 export const DEFAULT_SYNTH_VARIABLE = "PLATFORM_TEST_DEFAULT_SYNTH";
 
 let defaultKey: string | undefined;
-const defaultConfigKey = () => (defaultKey ??= JSON.stringify(loadConfig()));
+const defaultConfigKey = () => (defaultKey ??= JSON.stringify(loadConfig(EXAMPLE_CONFIG_PATH)));
 
 /** Synthesizes the whole program for a configuration into a temporary cdktf.out, once per worker. */
 export function synthesize(config?: PlatformConfig): Synthesized {
@@ -84,7 +84,7 @@ export function synthesize(config?: PlatformConfig): Synthesized {
   const known = synthesized.get(key);
   if (known) return known;
   const shared = key === "(default)" ? process.env[DEFAULT_SYNTH_VARIABLE] || undefined : undefined;
-  const result = readSynthesized(shared ?? synthesizeInto(config ?? loadConfig()));
+  const result = readSynthesized(shared ?? synthesizeInto(config ?? loadConfig(EXAMPLE_CONFIG_PATH)));
   synthesized.set(key, result);
   return result;
 }
@@ -109,7 +109,7 @@ export function configWith(change: (raw: any) => void): unknown {
 let cachedRaw: unknown;
 /** The default configuration as plain data, before validation. */
 export function defaultRawConfig(): any {
-  cachedRaw ??= parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
+  cachedRaw ??= parse(readFileSync(EXAMPLE_CONFIG_PATH, "utf8"));
   return structuredClone(cachedRaw);
 }
 
