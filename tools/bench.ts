@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
+import { resolveConfigPath } from "../config/source";
 
 /**
  * `npm run bench`: wall time and peak memory of synthesis and of the test
@@ -163,11 +164,12 @@ function synthesizedStacks(outdir: string): Record<string, string> {
 const STAGE_CYCLE = ["develop", "staging"] as const;
 
 /**
- * The default config with `count` environments: the default ones first, then
+ * The deploy config with `count` environments: the default ones first, then
  * copies of develop and staging (unique names, `stage` set) up to the count.
  */
 function configWithEnvironments(count: number, dir: string): string {
-  const raw = parse(readFileSync(path.join(ROOT, "config/platform.yaml"), "utf8"));
+  // The configuration every entry point reads (cdktf.json, or PLATFORM_CONFIG), grown to `count` environments.
+  const raw = parse(readFileSync(resolveConfigPath().path, "utf8"));
   const defaults: any[] = raw.environments;
   const byName = Object.fromEntries(defaults.map((env) => [env.name, env]));
   const environments = defaults.slice(0, count);
