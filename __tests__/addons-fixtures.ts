@@ -51,6 +51,18 @@ export const azureShapedPlatform: ClusterPlatform = {
       serviceAccountRef: { name: IN_CLUSTER.externalSecrets.serviceAccount, namespace: IN_CLUSTER.externalSecrets.namespace },
     },
   },
+  logStorage: {
+    objectStore: "azure",
+    lokiStorage: {
+      type: "azure",
+      bucketNames: { chunks: "loki", ruler: "loki", admin: "loki" },
+      azure: { accountName: "acmeplatformlogs", useFederatedToken: true },
+    },
+    identity: {
+      serviceAccountAnnotations: { "azure.workload.identity/client-id": "00000000-0000-4000-8000-00000000010a" },
+      podLabels: { "azure.workload.identity/use": "true" },
+    },
+  },
 };
 
 export interface AddonsSynth {
@@ -97,6 +109,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     registry: platform.registry,
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
+    logStorage: platform.logStorage,
   };
 }
 

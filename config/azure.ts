@@ -65,6 +65,14 @@ export const azureSchema = z
         privateAccess: z.boolean().default(false),
       })
       .strict(),
+    /** The storage account holding the log store's chunks and index. */
+    logStorage: z
+      .object({
+        /** Globally unique. @default the project name without '-', then `logs` */
+        accountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "3-24 lowercase letters and digits (globally unique)" }).optional(),
+      })
+      .strict()
+      .default({}),
     keyVault: z
       .object({
         name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, {

@@ -1,6 +1,7 @@
 import { validRange } from "semver";
 import { z } from "zod";
 import { dnsLabel, STAGES } from "./common";
+import { retentionDays } from "./logs";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
 const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, {
@@ -98,6 +99,8 @@ export const environmentSchema = z
     quota: quotaSchema,
     limitRange: limitRangeSchema,
     database: databaseSchema,
+    /** Days Loki keeps this environment's logs. @default logs.retentionDays */
+    logRetentionDays: retentionDays.optional(),
     imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }),
     gitops: z
       .object({

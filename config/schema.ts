@@ -4,6 +4,7 @@ import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema } from "./environments";
+import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
 
 const hostname = z
@@ -25,6 +26,8 @@ const rawConfigSchema = z
       })
       .strict(),
     alerts: z.object({ emails: z.array(email).default([]) }).strict().default({ emails: [] }),
+    /** The cluster's log store: retention and ingestion limits. */
+    logs: logsSchema,
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }),
     clouds: z
       .object({ aws: awsSchema.optional(), azure: azureSchema.optional() })
@@ -94,6 +97,16 @@ function checkResources(env: RawConfig["environments"][number], at: (...rest: Pa
   for (const [path, value, ceiling, ceilingName, measure] of pairs) {
     const [a, b] = [measure(value), measure(ceiling)];
     if (a !== undefined && b !== undefined && a > b) issue(ctx, path, value, `must not exceed ${ceilingName} (${ceiling})`);
+  }
+}
+
+function checkLogs(config: RawConfig, ctx: Ctx): void {
+  const { limits } = config.logs;
+  if (limits.ingestionBurstMb < limits.ingestionRateMb) {
+    issue(ctx, ["logs", "limits", "ingestionBurstMb"], limits.ingestionBurstMb, `must be at least ingestionRateMb (${limits.ingestionRateMb})`);
+  }
+  if (limits.perStreamRateMb > limits.ingestionRateMb) {
+    issue(ctx, ["logs", "limits", "perStreamRateMb"], limits.perStreamRateMb, `must not exceed ingestionRateMb (${limits.ingestionRateMb})`);
   }
 }
 
@@ -260,6 +273,7 @@ export const configSchema = rawConfigSchema
   .superRefine((config, ctx) => {
     checkEnvironments(config, ctx);
     checkDomain(config, ctx);
+    checkLogs(config, ctx);
     checkAws(config, ctx);
     checkAzure(config, ctx);
   })
