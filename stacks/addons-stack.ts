@@ -2,9 +2,11 @@ import type { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
+import { logRetention } from "../config/logs";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
+import { LogsAddon, lokiDataSource } from "../constructs/addons/logs";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
@@ -31,6 +33,10 @@ export interface AddonReleases {
   readonly monitoringSecrets: Release;
   readonly kubePrometheusStack: Release;
   readonly fluxMonitoring: Release;
+  readonly loki: Release;
+  readonly alloyLogs: Release;
+  readonly alloyEvents: Release;
+  readonly lokiHealthRules: Release;
 }
 
 /**
@@ -44,6 +50,7 @@ export class AddonsStack extends TerraformStack {
   readonly externalSecrets: ExternalSecretsAddon;
   readonly knative: KnativeAddon;
   readonly monitoring: MonitoringAddon;
+  readonly logs: LogsAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -80,6 +87,19 @@ export class AddonsStack extends TerraformStack {
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables],
+      dataSources: [lokiDataSource()],
+    });
+
+    this.logs = new LogsAddon(this, "logs", {
+      cloud,
+      valuesDir,
+      storage: platform.logStorage,
+      storageClassName: storageClass.name,
+      retention: logRetention(config),
+      limits: config.logs.limits,
+      environments: config.environments.map((environment) => environment.name),
+      monitoring: this.monitoring.stack.release,
+      dependsOn: storageClass.dependables,
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
@@ -93,6 +113,10 @@ export class AddonsStack extends TerraformStack {
       monitoringSecrets: this.monitoring.secrets.release,
       kubePrometheusStack: this.monitoring.stack.release,
       fluxMonitoring: fluxMonitoring.release,
+      loki: this.logs.loki.release,
+      alloyLogs: this.logs.collector.release,
+      alloyEvents: this.logs.events.release,
+      lokiHealthRules: this.logs.rules.release,
     };
   }
 }

@@ -25,6 +25,16 @@ export const CHARTS = {
     chart: "external-secrets",
     version: "2.9.0",
   },
+  loki: {
+    repository: "https://grafana.github.io/helm-charts",
+    chart: "loki",
+    version: "7.3.0",
+  },
+  alloy: {
+    repository: "https://grafana.github.io/helm-charts",
+    chart: "alloy",
+    version: "1.11.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {
