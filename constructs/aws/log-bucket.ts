@@ -1,4 +1,3 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
@@ -7,6 +6,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { LOKI_DATA_PREFIXES } from "../common/log-store";
 import { policyDocument, type PolicyStatement } from "./iam";
@@ -50,7 +50,9 @@ export class LogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: LogBucketProps) {
     super(scope, id);
-    const account = new DataAwsCallerIdentity(this, "account", {}).accountId;
+    // The account from the role's ARN rather than a caller-identity lookup,
+    // which would make every plan call STS.
+    const account = Fn.element(Fn.split(":", props.userRoleArn), 4);
 
     this.bucket = new S3Bucket(this, "bucket", {
       bucket: `${props.namePrefix}-logs-${account}-${props.region}`,
