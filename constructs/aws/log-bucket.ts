@@ -30,7 +30,8 @@ export interface LogBucketProps {
   /** ARN of the only role that may use the key: the log store's. */
   readonly userRoleArn: string;
   /**
-   * Refuse to delete the bucket while it holds objects.
+   * Keep the bucket and its key through a `terraform destroy`, and refuse to
+   * delete the bucket while it holds objects.
    * @default false
    */
   readonly protect?: boolean;
@@ -57,12 +58,15 @@ export class LogBucket extends Construct {
     this.bucket = new S3Bucket(this, "bucket", {
       bucket: `${props.namePrefix}-logs-${account}-${props.region}`,
       forceDestroy: !(props.protect ?? false),
+      lifecycle: { preventDestroy: props.protect ?? false },
     });
     const bucketArn = this.bucket.arn;
 
     this.key = new EncryptionKey(this, "key", {
       alias: `${props.namePrefix}/logs`,
       description: `Log store (Loki) objects of ${props.namePrefix}`,
+      // Objects written under it are unreadable without it.
+      preventDestroy: props.protect ?? false,
       policy: policyDocument([
         // Administration stays with the account's IAM; using the key on data does not.
         { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: KEY_ADMIN_ACTIONS, Resource: "*" },
