@@ -159,7 +159,7 @@ describe("aws-addons and azure-addons", () => {
 
   it("do differ, where the contracts differ", () => {
     const fields = comparison.explained.map((line) => line.split(" <- ")[1]);
-    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.externalSecrets.serviceAccountAnnotations"]) {
+    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.externalSecrets.serviceAccountAnnotations", "logStorage.objectStore", "logStorage.identity.podLabels"]) {
       expect(fields.some((explained) => explained.split(" | ").includes(field)), field).toBe(true);
     }
   });

@@ -52,6 +52,18 @@ export const azureShapedPlatform: ClusterPlatform = {
     },
   },
   capacity: { resourceMetricsBuiltIn: true },
+  logStorage: {
+    objectStore: "azure",
+    lokiStorage: {
+      type: "azure",
+      bucketNames: { chunks: "loki", ruler: "loki", admin: "loki" },
+      azure: { accountName: "acmeplatformlogs", useFederatedToken: true },
+    },
+    identity: {
+      serviceAccountAnnotations: { "azure.workload.identity/client-id": "00000000-0000-4000-8000-00000000010a" },
+      podLabels: { "azure.workload.identity/use": "true" },
+    },
+  },
 };
 
 export interface AddonsSynth {
@@ -109,6 +121,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
     capacity: platform.capacity,
+    logStorage: platform.logStorage,
   };
 }
 

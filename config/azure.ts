@@ -71,6 +71,17 @@ export const azureSchema = z
       })
       .strict()
       .describe("The container registry (ACR)."),
+    logStorage: z
+      .object({
+        accountName: z
+          .string()
+          .regex(/^[a-z0-9]{3,24}$/, { message: "3-24 lowercase letters and digits (globally unique)" })
+          .optional()
+          .describe("Name of the storage account holding the log store; globally unique. Default: the project name without -, then logs."),
+      })
+      .strict()
+      .default({})
+      .describe("The storage account holding the log store's chunks and index."),
     keyVault: z
       .object({
         name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, {

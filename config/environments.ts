@@ -1,6 +1,7 @@
 import { validRange } from "semver";
 import { z } from "zod";
 import { dnsLabel, STAGES } from "./common";
+import { retentionDays } from "./logs";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
 const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, {
@@ -95,6 +96,7 @@ export const environmentSchema = z
     quota: quotaSchema.describe("ResourceQuota of the environment's namespace."),
     limitRange: limitRangeSchema.describe("LimitRange defaults for containers that set no requests or limits."),
     database: databaseSchema.describe("The environment's PostgreSQL server."),
+    logRetentionDays: retentionDays.optional().describe("Days Loki keeps this environment's logs. Default: logs.retentionDays."),
     imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }).describe("Which image tags Flux image automation deploys."),
     gitops: z
       .object({

@@ -4,6 +4,7 @@ import { azureSchema } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
+import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
 
 const hostname = z
@@ -28,6 +29,7 @@ const rawConfigSchema = z
       .strict()
       .default({ emails: [] })
       .describe("Where platform alerts go."),
+    logs: logsSchema.describe("The cluster's log store (Loki): retention and ingestion limits."),
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
     clouds: z
       .object({
@@ -144,6 +146,16 @@ function checkResources(env: RawConfig["environments"][number], at: (...rest: Pa
   for (const [path, value, ceiling, ceilingName, measure] of pairs) {
     const [a, b] = [measure(value), measure(ceiling)];
     if (a !== undefined && b !== undefined && a > b) issue(ctx, path, value, `must not exceed ${ceilingName} (${ceiling})`);
+  }
+}
+
+function checkLogs(config: RawConfig, ctx: Ctx): void {
+  const { limits } = config.logs;
+  if (limits.ingestionBurstMb < limits.ingestionRateMb) {
+    issue(ctx, ["logs", "limits", "ingestionBurstMb"], limits.ingestionBurstMb, `must be at least ingestionRateMb (${limits.ingestionRateMb})`);
+  }
+  if (limits.perStreamRateMb > limits.ingestionRateMb) {
+    issue(ctx, ["logs", "limits", "perStreamRateMb"], limits.perStreamRateMb, `must not exceed ingestionRateMb (${limits.ingestionRateMb})`);
   }
 }
 
@@ -365,6 +377,7 @@ export const configSchema = rawConfigSchema
     checkStackNames(config, ctx);
     checkEnvironments(config, ctx);
     checkDomain(config, ctx);
+    checkLogs(config, ctx);
     checkAws(config, ctx);
     checkAzure(config, ctx);
   })

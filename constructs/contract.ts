@@ -98,6 +98,23 @@ export interface ClusterCapacity {
   readonly resourceMetricsBuiltIn: boolean;
 }
 
+/**
+ * Object storage the platform created for the log store (Loki), and the
+ * identity Loki's service account reaches it with. Only bucket names and
+ * client settings: never a key or a connection string.
+ */
+export interface LogStorage {
+  /** Loki's name for the backend, used in `schema_config` and by the compactor. */
+  readonly objectStore: "s3" | "azure" | "gcs";
+  /**
+   * The Loki chart's `loki.storage` values: `type`, `bucketNames` and the
+   * backend's client settings (region, account name, federated token).
+   */
+  readonly lokiStorage: Record<string, unknown>;
+  /** Carried by Loki's service account, `IN_CLUSTER.logs.serviceAccount`. */
+  readonly identity: WorkloadIdentity;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -109,6 +126,8 @@ export interface ClusterPlatform {
   /** Provider block of the cluster-wide secret store. */
   readonly clusterSecretStore: SecretStoreProvider;
   readonly capacity: ClusterCapacity;
+  /** Where Loki keeps chunks and index. */
+  readonly logStorage: LogStorage;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -141,6 +160,8 @@ export interface DatabaseEndpoint {
 export const IN_CLUSTER = {
   flux: { namespace: "flux-system", imageReflectorServiceAccount: "image-reflector-controller" },
   externalSecrets: { namespace: "external-secrets", serviceAccount: "external-secrets" },
+  /** Loki, the log store: its service account alone may use the log storage. */
+  logs: { namespace: "monitoring", serviceAccount: "loki" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

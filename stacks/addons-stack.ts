@@ -2,10 +2,12 @@ import type { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
+import { logRetention } from "../config/logs";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
+import { LogsAddon, lokiDataSource } from "../constructs/addons/logs";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
@@ -36,6 +38,10 @@ export interface AddonReleases {
   /** Present where the platform asks for them (EKS), absent where the cloud provides them (AKS). */
   readonly nodeAutoscaler?: Release;
   readonly metricsServer?: Release;
+  readonly loki: Release;
+  readonly alloyLogs: Release;
+  readonly alloyEvents: Release;
+  readonly lokiHealthRules: Release;
 }
 
 /**
@@ -51,6 +57,7 @@ export class AddonsStack extends TerraformStack {
   readonly monitoring: MonitoringAddon;
   readonly nodeAutoscaler?: NodeAutoscalerAddon;
   readonly metricsServer?: MetricsServerAddon;
+  readonly logs: LogsAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -96,6 +103,19 @@ export class AddonsStack extends TerraformStack {
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
+      dataSources: [lokiDataSource()],
+    });
+
+    this.logs = new LogsAddon(this, "logs", {
+      cloud,
+      valuesDir,
+      storage: platform.logStorage,
+      storageClassName: storageClass.name,
+      retention: logRetention(config),
+      limits: config.logs.limits,
+      environments: config.environments.map((environment) => environment.name),
+      monitoring: this.monitoring.stack.release,
+      dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
@@ -111,6 +131,10 @@ export class AddonsStack extends TerraformStack {
       fluxMonitoring: fluxMonitoring.release,
       nodeAutoscaler: this.nodeAutoscaler?.controller.release,
       metricsServer: this.metricsServer?.release,
+      loki: this.logs.loki.release,
+      alloyLogs: this.logs.collector.release,
+      alloyEvents: this.logs.events.release,
+      lokiHealthRules: this.logs.rules.release,
     };
   }
 }

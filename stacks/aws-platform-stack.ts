@@ -1,14 +1,16 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
+import { logRetention } from "../config/logs";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { EncryptionKey } from "../constructs/aws/kms-key";
+import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
-import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform, type LogStorage } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -26,6 +28,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
   readonly karpenter: Karpenter;
+  readonly logBucket: LogBucket;
   readonly region: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -99,6 +102,18 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
     ]);
 
+    // Loki's role: created bare, so that the bucket's key policy can name it
+    // and its one policy can name the bucket and the key.
+    const lokiRole = this.eks.grantToServiceAccount("loki", IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount, []);
+    this.logBucket = new LogBucket(this, "log-bucket", {
+      namePrefix: config.project,
+      region: aws.region,
+      expiryDays: logRetention(config).storageExpiryDays,
+      userRoleArn: lokiRole.arn,
+      protect: config.environments.some((env) => env.stage === "production"),
+    });
+    lokiRole.addInlinePolicy("log-bucket", this.logBucket.accessStatements());
+
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
     new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
@@ -132,5 +147,16 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   get capacity() {
     // EKS neither scales nodes nor serves resource metrics on its own.
     return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false };
+  }
+
+  get logStorage(): LogStorage {
+    const bucket = this.logBucket.name;
+    return {
+      objectStore: "s3",
+      // No keys: the AWS SDK in Loki takes Pod Identity's credentials.
+      lokiStorage: { type: "s3", bucketNames: { chunks: bucket, ruler: bucket, admin: bucket }, s3: { region: this.region } },
+      // The Pod Identity association carries the role; nothing to annotate.
+      identity: { serviceAccountAnnotations: {}, podLabels: {} },
+    };
   }
 }

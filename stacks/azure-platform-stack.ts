@@ -3,16 +3,18 @@ import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
+import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { Monitoring } from "../constructs/azure/monitoring";
+import { LogStorageAccount } from "../constructs/azure/log-storage";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, type ClusterPlatform, type LogStorage } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -32,9 +34,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly aks: AksCluster;
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
+  readonly logStorageAccount: LogStorageAccount;
   readonly tenantId: string;
   private readonly fluxIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
+  private readonly lokiIdentity: ServiceAccountIdentity;
 
   constructor(scope: Construct, id: string, props: AzurePlatformStackProps) {
     super(scope, id);
@@ -131,6 +135,18 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     );
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
 
+    this.logStorageAccount = new LogStorageAccount(this, "log-storage", {
+      name: azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24),
+      location,
+      resourceGroupName,
+      subnetId: this.network.nodesSubnet.id,
+      expiryDays: logRetention(config).storageExpiryDays,
+      protect: hasProduction,
+    });
+    this.lokiIdentity = this.aks.identityForServiceAccount("loki", `${name}-loki`, IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount);
+    // The one container, not the account: nothing else in it is Loki's to touch.
+    this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
+
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
     new TerraformOutput(this, "registry", { value: this.acr.loginServer });
@@ -160,6 +176,20 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   get capacity() {
     // AKS's cluster autoscaler scales the node pools, and metrics-server is built in.
     return { resourceMetricsBuiltIn: true };
+  }
+
+  get logStorage(): LogStorage {
+    const container = this.logStorageAccount.container.name;
+    return {
+      objectStore: "azure",
+      lokiStorage: {
+        type: "azure",
+        bucketNames: { chunks: container, ruler: container, admin: container },
+        // The federated token the workload identity webhook mounts; no account key.
+        azure: { accountName: this.logStorageAccount.name, useFederatedToken: true },
+      },
+      identity: this.lokiIdentity.workloadIdentity,
+    };
   }
 
   get clusterSecretStore() {

@@ -43,9 +43,24 @@ function relaxIntOrString(node: unknown): unknown {
   if (node === null || typeof node !== "object") return node;
   const entries = Object.entries(node as Record<string, unknown>).map(([key, value]) => [key, relaxIntOrString(value)] as const);
   const result = Object.fromEntries(entries) as Record<string, unknown>;
+  if (typeof result.pattern === "string" && result.pattern.includes("(?i)")) {
+    const pattern = caseInsensitive(result.pattern);
+    if (pattern === undefined) delete result.pattern;
+    else result.pattern = pattern;
+  }
   if (result["x-kubernetes-int-or-string"] === true) {
     delete result.type;
     result.anyOf = [{ type: "integer" }, { type: "string" }];
   }
   return result;
+}
+
+/**
+ * Go's inline `(?i)` flag, which JavaScript patterns lack, spelt out as
+ * `[aA]` classes. A pattern with its own classes is left out instead.
+ */
+function caseInsensitive(pattern: string): string | undefined {
+  const body = pattern.replace("(?i)", "");
+  if (body.includes("[") || body.includes("\\")) return undefined;
+  return body.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }

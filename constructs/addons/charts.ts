@@ -41,6 +41,16 @@ export const CHARTS = {
     chart: "metrics-server",
     version: "3.13.1",
   },
+  loki: {
+    repository: "https://grafana.github.io/helm-charts",
+    chart: "loki",
+    version: "7.3.0",
+  },
+  alloy: {
+    repository: "https://grafana.github.io/helm-charts",
+    chart: "alloy",
+    version: "1.11.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {

@@ -18,6 +18,8 @@ export interface MonitoringProps extends AddonOptions {
   readonly secretStore: string;
   /** Key of the SMTP password in the cloud's secret store (a plain-text secret). */
   readonly smtpPasswordKey: string;
+  /** Grafana data sources besides Prometheus and Alertmanager. @default - none */
+  readonly dataSources?: Record<string, unknown>[];
 }
 
 /**
@@ -120,6 +122,7 @@ export class MonitoringAddon extends Construct {
         grafana: {
           admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
           persistence: { enabled: true, ...volume() },
+          additionalDataSources: props.dataSources ?? [],
         },
         prometheus: {
           prometheusSpec: {

@@ -11,6 +11,8 @@ export interface EncryptionKeyProps {
    * @default false
    */
   readonly preventDestroy?: boolean;
+  /** The key policy. @default AWS's default: the account's IAM policies decide */
+  readonly policy?: string;
 }
 
 /** A customer-managed key with yearly rotation and the longest deletion window. */
@@ -26,6 +28,7 @@ export class EncryptionKey extends Construct {
       // A deleted key makes every snapshot and backup it encrypted unreadable.
       deletionWindowInDays: 30,
       lifecycle: { preventDestroy: props.preventDestroy ?? false },
+      policy: props.policy,
     });
     new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
   }

@@ -47,6 +47,8 @@ export class AzureNetwork extends Construct {
       addressPrefixes: [props.nodesSubnetCidr],
       // Outbound goes through the cluster's load balancer, never implicit SNAT.
       defaultOutboundAccessEnabled: false,
+      // Lets storage accounts admit this subnet alone (the log store's does).
+      serviceEndpoints: ["Microsoft.Storage"],
     });
 
     this.postgresSubnet = new Subnet(this, "postgres", {

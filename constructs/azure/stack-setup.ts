@@ -33,6 +33,9 @@ export function setUpAzureStack(stack: TerraformStack, props: AzureStackSetupPro
         // Purge protection makes a purge fail anyway; say so rather than try.
         keyVault: [{ purgeSoftDeleteOnDestroy: false, purgeSoftDeletedSecretsOnDestroy: false, recoverSoftDeletedKeyVaults: true, recoverSoftDeletedSecrets: true }],
         resourceGroup: [{ preventDeletionIfContainsResources: true }],
+        // The platform's storage accounts admit only the cluster's subnet; the
+        // deployer manages them through Resource Manager, never their data plane.
+        storage: [{ dataPlaneAvailable: false }],
       },
     ],
     resourceProviderRegistrations: "none",
