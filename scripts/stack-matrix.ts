@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig } from "../config";
-import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
+import { checkMatrixSize, deployConfigPath, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -30,7 +30,8 @@ try {
         "set clouds.<cloud>.stateBackend in the config (docs/stacks.md, 'State')",
     );
   }
-  const production = productionEnvironmentNames(loadConfig(process.env.PLATFORM_CONFIG));
+  // The same configuration `npm run synth` read, which decides the production environments.
+  const production = productionEnvironmentNames(loadConfig(deployConfigPath()));
   const stacks = withoutStacks(deployOrder(manifest), option("--skip", ""));
   checkMatrixSize("the plan matrix", stacks);
   const lines = [`stacks=${JSON.stringify(stacks)}`];

@@ -1,5 +1,22 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/**
+ * The configuration the synth used, resolved as every entry point resolves
+ * it: `PLATFORM_CONFIG` when set and not empty (an empty repository variable
+ * is "not set", never a path), else `context.platformConfig` of cdktf.json,
+ * relative to the project; undefined means the example config/platform.yaml.
+ */
+export function deployConfigPath(env: NodeJS.ProcessEnv = process.env, root: string = ROOT): string | undefined {
+  const override = env.PLATFORM_CONFIG?.trim();
+  if (override) return path.resolve(override);
+  const cdktfJson = path.join(root, "cdktf.json");
+  if (!existsSync(cdktfJson)) return undefined;
+  const named = JSON.parse(readFileSync(cdktfJson, "utf8")).context?.platformConfig;
+  return typeof named === "string" && named.trim() !== "" ? path.resolve(root, named) : undefined;
+}
 
 /** The part of `cdktf.out/manifest.json` the tooling reads. */
 export interface Manifest {
