@@ -99,7 +99,8 @@ export function planWaits(log: string): string[] | undefined {
   if (blocks.length === 0) return undefined;
   const stacks = new Set<string>();
   for (const block of blocks) {
-    const missingState = block.startsWith("Unable to find remote state") ? REMOTE_STATE.exec(block) : null;
+    // The "with <address>," line names the data source; the quoted source line may name others.
+    const missingState = block.startsWith("Unable to find remote state") ? new RegExp(`^\\s*with ${REMOTE_STATE.source},`, "m").exec(block) : null;
     const missingOutput = block.startsWith("Unsupported attribute")
       ? new RegExp(`${REMOTE_STATE.source}\\.outputs is object with`).exec(block)
       : null;
