@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -981,5 +981,75 @@ describe("calls of the local composite action", () => {
     const inputs = declared();
     const read = new Set(strings(parsedAction().runs).flatMap((text) => [...text.matchAll(/inputs\.([\w-]+)/g)].map((m) => m[1])));
     expect([...read].filter((name) => !inputs.includes(name))).toEqual([]);
+  });
+});
+
+describe("Checkov on each stack's plan in the pull-request workflow", () => {
+  const action = () => parsedAction();
+  const step = (id: string) => action().runs.steps.find((s: any) => s.id === id);
+
+  it("the plan jobs ask for it, with Checkov 3.3.13 from PyPI on a Python of setup-python, and deploys do not", () => {
+    const planStep = parsedWorkflow("plan.yml").jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(planStep.with.checkov).toBe("true");
+    for (const job of Object.values<any>(parsedWorkflow("deploy-layer.yml").jobs)) {
+      expect(job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with.checkov).toBeUndefined();
+    }
+    expect(step("setup-python").uses).toBe("actions/setup-python@v7");
+    expect(step("checkov").env.CHECKOV_BIN).toBe("checkov");
+    expect(step("checkov").run).toContain("pip install --disable-pip-version-check --quiet checkov==3.3.13");
+    for (const id of ["setup-python", "checkov"]) {
+      expect(evaluate(step(id).if, { inputs: { checkov: "false" }, steps: { plan: { outputs: { "full-plan-json": "/t/p.json" } } } })).toBe(false);
+      expect(evaluate(step(id).if, { inputs: { checkov: "true" }, steps: { plan: { outputs: { "full-plan-json": "" } } } })).toBe(false);
+      expect(evaluate(step(id).if, { inputs: { checkov: "true" }, steps: { plan: { outputs: { "full-plan-json": "/t/p.json" } } } })).toBe(true);
+    }
+  });
+
+  /** Runs the Checkov step with stand-ins for pip and `npm run policy` that report the given counts. */
+  function runCheckovStep(failed: number) {
+    const bin = mkdtempSync(path.join(tmpdir(), "checkov-bin-"));
+    const temp = mkdtempSync(path.join(tmpdir(), "checkov-temp-"));
+    mkdirSync(path.join(temp, "plans"));
+    writeFileSync(path.join(bin, "pip"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // The interface of `npm run policy`: prints the counts, appends a markdown section, exits 1 on a failure not accepted.
+    writeFileSync(
+      path.join(bin, "npm"),
+      `#!/bin/bash
+[ "$CHECKOV_BIN" = checkov ] || exit 3
+while [ $# -gt 0 ]; do case "$1" in --plan) plan="$2"; shift;; --stack) stack="$2"; shift;; --markdown) md="$2"; shift;; esac; shift; done
+[ -f "$plan" ] || exit 4
+echo "### Checkov: $stack" >> "$md"
+echo "$stack: passed 40, failed ${failed}, accepted 2"
+[ ${failed} -eq 0 ]
+`,
+      { mode: 0o755 },
+    );
+    const plan = path.join(temp, "full.json");
+    writeFileSync(plan, "{}");
+    const summary = path.join(temp, "summary.md");
+    const env = Object.fromEntries(Object.entries<string>(step("checkov").env).map(([key, value]) => [key, value.startsWith("${{") ? "" : value]));
+    const script = step("checkov").run;
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: tmpdir(), RUNNER_TEMP: temp, GITHUB_STEP_SUMMARY: summary, ...env, STACK: "aws-develop", FULL_PLAN: plan },
+    });
+    const read = (file: string) => readFileSync(file, "utf8");
+    const outcome = { status: result.status, summary: read(summary), counts: read(path.join(temp, "plans/aws-develop.checkov.txt")) };
+    rmSync(bin, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it("writes the report to the job's summary and the counts beside the plan, and passes when every failure is accepted", () => {
+    const outcome = runCheckovStep(0);
+    expect(outcome.status).toBe(0);
+    expect(outcome.summary).toContain("### Checkov: aws-develop");
+    expect(outcome.counts).toBe("aws-develop: passed 40, failed 0, accepted 2\n");
+  });
+
+  it("fails the job on a failure not accepted, still with the report in the summary", () => {
+    const outcome = runCheckovStep(3);
+    expect(outcome.status).toBe(1);
+    expect(outcome.summary).toContain("### Checkov: aws-develop");
+    expect(outcome.counts).toContain("failed 3");
   });
 });
