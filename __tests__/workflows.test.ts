@@ -1053,3 +1053,53 @@ echo "$stack: passed 40, failed ${failed}, accepted 2"
     expect(outcome.counts).toContain("failed 3");
   });
 });
+
+describe("the plan step, run as the runner runs it, on a stack whose dependency is not applied", () => {
+  /** A stand-in `terraform` whose init works and whose plan fails as Terraform does on a missing remote state. */
+  function runPlanStep(allowWaits: string) {
+    const bin = mkdtempSync(path.join(tmpdir(), "plan-bin-"));
+    const temp = mkdtempSync(path.join(tmpdir(), "plan-temp-"));
+    writeFileSync(
+      path.join(bin, "terraform"),
+      `#!/bin/bash
+case " $* " in
+  *" init "*) echo "Terraform has been successfully initialized!"; exit 0;;
+  *" plan "*) printf '%s\\n' "Planning failed." "" "Error: Unable to find remote state" "" "  with data.terraform_remote_state.cross-stack-reference-input-aws-platform," "  on cdk.tf.json line 12:" "" "No stored state was found for the given workspace in the given backend."; exit 1;;
+esac
+exit 2
+`,
+      { mode: 0o755 },
+    );
+    const step = parsedAction().runs.steps.find((s: any) => s.id === "plan");
+    const outputFile = path.join(temp, "output");
+    writeFileSync(outputFile, "");
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: outputFile, STACK: "aws-develop", APPLY: "false", ALLOW_WAITS: allowWaits },
+    });
+    const outcome = {
+      status: result.status,
+      stdout: result.stdout,
+      outputs: readFileSync(outputFile, "utf8"),
+      errorLog: readFileSync(path.join(temp, "plans/aws-develop.plan-error.txt"), "utf8"),
+    };
+    rmSync(bin, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it("on a pull request: a green step with a notice, the wait as an output and the log kept for the comment", () => {
+    const outcome = runPlanStep("true");
+    expect(outcome.status).toBe(0);
+    expect(outcome.stdout).toContain("::notice title=aws-develop::waits for aws-platform");
+    expect(outcome.outputs).toBe("waits-for=aws-platform\n");
+    expect(outcome.errorLog).toContain("Error: Unable to find remote state");
+  }, 60_000);
+
+  it("in a deploy: a failure", () => {
+    const outcome = runPlanStep("false");
+    expect(outcome.status).toBe(1);
+    expect(outcome.outputs).toBe("");
+  }, 60_000);
+});
