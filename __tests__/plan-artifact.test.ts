@@ -16,10 +16,28 @@ const ACTION = path.resolve(__dirname, "../.github/actions/terraform-stack/actio
 function artifactFilter(): string {
   const steps: any[] = parse(readFileSync(ACTION, "utf8")).runs.steps;
   const script: string = steps.find((step) => String(step.run ?? "").includes("show -json")).run;
-  const match = /show -json tfplan \|\s*\\?\s*jq '([^']+)'/.exec(script);
-  if (!match) throw new Error("the plan step no longer filters `show -json` through jq");
+  const match = /show -json tfplan >"\$private\/\$STACK\.plan\.json"[\s\S]*?jq '([^']+)'\s*\\?\s*"\$private\/\$STACK\.plan\.json" >"\$plans\/\$STACK\.plan\.json"/.exec(script);
+  if (!match) throw new Error("the plan step no longer filters `show -json` through jq into the uploaded plan");
   return match[1];
 }
+
+describe("the full plan JSON stays on the runner", () => {
+  const steps: any[] = parse(readFileSync(ACTION, "utf8")).runs.steps;
+
+  it("is written outside the uploaded directory, read only by Checkov, and deleted whatever happens", () => {
+    const plan: string = steps.find((step) => step.id === "plan").run;
+    expect(plan).toContain('private="$RUNNER_TEMP/private"');
+    expect(plan).toContain('echo "full-plan-json=$private/$STACK.plan.json" >> "$GITHUB_OUTPUT"');
+    const upload = steps.find((step) => String(step.uses ?? "").startsWith("actions/upload-artifact@"));
+    expect(upload.with.path).toBe("${{ runner.temp }}/plans/");
+    const readers = steps.filter((step) => step.id !== "plan" && JSON.stringify(step).includes("full-plan-json")).map((step) => step.id);
+    expect(readers).toEqual(["setup-python", "checkov"]);
+    const record = steps.find((step) => step.name === "Record the result");
+    expect(record.if).toBe("always()");
+    expect(record.run).toContain('rm -f "$RUNNER_TEMP/private/$STACK.plan.json"');
+    expect(steps.indexOf(record)).toBeGreaterThan(steps.findIndex((step) => step.id === "checkov"));
+  });
+});
 
 function jqAvailability(): Availability {
   const probe = spawnSync("jq", ["--version"], { encoding: "utf8" });

@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { COMMENT_MARKER, failedPlan, renderSummary, summarizePlan } from "../tools/plan-summary";
+import {
+  COMMENT_MARKER,
+  failedBeforePlan,
+  failedPlan,
+  firstFailedStep,
+  jobFailure,
+  parseCheckov,
+  planWaits,
+  renderSummary,
+  summarizePlan,
+} from "../tools/plan-summary";
 import { addressOf, deriveActions, planText } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
@@ -30,7 +41,7 @@ function terraformCounts(text: string): { add: number; change: number; destroy: 
 describe("plan summary of a failed plan", () => {
   it("shows the stack as failed with its log folded underneath", () => {
     const markdown = renderSummary([failedPlan("aws-develop", "Error: No valid credential sources found")]);
-    expect(tableRows(markdown)).toEqual([["`aws-develop`", "—", "—", "—", "—", "plan failed"]]);
+    expect(tableRows(markdown)).toEqual([["`aws-develop`", "—", "—", "—", "—", "plan failed", "—"]]);
     expect(markdown).toContain("<details><summary>aws-develop: plan failed</summary>");
     expect(markdown).toContain("```\nError: No valid credential sources found\n```");
   });
@@ -38,6 +49,148 @@ describe("plan summary of a failed plan", () => {
   it("fences a log that itself contains a code fence so the fence cannot close early", () => {
     const markdown = renderSummary([failedPlan("aws-develop", "before\n```\nafter")]);
     expect(markdown).toContain("````\nbefore\n```\nafter\n````");
+  });
+});
+
+const ACTION_STEPS = parseYaml(readFileSync(path.join(ROOT, ".github/actions/terraform-stack/action.yml"), "utf8")).runs.steps;
+
+function summaryCli(dir: string, ...flags: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), ...flags, dir], { encoding: "utf8" });
+}
+
+describe("every stack of the matrix has a row", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "plan-rows-"));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names the first failed step of the action, by its name in the action, whatever failed after it", () => {
+    const outcomes = { identity: "success", "setup-terraform": "success", download: "success", "aws-credentials": "failure", plan: "skipped" };
+    expect(firstFailedStep("aws-develop", ACTION_STEPS, outcomes)).toBe("AWS credentials (OIDC)");
+    expect(firstFailedStep("aws-develop", ACTION_STEPS, { ...outcomes, "aws-credentials": "success", plan: "failure" })).toBe("Plan aws-develop");
+    expect(firstFailedStep("aws-develop", ACTION_STEPS, { identity: "success" })).toBeUndefined();
+  });
+
+  it("for a job that left nothing, names the failed step GitHub lists, or says the job did not run", () => {
+    const jobs = [
+      { name: "Plan aws-develop", conclusion: "failure", steps: [{ name: "Set up job", conclusion: "success" }, { name: "Run npm ci", conclusion: "failure" }] },
+      { name: "Plan aws-staging", conclusion: "cancelled", steps: [] },
+    ];
+    expect(jobFailure("aws-develop", jobs)).toBe("Run npm ci");
+    expect(jobFailure("aws-staging", jobs)).toBe("job cancelled");
+    expect(jobFailure("aws-production", jobs)).toBe("no job ran");
+  });
+
+  it("the CLI lists every stack of the matrix, also those whose job failed before the plan, with the step", () => {
+    writeFileSync(path.join(dir, "aws-platform.plan.json"), JSON.stringify({ format_version: "1.2", resource_changes: [] }));
+    writeFileSync(path.join(dir, "aws-platform.checkov.txt"), "aws-platform: passed 212, failed 0, accepted 4\n");
+    writeFileSync(
+      path.join(dir, "aws-develop.result.json"),
+      JSON.stringify({ stack: "aws-develop", outcomes: { identity: "success", "setup-terraform": "success", download: "success", "aws-credentials": "failure", plan: "skipped" } }),
+    );
+    const jobsFile = path.join(dir, "..", `${path.basename(dir)}-jobs.json`);
+    writeFileSync(jobsFile, JSON.stringify([{ name: "Plan azure-platform", conclusion: "failure", steps: [{ name: "Run npm ci", conclusion: "failure" }] }]));
+    const stacks = ["aws-platform", "azure-platform", "aws-develop", "azure-develop"];
+    const result = summaryCli(dir, "--stacks", JSON.stringify(stacks), "--jobs", jobsFile);
+    rmSync(jobsFile, { force: true });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(tableRows(result.stdout).map((row) => [row[0], row[5], row[6]])).toEqual([
+      ["`aws-develop`", "failed before plan: AWS credentials (OIDC)", "—"],
+      ["`aws-platform`", "ok", "passed 212, accepted 4"],
+      ["`azure-develop`", "failed before plan: no job ran", "—"],
+      ["`azure-platform`", "failed before plan: Run npm ci", "—"],
+    ]);
+    expect(result.stdout).toContain("<details><summary>aws-develop: failed before plan, at AWS credentials (OIDC)</summary>");
+  });
+
+  it("shows Checkov's counts, and a failure not accepted in bold", () => {
+    expect(parseCheckov("aws-production", "scanning...\naws-production: passed 300, failed 2, accepted 5\n")).toEqual({ passed: 300, failed: 2, accepted: 5 });
+    expect(parseCheckov("aws-production", "aws-production-data: passed 1, failed 0, accepted 0")).toBeUndefined();
+    const summary = { ...failedBeforePlan("aws-production", "x"), beforePlan: undefined, checkov: { passed: 300, failed: 2, accepted: 5 } };
+    expect(tableRows(renderSummary([summary]))[0][6]).toBe("**failed 2** (passed 300, accepted 5)");
+  });
+});
+
+/**
+ * Runs the real Terraform on a one-file configuration that reads a stack's
+ * outputs through the same data source cdktf generates, and returns its log.
+ */
+function planLog(dir: string, name: string, state: object | undefined, extra: Record<string, unknown> = {}, extraRemoteState: Record<string, unknown> = {}): string {
+  const work = path.join(dir, name);
+  mkdirSync(work, { recursive: true });
+  const statePath = path.join(work, "producer.tfstate");
+  if (state) writeFileSync(statePath, JSON.stringify(state));
+  const reference = "${data.terraform_remote_state.cross-stack-reference-input-aws-platform.outputs.cross-stack-output-aws_eks_clustereks_cluster_55B0C966endpoint}";
+  writeFileSync(
+    path.join(work, "cdk.tf.json"),
+    JSON.stringify({
+      data: {
+        terraform_remote_state: {
+          "cross-stack-reference-input-aws-platform": { backend: "local", config: { path: statePath }, workspace: "${terraform.workspace}" },
+          ...extraRemoteState,
+        },
+      },
+      output: { endpoint: { value: reference }, ...extra },
+    }),
+  );
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" };
+  const init = spawnSync(terraform.terraform!, [`-chdir=${work}`, "init", "-input=false", "-no-color"], { encoding: "utf8", env });
+  const plan = spawnSync(terraform.terraform!, [`-chdir=${work}`, "plan", "-input=false", "-no-color", "-lock=false"], { encoding: "utf8", env });
+  expect(plan.status).toBe(1);
+  return init.stdout + init.stderr + plan.stdout + plan.stderr;
+}
+
+describe.skipIf(!terraform.available)(`a plan that waits for a stack not applied yet, from Terraform's own errors${skipNote(terraform)}`, () => {
+  let dir: string;
+  const stateWith = (outputs: Record<string, unknown>) => ({ version: 4, terraform_version: "1.11.4", serial: 1, lineage: "test", outputs, resources: [] });
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "plan-waits-"));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("first rollout: the dependency has no state yet", () => {
+    const log = planLog(dir, "no-state", undefined);
+    expect(log).toContain("Unable to find remote state");
+    expect(planWaits(log)).toEqual(["aws-platform"]);
+    const markdown = renderSummary([failedPlan("aws-develop", log)]);
+    expect(tableRows(markdown)[0].slice(5)).toEqual(["waits for `aws-platform`", "—"]);
+    expect(markdown).toContain("<details><summary>aws-develop: waits for aws-platform</summary>");
+    expect(markdown).toContain("Not planned yet: `aws-develop` read stacks that are not applied yet");
+  });
+
+  it("a pull request adds an output the applied dependency does not have yet", () => {
+    const log = planLog(dir, "new-output", stateWith({ "cross-stack-output-other": { value: "x", type: "string" } }));
+    expect(log).toContain("Unsupported attribute");
+    expect(planWaits(log)).toEqual(["aws-platform"]);
+  });
+
+  it("any other error is a failure, also beside a wait", () => {
+    const broken = { broken: { value: "${aws_vpc.missing.id}" } };
+    const alone = planLog(dir, "other-error", stateWith({ "cross-stack-output-aws_eks_clustereks_cluster_55B0C966endpoint": { value: "x", type: "string" } }), broken);
+    expect(planWaits(alone)).toBeUndefined();
+    // A remote state cdktf did not write is the configuration's own business, not a stack to wait for.
+    const manual = { manual: { backend: "local", config: { path: path.join(dir, "nowhere.tfstate") } } };
+    const mixed = planLog(dir, "mixed", undefined, {}, manual);
+    expect(mixed).toContain("data.terraform_remote_state.cross-stack-reference-input-aws-platform");
+    expect(mixed).toContain("data.terraform_remote_state.manual");
+    expect(planWaits(mixed)).toBeUndefined();
+    expect(tableRows(renderSummary([failedPlan("aws-develop", mixed)]))[0][5]).toBe("plan failed");
+  });
+
+  it("the CLI's --waits, as the action calls it, prints the stacks or fails", () => {
+    const file = path.join(dir, "aws-develop.plan-error.txt");
+    writeFileSync(file, planLog(dir, "cli", undefined));
+    const waits = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--waits", file], { encoding: "utf8" });
+    expect({ status: waits.status, stdout: waits.stdout }).toEqual({ status: 0, stdout: "aws-platform\n" });
+    writeFileSync(file, "Error: No valid credential sources found\n");
+    const failed = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--waits", file], { encoding: "utf8" });
+    expect({ status: failed.status, stdout: failed.stdout }).toEqual({ status: 1, stdout: "" });
   });
 });
 
@@ -72,8 +225,8 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
     const platform = terraformCounts(texts["aws-platform"]);
     const data = terraformCounts(texts["aws-develop-data"]);
     expect(tableRows(markdown)).toEqual([
-      ["`aws-platform`", String(platform.add), "0", "0", "—", "ok"],
-      ["`aws-develop-data`", String(data.add), "0", "0", "—", "ok"],
+      ["`aws-platform`", String(platform.add), "0", "0", "—", "ok", "—"],
+      ["`aws-develop-data`", String(data.add), "0", "0", "—", "ok", "—"],
     ]);
   });
 
@@ -103,7 +256,7 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
       replaced: [db],
     });
     const markdown = renderSummary([summary]);
-    expect(tableRows(markdown)).toEqual([["`aws-develop-data`", String(created), "0", "1", `\`${db}\``, "**blocked** (1 protected)"]]);
+    expect(tableRows(markdown)).toEqual([["`aws-develop-data`", String(created), "0", "1", `\`${db}\``, "**blocked** (1 protected)", "—"]]);
     expect(markdown).toContain(`> **Protected:** \`${db}\` would be replaced: a database: destroying it loses its data`);
     expect(markdown).toContain("Add the label `allow-destroy` to the pull request if this is intended.");
   });

