@@ -63,6 +63,35 @@ export interface AddonIdentities {
   readonly externalSecrets: WorkloadIdentity;
 }
 
+/**
+ * The public DNS zone of the base domain and how in-cluster components change
+ * it. Both identities may change only this zone.
+ */
+export interface PublicDns {
+  /** Name of the zone: the base domain or a parent of it. */
+  readonly zoneName: string;
+  readonly externalDns: {
+    /** external-dns `provider.name`. */
+    readonly provider: string;
+    /** Provider flags, e.g. the one zone to manage. */
+    readonly args: string[];
+    /** Environment variables of the controller. */
+    readonly env: Record<string, string>;
+    /**
+     * Files the provider reads, by file name, mounted at
+     * `IN_CLUSTER.externalDns.configDir`. Configuration only, never a secret:
+     * they are applied as a ConfigMap.
+     */
+    readonly configFiles: Record<string, string>;
+    readonly identity: WorkloadIdentity;
+  };
+  readonly certManager: {
+    /** The `dns01` block of an ACME solver, authenticated by workload identity. */
+    readonly dns01: Record<string, unknown>;
+    readonly identity: WorkloadIdentity;
+  };
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -73,6 +102,7 @@ export interface ClusterPlatform {
   readonly identities: AddonIdentities;
   /** Provider block of the cluster-wide secret store. */
   readonly clusterSecretStore: SecretStoreProvider;
+  readonly dns: PublicDns;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -105,6 +135,8 @@ export interface DatabaseEndpoint {
 export const IN_CLUSTER = {
   flux: { namespace: "flux-system", imageReflectorServiceAccount: "image-reflector-controller" },
   externalSecrets: { namespace: "external-secrets", serviceAccount: "external-secrets" },
+  externalDns: { namespace: "external-dns", serviceAccount: "external-dns", configDir: "/etc/external-dns" },
+  certManager: { namespace: "cert-manager", serviceAccount: "cert-manager" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

@@ -2,14 +2,16 @@ import type { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
+import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
+import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
-import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
+import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
-import { environmentDomain } from "../constructs/environment/domain";
+import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
 export interface AddonsStackProps {
@@ -31,6 +33,10 @@ export interface AddonReleases {
   readonly monitoringSecrets: Release;
   readonly kubePrometheusStack: Release;
   readonly fluxMonitoring: Release;
+  readonly certManager: Release;
+  readonly clusterIssuers: Release;
+  readonly certManagerMonitoring: Release;
+  readonly externalDns: Release;
 }
 
 /**
@@ -44,6 +50,8 @@ export class AddonsStack extends TerraformStack {
   readonly externalSecrets: ExternalSecretsAddon;
   readonly knative: KnativeAddon;
   readonly monitoring: MonitoringAddon;
+  readonly certManager: CertManagerAddon;
+  readonly externalDns: ExternalDnsAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -65,11 +73,29 @@ export class AddonsStack extends TerraformStack {
       namespaces: [MONITORING_NAMESPACE],
     });
 
+    // Public names: every exposed environment domain gets one DNS record set
+    // at the gateway and a place on the one certificate the gateway serves.
+    const exposedNames = exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names);
+    this.certManager = new CertManagerAddon(this, "cert-manager", { cloud, valuesDir, dns: platform.dns, acmeEmail: config.domain.acmeEmail });
+    this.externalDns = new ExternalDnsAddon(this, "external-dns", {
+      cloud,
+      valuesDir,
+      dns: platform.dns,
+      domainFilter: config.domain.base,
+      ownerId: `${cloud}-${platform.cluster.name}`,
+      policy: config.domain.recordPolicy,
+    });
+
     this.knative = new KnativeAddon(this, "knative", {
       cloud,
       valuesDir,
       domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
       scaleToZero: clusterScaleToZero(config.environments),
+      publishedNames: exposedNames,
+      tls: {
+        certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
+        dependsOn: [this.certManager.issuers.release],
+      },
     });
 
     this.monitoring = new MonitoringAddon(this, "monitoring", {
@@ -83,6 +109,7 @@ export class AddonsStack extends TerraformStack {
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
+    const certManagerMonitoring = this.certManager.monitorWith(this.monitoring.stack.release);
 
     this.releases = {
       flux: this.flux.release,
@@ -93,6 +120,10 @@ export class AddonsStack extends TerraformStack {
       monitoringSecrets: this.monitoring.secrets.release,
       kubePrometheusStack: this.monitoring.stack.release,
       fluxMonitoring: fluxMonitoring.release,
+      certManager: this.certManager.release,
+      clusterIssuers: this.certManager.issuers.release,
+      certManagerMonitoring: certManagerMonitoring.release,
+      externalDns: this.externalDns.release,
     };
   }
 }

@@ -4,10 +4,11 @@ import type { AwsConfig, PlatformConfig } from "../config";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { Network } from "../constructs/aws/network";
+import { PublicZone } from "../constructs/aws/public-zone";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -24,6 +25,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly network: Network;
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
+  readonly zone: PublicZone;
   readonly region: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -87,6 +89,18 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
     ]);
 
+    // DNS: the public zone, and the two in-cluster identities that may change it.
+    this.zone = new PublicZone(this, "public-zone", {
+      name: config.domain.existingZone?.name ?? config.domain.base,
+      existing: config.domain.existingZone !== undefined,
+      comment: `Routes of ${config.project}, managed by external-dns and cert-manager`,
+    });
+    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
+    this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
+    if (this.zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
+    }
+
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
     new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
@@ -115,5 +129,22 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get clusterSecretStore() {
     return { aws: { service: "SecretsManager", region: this.region } };
+  }
+
+  get dns(): PublicDns {
+    // Pod Identity associations carry the roles, as for the other identities.
+    const none = { serviceAccountAnnotations: {}, podLabels: {} };
+    return {
+      zoneName: this.zone.name,
+      externalDns: {
+        provider: "aws",
+        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public"],
+        // Route 53 is global, but the SDK wants a region for its endpoint.
+        env: { AWS_REGION: this.region },
+        configFiles: {},
+        identity: none,
+      },
+      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
+    };
   }
 }

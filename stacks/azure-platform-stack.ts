@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
+import { AzurePublicZone } from "../constructs/azure/public-zone";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
@@ -12,7 +13,7 @@ import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, type ClusterPlatform, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -33,7 +34,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
   readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly zone: AzurePublicZone;
   private readonly fluxIdentity: ServiceAccountIdentity;
+  private readonly externalDnsIdentity: ServiceAccountIdentity;
+  private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
 
   constructor(scope: Construct, id: string, props: AzurePlatformStackProps) {
@@ -46,6 +51,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     const location = azure.location;
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
+    this.subscriptionId = client.subscriptionId;
     const hasProduction = config.environments.some((env) => env.stage === "production");
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name, location });
@@ -131,6 +137,32 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     );
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
 
+    // DNS: the public zone, and the two in-cluster identities that may change it.
+    const existingZone = config.domain.existingZone;
+    this.zone = new AzurePublicZone(this, "public-zone", {
+      name: existingZone?.name ?? config.domain.base,
+      // Config requires the resource group of an existing zone when Azure is configured.
+      resourceGroupName: existingZone?.resourceGroup ?? resourceGroupName,
+      existing: existingZone !== undefined,
+    });
+    this.externalDnsIdentity = this.aks.identityForServiceAccount(
+      "external-dns",
+      `${name}-external-dns`,
+      IN_CLUSTER.externalDns.namespace,
+      IN_CLUSTER.externalDns.serviceAccount,
+    );
+    this.externalDnsIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    this.certManagerIdentity = this.aks.identityForServiceAccount(
+      "cert-manager",
+      `${name}-cert-manager`,
+      IN_CLUSTER.certManager.namespace,
+      IN_CLUSTER.certManager.serviceAccount,
+    );
+    this.certManagerIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    if (this.zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
+    }
+
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
     new TerraformOutput(this, "registry", { value: this.acr.loginServer });
@@ -155,6 +187,38 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
 
   get identities() {
     return { fluxImageReflector: this.fluxIdentity.workloadIdentity, externalSecrets: this.externalSecretsIdentity.workloadIdentity };
+  }
+
+  get dns(): PublicDns {
+    const azureConfig = {
+      tenantId: this.tenantId,
+      subscriptionId: this.subscriptionId,
+      resourceGroup: this.zone.resourceGroupName,
+      useWorkloadIdentityExtension: true,
+    };
+    return {
+      zoneName: this.zone.name,
+      externalDns: {
+        provider: "azure",
+        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-id-filter=${this.zone.id}`],
+        env: {},
+        // Names and ids only: the workload identity webhook supplies the credential.
+        configFiles: { "azure.json": JSON.stringify(azureConfig) },
+        identity: this.externalDnsIdentity.workloadIdentity,
+      },
+      certManager: {
+        dns01: {
+          azureDNS: {
+            subscriptionID: this.subscriptionId,
+            resourceGroupName: this.zone.resourceGroupName,
+            hostedZoneName: this.zone.name,
+            environment: "AzurePublicCloud",
+            managedIdentity: { clientID: this.certManagerIdentity.identity.clientId },
+          },
+        },
+        identity: this.certManagerIdentity.workloadIdentity,
+      },
+    };
   }
 
   get clusterSecretStore() {
