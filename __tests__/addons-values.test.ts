@@ -104,6 +104,9 @@ const FREE_FORM: Record<string, string[]> = {
   flux2: ["**.resources", "**.labels", "**.annotations"],
   "external-secrets": ["resources", "podLabels", "serviceAccount.annotations", "crds.annotations"],
   "knative-operator": ["**.resources"],
+  "external-dns": ["**.resources", "podLabels", "serviceAccount.annotations"],
+  // The service account's name and annotations are comments in the defaults.
+  "cert-manager": ["**.resources", "podLabels", "serviceAccount.name", "serviceAccount.annotations"],
   "kube-prometheus-stack": [
     "**.resources",
     // Alertmanager's own configuration file.
@@ -201,11 +204,16 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
     const manifests = manifestsOf(cloud === "aws" ? synth.aws : synth.azure);
     const checked = manifests.filter((m) => existsSync(schemaFile(m)));
     expect(checked.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      "Certificate/routes",
+      "ClusterIssuer/letsencrypt-production",
+      "ClusterIssuer/letsencrypt-staging",
       "ClusterSecretStore/platform",
       "ExternalSecret/alertmanager-smtp",
       "ExternalSecret/grafana-admin",
       "KnativeServing/knative-serving",
       "PodMonitor/flux-controllers",
+      "PrometheusRule/certificates",
+      "ServiceMonitor/cert-manager",
     ]);
     for (const manifest of checked) {
       const label = `${manifest.kind}/${manifest.metadata.name}`;

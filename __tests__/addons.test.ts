@@ -63,7 +63,14 @@ describe("add-on stacks on both clouds", () => {
 
     it("applies custom resources only through the chart shipped with the program", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
-      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets"]);
+      expect(local.map((r) => r.name).sort()).toEqual([
+        "cert-manager-monitoring",
+        "cluster-issuers",
+        "cluster-secret-store",
+        "flux-monitoring",
+        "knative-serving",
+        "monitoring-secrets",
+      ]);
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
     });
