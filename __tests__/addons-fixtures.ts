@@ -56,7 +56,8 @@ export const azureShapedPlatform: ClusterPlatform = {
     externalDns: {
       provider: "azure",
       args: ["--azure-config-file=/etc/external-dns/azure.json"],
-      env: {},
+      env: [],
+      ownerId: "aks/westeurope/acme-platform",
       configFiles: { "azure.json": '{"tenantId":"00000000-0000-4000-8000-0000000000a1","subscriptionId":"00000000-0000-4000-8000-0000000000a2","resourceGroup":"acme-platform","useWorkloadIdentityExtension":true}' },
       identity: {
         serviceAccountAnnotations: { "azure.workload.identity/client-id": "00000000-0000-4000-8000-0000000000d5" },

@@ -75,8 +75,10 @@ export interface PublicDns {
     readonly provider: string;
     /** Provider flags, e.g. the one zone to manage. */
     readonly args: string[];
-    /** Environment variables of the controller. */
-    readonly env: Record<string, string>;
+    /** Environment variables of the controller, as a container's `env` list. */
+    readonly env: { readonly name: string; readonly value: string }[];
+    /** The TXT owner of the records this cluster writes: unique to the cluster, so no other writer's records are touched. */
+    readonly ownerId: string;
     /**
      * Files the provider reads, by file name, mounted at
      * `IN_CLUSTER.externalDns.configDir`. Configuration only, never a secret:

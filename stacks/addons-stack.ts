@@ -82,7 +82,6 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       dns: platform.dns,
       domainFilter: config.domain.base,
-      ownerId: `${cloud}-${platform.cluster.name}`,
       policy: config.domain.recordPolicy,
     });
 

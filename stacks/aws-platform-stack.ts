@@ -27,6 +27,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly ecr: EcrRegistry;
   readonly zone: PublicZone;
   readonly region: string;
+  private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
     super(scope, id);
@@ -36,6 +37,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
     // IAM role names derived from it are at most 64 characters.
     const clusterName = boundedName(40, config.project, "platform");
+    this.clusterName = clusterName;
 
     this.network = new Network(this, "network", {
       name: clusterName,
@@ -140,7 +142,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         provider: "aws",
         args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
-        env: { AWS_REGION: this.region },
+        env: [{ name: "AWS_REGION", value: this.region }],
+        ownerId: `eks/${this.region}/${this.clusterName}`,
         configFiles: {},
         identity: none,
       },

@@ -35,6 +35,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly keyVault: PlatformKeyVault;
   readonly tenantId: string;
   readonly subscriptionId: string;
+  private readonly location: string;
+  private readonly clusterName: string;
   readonly zone: AzurePublicZone;
   private readonly fluxIdentity: ServiceAccountIdentity;
   private readonly externalDnsIdentity: ServiceAccountIdentity;
@@ -49,6 +51,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     // AKS adds `-nodes`, and node resource group names stop at 80 characters; DNS prefixes at 54.
     const name = boundedName(54, config.project, "platform");
     const location = azure.location;
+    this.location = location;
+    this.clusterName = name;
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
     this.subscriptionId = client.subscriptionId;
@@ -201,7 +205,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       externalDns: {
         provider: "azure",
         args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-id-filter=${this.zone.id}`],
-        env: {},
+        env: [],
+        ownerId: `aks/${this.location}/${this.clusterName}`,
         // Names and ids only: the workload identity webhook supplies the credential.
         configFiles: { "azure.json": JSON.stringify(azureConfig) },
         identity: this.externalDnsIdentity.workloadIdentity,

@@ -12,8 +12,6 @@ export interface ExternalDnsProps extends AddonOptions {
   readonly dns: PublicDns;
   /** Only names under this domain are ever written. */
   readonly domainFilter: string;
-  /** Marks the records this cluster owns, so that no other writer's are touched. */
-  readonly ownerId: string;
   /** `sync` also deletes records whose source is gone. @default upsert-only */
   readonly policy?: "upsert-only" | "sync";
 }
@@ -31,14 +29,12 @@ export class ExternalDnsAddon extends Construct {
     const settings = props.dns.externalDns;
     const { namespace, serviceAccount, configDir } = IN_CLUSTER.externalDns;
     const ns = new NamespaceV1(this, "namespace", { metadata: { name: namespace, labels: { "app.kubernetes.io/managed-by": "cdktf" } } });
-    const files = Object.keys(settings.configFiles).length > 0;
-    const config = files
-      ? new ConfigMapV1(this, "provider-config", { metadata: { name: EXTERNAL_DNS_PROVIDER_CONFIG, namespace }, data: settings.configFiles, dependsOn: [ns] })
-      : undefined;
+    // Mounted even when empty, so that every cloud's release has the same shape.
+    const config = new ConfigMapV1(this, "provider-config", { metadata: { name: EXTERNAL_DNS_PROVIDER_CONFIG, namespace }, data: settings.configFiles, dependsOn: [ns] });
     this.controller = new HelmAddon(this, "controller", {
       cloud: props.cloud,
       valuesDir: props.valuesDir,
-      dependsOn: [...(props.dependsOn ?? []), ns, ...(config ? [config] : [])],
+      dependsOn: [...(props.dependsOn ?? []), ns, config],
       chart: "external-dns",
       releaseName: "external-dns",
       namespace,
@@ -47,20 +43,16 @@ export class ExternalDnsAddon extends Construct {
         provider: { name: settings.provider },
         sources: ["service"],
         domainFilters: [props.domainFilter],
-        txtOwnerId: props.ownerId,
+        txtOwnerId: settings.ownerId,
         policy: props.policy ?? "upsert-only",
         registry: "txt",
         // A TXT ownership record named after a wildcard would carry a `*` in a middle label.
         extraArgs: [...settings.args, "--txt-wildcard-replacement=wildcard"],
-        env: Object.entries(settings.env).map(([name, value]) => ({ name, value })),
+        env: settings.env,
         serviceAccount: { create: true, name: serviceAccount, annotations: settings.identity.serviceAccountAnnotations },
         podLabels: settings.identity.podLabels,
-        ...(config
-          ? {
-              extraVolumes: [{ name: "provider-config", configMap: { name: EXTERNAL_DNS_PROVIDER_CONFIG } }],
-              extraVolumeMounts: [{ name: "provider-config", mountPath: configDir, readOnly: true }],
-            }
-          : {}),
+        extraVolumes: [{ name: "provider-config", configMap: { name: EXTERNAL_DNS_PROVIDER_CONFIG } }],
+        extraVolumeMounts: [{ name: "provider-config", mountPath: configDir, readOnly: true }],
       },
     });
   }
