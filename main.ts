@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
+import { parse as parseYaml } from "yaml";
 import {
   ConfigError,
   ConfigPathError,
@@ -8,6 +9,7 @@ import {
   findPlaceholders,
   loadConfig,
   placeholderWarning,
+  readConfigText,
   resolveConfigPath,
   type PlatformConfig,
   type ResolvedConfigPath,
@@ -43,7 +45,8 @@ function main(): number {
   }
   // stdout: the cdktf CLI shows an app's stdout and keeps its stderr for failures.
   console.log(`platform config: ${describeConfigPath(resolved)}`);
-  const warning = placeholderWarning(findPlaceholders(config));
+  // What the file says, not the defaults derived from it: a warning names fields the user wrote.
+  const warning = placeholderWarning(findPlaceholders(parseYaml(readConfigText(resolved.path))));
   if (warning) console.log(warning);
   const app = new App();
   buildPlatform(app, config);

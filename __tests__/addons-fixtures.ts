@@ -64,6 +64,35 @@ export const azureShapedPlatform: ClusterPlatform = {
       podLabels: { "azure.workload.identity/use": "true" },
     },
   },
+  dns: {
+    zoneName: "apps.example.com",
+    externalDns: {
+      provider: "azure",
+      args: ["--azure-config-file=/etc/external-dns/azure.json"],
+      env: [],
+      ownerId: "aks/westeurope/acme-platform",
+      configFiles: { "azure.json": '{"tenantId":"00000000-0000-4000-8000-0000000000a1","subscriptionId":"00000000-0000-4000-8000-0000000000a2","resourceGroup":"acme-platform","useWorkloadIdentityExtension":true}' },
+      identity: {
+        serviceAccountAnnotations: { "azure.workload.identity/client-id": "00000000-0000-4000-8000-0000000000d5" },
+        podLabels: { "azure.workload.identity/use": "true" },
+      },
+    },
+    certManager: {
+      dns01: {
+        azureDNS: {
+          subscriptionID: "00000000-0000-4000-8000-0000000000a2",
+          resourceGroupName: "acme-platform",
+          hostedZoneName: "apps.example.com",
+          environment: "AzurePublicCloud",
+          managedIdentity: { clientID: "00000000-0000-4000-8000-0000000000c3" },
+        },
+      },
+      identity: {
+        serviceAccountAnnotations: { "azure.workload.identity/client-id": "00000000-0000-4000-8000-0000000000c3" },
+        podLabels: { "azure.workload.identity/use": "true" },
+      },
+    },
+  },
 };
 
 export interface AddonsSynth {
@@ -122,6 +151,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     clusterSecretStore: platform.clusterSecretStore,
     capacity: platform.capacity,
     logStorage: platform.logStorage,
+    dns: platform.dns,
   };
 }
 

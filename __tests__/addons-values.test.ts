@@ -108,6 +108,9 @@ const FREE_FORM: Record<string, string[]> = {
   "karpenter-crd": [],
   "metrics-server": ["resources"],
   "knative-operator": ["**.resources"],
+  "external-dns": ["**.resources", "podLabels", "serviceAccount.annotations"],
+  // The service account's name and annotations are comments in the defaults.
+  "cert-manager": ["**.resources", "podLabels", "serviceAccount.name", "serviceAccount.annotations"],
   "kube-prometheus-stack": [
     "**.resources",
     // Alertmanager's own configuration file.
@@ -222,12 +225,17 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
     const capacity = cloud === "aws" ? ["EC2NodeClass/default", "NodePool/general"] : [];
     expect(checked.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
       ...capacity,
+      "Certificate/routes",
+      "ClusterIssuer/letsencrypt-production",
+      "ClusterIssuer/letsencrypt-staging",
       "ClusterSecretStore/platform",
       "ExternalSecret/alertmanager-smtp",
       "ExternalSecret/grafana-admin",
       "KnativeServing/knative-serving",
       "PodMonitor/flux-controllers",
+      "PrometheusRule/certificates",
       "PrometheusRule/loki",
+      "ServiceMonitor/cert-manager",
     ].sort());
     for (const manifest of checked) {
       const label = `${manifest.kind}/${manifest.metadata.name}`;

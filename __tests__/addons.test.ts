@@ -68,7 +68,9 @@ describe("add-on stacks on both clouds", () => {
     it("applies custom resources only through the chart shipped with the program", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
       const capacity = id === "aws-addons" ? ["karpenter-node-pools"] : [];
-      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", ...capacity].sort());
+      expect(local.map((r) => r.name).sort()).toEqual(
+        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", ...capacity].sort(),
+      );
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
     });

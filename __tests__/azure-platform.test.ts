@@ -228,6 +228,8 @@ describe("azure-platform", () => {
     it.each([
       [IN_CLUSTER.flux.namespace, IN_CLUSTER.flux.imageReflectorServiceAccount, "AcrPull", "azurerm_container_registry"],
       [IN_CLUSTER.externalSecrets.namespace, IN_CLUSTER.externalSecrets.serviceAccount, "Key Vault Secrets User", "azurerm_key_vault"],
+      [IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, "DNS Zone Contributor", "azurerm_dns_zone"],
+      [IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, "DNS Zone Contributor", "azurerm_dns_zone"],
     ])("federates %s/%s and grants %s", (namespace, serviceAccount, role, scopeType) => {
       const credential = Object.values(resourcesOf(stack, "azurerm_federated_identity_credential")).find((c) => c.subject === `system:serviceaccount:${namespace}:${serviceAccount}`);
       expect(credential.issuer).toMatch(/oidc_issuer_url\}$/);

@@ -107,7 +107,7 @@ const cases: BadConfigCase[] = [
     change: (r) => (r.domain.banana = 1),
     path: "domain",
     value: "banana",
-    message: "unknown field; the fields here are base, productionOnBase",
+    message: "unknown field; the fields here are base, productionOnBase, existingZone, recordPolicy, issuer, acmeEmail",
   },
   {
     name: "a field one level too high",

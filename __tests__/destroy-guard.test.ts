@@ -36,6 +36,8 @@ describe("protected resource types", () => {
     ["azurerm_management_lock", "a delete lock: without it Azure no longer refuses to delete what it locks"],
     ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
     ["azurerm_kubernetes_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
+    ["aws_route53_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
+    ["azurerm_dns_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
   ])("%s is protected", (type, reason) => {
     expect(protectionReason(type)).toBe(reason);
   });
@@ -49,6 +51,8 @@ describe("protected resource types", () => {
     "azurerm_kubernetes_cluster_node_pool",
     "azurerm_postgresql_flexible_server_configuration",
     "azurerm_role_assignment",
+    "aws_route53_record",
+    "azurerm_dns_a_record",
     "helm_release",
   ])("%s is not protected", (type) => {
     expect(protectionReason(type)).toBeUndefined();
@@ -83,9 +87,10 @@ describe("destroy guard on the synthesized Azure stacks", () => {
     ]);
   });
 
-  it("deleting every resource of azure-platform trips on its registry, key vault, cluster and resource group and nothing else", () => {
+  it("deleting every resource of azure-platform trips on its registry, key vault, cluster, DNS zone and resource group and nothing else", () => {
     expect(protectedTypes("azure-platform")).toEqual([
       "azurerm_container_registry",
+      "azurerm_dns_zone",
       "azurerm_key_vault",
       "azurerm_kubernetes_cluster",
       "azurerm_resource_group",

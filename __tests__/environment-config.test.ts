@@ -123,7 +123,7 @@ describe("environment configurations the platform refuses", () => {
       path: "environments[0].name",
       value: "flux-system",
       message:
-        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager or kube-*",
+        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns or kube-*",
     },
     {
       name: "an environment in a kube- namespace",
@@ -131,7 +131,7 @@ describe("environment configurations the platform refuses", () => {
       path: "environments[0].name",
       value: "kube-apps",
       message:
-        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager or kube-*",
+        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns or kube-*",
     },
     {
       name: "two production environments both on the base domain",

@@ -129,13 +129,13 @@ describe("the logs add-on on both clouds", () => {
       expect(values.loki.rulerConfig).toMatchObject({ storage: { type: "local", local: { directory: "/rules" } }, alertmanager_url: ALERTMANAGER_URL });
       expect(ALERTMANAGER_URL).toBe(`http://${release(stackOf(cloud), "kube-prometheus-stack").name}-alertmanager.monitoring.svc.cluster.local:9093`);
       expect(values.sidecar.rules).toMatchObject({ enabled: true, label: "loki_rule", folder: "/rules/fake", searchNamespace: ["monitoring"] });
-      const [configMap] = Object.values(resourcesOf(stackOf(cloud), "kubernetes_config_map_v1")) as any[];
+      const [configMap] = Object.values<any>(resourcesOf(stackOf(cloud), "kubernetes_config_map_v1")).filter((c) => c.metadata.name === "log-alert-rules");
       expect(configMap.metadata).toMatchObject({ name: "log-alert-rules", namespace: "monitoring", labels: { loki_rule: "" } });
       expect(configMap.data["application-logs.loki.yaml"]).toBe(readFileSync(LOG_ALERT_RULES_FILE, "utf8"));
     });
 
     it("installs Loki's health rules as a PrometheusRule after the monitoring stack", () => {
-      const rule = manifestsOf(stackOf(cloud)).find((m) => m.kind === "PrometheusRule");
+      const rule = manifestsOf(stackOf(cloud)).find((m) => m.kind === "PrometheusRule" && m.metadata.name === "loki");
       expect(rule.spec).toEqual(readRuleGroups(LOKI_HEALTH_RULES_FILE));
       expect(release(stackOf(cloud), "loki-health-rules").depends_on.join()).toContain("helm_release.monitoring_stack_release");
     });

@@ -65,7 +65,7 @@ function isSemverRange(range: string): boolean {
 export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
 
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
-export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager"] as const;
+export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager", "external-dns"] as const;
 
 const environmentName = dnsLabel(20).refine(
   (name) => !(RESERVED_NAMESPACES as readonly string[]).includes(name) && !name.startsWith("kube-"),

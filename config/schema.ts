@@ -21,6 +21,24 @@ const rawConfigSchema = z
       .object({
         base: hostname.describe("Base DNS name: each environment is served on <environment>.<base>."),
         productionOnBase: z.boolean().default(true).describe("Serve production on the base domain itself instead of production.<base>."),
+        existingZone: z
+          .object({
+            name: hostname.describe("Name of the existing public zone: the base domain itself or a parent of it."),
+            resourceGroup: z
+              .string()
+              .regex(/^[-\w._()]{1,90}$/, { message: "an Azure resource group name" })
+              .optional()
+              .describe("Azure only: the resource group holding the zone."),
+          })
+          .strict()
+          .optional()
+          .describe("A public zone that already exists and holds the base domain. Default: the platform creates a zone for base."),
+        recordPolicy: z.enum(["upsert-only", "sync"]).default("upsert-only").describe("What external-dns may do to records it owns: sync also deletes them."),
+        issuer: z
+          .enum(["letsencrypt-staging", "letsencrypt-production"])
+          .default("letsencrypt-staging")
+          .describe("Let's Encrypt environment the routes' certificate comes from; staging certificates are not trusted by browsers."),
+        acmeEmail: email.optional().describe("ACME account e-mail. Default: the first of alerts.emails."),
       })
       .strict()
       .describe("Where the environments are served."),
@@ -158,8 +176,22 @@ function checkLogs(config: RawConfig, ctx: Ctx): void {
     issue(ctx, ["logs", "limits", "perStreamRateMb"], limits.perStreamRateMb, `must not exceed ingestionRateMb (${limits.ingestionRateMb})`);
   }
 }
+/** Let's Encrypt puts at most 100 names on one certificate. */
+export const MAX_CERTIFICATE_NAMES = 100;
 
 function checkDomain(config: RawConfig, ctx: Ctx): void {
+  const { base, existingZone } = config.domain;
+  if (existingZone && existingZone.name !== base && !base.endsWith(`.${existingZone.name}`)) {
+    issue(ctx, ["domain", "existingZone", "name"], existingZone.name, `must be the base domain ${base} or a parent of it`);
+  }
+  if (existingZone && config.clouds.azure && existingZone.resourceGroup === undefined) {
+    issue(ctx, ["domain", "existingZone", "resourceGroup"], undefined, "the resource group of the existing Azure DNS zone is required when clouds.azure is set");
+  }
+  // One name per environment, two for production on the base domain.
+  const names = config.environments.length + (config.domain.productionOnBase ? 1 : 0);
+  if (names > MAX_CERTIFICATE_NAMES) {
+    issue(ctx, ["environments"], config.environments.length, `the routes' certificate would need ${names} names; Let's Encrypt allows ${MAX_CERTIFICATE_NAMES}`);
+  }
   if (!config.domain.productionOnBase) return;
   const production = config.environments
     .map((env, i) => ({ name: env.name, i, stage: env.stage ?? env.name }))
@@ -358,6 +390,7 @@ function resolve(config: RawConfig) {
   const applicationNames = config.applications.map((app) => app.name);
   return {
     ...config,
+    domain: { ...config.domain, acmeEmail: config.domain.acmeEmail ?? (config.alerts.emails[0] as string | undefined) },
     environments: config.environments.map((env) => ({
       ...env,
       stage: (env.stage ?? env.name) as Stage,

@@ -115,6 +115,37 @@ export interface LogStorage {
   readonly identity: WorkloadIdentity;
 }
 
+/**
+ * The public DNS zone of the base domain and how in-cluster components change
+ * it. Both identities may change only this zone.
+ */
+export interface PublicDns {
+  /** Name of the zone: the base domain or a parent of it. */
+  readonly zoneName: string;
+  readonly externalDns: {
+    /** external-dns `provider.name`. */
+    readonly provider: string;
+    /** Provider flags, e.g. the one zone to manage. */
+    readonly args: string[];
+    /** Environment variables of the controller, as a container's `env` list. */
+    readonly env: { readonly name: string; readonly value: string }[];
+    /** The TXT owner of the records this cluster writes: unique to the cluster, so no other writer's records are touched. */
+    readonly ownerId: string;
+    /**
+     * Files the provider reads, by file name, mounted at
+     * `IN_CLUSTER.externalDns.configDir`. Configuration only, never a secret:
+     * they are applied as a ConfigMap.
+     */
+    readonly configFiles: Record<string, string>;
+    readonly identity: WorkloadIdentity;
+  };
+  readonly certManager: {
+    /** The `dns01` block of an ACME solver, authenticated by workload identity. */
+    readonly dns01: Record<string, unknown>;
+    readonly identity: WorkloadIdentity;
+  };
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -128,6 +159,7 @@ export interface ClusterPlatform {
   readonly capacity: ClusterCapacity;
   /** Where Loki keeps chunks and index. */
   readonly logStorage: LogStorage;
+  readonly dns: PublicDns;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -162,6 +194,8 @@ export const IN_CLUSTER = {
   externalSecrets: { namespace: "external-secrets", serviceAccount: "external-secrets" },
   /** Loki, the log store: its service account alone may use the log storage. */
   logs: { namespace: "monitoring", serviceAccount: "loki" },
+  externalDns: { namespace: "external-dns", serviceAccount: "external-dns", configDir: "/etc/external-dns" },
+  certManager: { namespace: "cert-manager", serviceAccount: "cert-manager" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

@@ -3,9 +3,11 @@ import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
+import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
+import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
-import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
+import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
 import { LogsAddon, lokiDataSource } from "../constructs/addons/logs";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
@@ -13,7 +15,7 @@ import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
-import { environmentDomain } from "../constructs/environment/domain";
+import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
 export interface AddonsStackProps {
@@ -42,6 +44,10 @@ export interface AddonReleases {
   readonly alloyLogs: Release;
   readonly alloyEvents: Release;
   readonly lokiHealthRules: Release;
+  readonly certManager: Release;
+  readonly clusterIssuers: Release;
+  readonly certManagerMonitoring: Release;
+  readonly externalDns: Release;
 }
 
 /**
@@ -58,6 +64,8 @@ export class AddonsStack extends TerraformStack {
   readonly nodeAutoscaler?: NodeAutoscalerAddon;
   readonly metricsServer?: MetricsServerAddon;
   readonly logs: LogsAddon;
+  readonly certManager: CertManagerAddon;
+  readonly externalDns: ExternalDnsAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -87,12 +95,30 @@ export class AddonsStack extends TerraformStack {
       dependsOn: nodes,
     });
 
+    // Public names: every exposed environment domain gets one DNS record set
+    // at the gateway and a place on the one certificate the gateway serves.
+    const exposedNames = exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names);
+    this.certManager = new CertManagerAddon(this, "cert-manager", { cloud, valuesDir, dns: platform.dns, acmeEmail: config.domain.acmeEmail, dependsOn: nodes });
+    this.externalDns = new ExternalDnsAddon(this, "external-dns", {
+      cloud,
+      valuesDir,
+      dns: platform.dns,
+      domainFilter: config.domain.base,
+      policy: config.domain.recordPolicy,
+      dependsOn: nodes,
+    });
+
     this.knative = new KnativeAddon(this, "knative", {
       cloud,
       valuesDir,
       domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
       scaleToZero: clusterScaleToZero(config.environments),
       dependsOn: nodes,
+      publishedNames: exposedNames,
+      tls: {
+        certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
+        dependsOn: [this.certManager.issuers.release],
+      },
     });
 
     this.monitoring = new MonitoringAddon(this, "monitoring", {
@@ -119,6 +145,7 @@ export class AddonsStack extends TerraformStack {
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
+    const certManagerMonitoring = this.certManager.monitorWith(this.monitoring.stack.release);
 
     this.releases = {
       flux: this.flux.release,
@@ -135,6 +162,10 @@ export class AddonsStack extends TerraformStack {
       alloyLogs: this.logs.collector.release,
       alloyEvents: this.logs.events.release,
       lokiHealthRules: this.logs.rules.release,
+      certManager: this.certManager.release,
+      clusterIssuers: this.certManager.issuers.release,
+      certManagerMonitoring: certManagerMonitoring.release,
+      externalDns: this.externalDns.release,
     };
   }
 }

@@ -7,10 +7,11 @@ import { Karpenter } from "../constructs/aws/karpenter";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
+import { PublicZone } from "../constructs/aws/public-zone";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
-import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform, type LogStorage } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -29,7 +30,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly ecr: EcrRegistry;
   readonly karpenter: Karpenter;
   readonly logBucket: LogBucket;
+  readonly zone: PublicZone;
   readonly region: string;
+  private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
     super(scope, id);
@@ -39,6 +42,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
     // IAM role names derived from it are at most 64 characters.
     const clusterName = boundedName(40, config.project, "platform");
+    this.clusterName = clusterName;
 
     this.network = new Network(this, "network", {
       name: clusterName,
@@ -113,6 +117,17 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       protect: config.environments.some((env) => env.stage === "production"),
     });
     lokiRole.addInlinePolicy("log-bucket", this.logBucket.accessStatements());
+    // DNS: the public zone, and the two in-cluster identities that may change it.
+    this.zone = new PublicZone(this, "public-zone", {
+      name: config.domain.existingZone?.name ?? config.domain.base,
+      existing: config.domain.existingZone !== undefined,
+      comment: `Routes of ${config.project}, managed by external-dns and cert-manager`,
+    });
+    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
+    this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
+    if (this.zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
+    }
 
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
@@ -157,6 +172,24 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       lokiStorage: { type: "s3", bucketNames: { chunks: bucket, ruler: bucket, admin: bucket }, s3: { region: this.region } },
       // The Pod Identity association carries the role; nothing to annotate.
       identity: { serviceAccountAnnotations: {}, podLabels: {} },
+    };
+  }
+
+  get dns(): PublicDns {
+    // Pod Identity associations carry the roles, as for the other identities.
+    const none = { serviceAccountAnnotations: {}, podLabels: {} };
+    return {
+      zoneName: this.zone.name,
+      externalDns: {
+        provider: "aws",
+        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public"],
+        // Route 53 is global, but the SDK wants a region for its endpoint.
+        env: [{ name: "AWS_REGION", value: this.region }],
+        ownerId: `eks/${this.region}/${this.clusterName}`,
+        configFiles: {},
+        identity: none,
+      },
+      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
     };
   }
 }

@@ -6,6 +6,7 @@ import type { AzureConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
+import { AzurePublicZone } from "../constructs/azure/public-zone";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { LogStorageAccount } from "../constructs/azure/log-storage";
 import { AzureNetwork } from "../constructs/azure/network";
@@ -14,7 +15,7 @@ import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, type ClusterPlatform, type LogStorage } from "../constructs/contract";
+import { IN_CLUSTER, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -36,7 +37,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly keyVault: PlatformKeyVault;
   readonly logStorageAccount: LogStorageAccount;
   readonly tenantId: string;
+  readonly subscriptionId: string;
+  private readonly location: string;
+  private readonly clusterName: string;
+  readonly zone: AzurePublicZone;
   private readonly fluxIdentity: ServiceAccountIdentity;
+  private readonly externalDnsIdentity: ServiceAccountIdentity;
+  private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
   private readonly lokiIdentity: ServiceAccountIdentity;
 
@@ -48,8 +55,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     // AKS adds `-nodes`, and node resource group names stop at 80 characters; DNS prefixes at 54.
     const name = boundedName(54, config.project, "platform");
     const location = azure.location;
+    this.location = location;
+    this.clusterName = name;
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
+    this.subscriptionId = client.subscriptionId;
     const hasProduction = config.environments.some((env) => env.stage === "production");
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name, location });
@@ -146,6 +156,31 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.lokiIdentity = this.aks.identityForServiceAccount("loki", `${name}-loki`, IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount);
     // The one container, not the account: nothing else in it is Loki's to touch.
     this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
+    // DNS: the public zone, and the two in-cluster identities that may change it.
+    const existingZone = config.domain.existingZone;
+    this.zone = new AzurePublicZone(this, "public-zone", {
+      name: existingZone?.name ?? config.domain.base,
+      // Config requires the resource group of an existing zone when Azure is configured.
+      resourceGroupName: existingZone?.resourceGroup ?? resourceGroupName,
+      existing: existingZone !== undefined,
+    });
+    this.externalDnsIdentity = this.aks.identityForServiceAccount(
+      "external-dns",
+      `${name}-external-dns`,
+      IN_CLUSTER.externalDns.namespace,
+      IN_CLUSTER.externalDns.serviceAccount,
+    );
+    this.externalDnsIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    this.certManagerIdentity = this.aks.identityForServiceAccount(
+      "cert-manager",
+      `${name}-cert-manager`,
+      IN_CLUSTER.certManager.namespace,
+      IN_CLUSTER.certManager.serviceAccount,
+    );
+    this.certManagerIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    if (this.zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
+    }
 
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
@@ -189,6 +224,39 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         azure: { accountName: this.logStorageAccount.name, useFederatedToken: true },
       },
       identity: this.lokiIdentity.workloadIdentity,
+    };
+  }
+
+  get dns(): PublicDns {
+    const azureConfig = {
+      tenantId: this.tenantId,
+      subscriptionId: this.subscriptionId,
+      resourceGroup: this.zone.resourceGroupName,
+      useWorkloadIdentityExtension: true,
+    };
+    return {
+      zoneName: this.zone.name,
+      externalDns: {
+        provider: "azure",
+        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-id-filter=${this.zone.id}`],
+        env: [],
+        ownerId: `aks/${this.location}/${this.clusterName}`,
+        // Names and ids only: the workload identity webhook supplies the credential.
+        configFiles: { "azure.json": JSON.stringify(azureConfig) },
+        identity: this.externalDnsIdentity.workloadIdentity,
+      },
+      certManager: {
+        dns01: {
+          azureDNS: {
+            subscriptionID: this.subscriptionId,
+            resourceGroupName: this.zone.resourceGroupName,
+            hostedZoneName: this.zone.name,
+            environment: "AzurePublicCloud",
+            managedIdentity: { clientID: this.certManagerIdentity.identity.clientId },
+          },
+        },
+        identity: this.certManagerIdentity.workloadIdentity,
+      },
     };
   }
 

@@ -8,7 +8,7 @@ import Ajv, { type ValidateFunction } from "ajv";
  * drop their `type` the way the API server treats them.
  */
 export class CrdValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor(private readonly schemaDir: string) {
@@ -37,6 +37,15 @@ export class CrdValidator {
     return validate;
   }
 }
+
+/**
+ * CRD patterns are Go regular expressions; some start with the inline flag
+ * `(?i)`, which JavaScript lacks. It becomes the `i` flag.
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string): RegExp => (pattern.includes("(?i)") ? new RegExp(pattern.replace("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags)),
+  { code: "new RegExp" },
+);
 
 function relaxIntOrString(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(relaxIntOrString);

@@ -51,6 +51,16 @@ export const CHARTS = {
     chart: "alloy",
     version: "1.11.1",
   },
+  "external-dns": {
+    repository: "https://kubernetes-sigs.github.io/external-dns/",
+    chart: "external-dns",
+    version: "1.21.1",
+  },
+  "cert-manager": {
+    repository: "https://charts.jetstack.io",
+    chart: "cert-manager",
+    version: "v1.21.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {

@@ -1,4 +1,5 @@
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import type { EnvironmentConfig } from "../../config";
@@ -8,6 +9,10 @@ import { DEFAULT_VALUES_DIR, releaseValues } from "./values";
 
 export const KNATIVE_SERVING_NAMESPACE = "knative-serving";
 export const KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev";
+/** The gateway's LoadBalancer service, which the operator creates in the serving namespace. */
+export const KOURIER_SERVICE = "kourier";
+/** The annotation external-dns publishes a service's load balancer under. */
+export const EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname";
 
 /** Cluster-wide scale-to-zero timings of the Knative autoscaler. */
 export interface ScaleToZeroDefaults {
@@ -43,11 +48,22 @@ export interface EnvironmentDomain {
 /** Routes of no environment get this suffix, which Knative never exposes outside the cluster. */
 export const CLUSTER_LOCAL_DOMAIN = "svc.cluster.local";
 
+/** HTTPS on the gateway for every exposed route. */
+export interface GatewayTls {
+  /** A cert-manager Certificate in the serving namespace covering every exposed name. */
+  readonly certificate: KubernetesObject & { readonly spec: { readonly secretName: string } };
+  /** What the certificate needs first: cert-manager and its issuer. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
 export interface KnativeProps extends AddonOptions {
   readonly cloud: string;
   /** Route domains by environment. */
   readonly domains: readonly EnvironmentDomain[];
   readonly scaleToZero: ScaleToZeroDefaults;
+  /** DNS names external-dns publishes at the gateway's load balancer. */
+  readonly publishedNames: readonly string[];
+  readonly tls: GatewayTls;
 }
 
 /**
@@ -79,9 +95,28 @@ export class KnativeAddon extends Construct {
     const spec = releaseValues(
       {
         ingress: { kourier: { enabled: true } },
+        services: [{ name: KOURIER_SERVICE, annotations: { [EXTERNAL_DNS_HOSTNAME]: props.publishedNames.join(",") } }],
+        // One certificate on Kourier's HTTPS listener for every external route;
+        // cluster-local routes get no TLS listener and stay inside the cluster.
+        workloads: [
+          {
+            name: "net-kourier-controller",
+            env: [
+              {
+                container: "controller",
+                envVars: [
+                  { name: "CERTS_SECRET_NAMESPACE", value: KNATIVE_SERVING_NAMESPACE },
+                  { name: "CERTS_SECRET_NAME", value: props.tls.certificate.spec.secretName },
+                ],
+              },
+            ],
+          },
+        ],
         config: {
           network: {
             "ingress-class": KOURIER_INGRESS_CLASS,
+            // Plain HTTP on an external route answers with a redirect to HTTPS.
+            "http-protocol": "Redirected",
             // The environment's domain already names the environment, and
             // production may serve on the base domain itself.
             "domain-template": "{{.Name}}.{{.Domain}}",
@@ -111,8 +146,9 @@ export class KnativeAddon extends Construct {
     this.serving = new ManifestsRelease(this, "serving", {
       name: "knative-serving",
       namespace: KNATIVE_SERVING_NAMESPACE,
-      manifests: [knativeServing],
-      dependsOn: [this.operator.release, namespace],
+      // Kourier's controller restarts until cert-manager has issued the certificate's secret (minutes).
+      manifests: [props.tls.certificate, knativeServing],
+      dependsOn: [this.operator.release, namespace, ...props.tls.dependsOn],
     });
   }
 }

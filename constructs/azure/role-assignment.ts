@@ -9,6 +9,7 @@ export const ROLES = {
   keyVaultSecretsOfficer: "Key Vault Secrets Officer",
   networkContributor: "Network Contributor",
   reader: "Reader",
+  dnsZoneContributor: "DNS Zone Contributor",
   postgresLongTermRetentionBackup: "PostgreSQL Flexible Server Long Term Retention Backup Role",
 } as const;
 
