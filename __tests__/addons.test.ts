@@ -63,7 +63,7 @@ describe("add-on stacks on both clouds", () => {
 
     it("applies custom resources only through the chart shipped with the program", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
-      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets"]);
+      expect(local.map((r) => r.name).sort()).toEqual(["cluster-secret-store", "flux-monitoring", "knative-serving", "monitoring-secrets", "platform-alerting"]);
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
     });
@@ -113,7 +113,7 @@ describe("add-on stacks on both clouds", () => {
     });
 
     it("lets Prometheus scrape every Flux controller", () => {
-      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor");
+      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor" && m.metadata.name === "flux-controllers");
       expect(podMonitor.metadata).toEqual({ name: "flux-controllers", namespace: "flux-system" });
       expect(podMonitor.spec.selector.matchExpressions[0].values).toHaveLength(6);
       expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: "http-prom" }]);
@@ -198,7 +198,10 @@ describe("add-on stacks on both clouds", () => {
       expect(values.config.global.smtp_auth_password_file).toBe("/etc/alertmanager/secrets/alertmanager-smtp/password");
       expect(values.config.global.smtp_auth_password).toBeUndefined();
       expect(values.config.route.receiver).toBe("email");
-      expect(values.config.receivers).toContainEqual({ name: "email", email_configs: [{ to: "platform-alerts@example.com", send_resolved: true }] });
+      expect(values.config.receivers).toContainEqual({
+        name: "email",
+        email_configs: [{ to: "platform-alerts@example.com", send_resolved: true, headers: { Subject: expect.stringContaining(".CommonLabels.environment") } }],
+      });
       const smtp = manifestsOf(stack()).find((m) => m.kind === "ExternalSecret" && m.metadata.name === "alertmanager-smtp");
       expect(smtp.metadata.namespace).toBe("monitoring");
       expect(smtp.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: "platform" });

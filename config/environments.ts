@@ -87,6 +87,18 @@ const imagePolicySchema = z
   })
   .strict();
 
+/** Alert thresholds an environment can tighten or relax (see docs/alerting.md). */
+const environmentAlertsSchema = z
+  .object({
+    /** Share of a service's requests answered 5xx, over 5 minutes, that alerts. */
+    errorRatio: z.number().gt(0, { message: "a ratio between 0 and 1 exclusive, such as 0.05" }).lt(1, { message: "a ratio between 0 and 1 exclusive, such as 0.05" }).default(0.05),
+    /** How long a migration Job may run before it counts as stuck. */
+    migrationTimeoutMinutes: z.number().int().min(1).max(1440).default(30),
+    /** Check the applications' health endpoints from outside the cloud. @default true in production */
+    uptimeChecks: z.boolean().optional(),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     /** Also the namespace name. */
@@ -115,12 +127,19 @@ export const environmentSchema = z
       })
       .strict()
       .default({ gracePeriodSeconds: 30, retentionPeriodSeconds: 0 }),
+    alerts: environmentAlertsSchema.default({ errorRatio: 0.05, migrationTimeoutMinutes: 30 }),
   })
   .strict();
 
 export const applicationSchema = z
   .object({
     name: dnsLabel(30),
+    /** Path of the health endpoint external uptime checks request over HTTPS. */
+    healthPath: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: "an absolute URL path such as /api/v1/health" })
+      .max(255)
+      .default("/healthz"),
   })
   .strict();
 

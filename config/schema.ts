@@ -24,7 +24,24 @@ const rawConfigSchema = z
         productionOnBase: z.boolean().default(true),
       })
       .strict(),
-    alerts: z.object({ emails: z.array(email).default([]) }).strict().default({ emails: [] }),
+    alerts: z
+      .object({
+        emails: z.array(email).default([]),
+        /** Node alerts: the cluster's nodes serve every environment, so one set of thresholds. */
+        node: z
+          .object({
+            /** CPU busy, over 15 minutes. */
+            cpuPercent: z.number().gt(0).lt(100).default(90),
+            /** Memory available, over 10 minutes. */
+            memoryAvailablePercent: z.number().gt(0).lt(100).default(10),
+            /** Root filesystem space available. */
+            diskAvailablePercent: z.number().gt(0).lt(100).default(10),
+          })
+          .strict()
+          .default({ cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 }),
+      })
+      .strict()
+      .default({ emails: [], node: { cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 } }),
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }),
     clouds: z
       .object({ aws: awsSchema.optional(), azure: azureSchema.optional() })
@@ -252,6 +269,7 @@ function resolve(config: RawConfig) {
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
       database: { ...env.database, maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2 },
+      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
   };
 }

@@ -63,6 +63,21 @@ export interface AddonIdentities {
   readonly externalSecrets: WorkloadIdentity;
 }
 
+/**
+ * The monitoring's dead man's switch: where Alertmanager sends its
+ * always-firing Watchdog so that something outside the cluster notices when
+ * it stops arriving. A cloud that watches the cluster another way leaves it out.
+ */
+export interface AlertHeartbeat {
+  /**
+   * An Alertmanager receiver without its `name` (e.g. `{ sns_configs: [...] }`),
+   * in Alertmanager's own configuration format.
+   */
+  readonly receiver: Record<string, unknown>;
+  /** The identity Alertmanager's service account carries to deliver it. */
+  readonly identity: WorkloadIdentity;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -73,6 +88,8 @@ export interface ClusterPlatform {
   readonly identities: AddonIdentities;
   /** Provider block of the cluster-wide secret store. */
   readonly clusterSecretStore: SecretStoreProvider;
+  /** Where the Watchdog goes, when the cloud watches for it. */
+  readonly alertHeartbeat?: AlertHeartbeat;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -105,6 +122,7 @@ export interface DatabaseEndpoint {
 export const IN_CLUSTER = {
   flux: { namespace: "flux-system", imageReflectorServiceAccount: "image-reflector-controller" },
   externalSecrets: { namespace: "external-secrets", serviceAccount: "external-secrets" },
+  alertmanager: { namespace: "monitoring", serviceAccount: "alertmanager" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

@@ -5,6 +5,7 @@ import type { PlatformConfig } from "../config";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
+import { Alerting } from "../constructs/addons/alerting";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
@@ -31,6 +32,7 @@ export interface AddonReleases {
   readonly monitoringSecrets: Release;
   readonly kubePrometheusStack: Release;
   readonly fluxMonitoring: Release;
+  readonly alerting: Release;
 }
 
 /**
@@ -44,6 +46,7 @@ export class AddonsStack extends TerraformStack {
   readonly externalSecrets: ExternalSecretsAddon;
   readonly knative: KnativeAddon;
   readonly monitoring: MonitoringAddon;
+  readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -79,10 +82,18 @@ export class AddonsStack extends TerraformStack {
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
+      productionEnvironments: config.environments.filter((environment) => environment.stage === "production").map((environment) => environment.name),
+      heartbeat: platform.alertHeartbeat,
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables],
     });
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
+
+    this.alerting = new Alerting(this, "alerting", {
+      namespace: MONITORING_NAMESPACE,
+      rules: { environments: config.environments, node: config.alerts.node },
+      dependsOn: [this.monitoring.stack.release],
+    });
 
     this.releases = {
       flux: this.flux.release,
@@ -93,6 +104,7 @@ export class AddonsStack extends TerraformStack {
       monitoringSecrets: this.monitoring.secrets.release,
       kubePrometheusStack: this.monitoring.stack.release,
       fluxMonitoring: fluxMonitoring.release,
+      alerting: this.alerting.manifests.release,
     };
   }
 }

@@ -2,12 +2,14 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
+import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { Network } from "../constructs/aws/network";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
-import { boundedName } from "../constructs/common/naming";
-import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
+import { boundedName, standardTags } from "../constructs/common/naming";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -24,6 +26,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly network: Network;
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
+  readonly externalMonitoring: ExternalMonitoring;
   readonly region: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -87,6 +90,22 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
     ]);
 
+    // Here, beside the cluster it watches and outside every environment's
+    // data: the uptime checks cover all exposed environments, and the
+    // heartbeat needs the cluster's Alertmanager identity.
+    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
+      name: clusterName,
+      alertEmails: config.alerts.emails,
+      uptimeTargets: uptimeTargets(config),
+      tags: { ...config.tags, ...standardTags(config.project, "platform") },
+    });
+    this.eks.grantToServiceAccount(
+      "alertmanager-heartbeat",
+      IN_CLUSTER.alertmanager.namespace,
+      IN_CLUSTER.alertmanager.serviceAccount,
+      this.externalMonitoring.publishHeartbeatStatements(),
+    );
+
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
     new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
@@ -115,5 +134,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get clusterSecretStore() {
     return { aws: { service: "SecretsManager", region: this.region } };
+  }
+
+  get alertHeartbeat(): AlertHeartbeat {
+    // The Pod Identity association carries the role; no annotation needed.
+    return { receiver: this.externalMonitoring.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
   }
 }

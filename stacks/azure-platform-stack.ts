@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
+import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
@@ -12,6 +13,7 @@ import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, type ClusterPlatform } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
@@ -32,6 +34,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly aks: AksCluster;
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
+  readonly externalMonitoring: ExternalMonitoring;
   readonly tenantId: string;
   private readonly fluxIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
@@ -130,6 +133,19 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       IN_CLUSTER.externalSecrets.serviceAccount,
     );
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
+
+    // Beside the workspace and action group it uses and the cluster it
+    // watches; it leaves the contract's alertHeartbeat unset, so the Watchdog
+    // stays in the cluster.
+    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
+      name,
+      location,
+      resourceGroupName,
+      workspaceId: this.monitoring.workspace.id,
+      actionGroupId: this.monitoring.actionGroup.id,
+      clusterId: this.aks.cluster.id,
+      uptimeTargets: uptimeTargets(config),
+    });
 
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });

@@ -8,7 +8,7 @@ import Ajv, { type ValidateFunction } from "ajv";
  * drop their `type` the way the API server treats them.
  */
 export class CrdValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor(private readonly schemaDir: string) {
@@ -37,6 +37,16 @@ export class CrdValidator {
     return validate;
   }
 }
+
+/**
+ * CRD patterns are Go (RE2) expressions; the one construct JavaScript lacks
+ * that they use is the `(?i)` flag group (as in `^(?i)(keep|drop)$`), which
+ * becomes the `i` flag of the whole expression.
+ */
+function goRegExp(pattern: string, flags: string): RegExp {
+  return pattern.includes("(?i)") ? new RegExp(pattern.replaceAll("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags);
+}
+goRegExp.code = "new RegExp";
 
 function relaxIntOrString(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(relaxIntOrString);
