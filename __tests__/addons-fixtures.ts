@@ -97,6 +97,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     registry: platform.registry,
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
+    alertHeartbeat: platform.alertHeartbeat,
   };
 }
 

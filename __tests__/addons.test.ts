@@ -297,13 +297,34 @@ describe("Helm release names", () => {
   });
 });
 
+describe("the monitoring's heartbeat through the contract", () => {
+  it("sends the Watchdog to the AWS platform's heartbeat topic as the account the platform grants, and keeps it in the cluster on Azure", () => {
+    const synth = synthesizeAddons();
+    try {
+      const aws = releaseValues(synth.aws)["kube-prometheus-stack"].alertmanager;
+      expect(aws.config.route.routes[0]).toMatchObject({ receiver: "heartbeat", matchers: ['alertname = "Watchdog"'], repeat_interval: "1m" });
+      const heartbeat = aws.config.receivers.find((r: any) => r.name === "heartbeat");
+      expect(heartbeat).toEqual({ name: "heartbeat", ...synth.awsContract.alertHeartbeat.receiver });
+      expect(heartbeat.sns_configs[0].topic_arn).toMatch(/aws_sns_topicexternal-monitoring_heartbeat/);
+      expect(aws.serviceAccount).toMatchObject({ create: true, name: "alertmanager" });
+      const azure = releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager;
+      expect(azure.config.route.routes[0]).toMatchObject({ receiver: "null", matchers: ['alertname = "Watchdog"'] });
+      expect(synth.azureContract.alertHeartbeat).toBeUndefined();
+    } finally {
+      synth.cleanup();
+    }
+  });
+});
+
 describe("alerting without receivers", () => {
   it("routes to the null receiver and reads no SMTP secret when no e-mail is configured", () => {
     const synth = synthesizeAddons(validateConfig(configWith((raw) => (raw.alerts.emails = []))));
     try {
       const values = releaseValues(synth.aws)["kube-prometheus-stack"].alertmanager;
       expect(values.config.route.receiver).toBe("null");
-      expect(values.config.receivers).toEqual([{ name: "null" }]);
+      // Only the heartbeat, which is not mail, leaves the cluster.
+      expect(values.config.receivers.map((r: any) => r.name)).toEqual(["null", "heartbeat"]);
+      expect(releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager.config.receivers).toEqual([{ name: "null" }]);
       expect(values.alertmanagerSpec.secrets).toEqual([]);
       expect(values.config.global.smtp_auth_password_file).toBeUndefined();
       expect(manifestsOf(synth.aws).filter((m) => m.kind === "ExternalSecret").map((m) => m.metadata.name)).toEqual(["grafana-admin"]);

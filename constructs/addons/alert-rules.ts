@@ -1,4 +1,5 @@
 import type { Stage } from "../../config/common";
+import { runbookUrl } from "../common/runbook";
 import { IN_CLUSTER } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 
@@ -70,8 +71,7 @@ export interface RuleGroup {
   readonly rules: AlertRule[];
 }
 
-/** Where each alert's runbook entry lives in the repository's docs. */
-export const runbookUrl = (alert: string): string => `docs/alerting.md#${alert.toLowerCase()}`;
+export { runbookUrl };
 
 const rule = (alert: string, props: Omit<AlertRule, "alert" | "annotations"> & { summary: string; description: string }): AlertRule => ({
   alert,

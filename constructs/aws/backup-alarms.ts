@@ -1,5 +1,6 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
+import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 
 /**
  * How long a vault may go without a completed backup job. The hourly rule
@@ -34,7 +35,7 @@ export class BackupAlarms extends Construct {
       ([tier, hours]) =>
         new CloudwatchMetricAlarm(this, tier, {
           alarmName: `${props.name}-no-${tier}-backup`,
-          alarmDescription: `No backup job completed in vault ${props.vaultName} for ${hours} hours. Runbook: docs/alerting.md#backupnotcompleted`,
+          alarmDescription: `No backup job completed in vault ${props.vaultName} for ${hours} hours. Runbook: ${runbookUrl(CLOUD_ALARMS.backupNotCompleted)}`,
           namespace: "AWS/Backup",
           metricName: "NumberOfBackupJobsCompleted",
           dimensions: { BackupVaultName: props.vaultName },

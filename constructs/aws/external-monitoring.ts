@@ -1,5 +1,4 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -7,6 +6,7 @@ import { Route53HealthCheck } from "@cdktf/provider-aws/lib/route53-health-check
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { UptimeTarget } from "../common/uptime-targets";
 import { policyDocument, type PolicyStatement } from "./iam";
 
@@ -16,6 +16,8 @@ export const HEALTH_CHECK_REGION = "us-east-1";
 export interface ExternalMonitoringProps {
   /** Prefix of every name. */
   readonly name: string;
+  /** The account, for the key policy (a data source would need credentials to plan). */
+  readonly accountId: string;
   readonly alertEmails: string[];
   readonly uptimeTargets: UptimeTarget[];
   /** Tags of the stack's default provider, repeated on the alias. */
@@ -48,7 +50,7 @@ export class ExternalMonitoring extends Construct {
     super(scope, id);
     this.provider = new AwsProvider(this, "provider", { alias: "external_monitoring", region: HEALTH_CHECK_REGION, defaultTags: [{ tags: props.tags }] });
     const provider = this.provider;
-    const account = new DataAwsCallerIdentity(this, "account", { provider });
+    const account = { accountId: props.accountId };
 
     // CloudWatch publishes alarm notifications to an encrypted topic only under
     // a customer-managed key whose policy lets it.
@@ -84,7 +86,7 @@ export class ExternalMonitoring extends Construct {
     new CloudwatchMetricAlarm(this, "heartbeat-silent", {
       provider,
       alarmName: `${props.name}-monitoring-heartbeat-silent`,
-      alarmDescription: `No Watchdog from Alertmanager for ${(heartbeat.periodSeconds * heartbeat.evaluationPeriods) / 60} minutes: Prometheus, Alertmanager or the cluster has stopped. Runbook: docs/alerting.md#heartbeatsilent`,
+      alarmDescription: `No Watchdog from Alertmanager for ${(heartbeat.periodSeconds * heartbeat.evaluationPeriods) / 60} minutes: Prometheus, Alertmanager or the cluster has stopped. Runbook: ${runbookUrl(CLOUD_ALARMS.heartbeatSilent)}`,
       namespace: "AWS/SNS",
       metricName: "NumberOfMessagesPublished",
       dimensions: { TopicName: this.heartbeatTopic.name },
@@ -116,7 +118,7 @@ export class ExternalMonitoring extends Construct {
       new CloudwatchMetricAlarm(this, `uptime-${slug}-alarm`, {
         provider,
         alarmName: `${props.name}-${slug}-down`,
-        alarmDescription: `https://${target.host}${target.path} fails Route 53's health checks. Runbook: docs/alerting.md#uptimecheckfailing`,
+        alarmDescription: `https://${target.host}${target.path} fails Route 53's health checks. Runbook: ${runbookUrl(CLOUD_ALARMS.uptimeCheckFailing)}`,
         namespace: "AWS/Route53",
         metricName: "HealthCheckStatus",
         dimensions: { HealthCheckId: check.id },
@@ -141,16 +143,21 @@ export class ExternalMonitoring extends Construct {
 
   /** Alertmanager's receiver for the Watchdog. */
   heartbeatReceiver(): Record<string, unknown> {
-    return {
-      sns_configs: [
-        {
-          topic_arn: this.heartbeatTopic.arn,
-          sigv4: { region: HEALTH_CHECK_REGION },
-          subject: "Watchdog",
-          message: "{{ .CommonLabels.alertname }} {{ .Status }}",
-          send_resolved: false,
-        },
-      ],
-    };
+    return snsHeartbeatReceiver(this.heartbeatTopic.arn);
   }
+}
+
+/** An Alertmanager receiver publishing to the heartbeat topic with the pod's AWS credentials. */
+export function snsHeartbeatReceiver(topicArn: string): Record<string, unknown> {
+  return {
+    sns_configs: [
+      {
+        topic_arn: topicArn,
+        sigv4: { region: HEALTH_CHECK_REGION },
+        subject: "Watchdog",
+        message: "{{ .CommonLabels.alertname }} {{ .Status }}",
+        send_resolved: false,
+      },
+    ],
+  };
 }

@@ -1,6 +1,7 @@
 import { MonitorDiagnosticSetting } from "@cdktf/provider-azurerm/lib/monitor-diagnostic-setting";
 import type { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
 import { Construct } from "constructs";
+import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import { logAlert } from "./log-alert";
 
 /** A vaulted backup runs daily; 26 h leaves room for its window. */
@@ -40,7 +41,7 @@ export class BackupAlerts extends Construct {
     this.notCompleted = logAlert(this, "not-completed", {
       ...common,
       name: `${props.name}-no-daily-backup`,
-      description: `No backup job completed in ${DAILY_BACKUP_SILENCE_HOURS} hours. Runbook: docs/alerting.md#backupnotcompleted`,
+      description: `No backup job completed in ${DAILY_BACKUP_SILENCE_HOURS} hours. Runbook: ${runbookUrl(CLOUD_ALARMS.backupNotCompleted)}`,
       query: [
         "AddonAzureBackupJobs",
         `| where TimeGenerated > ago(${DAILY_BACKUP_SILENCE_HOURS}h)`,
@@ -58,7 +59,7 @@ export class BackupAlerts extends Construct {
     this.failed = logAlert(this, "failed", {
       ...common,
       name: `${props.name}-backup-failed`,
-      description: "A backup job failed. Runbook: docs/alerting.md#backupfailed",
+      description: `A backup job failed. Runbook: ${runbookUrl(CLOUD_ALARMS.backupFailed)}`,
       query: ["AddonAzureBackupJobs", '| where JobOperation == "Backup" and JobStatus == "Failed"', "| summarize Failed = count()"].join("\n"),
       measure: "Failed",
       operator: "GreaterThan",

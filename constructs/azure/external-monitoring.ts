@@ -3,6 +3,7 @@ import { ApplicationInsightsStandardWebTest } from "@cdktf/provider-azurerm/lib/
 import { MonitorMetricAlert } from "@cdktf/provider-azurerm/lib/monitor-metric-alert";
 import type { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
 import { Construct } from "constructs";
+import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import { IN_CLUSTER } from "../contract";
 import type { UptimeTarget } from "../common/uptime-targets";
 import { logAlert } from "./log-alert";
@@ -73,7 +74,7 @@ export class ExternalMonitoring extends Construct {
         name: `${props.name}-${slug}-down`,
         resourceGroupName,
         scopes: [test.id, this.insights.id],
-        description: `https://${target.host}${target.path} fails from ${FAILED_LOCATIONS_TO_ALERT} or more locations. Runbook: docs/alerting.md#uptimecheckfailing`,
+        description: `https://${target.host}${target.path} fails from ${FAILED_LOCATIONS_TO_ALERT} or more locations. Runbook: ${runbookUrl(CLOUD_ALARMS.uptimeCheckFailing)}`,
         severity: 1,
         frequency: "PT1M",
         windowSize: "PT5M",
@@ -88,7 +89,7 @@ export class ExternalMonitoring extends Construct {
       location,
       resourceGroupName,
       scope: props.clusterId,
-      description: `No running Prometheus or Alertmanager in the cluster for ${HEARTBEAT_SILENCE_MINUTES} minutes, or the cluster stopped reporting. Runbook: docs/alerting.md#heartbeatsilent`,
+      description: `No running Prometheus or Alertmanager in the cluster for ${HEARTBEAT_SILENCE_MINUTES} minutes, or the cluster stopped reporting. Runbook: ${runbookUrl(CLOUD_ALARMS.heartbeatSilent)}`,
       query: [
         "KubePodInventory",
         `| where TimeGenerated > ago(${HEARTBEAT_SILENCE_MINUTES}m)`,
