@@ -37,7 +37,7 @@ export class BackupAlerts extends Construct {
       logAnalyticsDestinationType: "Dedicated",
       enabledLog: [{ category: "AddonAzureBackupJobs" }, { category: "CoreAzureBackup" }],
     });
-    const common = { location: props.location, resourceGroupName: props.resourceGroupName, scope: props.vaultId, actionGroupId: props.actionGroupId };
+    const common = { location: props.location, resourceGroupName: props.resourceGroupName, scope: props.vaultId, actionGroupId: props.actionGroupId, dependsOn: [diagnostics] };
     this.notCompleted = logAlert(this, "not-completed", {
       ...common,
       name: `${props.name}-no-daily-backup`,
@@ -68,7 +68,5 @@ export class BackupAlerts extends Construct {
       window: "PT1H",
       severity: 1,
     });
-    this.notCompleted.node.addDependency(diagnostics);
-    this.failed.node.addDependency(diagnostics);
   }
 }

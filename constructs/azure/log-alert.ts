@@ -1,4 +1,5 @@
 import { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
+import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 
 export interface LogAlertProps {
@@ -20,6 +21,8 @@ export interface LogAlertProps {
   /** 0 (critical) to 4 (verbose). */
   readonly severity: number;
   readonly actionGroupId: string;
+  /** What must exist first, e.g. the diagnostic setting that fills the queried table. */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** A scheduled log query alert to the action group, resolving itself when the condition clears. */
@@ -45,5 +48,6 @@ export function logAlert(scope: Construct, id: string, props: LogAlertProps): Mo
       },
     ],
     action: { actionGroups: [props.actionGroupId] },
+    dependsOn: props.dependsOn,
   });
 }
