@@ -65,9 +65,7 @@ export class ExternalMonitoring extends Construct {
         retryEnabled: true,
         request: { url: `https://${target.host}${target.path}`, httpVerb: "GET", followRedirectsEnabled: false },
         validationRules: { expectedStatusCode: 200, sslCheckEnabled: true, sslCertRemainingLifetime: 7 },
-        // Azure links a web test to its component through this hidden tag.
-        tags: { [`hidden-link:${this.insights.id}`]: "Resource" },
-        lifecycle: { ignoreChanges: ["tags"] },
+        // The provider adds the `hidden-link:<component>` tag that ties the test to its component.
       });
       this.webTests.push(test);
       new MonitorMetricAlert(this, `uptime-${slug}-alert`, {
