@@ -140,6 +140,16 @@ function addonContent(stack: TerraformJson, contract: any): unknown {
   for (const release of Object.values<any>(copy.resource?.helm_release ?? {})) {
     release.values = release.values.map((text: string) => parse(text));
   }
+  // Likewise the Watchdog's receiver exists exactly when the contract names a
+  // heartbeat, and is the contract's receiver word for word.
+  for (const release of Object.values<any>(copy.resource?.helm_release ?? {})) {
+    const config = release.values[0]?.alertmanager?.config;
+    if (!config || !contract.alertHeartbeat) continue;
+    const { name: _, ...receiver } = config.receivers.find((r: any) => r.name === "heartbeat");
+    if (!isDeepStrictEqual(receiver, contract.alertHeartbeat.receiver)) continue;
+    config.receivers = config.receivers.filter((r: any) => r.name !== "heartbeat");
+    for (const route of config.route.routes) if (route.receiver === "heartbeat") route.receiver = "null";
+  }
   return { provider: strip(copy.provider), resource: strip(copy.resource), requiredProviders: copy.terraform.required_providers };
 }
 

@@ -152,6 +152,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     capacity: platform.capacity,
     logStorage: platform.logStorage,
     dns: platform.dns,
+    alertHeartbeat: platform.alertHeartbeat,
   };
 }
 

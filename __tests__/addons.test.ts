@@ -69,7 +69,7 @@ describe("add-on stacks on both clouds", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
       const capacity = id === "aws-addons" ? ["karpenter-node-pools"] : [];
       expect(local.map((r) => r.name).sort()).toEqual(
-        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", ...capacity].sort(),
+        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", "platform-alerting", ...capacity].sort(),
       );
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
@@ -131,7 +131,7 @@ describe("add-on stacks on both clouds", () => {
     });
 
     it("lets Prometheus scrape every Flux controller", () => {
-      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor");
+      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor" && m.metadata.name === "flux-controllers");
       expect(podMonitor.metadata).toEqual({ name: "flux-controllers", namespace: "flux-system" });
       expect(podMonitor.spec.selector.matchExpressions[0].values).toHaveLength(6);
       expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: "http-prom" }]);
@@ -216,7 +216,10 @@ describe("add-on stacks on both clouds", () => {
       expect(values.config.global.smtp_auth_password_file).toBe("/etc/alertmanager/secrets/alertmanager-smtp/password");
       expect(values.config.global.smtp_auth_password).toBeUndefined();
       expect(values.config.route.receiver).toBe("email");
-      expect(values.config.receivers).toContainEqual({ name: "email", email_configs: [{ to: "platform-alerts@example.com", send_resolved: true }] });
+      expect(values.config.receivers).toContainEqual({
+        name: "email",
+        email_configs: [{ to: "platform-alerts@example.com", send_resolved: true, headers: { Subject: expect.stringContaining(".CommonLabels.environment") } }],
+      });
       const smtp = manifestsOf(stack()).find((m) => m.kind === "ExternalSecret" && m.metadata.name === "alertmanager-smtp");
       expect(smtp.metadata.namespace).toBe("monitoring");
       expect(smtp.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: "platform" });
@@ -332,13 +335,34 @@ describe("Helm release names", () => {
   });
 });
 
+describe("the monitoring's heartbeat through the contract", () => {
+  it("sends the Watchdog to the AWS platform's heartbeat topic as the account the platform grants, and keeps it in the cluster on Azure", () => {
+    const synth = synthesizeAddons();
+    try {
+      const aws = releaseValues(synth.aws)["kube-prometheus-stack"].alertmanager;
+      expect(aws.config.route.routes[0]).toMatchObject({ receiver: "heartbeat", matchers: ['alertname = "Watchdog"'], repeat_interval: "1m" });
+      const heartbeat = aws.config.receivers.find((r: any) => r.name === "heartbeat");
+      expect(heartbeat).toEqual({ name: "heartbeat", ...synth.awsContract.alertHeartbeat.receiver });
+      expect(heartbeat.sns_configs[0].topic_arn).toMatch(/aws_sns_topicexternal-monitoring_heartbeat/);
+      expect(aws.serviceAccount).toMatchObject({ create: true, name: "alertmanager" });
+      const azure = releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager;
+      expect(azure.config.route.routes[0]).toMatchObject({ receiver: "null", matchers: ['alertname = "Watchdog"'] });
+      expect(synth.azureContract.alertHeartbeat).toBeUndefined();
+    } finally {
+      synth.cleanup();
+    }
+  });
+});
+
 describe("alerting without receivers", () => {
   it("routes to the null receiver and reads no SMTP secret when no e-mail is configured", () => {
     const synth = synthesizeAddons(validateConfig(configWith((raw) => (raw.alerts.emails = []))));
     try {
       const values = releaseValues(synth.aws)["kube-prometheus-stack"].alertmanager;
       expect(values.config.route.receiver).toBe("null");
-      expect(values.config.receivers).toEqual([{ name: "null" }]);
+      // Only the heartbeat, which is not mail, leaves the cluster.
+      expect(values.config.receivers.map((r: any) => r.name)).toEqual(["null", "heartbeat"]);
+      expect(releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager.config.receivers).toEqual([{ name: "null" }]);
       expect(values.alertmanagerSpec.secrets).toEqual([]);
       expect(values.config.global.smtp_auth_password_file).toBeUndefined();
       expect(manifestsOf(synth.aws).filter((m) => m.kind === "ExternalSecret").map((m) => m.metadata.name)).toEqual(["grafana-admin"]);

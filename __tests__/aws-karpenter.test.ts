@@ -191,7 +191,7 @@ describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline 
       aws_cloudwatch_event_target: 4,
       aws_ec2_tag: 1,
       aws_eks_access_entry: 2,
-      aws_eks_pod_identity_association: 6,
+      aws_eks_pod_identity_association: 7,
       aws_eks_node_group: 1,
     });
   });

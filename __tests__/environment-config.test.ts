@@ -104,6 +104,41 @@ describe("environment configurations the platform refuses", () => {
       message: "must be at most 3600",
     },
     {
+      name: "a 5xx alert ratio of 1 or more",
+      change: (r) => (r.environments[1].alerts = { errorRatio: 5 }),
+      path: "environments[1].alerts.errorRatio",
+      value: 5,
+      message: "a ratio between 0 and 1 exclusive, such as 0.05",
+    },
+    {
+      name: "a migration timeout of zero minutes",
+      change: (r) => (r.environments[0].alerts = { migrationTimeoutMinutes: 0 }),
+      path: "environments[0].alerts.migrationTimeoutMinutes",
+      value: 0,
+      message: "must be at least 1",
+    },
+    {
+      name: "a misspelt alert setting",
+      change: (r) => (r.environments[0].alerts = { uptimeCheck: true }),
+      path: "environments[0].alerts",
+      value: "uptimeCheck",
+      message: 'unknown field; did you mean "uptimeChecks"?',
+    },
+    {
+      name: "a health path that is not an absolute path",
+      change: (r) => (r.applications[1].healthPath = "api/v1/health"),
+      path: "applications[1].healthPath",
+      value: "api/v1/health",
+      message: "an absolute URL path such as /api/v1/health",
+    },
+    {
+      name: "a node CPU threshold of 100% or more, which can never be exceeded",
+      change: (r) => (r.alerts.node = { cpuPercent: 100 }),
+      path: "alerts.node.cpuPercent",
+      value: 100,
+      message: "must be less than 100",
+    },
+    {
       name: "an environment name too long for the namespace and its release names",
       change: (r) => (r.environments[0] = { ...r.environments[0], name: "develop-feature-branch", stage: "develop" }),
       path: "environments[0].name",
@@ -149,6 +184,16 @@ describe("environment configurations the platform refuses", () => {
 });
 
 describe("environment configurations the platform accepts", () => {
+  it("checks production from outside by default, other environments when asked", () => {
+    const config = validateConfig(configWith((r) => (r.environments[1].alerts = { uptimeChecks: true, errorRatio: 0.1 })));
+    expect(config.environments.map((env) => [env.name, env.alerts.uptimeChecks, env.alerts.errorRatio, env.alerts.migrationTimeoutMinutes])).toEqual([
+      ["develop", false, 0.05, 30],
+      ["staging", true, 0.1, 30],
+      ["production", true, 0.05, 30],
+    ]);
+    expect(config.applications.map((app) => app.healthPath)).toEqual(["/healthz", "/api/v1/health"]);
+  });
+
   it("takes Masterminds-style comma-separated ranges, as Flux evaluates them", () => {
     const config = validateConfig(configWith((r) => (r.environments[2].imagePolicy.semverRange = ">= 1.2, < 3.0.0")));
     expect(config.environments[2].imagePolicy.semverRange).toBe(">= 1.2, < 3.0.0");

@@ -88,6 +88,20 @@ const imagePolicySchema = z
   })
   .strict();
 
+/** Alert thresholds an environment can tighten or relax (see docs/alerting.md). */
+const environmentAlertsSchema = z
+  .object({
+    errorRatio: z
+      .number()
+      .gt(0, { message: "a ratio between 0 and 1 exclusive, such as 0.05" })
+      .lt(1, { message: "a ratio between 0 and 1 exclusive, such as 0.05" })
+      .default(0.05)
+      .describe("Share of a service's requests answered 5xx, over 5 minutes, that alerts."),
+    migrationTimeoutMinutes: z.number().int().min(1).max(1440).default(30).describe("How long a migration Job may run before it counts as stuck."),
+    uptimeChecks: z.boolean().optional().describe("Check the applications' health endpoints from outside the cloud. Default: on in production."),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     name: environmentName.describe("Environment name; also its namespace and part of its stack ids."),
@@ -114,12 +128,21 @@ export const environmentSchema = z
       .strict()
       .default({ gracePeriodSeconds: 30, retentionPeriodSeconds: 0 })
       .describe("Knative scale-to-zero timings, used where minimum scale is 0."),
+    alerts: environmentAlertsSchema
+      .default({ errorRatio: 0.05, migrationTimeoutMinutes: 30 })
+      .describe("Alert thresholds of this environment: 5xx ratio and how long a migration may run."),
   })
   .strict();
 
 export const applicationSchema = z
   .object({
     name: dnsLabel(30).describe("Application name: its registry repository and image automation are named after it."),
+    healthPath: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: "an absolute URL path such as /api/v1/health" })
+      .max(255)
+      .default("/healthz")
+      .describe("Path of the health endpoint that external uptime checks request over HTTPS."),
   })
   .strict();
 

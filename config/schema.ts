@@ -43,10 +43,21 @@ const rawConfigSchema = z
       .strict()
       .describe("Where the environments are served."),
     alerts: z
-      .object({ emails: z.array(email).default([]).describe("Receivers of the platform's alerts (Alertmanager in each cluster).") })
+      .object({
+        emails: z.array(email).default([]).describe("Receivers of the platform's alerts (Alertmanager in each cluster)."),
+        node: z
+          .object({
+            cpuPercent: z.number().gt(0).lt(100).default(90).describe("Alert when a node's CPU is busier than this, over 15 minutes."),
+            memoryAvailablePercent: z.number().gt(0).lt(100).default(10).describe("Alert when a node has less memory available than this, over 10 minutes."),
+            diskAvailablePercent: z.number().gt(0).lt(100).default(10).describe("Alert when a node's root filesystem has less space available than this."),
+          })
+          .strict()
+          .default({ cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 })
+          .describe("Node alerts: the cluster's nodes serve every environment, so one set of thresholds."),
+      })
       .strict()
-      .default({ emails: [] })
-      .describe("Where platform alerts go."),
+      .default({ emails: [], node: { cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 } })
+      .describe("Where platform alerts go, and the node alert thresholds."),
     logs: logsSchema.describe("The cluster's log store (Loki): retention and ingestion limits."),
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
     clouds: z
@@ -400,6 +411,7 @@ function resolve(config: RawConfig) {
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
       database: { ...env.database, maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2 },
+      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
   };
 }

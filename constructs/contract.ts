@@ -146,6 +146,21 @@ export interface PublicDns {
   };
 }
 
+/**
+ * The monitoring's dead man's switch: where Alertmanager sends its
+ * always-firing Watchdog so that something outside the cluster notices when
+ * it stops arriving. A cloud that watches the cluster another way leaves it out.
+ */
+export interface AlertHeartbeat {
+  /**
+   * An Alertmanager receiver without its `name` (e.g. `{ sns_configs: [...] }`),
+   * in Alertmanager's own configuration format.
+   */
+  readonly receiver: Record<string, unknown>;
+  /** The identity Alertmanager's service account carries to deliver it. */
+  readonly identity: WorkloadIdentity;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -160,6 +175,8 @@ export interface ClusterPlatform {
   /** Where Loki keeps chunks and index. */
   readonly logStorage: LogStorage;
   readonly dns: PublicDns;
+  /** Where the Watchdog goes, when the cloud watches for it. */
+  readonly alertHeartbeat?: AlertHeartbeat;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -196,6 +213,7 @@ export const IN_CLUSTER = {
   logs: { namespace: "monitoring", serviceAccount: "loki" },
   externalDns: { namespace: "external-dns", serviceAccount: "external-dns", configDir: "/etc/external-dns" },
   certManager: { namespace: "cert-manager", serviceAccount: "cert-manager" },
+  alertmanager: { namespace: "monitoring", serviceAccount: "alertmanager" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

@@ -10,6 +10,7 @@ import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
 import { LogsAddon, lokiDataSource } from "../constructs/addons/logs";
+import { Alerting } from "../constructs/addons/alerting";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
@@ -48,6 +49,7 @@ export interface AddonReleases {
   readonly clusterIssuers: Release;
   readonly certManagerMonitoring: Release;
   readonly externalDns: Release;
+  readonly alerting: Release;
 }
 
 /**
@@ -66,6 +68,7 @@ export class AddonsStack extends TerraformStack {
   readonly logs: LogsAddon;
   readonly certManager: CertManagerAddon;
   readonly externalDns: ExternalDnsAddon;
+  readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -128,6 +131,8 @@ export class AddonsStack extends TerraformStack {
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
+      productionEnvironments: config.environments.filter((environment) => environment.stage === "production").map((environment) => environment.name),
+      heartbeat: platform.alertHeartbeat,
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
       dataSources: [lokiDataSource()],
     });
@@ -146,6 +151,12 @@ export class AddonsStack extends TerraformStack {
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
     const certManagerMonitoring = this.certManager.monitorWith(this.monitoring.stack.release);
+
+    this.alerting = new Alerting(this, "alerting", {
+      namespace: MONITORING_NAMESPACE,
+      rules: { environments: config.environments, node: config.alerts.node },
+      dependsOn: [this.monitoring.stack.release],
+    });
 
     this.releases = {
       flux: this.flux.release,
@@ -166,6 +177,7 @@ export class AddonsStack extends TerraformStack {
       clusterIssuers: this.certManager.issuers.release,
       certManagerMonitoring: certManagerMonitoring.release,
       externalDns: this.externalDns.release,
+      alerting: this.alerting.manifests.release,
     };
   }
 }

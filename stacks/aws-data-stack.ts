@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, EnvironmentConfig, PlatformConfig } from "../config";
 import { DatabaseBackup } from "../constructs/aws/backup";
+import { BackupAlarms } from "../constructs/aws/backup-alarms";
 import { ServiceRole, trustServiceAccount } from "../constructs/aws/iam";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { RdsPostgres } from "../constructs/aws/postgres";
@@ -61,7 +62,7 @@ export class AwsDataStack extends TerraformStack {
       protect: production,
     });
 
-    new DatabaseBackup(this, "backup", {
+    const backup = new DatabaseBackup(this, "backup", {
       name,
       resourceArn: this.database.instance.arn,
       kmsKeyArn: backupKey.arn,
@@ -69,6 +70,7 @@ export class AwsDataStack extends TerraformStack {
       notificationEmails: aws.backup.notificationEmails,
       protect: production,
     });
+    new BackupAlarms(this, "backup-alarms", { name, vaultName: backup.vault.name, topicArn: backup.topic.arn });
 
     // The environment's application service account: its own credentials and the registry, nothing else.
     const appRole = new ServiceRole(this, "app-role", {

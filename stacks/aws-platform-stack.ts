@@ -1,9 +1,10 @@
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
+import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
@@ -11,7 +12,8 @@ import { PublicZone } from "../constructs/aws/public-zone";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
-import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -31,6 +33,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly karpenter: Karpenter;
   readonly logBucket: LogBucket;
   readonly zone: PublicZone;
+  readonly externalMonitoring: ExternalMonitoring;
   readonly region: string;
   private readonly clusterName: string;
 
@@ -128,6 +131,23 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     if (this.zone.nameServers) {
       new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
     }
+    // Here, beside the cluster it watches and outside every environment's
+    // data: the uptime checks cover all exposed environments, and the
+    // heartbeat needs the cluster's Alertmanager identity.
+    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
+      name: clusterName,
+      // The account of a key this stack creates: its ARN's fifth field.
+      accountId: Fn.element(Fn.split(":", clusterKey.arn), 4),
+      alertEmails: config.alerts.emails,
+      uptimeTargets: uptimeTargets(config),
+      tags: { ...config.tags, ...standardTags(config.project, "platform") },
+    });
+    this.eks.grantToServiceAccount(
+      "alertmanager-heartbeat",
+      IN_CLUSTER.alertmanager.namespace,
+      IN_CLUSTER.alertmanager.serviceAccount,
+      this.externalMonitoring.publishHeartbeatStatements(),
+    );
 
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
@@ -191,5 +211,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
       certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
     };
+  }
+
+  get alertHeartbeat(): AlertHeartbeat {
+    // The Pod Identity association carries the role; no annotation needed.
+    return { receiver: this.externalMonitoring.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
   }
 }

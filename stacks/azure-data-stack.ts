@@ -4,6 +4,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
 import { PostgresBackup } from "../constructs/azure/backup";
+import { BackupAlerts } from "../constructs/azure/backup-alerts";
 import { FlexiblePostgres, POSTGRES_ADMIN_LOGIN } from "../constructs/azure/postgres";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
@@ -80,6 +81,15 @@ export class AzureDataStack extends TerraformStack {
       dailyRetentionDays: azure.backup.dailyRetentionDays,
       monthlyRetentionDays: azure.backup.monthlyRetentionDays,
       protect: production,
+    });
+
+    new BackupAlerts(this, "backup-alerts", {
+      name,
+      location,
+      resourceGroupName: resourceGroup.name,
+      vaultId: this.backup.vault.id,
+      workspaceId: platform.monitoring.workspace.id,
+      actionGroupId: platform.monitoring.actionGroup.id,
     });
 
     // The environment's application service account reads its own database password, nothing else.

@@ -7,6 +7,7 @@ import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
+import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { LogStorageAccount } from "../constructs/azure/log-storage";
 import { AzureNetwork } from "../constructs/azure/network";
@@ -15,6 +16,7 @@ import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
@@ -36,6 +38,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
   readonly logStorageAccount: LogStorageAccount;
+  readonly externalMonitoring: ExternalMonitoring;
   readonly tenantId: string;
   readonly subscriptionId: string;
   private readonly location: string;
@@ -181,6 +184,18 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     if (this.zone.nameServers) {
       new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
     }
+    // Beside the workspace and action group it uses and the cluster it
+    // watches; it leaves the contract's alertHeartbeat unset, so the Watchdog
+    // stays in the cluster.
+    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
+      name,
+      location,
+      resourceGroupName,
+      workspaceId: this.monitoring.workspace.id,
+      actionGroupId: this.monitoring.actionGroup.id,
+      clusterId: this.aks.cluster.id,
+      uptimeTargets: uptimeTargets(config),
+    });
 
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });

@@ -39,13 +39,14 @@ export class CrdValidator {
 }
 
 /**
- * CRD patterns are Go regular expressions; some start with the inline flag
- * `(?i)`, which JavaScript lacks. It becomes the `i` flag.
+ * CRD patterns are Go (RE2) expressions; the one construct JavaScript lacks
+ * that they use is the `(?i)` flag group (as in `^(?i)(keep|drop)$`), which
+ * becomes the `i` flag of the whole expression.
  */
-const goRegExp = Object.assign(
-  (pattern: string, flags: string): RegExp => (pattern.includes("(?i)") ? new RegExp(pattern.replace("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags)),
-  { code: "new RegExp" },
-);
+function goRegExp(pattern: string, flags: string): RegExp {
+  return pattern.includes("(?i)") ? new RegExp(pattern.replaceAll("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags);
+}
+goRegExp.code = "new RegExp";
 
 function relaxIntOrString(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(relaxIntOrString);

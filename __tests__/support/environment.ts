@@ -35,3 +35,20 @@ export function skipNote(availability: Availability): string {
   }
   return ` [skipped: ${availability.reason}]`;
 }
+
+/**
+ * A command-line tool, from the environment variable `variable` (a path) or
+ * else the PATH: `promtool` and `amtool` come from Debian's `prometheus` and
+ * `prometheus-alertmanager` packages, which `.ci/run` installs.
+ */
+export function commandLineTool(name: string, variable: string): Availability & { readonly path?: string } {
+  const explicit = process.env[variable];
+  if (explicit) {
+    return existsSync(explicit) ? { available: true, reason: "", path: explicit } : { available: false, reason: `${variable}=${explicit} does not exist` };
+  }
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && existsSync(candidate)) return { available: true, reason: "", path: candidate };
+  }
+  return { available: false, reason: `${name} is not on PATH and ${variable} is not set` };
+}

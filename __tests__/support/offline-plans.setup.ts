@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { sharedDataDir } from "./environment";
+import { commandLineTool, sharedDataDir } from "./environment";
 import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
 import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
 
@@ -28,7 +28,12 @@ const PARALLEL_PLANS = 2;
 export default async function setup(project: TestProject): Promise<() => void> {
   const terraform = offlineTerraform();
   // Said once here, where the default reporter shows it; the skipped groups also carry it in their titles.
-  for (const [checks, availability] of [["offline terraform plans", terraform], ["chart and CRD reference checks", sharedDataDir()]] as const) {
+  for (const [checks, availability] of [
+    ["offline terraform plans", terraform],
+    ["chart and CRD reference checks", sharedDataDir()],
+    ["promtool rule checks", commandLineTool("promtool", "PROMTOOL")],
+    ["amtool configuration checks", commandLineTool("amtool", "AMTOOL")],
+  ] as const) {
     if (!availability.available) console.warn(`skipping ${checks}: ${availability.reason}`);
   }
   const synth = synthesize();

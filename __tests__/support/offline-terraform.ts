@@ -82,16 +82,16 @@ function overrideFor(stack: TerraformJson, stackText: string, workdir: string): 
   );
   const providers: Record<string, unknown[]> = {};
   if (stack.provider?.aws) {
-    providers.aws = [
-      {
-        access_key: "offline-access-key",
-        secret_key: "offline-secret-key",
-        skip_credentials_validation: true,
-        skip_requesting_account_id: true,
-        skip_metadata_api_check: true,
-        skip_region_validation: true,
-      },
-    ];
+    // One override per provider configuration, aliases included.
+    providers.aws = (stack.provider.aws as { alias?: string }[]).map((configuration) => ({
+      ...(configuration.alias ? { alias: configuration.alias } : {}),
+      access_key: "offline-access-key",
+      secret_key: "offline-secret-key",
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    }));
   }
   return {
     terraform: { backend: { local: { path: path.join(workdir, "offline.tfstate") } } },

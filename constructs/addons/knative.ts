@@ -126,6 +126,9 @@ export class KnativeAddon extends Construct {
             [CLUSTER_LOCAL_DOMAIN]: "",
             ...Object.fromEntries(props.domains.map(({ environment, domain }) => [domain, stringify({ selector: { environment } })])),
           },
+          // Request metrics in Prometheus format on the queue-proxy's and the
+          // activator's metrics ports, which the platform's PodMonitors scrape.
+          observability: { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" },
           autoscaler: {
             "enable-scale-to-zero": "true",
             "scale-to-zero-grace-period": `${props.scaleToZero.gracePeriodSeconds}s`,

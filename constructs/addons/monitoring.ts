@@ -1,6 +1,10 @@
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
+import { IN_CLUSTER, type AlertHeartbeat } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { alertmanagerConfig } from "./alertmanager-config";
+import { platformResourceState } from "./resource-state";
+import { MIGRATION_COMPONENT_LABEL } from "./alert-rules";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 
 export const MONITORING_NAMESPACE = "monitoring";
@@ -20,6 +24,10 @@ export interface MonitoringProps extends AddonOptions {
   readonly smtpPasswordKey: string;
   /** Grafana data sources besides Prometheus and Alertmanager. @default - none */
   readonly dataSources?: Record<string, unknown>[];
+  /** Environments whose critical alerts repeat until resolved. */
+  readonly productionEnvironments: string[];
+  /** Where the Watchdog goes; without it the Watchdog is dropped. */
+  readonly heartbeat?: AlertHeartbeat;
 }
 
 /**
@@ -88,7 +96,6 @@ export class MonitoringAddon extends Construct {
       accessModes: ["ReadWriteOnce"],
       ...extra,
     });
-    const emailRoute = sendsMail ? "email" : "null";
     this.stack = new HelmAddon(this, "stack", {
       chart: "kube-prometheus-stack",
       releaseName: "kube-prometheus-stack",
@@ -102,22 +109,26 @@ export class MonitoringAddon extends Construct {
       values: {
         crds: { enabled: true },
         alertmanager: {
-          config: {
-            global: sendsMail ? { smtp_auth_password_file: `/etc/alertmanager/secrets/${ALERTMANAGER_SMTP_SECRET}/password` } : {},
-            route: {
-              receiver: emailRoute,
-              routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
-            },
-            receivers: [
-              { name: "null" },
-              ...(sendsMail ? [{ name: "email", email_configs: [{ to: props.alertEmails.join(", "), send_resolved: true }] }] : []),
-            ],
-          },
+          config: alertmanagerConfig({
+            emails: props.alertEmails,
+            smtpPasswordFile: `/etc/alertmanager/secrets/${ALERTMANAGER_SMTP_SECRET}/password`,
+            productionEnvironments: props.productionEnvironments,
+            heartbeat: props.heartbeat?.receiver,
+          }),
+          // Named so that the cloud can grant exactly this account the heartbeat.
+          serviceAccount: { create: true, name: IN_CLUSTER.alertmanager.serviceAccount, annotations: props.heartbeat?.identity.serviceAccountAnnotations ?? {} },
           alertmanagerSpec: {
             // Mounted at /etc/alertmanager/secrets/<name>/.
             secrets: sendsMail ? [ALERTMANAGER_SMTP_SECRET] : [],
+            podMetadata: { labels: props.heartbeat?.identity.podLabels ?? {} },
             storage: { volumeClaimTemplate: { spec: volume() } },
           },
+        },
+        "kube-state-metrics": {
+          // Migration Jobs and Pods are recognised by their component label.
+          metricLabelsAllowlist: [`jobs=[${MIGRATION_COMPONENT_LABEL.key}]`, `pods=[${MIGRATION_COMPONENT_LABEL.key}]`],
+          // Readiness of Flux objects, ExternalSecrets and Knative revisions.
+          ...platformResourceState(),
         },
         grafana: {
           admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },

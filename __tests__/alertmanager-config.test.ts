@@ -1,0 +1,115 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { alertmanagerConfig, REPEAT_INTERVALS, TARGET_LABELS } from "../constructs/addons/alertmanager-config";
+import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
+import { snsHeartbeatReceiver } from "../constructs/aws/external-monitoring";
+import { commandLineTool, skipNote } from "./support/environment";
+
+const HEARTBEAT_TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-platform-heartbeat";
+
+/** The configuration as the chart receives it: computed values, then the values file (SMTP relay). */
+function config(heartbeat: Record<string, unknown> | undefined, emails = ["platform-alerts@example.com", "dev-team@example.com"]) {
+  const computed = alertmanagerConfig({
+    emails,
+    smtpPasswordFile: "/etc/alertmanager/secrets/alertmanager-smtp/password",
+    productionEnvironments: ["production"],
+    heartbeat,
+  });
+  const files = userValues(DEFAULT_VALUES_DIR, "kube-prometheus-stack", "aws").map((values) => (values.alertmanager as any)?.config ?? {});
+  return mergeValues(computed, ...files);
+}
+
+describe("Alertmanager routing as the add-on computes it", () => {
+  const routed = config(snsHeartbeatReceiver(HEARTBEAT_TOPIC)) as any;
+
+  it("mails everything to alerts.emails, the receivers of last resort included", () => {
+    expect(routed.route.receiver).toBe("email");
+    expect(routed.receivers.find((r: any) => r.name === "email").email_configs).toEqual([
+      expect.objectContaining({ to: "platform-alerts@example.com, dev-team@example.com", send_resolved: true }),
+    ]);
+    const receivers = routed.route.routes.map((r: any) => r.receiver);
+    expect(receivers.filter((r: string) => r !== "email")).toEqual(["heartbeat"]);
+  });
+
+  it("repeats production's critical alerts twice an hour until they resolve, others less often", () => {
+    const intervals = Object.fromEntries(routed.route.routes.map((r: any) => [r.matchers.join(","), r.repeat_interval]));
+    expect(intervals).toMatchObject({
+      'severity = "critical",environment =~ "production"': REPEAT_INTERVALS.productionCritical,
+      'severity = "critical",namespace =~ "production"': REPEAT_INTERVALS.productionCritical,
+      'severity = "critical"': "4h",
+      'severity = "warning"': "12h",
+    });
+    expect(routed.route.repeat_interval).toBe("24h");
+  });
+
+  it("inhibits a warning only by a critical alert about the same target", () => {
+    expect(routed.inhibit_rules[0]).toEqual({
+      source_matchers: ['severity = "critical"'],
+      target_matchers: ['severity = "warning"'],
+      equal: [...TARGET_LABELS],
+    });
+    expect(TARGET_LABELS).toEqual(expect.arrayContaining(["environment", "namespace", "instance"]));
+  });
+
+  it("drops the Watchdog without a heartbeat receiver, and mails nothing without addresses", () => {
+    const quiet = config(undefined, []) as any;
+    expect(quiet.route.routes[0]).toMatchObject({ receiver: "null", matchers: ['alertname = "Watchdog"'] });
+    expect(quiet.route.receiver).toBe("null");
+    expect(quiet.receivers.map((r: any) => r.name)).toEqual(["null"]);
+  });
+});
+
+const amtool = commandLineTool("amtool", "AMTOOL");
+
+describe.skipIf(!amtool.available)(`the configuration under the real amtool${skipNote(amtool)}`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "alertmanager-"));
+    writeFileSync(path.join(dir, "heartbeat.yaml"), stringify(config(snsHeartbeatReceiver(HEARTBEAT_TOPIC))));
+    writeFileSync(path.join(dir, "plain.yaml"), stringify(config(undefined)));
+    writeFileSync(path.join(dir, "silent.yaml"), stringify(config(undefined, [])));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (...args: string[]): string => execFileSync(amtool.path!, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+  it.each(["heartbeat.yaml", "plain.yaml", "silent.yaml"])("%s passes check-config", (file) => {
+    expect(run("check-config", file)).toContain("SUCCESS");
+  });
+
+  it("rejects a configuration whose route names no receiver, so the check can fail", () => {
+    const broken = config(undefined) as any;
+    broken.route.routes[1].receiver = "pager";
+    writeFileSync(path.join(dir, "broken.yaml"), stringify(broken));
+    let output = "";
+    try {
+      run("check-config", "broken.yaml");
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout);
+    }
+    expect(output).toContain('FAILED: undefined receiver "pager"');
+  });
+
+  /** Labels of an alert, and the matchers of the route that must take it. */
+  const cases: [string, string[], string, string][] = [
+    ["the Watchdog goes to the heartbeat", ["alertname=Watchdog", "severity=none"], "heartbeat", 'alertname="Watchdog"'],
+    ["a production critical alert repeats until resolved", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=production"], "email", 'environment=~"production"'],
+    ["a chart rule's critical alert in the production namespace too", ["alertname=KubePodNotReady", "severity=critical", "namespace=production"], "email", 'namespace=~"production"'],
+    ["a staging critical alert", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=staging"], "email", '{severity="critical"}'],
+    ["a warning", ["alertname=NodeCpuFull", "severity=warning", "environment=platform"], "email", '{severity="warning"}'],
+    ["an alert of no known severity still reaches the e-mails", ["alertname=Something", "severity=info"], "email", "default-route"],
+  ];
+
+  it.each(cases)("%s", (_, labels, receiver, route) => {
+    expect(run("config", "routes", "test", "--config.file=heartbeat.yaml", `--verify.receivers=${receiver}`, ...labels).trim()).toBe(receiver);
+    const tree = run("config", "routes", "test", "--config.file=heartbeat.yaml", "--tree", ...labels);
+    // The tree ends with the matched route, then the receiver names.
+    const matched = tree.split("\n").filter((line) => line.includes("receiver:")).pop()!;
+    expect(matched).toContain(route);
+    expect(matched).toContain(`receiver: ${receiver}`);
+  });
+});

@@ -1,0 +1,252 @@
+import type { Stage } from "../../config/common";
+import { runbookUrl } from "../common/runbook";
+import { IN_CLUSTER } from "../contract";
+import type { KubernetesObject } from "../kubernetes/manifests-release";
+
+/**
+ * The platform's Prometheus alert rules, generated from config so that every
+ * environment carries its own thresholds and severities. docs/alerting.md has
+ * a runbook entry per alert; a test keeps the two in step.
+ */
+
+/** Label a Job or a Pod carries when it runs database migrations. */
+export const MIGRATION_COMPONENT_LABEL = { key: "app.kubernetes.io/component", value: "migration" } as const;
+
+/** Prefix of the kube-state-metrics metrics describing the platform's custom resources. */
+export const RESOURCE_METRIC = "platform_resource_info";
+
+/** Jobs the scrape configuration gives Knative's metrics (see knative-monitoring). */
+export const QUEUE_PROXY_JOB = "knative-queue-proxy";
+export const ACTIVATOR_JOB = "knative-activator";
+/** Label the scrape copies the pod's `serving.knative.dev/service` label into. */
+export const KNATIVE_SERVICE_LABEL = "knative_service";
+
+/**
+ * The request counter of Knative's queue-proxy: since Serving 1.20 it exports
+ * OpenTelemetry's HTTP server metrics, the count being the histogram's `_count`.
+ */
+export const REQUEST_COUNT = "http_server_request_duration_seconds_count";
+export const REQUEST_DURATION_BUCKET = "http_server_request_duration_seconds_bucket";
+
+export const PLATFORM_NAMESPACES = [
+  IN_CLUSTER.flux.namespace,
+  IN_CLUSTER.externalSecrets.namespace,
+  "knative-serving",
+  "knative-operator",
+  "kourier-system",
+  "monitoring",
+] as const;
+
+export interface AlertEnvironment {
+  readonly name: string;
+  readonly stage: Stage;
+  readonly alerts: { readonly errorRatio: number; readonly migrationTimeoutMinutes: number };
+}
+
+export interface NodeThresholds {
+  readonly cpuPercent: number;
+  readonly memoryAvailablePercent: number;
+  readonly diskAvailablePercent: number;
+}
+
+export interface AlertRulesInput {
+  readonly environments: readonly AlertEnvironment[];
+  readonly node: NodeThresholds;
+}
+
+export type Severity = "critical" | "warning";
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for?: string;
+  readonly labels: { readonly severity: Severity; readonly [label: string]: string };
+  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url: string };
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  /** What the group watches, for the docs. */
+  readonly concern: string;
+  readonly rules: AlertRule[];
+}
+
+export { runbookUrl };
+
+const rule = (alert: string, props: Omit<AlertRule, "alert" | "annotations"> & { summary: string; description: string }): AlertRule => ({
+  alert,
+  expr: props.expr,
+  ...(props.for ? { for: props.for } : {}),
+  labels: props.labels,
+  annotations: { summary: props.summary, description: props.description, runbook_url: runbookUrl(alert) },
+});
+
+/** Production pages; everywhere else a problem is worth a mail, not a wake-up. */
+const severityOf = (environment: AlertEnvironment): Severity => (environment.stage === "production" ? "critical" : "warning");
+
+function applicationErrors(environments: readonly AlertEnvironment[]): RuleGroup {
+  return {
+    name: "platform-application-errors",
+    concern: "HTTP 5xx answers of the applications, from Knative's queue-proxy",
+    rules: environments.map((environment) => {
+      const selector = `job="${QUEUE_PROXY_JOB}", namespace="${environment.name}"`;
+      const by = `by (namespace, ${KNATIVE_SERVICE_LABEL})`;
+      const ratio = environment.alerts.errorRatio;
+      return rule("ApplicationErrorRatioHigh", {
+        expr:
+          `sum ${by} (rate(${REQUEST_COUNT}{${selector}, http_response_status_code=~"5.."}[5m]))\n` +
+          `  / sum ${by} (rate(${REQUEST_COUNT}{${selector}}[5m]))\n  > ${ratio}`,
+        for: "5m",
+        labels: { severity: severityOf(environment), environment: environment.name },
+        summary: `{{ $labels.${KNATIVE_SERVICE_LABEL} }} in ${environment.name} answers 5xx to {{ $value | humanizePercentage }} of requests`,
+        description: `More than ${ratio * 100}% of the requests to {{ $labels.${KNATIVE_SERVICE_LABEL} }} in ${environment.name} ended in a 5xx answer for 5 minutes.`,
+      });
+    }),
+  };
+}
+
+function nodes(node: NodeThresholds): RuleGroup {
+  const rootFilesystem = `mountpoint="/", fstype!~"tmpfs|overlay|squashfs"`;
+  return {
+    name: "platform-nodes",
+    concern: "Each node's CPU, memory and root filesystem",
+    rules: [
+      rule("NodeCpuFull", {
+        expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))) > ${node.cpuPercent}`,
+        for: "15m",
+        labels: { severity: "warning", environment: "platform" },
+        summary: "Node {{ $labels.instance }} CPU is {{ $value | humanize }}% busy",
+        description: `The CPUs of {{ $labels.instance }} have been more than ${node.cpuPercent}% busy for 15 minutes.`,
+      }),
+      rule("NodeMemoryFull", {
+        expr: `100 * node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${node.memoryAvailablePercent}`,
+        for: "10m",
+        labels: { severity: "critical", environment: "platform" },
+        summary: "Node {{ $labels.instance }} has {{ $value | humanize }}% of its memory available",
+        description: `Less than ${node.memoryAvailablePercent}% of the memory of {{ $labels.instance }} has been available for 10 minutes; the kernel will start killing processes.`,
+      }),
+      rule("NodeRootFilesystemFull", {
+        expr: `100 * node_filesystem_avail_bytes{${rootFilesystem}} / node_filesystem_size_bytes{${rootFilesystem}} < ${node.diskAvailablePercent}`,
+        for: "10m",
+        labels: { severity: "warning", environment: "platform" },
+        summary: "Node {{ $labels.instance }} root filesystem has {{ $value | humanize }}% space left",
+        description: `Less than ${node.diskAvailablePercent}% of the root filesystem of {{ $labels.instance }} is free; the kubelet will evict pods when it fills.`,
+      }),
+    ],
+  };
+}
+
+function workloads(environments: readonly AlertEnvironment[]): RuleGroup {
+  const migration = `label_${MIGRATION_COMPONENT_LABEL.key.replace(/[./-]/g, "_")}="${MIGRATION_COMPONENT_LABEL.value}"`;
+  return {
+    name: "platform-workloads",
+    concern: "Crash-looping containers and stuck or failed database migrations in the environments",
+    rules: environments.flatMap((environment) => {
+      const ns = `namespace="${environment.name}"`;
+      const minutes = environment.alerts.migrationTimeoutMinutes;
+      const labels = { severity: severityOf(environment), environment: environment.name };
+      return [
+        rule("PodCrashLooping", {
+          expr: `max_over_time(kube_pod_container_status_waiting_reason{${ns}, reason="CrashLoopBackOff"}[5m]) >= 1`,
+          for: "10m",
+          labels,
+          summary: "{{ $labels.pod }} in " + environment.name + " is crash-looping",
+          description: "Container {{ $labels.container }} of {{ $labels.pod }} in " + environment.name + " has been restarting in CrashLoopBackOff for 10 minutes.",
+        }),
+        rule("MigrationJobStuck", {
+          expr:
+            `(time() - kube_job_status_start_time{${ns}}) > ${minutes * 60}\n` +
+            `  and on (namespace, job_name) kube_job_status_active{${ns}} > 0\n` +
+            `  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
+          labels,
+          summary: `Migration job {{ $labels.job_name }} in ${environment.name} has run more than ${minutes} minutes`,
+          description: `The migration Job {{ $labels.job_name }} in ${environment.name} started more than ${minutes} minutes ago and is still running; a lock or a long migration is blocking the rollout.`,
+        }),
+        rule("MigrationJobFailed", {
+          expr: `kube_job_status_failed{${ns}} > 0\n  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
+          labels,
+          summary: `Migration job {{ $labels.job_name }} in ${environment.name} failed`,
+          description: `The migration Job {{ $labels.job_name }} in ${environment.name} has failed pods; the new release waits for a schema it does not have.`,
+        }),
+        rule("MigrationInitContainerStuck", {
+          expr:
+            `max by (namespace, pod, container) (kube_pod_init_container_status_running{${ns}}) == 1\n` +
+            `  and on (namespace, pod) kube_pod_labels{${ns}, ${migration}}`,
+          for: `${minutes}m`,
+          labels,
+          summary: `Migration init container of {{ $labels.pod }} in ${environment.name} has run more than ${minutes} minutes`,
+          description: `Init container {{ $labels.container }} of {{ $labels.pod }} in ${environment.name}, labelled as a migration, has been running for ${minutes} minutes.`,
+        }),
+        rule("MigrationInitContainerFailing", {
+          expr:
+            `max by (namespace, pod, container) (kube_pod_init_container_status_waiting_reason{${ns}, reason="CrashLoopBackOff"}) == 1\n` +
+            `  and on (namespace, pod) kube_pod_labels{${ns}, ${migration}}`,
+          for: "5m",
+          labels,
+          summary: `Migration init container of {{ $labels.pod }} in ${environment.name} keeps failing`,
+          description: `Init container {{ $labels.container }} of {{ $labels.pod }} in ${environment.name}, labelled as a migration, is in CrashLoopBackOff.`,
+        }),
+      ];
+    }),
+  };
+}
+
+function platformHealth(): RuleGroup {
+  const notReady = (groups: string, kind?: string) =>
+    `${RESOURCE_METRIC}{customresource_group=~"${groups}"${kind ? `, customresource_kind="${kind}"` : ""}, ready="False"} == 1`;
+  const labels = { severity: "warning" as const, environment: "platform" };
+  return {
+    name: "platform-health",
+    concern: "The platform's own components: Flux, External Secrets, Knative and the scrape targets",
+    rules: [
+      rule("FluxResourceNotReady", {
+        expr: notReady(".*\\\\.toolkit\\\\.fluxcd\\\\.io"),
+        for: "15m",
+        labels,
+        summary: "Flux {{ $labels.customresource_kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready",
+        description: "The Flux {{ $labels.customresource_kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for 15 minutes; changes to the GitOps repository do not reach the cluster.",
+      }),
+      rule("ExternalSecretNotSynced", {
+        expr: notReady("external-secrets\\\\.io", "ExternalSecret"),
+        for: "15m",
+        labels,
+        summary: "ExternalSecret {{ $labels.exported_namespace }}/{{ $labels.name }} is not synced",
+        description: "The ExternalSecret {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for 15 minutes; its Secret holds stale values or does not exist.",
+      }),
+      rule("KnativeRevisionNotReady", {
+        expr: notReady("serving\\\\.knative\\\\.dev", "Revision"),
+        for: "15m",
+        labels,
+        summary: "Knative revision {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready",
+        description: "The Knative Revision {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for 15 minutes; its service keeps serving the previous revision, or nothing.",
+      }),
+      rule("PlatformTargetDown", {
+        expr: `up{namespace=~"${PLATFORM_NAMESPACES.join("|")}"} == 0`,
+        for: "10m",
+        labels,
+        summary: "Scrape target {{ $labels.job }} ({{ $labels.instance }}) is down",
+        description: "Prometheus has not scraped {{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }} for 10 minutes; its alerts cannot fire.",
+      }),
+    ],
+  };
+}
+
+/** Every group of the platform's rules, one per concern. */
+export function alertRuleGroups(input: AlertRulesInput): RuleGroup[] {
+  return [applicationErrors(input.environments), nodes(input.node), workloads(input.environments), platformHealth()];
+}
+
+/** The groups in Prometheus's rule file format, for promtool. */
+export function ruleFile(groups: readonly RuleGroup[]): { groups: { name: string; rules: AlertRule[] }[] } {
+  return { groups: groups.map((group) => ({ name: group.name, rules: group.rules })) };
+}
+
+/** One PrometheusRule per concern, in the monitoring namespace. */
+export function prometheusRules(groups: readonly RuleGroup[], namespace: string): KubernetesObject[] {
+  return groups.map((group) => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: group.name, namespace, labels: { "app.kubernetes.io/part-of": "platform-alerting" } },
+    spec: { groups: [{ name: group.name, rules: group.rules }] },
+  }));
+}

@@ -1,0 +1,128 @@
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import {
+  ACTIVATOR_JOB,
+  alertRuleGroups,
+  KNATIVE_SERVICE_LABEL,
+  prometheusRules,
+  QUEUE_PROXY_JOB,
+  REQUEST_COUNT,
+  REQUEST_DURATION_BUCKET,
+  type AlertRulesInput,
+  type RuleGroup,
+} from "./alert-rules";
+import { KNATIVE_SERVING_NAMESPACE } from "./knative";
+
+/** Label and value Grafana's sidecar loads dashboards from (kube-prometheus-stack's defaults). */
+export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
+
+export interface AlertingProps {
+  readonly namespace: string;
+  readonly rules: AlertRulesInput;
+  /** The monitoring stack's release: its CRDs, Prometheus and Grafana. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * What the platform watches beyond kube-prometheus-stack's defaults: its own
+ * rule groups, the scraping of Knative's queue-proxy and activator, and a
+ * dashboard per environment. One release of the local manifests chart,
+ * installed after the monitoring stack whose CRDs it uses.
+ */
+export class Alerting extends Construct {
+  readonly groups: RuleGroup[];
+  readonly manifests: ManifestsRelease;
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    this.groups = alertRuleGroups(props.rules);
+    const environments = props.rules.environments.map((environment) => environment.name);
+    this.manifests = new ManifestsRelease(this, "manifests", {
+      name: "platform-alerting",
+      namespace: props.namespace,
+      manifests: [
+        ...prometheusRules(this.groups, props.namespace),
+        ...knativeMonitors(props.namespace, environments),
+        ...environments.map((environment) => environmentDashboard(props.namespace, environment)),
+      ],
+      dependsOn: props.dependsOn,
+    });
+  }
+}
+
+/**
+ * PodMonitors for Knative's request metrics. The queue-proxy beside every
+ * application container counts what the application answered; the activator
+ * answers while a service scales from zero. Each scrape names its job and
+ * copies the Knative service name, which the rules and dashboards group by.
+ */
+export function knativeMonitors(namespace: string, environments: readonly string[]): KubernetesObject[] {
+  const relabel = (job: string) => [
+    { action: "replace", targetLabel: "job", replacement: job },
+    { action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: KNATIVE_SERVICE_LABEL },
+  ];
+  return [
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: { name: QUEUE_PROXY_JOB, namespace },
+      spec: {
+        namespaceSelector: { matchNames: [...environments] },
+        selector: { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] },
+        podMetricsEndpoints: [{ port: "http-usermetric", relabelings: relabel(QUEUE_PROXY_JOB) }],
+      },
+    },
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: { name: ACTIVATOR_JOB, namespace },
+      spec: {
+        namespaceSelector: { matchNames: [KNATIVE_SERVING_NAMESPACE] },
+        selector: { matchLabels: { app: "activator" } },
+        podMetricsEndpoints: [{ port: "metrics", relabelings: relabel(ACTIVATOR_JOB) }],
+      },
+    },
+  ];
+}
+
+/** Requests, 5xx ratio, latency and instances of one environment's services. */
+export function environmentDashboard(namespace: string, environment: string): KubernetesObject {
+  const selector = `job="${QUEUE_PROXY_JOB}", namespace="${environment}"`;
+  const by = `by (${KNATIVE_SERVICE_LABEL})`;
+  const panel = (id: number, title: string, expr: string, unit: string) => ({
+    id,
+    type: "timeseries",
+    title,
+    datasource: { type: "prometheus", uid: "prometheus" },
+    gridPos: { h: 8, w: 12, x: ((id - 1) % 2) * 12, y: Math.floor((id - 1) / 2) * 8 },
+    fieldConfig: { defaults: { unit }, overrides: [] },
+    targets: [{ refId: "A", expr, legendFormat: `{{${KNATIVE_SERVICE_LABEL}}}` }],
+  });
+  const dashboard = {
+    uid: `platform-${environment}`.slice(0, 40),
+    title: `Platform: ${environment}`,
+    tags: ["platform", environment],
+    timezone: "utc",
+    schemaVersion: 39,
+    refresh: "1m",
+    time: { from: "now-6h", to: "now" },
+    panels: [
+      panel(1, "Requests", `sum ${by} (rate(${REQUEST_COUNT}{${selector}}[5m]))`, "reqps"),
+      panel(
+        2,
+        "5xx ratio",
+        `sum ${by} (rate(${REQUEST_COUNT}{${selector}, http_response_status_code=~"5.."}[5m])) / sum ${by} (rate(${REQUEST_COUNT}{${selector}}[5m]))`,
+        "percentunit",
+      ),
+      panel(3, "Latency (p95)", `histogram_quantile(0.95, sum by (le, ${KNATIVE_SERVICE_LABEL}) (rate(${REQUEST_DURATION_BUCKET}{${selector}}[5m])))`, "s"),
+      panel(4, "Instances", `count ${by} (up{${selector}} == 1)`, "short"),
+    ],
+  };
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `dashboard-${environment}`, namespace, labels: { ...GRAFANA_DASHBOARD_LABEL } },
+    data: { [`platform-${environment}.json`]: JSON.stringify(dashboard) },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Alertmanager's routing: every alert goes to `alerts.emails`, how often it
+ * repeats depends on its severity, production's critical alerts repeat until
+ * they resolve, and a critical alert silences the warnings about the same
+ * target. The Watchdog goes to the cloud's heartbeat receiver, if any.
+ */
+
+export interface AlertmanagerConfigProps {
+  readonly emails: readonly string[];
+  /** File holding the SMTP password, mounted from a Kubernetes secret. */
+  readonly smtpPasswordFile: string;
+  /** Environments whose critical alerts repeat until resolved. */
+  readonly productionEnvironments: readonly string[];
+  /** Receiver (without name) the Watchdog is delivered to; dropped without one. */
+  readonly heartbeat?: Record<string, unknown>;
+}
+
+/** How often a still-firing alert is mailed again. */
+export const REPEAT_INTERVALS = {
+  /** Production's critical alerts: as often as Alertmanager regroups, until resolved. */
+  productionCritical: "30m",
+  critical: "4h",
+  warning: "12h",
+  other: "24h",
+  /** The Watchdog: well inside the outside alarm's window of silence. */
+  heartbeat: "1m",
+} as const;
+
+/** Labels that together name "the same target" for inhibition. */
+export const TARGET_LABELS = ["environment", "namespace", "instance", "knative_service", "pod", "job_name"] as const;
+
+/** The environment in the subject: our rules set `environment`; the chart's default rules have a namespace. */
+export const EMAIL_SUBJECT =
+  '[{{ .Status | toUpper }}] [{{ or .CommonLabels.environment .CommonLabels.namespace "cluster" }}] ' +
+  "{{ .CommonLabels.severity }}: {{ .CommonLabels.alertname }}{{ if gt (len .Alerts.Firing) 1 }} ({{ len .Alerts.Firing }} firing){{ end }}";
+
+const regex = (values: readonly string[]): string => values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+
+export function alertmanagerConfig(props: AlertmanagerConfigProps): Record<string, unknown> {
+  const mail = props.emails.length > 0 ? "email" : "null";
+  const heartbeat = props.heartbeat ? "heartbeat" : "null";
+  const production = props.productionEnvironments.length > 0 ? regex(props.productionEnvironments) : undefined;
+  return {
+    global: props.emails.length > 0 ? { smtp_auth_password_file: props.smtpPasswordFile } : {},
+    route: {
+      receiver: mail,
+      group_by: ["alertname", "environment", "namespace"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: REPEAT_INTERVALS.other,
+      routes: [
+        {
+          receiver: heartbeat,
+          matchers: ['alertname = "Watchdog"'],
+          group_wait: "0s",
+          group_interval: REPEAT_INTERVALS.heartbeat,
+          repeat_interval: REPEAT_INTERVALS.heartbeat,
+        },
+        ...(production
+          ? [
+              { receiver: mail, matchers: ['severity = "critical"', `environment =~ "${production}"`], repeat_interval: REPEAT_INTERVALS.productionCritical },
+              { receiver: mail, matchers: ['severity = "critical"', `namespace =~ "${production}"`], repeat_interval: REPEAT_INTERVALS.productionCritical },
+            ]
+          : []),
+        { receiver: mail, matchers: ['severity = "critical"'], repeat_interval: REPEAT_INTERVALS.critical },
+        { receiver: mail, matchers: ['severity = "warning"'], repeat_interval: REPEAT_INTERVALS.warning },
+      ],
+    },
+    inhibit_rules: [
+      { source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: [...TARGET_LABELS] },
+      // kube-prometheus-stack's InfoInhibitor, kept since this list replaces the chart's.
+      { source_matchers: ['alertname = "InfoInhibitor"'], target_matchers: ['severity = "info"'], equal: ["namespace"] },
+    ],
+    receivers: [
+      { name: "null" },
+      ...(props.emails.length > 0
+        ? [{ name: "email", email_configs: [{ to: props.emails.join(", "), send_resolved: true, headers: { Subject: EMAIL_SUBJECT } }] }]
+        : []),
+      ...(props.heartbeat ? [{ name: "heartbeat", ...props.heartbeat }] : []),
+    ],
+  };
+}
