@@ -56,7 +56,11 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       aws_iam_openid_connect_provider: 1,
       aws_ecr_repository: 2,
       aws_ecr_lifecycle_policy: 2,
-      aws_kms_key: 2,
+      aws_kms_key: 3,
+      aws_kms_key_policy: 3,
+      aws_default_security_group: 1,
+      aws_flow_log: 1,
+      aws_cloudwatch_log_group: 1,
     });
   });
 
@@ -71,6 +75,7 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       aws_backup_vault_notifications: 1,
       aws_sns_topic: 1,
       aws_kms_key: 2,
+      aws_kms_key_policy: 2,
     });
   });
 

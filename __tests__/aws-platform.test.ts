@@ -154,7 +154,7 @@ describe("aws-platform", () => {
 
   it("rotates every KMS key", () => {
     const keys = Object.values(resourcesOf(stack, "aws_kms_key"));
-    expect(keys).toHaveLength(2);
+    expect(keys).toHaveLength(3);
     for (const key of keys) expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
   });
 });

@@ -9,6 +9,9 @@ const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|u
   message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
 });
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 const nodeGroupSchema = z
   .object({
     name: dnsLabel(30),
@@ -37,6 +40,14 @@ export const awsSchema = z
         vpcCidr: ipv4Cidr,
         /** One NAT gateway per zone (resilient) or a single shared one (cheaper). */
         natGateways: z.enum(["single", "per-zone"]).default("single"),
+        /** Days the VPC flow logs are kept in CloudWatch Logs. @default 365 */
+        flowLogRetentionDays: z
+          .number()
+          .int()
+          .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+            message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+          })
+          .default(365),
       })
       .strict(),
     cluster: z

@@ -4,6 +4,7 @@ import type { AwsConfig, PlatformConfig } from "../config";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { Network } from "../constructs/aws/network";
+import { VpcFlowLogs } from "../constructs/aws/flow-logs";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName } from "../constructs/common/naming";
@@ -43,13 +44,30 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName,
     });
 
+    const flowLogsKey = new EncryptionKey(this, "flow-logs-key", {
+      alias: `${clusterName}/flow-logs`,
+      description: `VPC flow logs of ${clusterName}`,
+      region: aws.region,
+    });
+    new VpcFlowLogs(this, "flow-logs", {
+      name: clusterName,
+      vpcId: this.network.vpc.id,
+      region: aws.region,
+      retentionDays: aws.network.flowLogRetentionDays,
+      key: flowLogsKey,
+    });
+
     const clusterKey = new EncryptionKey(this, "cluster-key", {
       alias: `${clusterName}/eks-secrets`,
       description: `Envelope encryption of Kubernetes secrets in ${clusterName}`,
+      region: aws.region,
     });
     const registryKey = new EncryptionKey(this, "registry-key", {
       alias: `${clusterName}/ecr`,
       description: `Container images of ${config.project}`,
+      region: aws.region,
+      // ECR encrypts layers and reads them back for every pull through its own grants.
+      viaServices: ["ecr"],
       // Images pushed under this key cannot be read without it.
       preventDestroy: true,
     });
@@ -60,7 +78,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       version: aws.cluster.version,
       subnetIds: this.network.privateSubnetIds,
       serviceCidr: aws.cluster.serviceCidr,
-      secretsKeyArn: clusterKey.arn,
+      secretsKey: clusterKey,
       publicAccessCidrs: aws.cluster.publicAccessCidrs,
       adminPrincipalArns: aws.cluster.adminPrincipalArns,
       bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin,
