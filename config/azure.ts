@@ -49,6 +49,13 @@ export const azureSchema = z
           })
           .strict()
           .default({ day: "Sunday", startHour: 2, durationHours: 4 }),
+        /**
+         * Encryption at host on every node pool: temporary disks, OS and data disk
+         * caches and their flows to storage are encrypted on the VM host. The
+         * subscription must have the `Microsoft.Compute/EncryptionAtHost` feature
+         * registered (docs/security.md). @default true
+         */
+        encryptionAtHost: z.boolean().default(true),
         /** Uptime SLA tier. @default Standard when any environment is production */
         skuTier: z.enum(["Free", "Standard", "Premium"]).optional(),
       })
@@ -71,6 +78,12 @@ export const azureSchema = z
           message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
         }),
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
+        /**
+         * Public ranges the vault's firewall admits besides the nodes subnet and
+         * trusted Azure services: where Terraform runs, since it writes the
+         * generated secrets. @default the cluster's authorizedIpRanges
+         */
+        allowedIpRanges: z.array(ipv4Cidr).min(1, { message: "at least one range, or leave the field out to use cluster.authorizedIpRanges" }).optional(),
       })
       .strict(),
     backup: z
