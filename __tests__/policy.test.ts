@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  ACCEPTED_TABLE_BEGIN,
+  ACCEPTED_TABLE_END,
   AcceptedListError,
+  acceptedTable,
   judgeStack,
   logicalId,
   parseAcceptedList,
@@ -15,6 +18,7 @@ import {
 } from "../tools/policy";
 
 const ACCEPTED_FILE = path.join(__dirname, "..", "policy", "checkov-accepted.yaml");
+const SECURITY_DOC = path.join(__dirname, "..", "docs", "security.md");
 
 const LIST = `
 accepted:
@@ -67,6 +71,15 @@ describe("accepted list", () => {
   it("the committed list parses", () => {
     const entries = parseAcceptedList(readFileSync(ACCEPTED_FILE, "utf8"));
     expect(entries.length).toBeGreaterThan(0);
+  });
+
+  it("docs/security.md shows the committed list, entry for entry", () => {
+    const doc = readFileSync(SECURITY_DOC, "utf8");
+    const begin = doc.indexOf(ACCEPTED_TABLE_BEGIN);
+    const end = doc.indexOf(ACCEPTED_TABLE_END);
+    expect(begin, "docs/security.md has the accepted-failures markers").toBeGreaterThanOrEqual(0);
+    const shown = doc.slice(begin, end + ACCEPTED_TABLE_END.length);
+    expect(shown).toBe(acceptedTable(parseAcceptedList(readFileSync(ACCEPTED_FILE, "utf8"))));
   });
 });
 

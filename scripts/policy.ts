@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import {
   AcceptedListError,
+  acceptedTable,
   judgeStack,
   parseAcceptedList,
   readCheckovReport,
@@ -29,6 +30,9 @@ import {
  *       Scans one `terraform show -json` output as `terraform_plan`; prints one
  *       line, appends a markdown section to <file>. Exits 1 on a failure that
  *       is not accepted.
+ *
+ *   tsx scripts/policy.ts --accepted-table
+ *       Prints the accepted list as the table docs/security.md shows.
  *
  * Checkov is `CHECKOV_BIN`, else `checkov` on PATH; without either the scan is
  * skipped with the reason, unless PLATFORM_REQUIRE_ALL_CHECKS=1.
@@ -152,6 +156,11 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof AcceptedListError) fail(error.message);
     throw error;
+  }
+
+  if (args.includes("--accepted-table")) {
+    console.log(acceptedTable(accepted));
+    return 0;
   }
 
   const checkov = findCheckov();

@@ -185,3 +185,17 @@ export function verdictMarkdown(verdict: StackVerdict): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+export const ACCEPTED_TABLE_BEGIN = "<!-- accepted-failures:begin (generated from policy/checkov-accepted.yaml) -->";
+export const ACCEPTED_TABLE_END = "<!-- accepted-failures:end -->";
+
+/** The accepted list as the markdown table docs/security.md shows between its markers. */
+export function acceptedTable(entries: AcceptedEntry[]): string {
+  const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\s+/g, " ").trim();
+  const lines = ["| check | stacks | resource | reason |", "| --- | --- | --- | --- |"];
+  for (const entry of entries) {
+    const frameworks = entry.frameworks ? ` (${entry.frameworks.join(", ")} only)` : "";
+    lines.push(`| ${entry.check} | ${entry.stacks.map((s) => `\`${s}\``).join(", ")}${frameworks} | ${entry.resource ? `\`${entry.resource}\`` : "all"} | ${cell(entry.reason)} |`);
+  }
+  return [ACCEPTED_TABLE_BEGIN, ...lines, ACCEPTED_TABLE_END].join("\n");
+}
