@@ -57,11 +57,14 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       aws_iam_openid_connect_provider: 1,
       aws_ecr_repository: 2,
       aws_ecr_lifecycle_policy: 2,
-      // Secrets envelope, registry, log bucket, and the alert topics key in us-east-1.
-      aws_kms_key: 4,
+      // Secrets envelope, registry, log bucket, flow logs, and the alert topics' key in us-east-1.
+      aws_kms_key: 5,
       aws_s3_bucket: 1,
       aws_sqs_queue: 1,
       aws_cloudwatch_event_rule: 4,
+      aws_default_security_group: 1,
+      aws_flow_log: 1,
+      aws_cloudwatch_log_group: 1,
     });
   });
 
@@ -76,6 +79,7 @@ describe.skipIf(!terraform.available)(`offline terraform validate + plan against
       aws_backup_vault_notifications: 1,
       aws_sns_topic: 1,
       aws_kms_key: 2,
+      aws_kms_key_policy: 2,
     });
   });
 

@@ -164,8 +164,8 @@ describe("aws-platform", () => {
 
   it("rotates every KMS key", () => {
     const keys = Object.values(resourcesOf(stack, "aws_kms_key"));
-    // Kubernetes secrets, images, logs, and the alert topics (in us-east-1).
-    expect(keys).toHaveLength(4);
+    // Kubernetes secrets, images, logs, flow logs, and the alert topics (in us-east-1).
+    expect(keys).toHaveLength(5);
     for (const key of keys) expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
   });
 });

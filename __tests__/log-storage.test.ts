@@ -58,12 +58,14 @@ describe("log storage in the synthesized platforms", () => {
     });
 
     it("lets only Loki's role use the key, and only through S3; the account keeps administration alone", () => {
-      const key = Object.entries(resourcesOf(aws, "aws_kms_key")).find(([id]) => id.startsWith("log-bucket"))![1];
-      const [admin, use, ...rest] = statementsOf(key.policy);
+      const keyPolicy = Object.entries(resourcesOf(aws, "aws_kms_key_policy")).find(([id]) => id.startsWith("log-bucket"))![1];
+      expect(keyPolicy.key_id).toMatch(/aws_kms_key\.log-bucket_key_[A-F0-9]+\.key_id/);
+      const [admin, use, ...rest] = statementsOf(keyPolicy.policy);
       expect(rest).toEqual([]);
-      expect(admin).toContain('"Sid" = "AccountAdministersKey"');
+      expect(admin).toContain('"Sid" = "KeyAdministration"');
       expect(admin).toMatch(/:root"/);
       expect(admin).not.toMatch(/kms:(Encrypt|Decrypt|GenerateDataKey|ReEncrypt)|"kms:\*"/);
+      expect(use).toContain('"Sid" = "LogStoreUsesKeyThroughS3"');
       expect(use).toMatch(/"Principal" = \{"AWS" = aws_iam_role\.eks_loki_role_[A-F0-9]+\.arn\}/);
       expect(use).toContain('"Action" = ["kms:Decrypt", "kms:GenerateDataKey"]');
       expect(use).toContain('"Condition" = {"StringEquals" = {"kms:ViaService" = "s3.eu-west-1.amazonaws.com"}}');
@@ -100,7 +102,7 @@ describe("log storage in the synthesized platforms", () => {
       expect(account.network_rules.virtual_network_subnet_ids).toEqual([expect.stringMatching(/azurerm_subnet\.network_nodes_[A-F0-9]+\.id/)]);
       expect(account.network_rules.ip_rules).toBeUndefined();
       const nodes = Object.entries(resourcesOf(azure, "azurerm_subnet")).find(([id]) => id.startsWith("network_nodes"))![1];
-      expect(nodes.service_endpoints).toEqual(["Microsoft.Storage"]);
+      expect(nodes.service_endpoints).toEqual(["Microsoft.KeyVault", "Microsoft.Storage"]);
     });
 
     it("never reaches for the account's data plane, which refuses the deployer", () => {

@@ -22,6 +22,9 @@ const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|u
   message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
 });
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 /**
  * The architecture of an EC2 instance family, from AWS's naming: a `g` among
  * the attribute letters after the generation marks Graviton (`m7g`, `c7gn`,
@@ -129,6 +132,14 @@ export const awsSchema = z
       .object({
         vpcCidr: ipv4Cidr.describe("VPC address range, /16 to /20; subnets are carved from it per zone."),
         natGateways: z.enum(["single", "per-zone"]).default("single").describe("One NAT gateway per zone (per-zone, resilient) or one shared (single, cheaper)."),
+        flowLogRetentionDays: z
+          .number()
+          .int()
+          .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+            message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+          })
+          .default(365)
+          .describe("Days the VPC flow logs are kept in CloudWatch Logs."),
       })
       .strict()
       .describe("The VPC."),

@@ -57,6 +57,10 @@ export const azureSchema = z
           .strict()
           .default({ day: "Sunday", startHour: 2, durationHours: 4 })
           .describe("When automatic upgrades may run."),
+        encryptionAtHost: z
+          .boolean()
+          .default(true)
+          .describe("Encryption at host on every node pool (temporary disks, caches and their flows to storage); needs the Microsoft.Compute/EncryptionAtHost feature registered (docs/security.md)."),
         skuTier: z.enum(["Free", "Standard", "Premium"]).optional().describe("Uptime SLA tier: Free, Standard or Premium. Default: Standard when any environment is production."),
       })
       .strict()
@@ -88,6 +92,11 @@ export const azureSchema = z
           message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
         }).describe("Key Vault name, 3-24 characters, globally unique."),
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90).describe("Days a deleted secret can be recovered."),
+        allowedIpRanges: z
+          .array(ipv4Cidr)
+          .min(1, { message: "at least one range, or leave the field out to use cluster.authorizedIpRanges" })
+          .optional()
+          .describe("Public ranges the vault's firewall admits besides the nodes subnet and trusted Azure services: where Terraform runs. Default: the cluster's authorizedIpRanges."),
       })
       .strict()
       .describe("The Key Vault holding database passwords."),

@@ -38,11 +38,16 @@ export class AwsDataStack extends TerraformStack {
     const databaseKey = new EncryptionKey(this, "database-key", {
       alias: `${name}/database`,
       description: `PostgreSQL storage, secrets and insights of ${name}`,
+      region: aws.region,
+      // Storage, snapshots and Performance Insights through RDS; the master secret through Secrets Manager.
+      viaServices: ["rds", "secretsmanager"],
       preventDestroy: production,
     });
     const backupKey = new EncryptionKey(this, "backup-key", {
       alias: `${name}/backup`,
       description: `Backup vault of ${name}`,
+      region: aws.region,
+      viaServices: ["backup", "sns"],
       preventDestroy: production,
     });
 
@@ -60,12 +65,14 @@ export class AwsDataStack extends TerraformStack {
       multiAz: environment.database.highAvailability,
       backupRetentionDays: environment.database.backupRetentionDays,
       protect: production,
+      // OS metrics every minute where an incident costs most.
+      enhancedMonitoring: production,
     });
 
     const backup = new DatabaseBackup(this, "backup", {
       name,
       resourceArn: this.database.instance.arn,
-      kmsKeyArn: backupKey.arn,
+      key: backupKey,
       monthlyRetentionDays: aws.backup.monthlyRetentionDays,
       notificationEmails: aws.backup.notificationEmails,
       protect: production,
@@ -78,6 +85,8 @@ export class AwsDataStack extends TerraformStack {
       trust: trustServiceAccount(this, "app-trust", platform.eks.oidcProvider.arn, platform.eks.oidcIssuerUrl, environment.name, IN_CLUSTER.applicationServiceAccount),
       statements: [...this.database.readCredentialsStatements(databaseKey.arn), ...platform.ecr.pullStatements()],
     });
+    // Decrypting the master secret, and only by reading it through Secrets Manager.
+    databaseKey.grantRole("ApplicationReadsDatabaseSecret", appRole.arn, ["kms:Decrypt"], "secretsmanager");
 
     this.endpoint = {
       host: this.database.instance.address,

@@ -9,6 +9,7 @@ import { EncryptionKey } from "../constructs/aws/kms-key";
 import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
+import { VpcFlowLogs } from "../constructs/aws/flow-logs";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
@@ -55,13 +56,30 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName,
     });
 
+    const flowLogsKey = new EncryptionKey(this, "flow-logs-key", {
+      alias: `${clusterName}/flow-logs`,
+      description: `VPC flow logs of ${clusterName}`,
+      region: aws.region,
+    });
+    new VpcFlowLogs(this, "flow-logs", {
+      name: clusterName,
+      vpcId: this.network.vpc.id,
+      region: aws.region,
+      retentionDays: aws.network.flowLogRetentionDays,
+      key: flowLogsKey,
+    });
+
     const clusterKey = new EncryptionKey(this, "cluster-key", {
       alias: `${clusterName}/eks-secrets`,
       description: `Envelope encryption of Kubernetes secrets in ${clusterName}`,
+      region: aws.region,
     });
     const registryKey = new EncryptionKey(this, "registry-key", {
       alias: `${clusterName}/ecr`,
       description: `Container images of ${config.project}`,
+      region: aws.region,
+      // ECR encrypts layers and reads them back for every pull through its own grants.
+      viaServices: ["ecr"],
       // Images pushed under this key cannot be read without it.
       preventDestroy: true,
     });
@@ -72,7 +90,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       version: aws.cluster.version,
       subnetIds: this.network.privateSubnetIds,
       serviceCidr: aws.cluster.serviceCidr,
-      secretsKeyArn: clusterKey.arn,
+      secretsKey: clusterKey,
       publicAccessCidrs: aws.cluster.publicAccessCidrs,
       adminPrincipalArns: aws.cluster.adminPrincipalArns,
       bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin,

@@ -75,6 +75,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       vnetCidr: azure.network.vnetCidr,
       nodesSubnetCidr: azure.network.nodesSubnetCidr,
       postgresSubnetCidr: azure.network.postgresSubnetCidr,
+      podCidr: azure.cluster.podCidr,
     });
 
     this.monitoring = new Monitoring(this, "monitoring", {
@@ -101,6 +102,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       userPool: azure.cluster.userPool,
       upgradeChannel: azure.cluster.upgradeChannel,
       maintenanceWindow: azure.cluster.maintenanceWindow,
+      encryptionAtHost: azure.cluster.encryptionAtHost,
       // The uptime SLA is what production pays for.
       skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
     });
@@ -125,6 +127,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       tenantId: this.tenantId,
       softDeleteRetentionDays: azure.keyVault.softDeleteRetentionDays,
       deployerObjectId: client.objectId,
+      allowedSubnetIds: [this.network.nodesSubnet.id],
+      allowedIpRanges: azure.keyVault.allowedIpRanges ?? azure.cluster.authorizedIpRanges,
     });
     // The Key Vault secrets provider add-on gets no role here: nothing in the
     // platform mounts secrets through its CSI driver (applications use External

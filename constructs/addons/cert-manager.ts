@@ -51,6 +51,11 @@ export class CertManagerAddon extends HelmAddon {
         },
         podLabels: props.dns.certManager.identity.podLabels,
         prometheus: { enabled: true },
+        // Requests to schedule fairly, a memory limit so a leak cannot starve the node.
+        resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+        webhook: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
+        cainjector: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+        startupapicheck: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } },
       },
     });
     this.issuers = new ManifestsRelease(this, "issuers", {

@@ -49,6 +49,7 @@ export class ExternalDnsAddon extends Construct {
         // A TXT ownership record named after a wildcard would carry a `*` in a middle label.
         extraArgs: [...settings.args, "--txt-wildcard-replacement=wildcard"],
         env: settings.env,
+        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
         serviceAccount: { create: true, name: serviceAccount, annotations: settings.identity.serviceAccountAnnotations },
         podLabels: settings.identity.podLabels,
         extraVolumes: [{ name: "provider-config", configMap: { name: EXTERNAL_DNS_PROVIDER_CONFIG } }],

@@ -27,6 +27,7 @@ export class MetricsServerAddon extends HelmAddon {
       namespace: "kube-system",
       values: {
         replicas: 2,
+        resources: { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } },
         podDisruptionBudget: { enabled: true, minAvailable: 1 },
         tolerations: [{ key: CRITICAL_ADDONS_ONLY, operator: "Exists" }],
         topologySpreadConstraints: [

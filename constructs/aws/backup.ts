@@ -8,6 +8,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import { policyDocument, ServiceRole, trustService } from "./iam";
+import type { EncryptionKey } from "./kms-key";
 
 /**
  * The operators' retention rule: hourly backups, the first of each day kept
@@ -23,7 +24,8 @@ export const BACKUP_TIERS = {
 export interface DatabaseBackupProps {
   readonly name: string;
   readonly resourceArn: string;
-  readonly kmsKeyArn: string;
+  /** Encrypts the vault and the notification topic; its policy is given AWS Backup's publishing. */
+  readonly key: EncryptionKey;
   /** How long the monthly backups are kept. */
   readonly monthlyRetentionDays: number;
   readonly notificationEmails: string[];
@@ -46,7 +48,7 @@ export class DatabaseBackup extends Construct {
 
     this.vault = new BackupVault(this, "vault", {
       name: props.name,
-      kmsKeyArn: props.kmsKeyArn,
+      kmsKeyArn: props.key.arn,
       // Outside production, destroying the environment takes its recovery points with it.
       forceDestroy: !protect,
       lifecycle: { preventDestroy: protect },
@@ -106,13 +108,28 @@ export class DatabaseBackup extends Construct {
       lifecycle: { preventDestroy: protect },
     });
 
-    // Not KMS-encrypted: AWS Backup cannot publish to a topic under an AWS-managed
-    // key, and the notifications carry job ids, not data.
-    this.topic = new SnsTopic(this, "failures", { name: `${props.name}-backup-failures` });
+    // A customer-managed key, because AWS Backup cannot publish to a topic under
+    // the AWS-managed SNS key: the key policy lets the service encrypt messages.
+    props.key.grantServicePrincipal("AwsBackupPublishesNotifications", "backup.amazonaws.com", ["kms:GenerateDataKey*", "kms:Decrypt"]);
+    // The "backups haven't run" alarms notify through the same topic.
+    props.key.grantServicePrincipal("CloudWatchAlarmsPublishNotifications", "cloudwatch.amazonaws.com", ["kms:GenerateDataKey*", "kms:Decrypt"]);
+    this.topic = new SnsTopic(this, "failures", {
+      name: `${props.name}-backup-failures`,
+      kmsMasterKeyId: props.key.arn,
+      dependsOn: [props.key.policy],
+    });
     new SnsTopicPolicy(this, "failures-policy", {
       arn: this.topic.arn,
       policy: policyDocument([
         { Sid: "AwsBackupPublishes", Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "SNS:Publish", Resource: this.topic.arn },
+        {
+          Sid: "BackupAlarmsPublish",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: "SNS:Publish",
+          Resource: this.topic.arn,
+          Condition: { ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:*:*:alarm:${props.name}-*` } },
+        },
       ]),
     });
     new BackupVaultNotifications(this, "notifications", {

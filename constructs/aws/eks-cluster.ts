@@ -11,6 +11,7 @@ import { Construct } from "constructs";
 import type { AwsSystemNodeGroupConfig } from "../../config";
 import type { ExecCredential } from "../contract";
 import { ServiceRole, trustPodIdentity, trustService, type PolicyStatement } from "./iam";
+import type { EncryptionKey } from "./kms-key";
 
 /** Every control-plane log type EKS can send to CloudWatch. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -39,8 +40,8 @@ export interface EksClusterProps {
   readonly version: string;
   readonly subnetIds: string[];
   readonly serviceCidr: string;
-  /** KMS key for envelope encryption of Kubernetes secrets. */
-  readonly secretsKeyArn: string;
+  /** KMS key for envelope encryption of Kubernetes secrets; its policy is given the cluster role. */
+  readonly secretsKey: EncryptionKey;
   /** CIDRs for the public endpoint; empty means private endpoint only. */
   readonly publicAccessCidrs: string[];
   readonly adminPrincipalArns: string[];
@@ -73,6 +74,8 @@ export class AwsEksCluster extends Construct {
       trust: { ...trustService("eks.amazonaws.com"), Action: ["sts:AssumeRole", "sts:TagSession"] },
       managedPolicies: ["AmazonEKSClusterPolicy"],
     });
+    // What EKS documents for secrets encryption, on this key only.
+    props.secretsKey.grantRole("EksClusterRole", clusterRole.arn, ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"]);
 
     const publicEndpoint = props.publicAccessCidrs.length > 0;
     this.cluster = new EksCluster(this, "cluster", {
@@ -86,7 +89,7 @@ export class AwsEksCluster extends Construct {
         publicAccessCidrs: publicEndpoint ? props.publicAccessCidrs : undefined,
       },
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceCidr, ipFamily: "ipv4" },
-      encryptionConfig: { provider: { keyArn: props.secretsKeyArn }, resources: ["secrets"] },
+      encryptionConfig: { provider: { keyArn: props.secretsKey.arn }, resources: ["secrets"] },
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
       // Extended support bills six times the hourly rate; upgrade instead.
       upgradePolicy: { supportType: "STANDARD" },
@@ -94,7 +97,7 @@ export class AwsEksCluster extends Construct {
         authenticationMode: "API",
         bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin,
       },
-      dependsOn: clusterRole.dependables,
+      dependsOn: [...clusterRole.dependables, props.secretsKey.policy],
     });
 
     for (const [i, principalArn] of props.adminPrincipalArns.entries()) {

@@ -1,6 +1,5 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53HealthCheck } from "@cdktf/provider-aws/lib/route53-health-check";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
@@ -8,7 +7,8 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Construct } from "constructs";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { UptimeTarget } from "../common/uptime-targets";
-import { policyDocument, type PolicyStatement } from "./iam";
+import type { PolicyStatement } from "./iam";
+import { EncryptionKey } from "./kms-key";
 
 /** Route 53 publishes health check metrics only in this region; alarms on them live there too. */
 export const HEALTH_CHECK_REGION = "us-east-1";
@@ -54,25 +54,16 @@ export class ExternalMonitoring extends Construct {
 
     // CloudWatch publishes alarm notifications to an encrypted topic only under
     // a customer-managed key whose policy lets it.
-    this.key = new KmsKey(this, "key", {
+    const key = new EncryptionKey(this, "key", {
       provider,
+      alias: `${props.name}/alerts`,
       description: `Alert and heartbeat topics of ${props.name}`,
-      enableKeyRotation: true,
-      rotationPeriodInDays: 365,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account.accountId}:root` }, Action: "kms:*", Resource: "*" },
-        {
-          Sid: "CloudWatchPublishes",
-          Effect: "Allow",
-          Principal: { Service: "cloudwatch.amazonaws.com" },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-          Resource: "*",
-          Condition: { StringEquals: { "aws:SourceAccount": account.accountId } },
-        },
-      ]),
+      region: HEALTH_CHECK_REGION,
     });
-    new KmsAlias(this, "key-alias", { provider, name: `alias/${props.name}/alerts`, targetKeyId: this.key.keyId });
+    key.grantServicePrincipal("CloudWatchPublishes", "cloudwatch.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey*"], {
+      StringEquals: { "aws:SourceAccount": account.accountId },
+    });
+    this.key = key.key;
 
     this.alertTopic = new SnsTopic(this, "alerts", { provider, name: `${props.name}-alerts`, kmsMasterKeyId: this.key.arn });
     props.alertEmails.forEach((endpoint, i) => {

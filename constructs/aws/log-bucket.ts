@@ -15,12 +15,6 @@ import { EncryptionKey } from "./kms-key";
 /** Days a deleted or overwritten object stays recoverable (see `LogBucket`). */
 export const LOG_NONCURRENT_DAYS = 7;
 
-/** KMS actions a key's administrators need, and none that uses the key on data. */
-const KEY_ADMIN_ACTIONS = [
-  "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*", "kms:Disable*",
-  "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
-];
-
 export interface LogBucketProps {
   /** Bucket name prefix; the account id and region are appended for global uniqueness. */
   readonly namePrefix: string;
@@ -62,24 +56,15 @@ export class LogBucket extends Construct {
     });
     const bucketArn = this.bucket.arn;
 
+    // Administration stays with the account's IAM; using the key on data is Loki's alone, through S3.
     this.key = new EncryptionKey(this, "key", {
       alias: `${props.namePrefix}/logs`,
       description: `Log store (Loki) objects of ${props.namePrefix}`,
+      region: props.region,
       // Objects written under it are unreadable without it.
       preventDestroy: props.protect ?? false,
-      policy: policyDocument([
-        // Administration stays with the account's IAM; using the key on data does not.
-        { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: KEY_ADMIN_ACTIONS, Resource: "*" },
-        {
-          Sid: "LogStoreUsesKeyThroughS3",
-          Effect: "Allow",
-          Principal: { AWS: props.userRoleArn },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-          Resource: "*",
-          Condition: { StringEquals: { "kms:ViaService": `s3.${props.region}.amazonaws.com` } },
-        },
-      ]),
     });
+    this.key.grantRole("LogStoreUsesKeyThroughS3", props.userRoleArn, ["kms:Decrypt", "kms:GenerateDataKey"], "s3");
 
     new S3BucketPublicAccessBlock(this, "public-access", {
       bucket: this.bucket.id,

@@ -1,3 +1,4 @@
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
@@ -45,6 +46,13 @@ export class Network extends Construct {
       enableDnsHostnames: true,
       enableDnsSupport: true,
       tags: { Name: name },
+    });
+    // AWS gives every VPC a default group that admits its own members and all
+    // egress; nothing here uses it, so it must not be usable by accident.
+    // Managing it without rules removes them.
+    new DefaultSecurityGroup(this, "default-security-group", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${name}-default-unused` },
     });
     const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: { Name: name } });
 

@@ -4,8 +4,9 @@ import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { boundedName } from "../common/naming";
 import { POSTGRES_PORT } from "../common/postgres";
-import type { PolicyStatement } from "./iam";
+import { ServiceRole, trustService, type PolicyStatement } from "./iam";
 
 /** Log streams RDS PostgreSQL can export to CloudWatch. */
 export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"];
@@ -29,6 +30,11 @@ export interface RdsPostgresProps {
    * @default false
    */
   readonly protect?: boolean;
+  /**
+   * Enhanced Monitoring: OS metrics every 60 seconds, through its own role.
+   * @default false
+   */
+  readonly enhancedMonitoring?: boolean;
 }
 
 /**
@@ -78,6 +84,14 @@ export class RdsPostgres extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
+    const monitoringRole = props.enhancedMonitoring
+      ? new ServiceRole(this, "monitoring-role", {
+          name: boundedName(64, props.identifier, "rds-monitoring"),
+          trust: trustService("monitoring.rds.amazonaws.com"),
+          managedPolicies: ["service-role/AmazonRDSEnhancedMonitoringRole"],
+        })
+      : undefined;
+
     this.instance = new DbInstance(this, "instance", {
       identifier: props.identifier,
       engine: "postgres",
@@ -108,6 +122,8 @@ export class RdsPostgres extends Construct {
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: props.kmsKeyArn,
       performanceInsightsRetentionPeriod: 7,
+      monitoringInterval: monitoringRole ? 60 : undefined,
+      monitoringRoleArn: monitoringRole?.arn,
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: false,
       applyImmediately: !protect,
@@ -116,6 +132,7 @@ export class RdsPostgres extends Construct {
       finalSnapshotIdentifier: protect ? `${props.identifier}-final` : undefined,
       deleteAutomatedBackups: !protect,
       lifecycle: { preventDestroy: protect },
+      dependsOn: monitoringRole?.dependables,
     });
   }
 

@@ -11,6 +11,9 @@ import { ServiceAccountIdentity } from "./workload-identity";
 /** The application id of the AKS AAD server every Entra-integrated cluster shares. */
 export const AKS_ENTRA_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
+/** Pods per node: the Azure CNI overlay's default and maximum. */
+export const MAX_PODS_PER_NODE = 250;
+
 type AzureCluster = AzureConfig["cluster"];
 type NodePool = AzureCluster["systemPool"];
 
@@ -33,6 +36,12 @@ export interface AksClusterProps {
   readonly upgradeChannel: AzureCluster["upgradeChannel"];
   readonly maintenanceWindow: AzureCluster["maintenanceWindow"];
   readonly skuTier: "Free" | "Standard" | "Premium";
+  /**
+   * Encryption at host on both pools; needs the subscription feature
+   * `Microsoft.Compute/EncryptionAtHost`.
+   * @default true
+   */
+  readonly encryptionAtHost?: boolean;
 }
 
 const pad = (hour: number): string => `${String(hour).padStart(2, "0")}:00`;
@@ -54,6 +63,7 @@ export class AksCluster extends Construct {
     super(scope, id);
     this.location = props.location;
     this.resourceGroupName = props.resourceGroupName;
+    const encryptionAtHost = props.encryptionAtHost ?? true;
 
     // A user-assigned control plane identity can be granted the subnet before
     // the cluster exists, so load balancers in it work from the first apply.
@@ -121,6 +131,9 @@ export class AksCluster extends Construct {
         zones: props.systemPool.zones,
         osDiskSizeGb: props.systemPool.osDiskSizeGb,
         osSku: "AzureLinux",
+        hostEncryptionEnabled: encryptionAtHost,
+        // The Azure CNI overlay default, written out: pod density is a design input, not an accident.
+        maxPods: MAX_PODS_PER_NODE,
         // Lets Terraform change the VM size by rotating through a temporary pool.
         temporaryNameForRotation: "systemtmp",
         upgradeSettings: { maxSurge: "33%" },
@@ -154,6 +167,8 @@ export class AksCluster extends Construct {
       zones: props.userPool.zones,
       osDiskSizeGb: props.userPool.osDiskSizeGb,
       osSku: "AzureLinux",
+      hostEncryptionEnabled: encryptionAtHost,
+      maxPods: MAX_PODS_PER_NODE,
       temporaryNameForRotation: "usertmp",
       upgradeSettings: { maxSurge: "33%" },
       lifecycle: { ignoreChanges: ["orchestrator_version"] },

@@ -10,12 +10,17 @@ export interface PlatformKeyVaultProps {
   readonly softDeleteRetentionDays: number;
   /** The principal running Terraform, which writes the generated secrets. */
   readonly deployerObjectId: string;
+  /** Subnets the firewall admits (each needs the `Microsoft.KeyVault` service endpoint). */
+  readonly allowedSubnetIds: string[];
+  /** Public ranges the firewall admits: where Terraform and operators run. */
+  readonly allowedIpRanges: string[];
 }
 
 /**
  * The platform's secret store: Azure RBAC instead of access policies, purge
  * protection so a deleted secret can always be recovered, and `prevent_destroy`
- * because the database passwords live here.
+ * because the database passwords live here. A firewall denies every network
+ * but the nodes subnet, the deployers' ranges and trusted Azure services.
  */
 export class PlatformKeyVault extends Construct {
   readonly vault: KeyVault;
@@ -31,6 +36,13 @@ export class PlatformKeyVault extends Construct {
       rbacAuthorizationEnabled: true,
       purgeProtectionEnabled: true,
       softDeleteRetentionDays: props.softDeleteRetentionDays,
+      networkAcls: {
+        defaultAction: "Deny",
+        bypass: "AzureServices",
+        virtualNetworkSubnetIds: props.allowedSubnetIds,
+        // Key Vault takes a single address, not a /32 range.
+        ipRules: props.allowedIpRanges.map((range) => range.replace(/\/32$/, "")),
+      },
       lifecycle: { preventDestroy: true },
     });
     assignRole(this, "deployer-secrets-officer", { principalId: props.deployerObjectId, role: ROLES.keyVaultSecretsOfficer, on: this.vault.id });

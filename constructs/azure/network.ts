@@ -3,6 +3,8 @@ import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/pr
 import { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
 import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
+import { POSTGRES_PORT } from "../common/postgres";
+import { SubnetSecurityGroup } from "./subnet-security-group";
 
 export const POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers";
 
@@ -13,12 +15,18 @@ export interface AzureNetworkProps {
   readonly vnetCidr: string;
   readonly nodesSubnetCidr: string;
   readonly postgresSubnetCidr: string;
+  /** The cluster's pod range (Azure CNI overlay), admitted to PostgreSQL beside the nodes subnet. */
+  readonly podCidr: string;
 }
 
 /**
  * A VNet with a subnet for the cluster's nodes and one delegated to
  * PostgreSQL Flexible Server, plus the private DNS zone every server in the
  * platform registers in. Address ranges are validated by the config schema.
+ * Each subnet has a network security group: the nodes admit the ingress
+ * gateway's HTTP and HTTPS from the internet besides Azure's defaults
+ * (VNet and load-balancer probes); PostgreSQL admits 5432 from the nodes and
+ * pods only, and nothing else from the VNet but its own subnet (HA replication).
  */
 export class AzureNetwork extends Construct {
   readonly vnet: VirtualNetwork;
@@ -47,8 +55,25 @@ export class AzureNetwork extends Construct {
       addressPrefixes: [props.nodesSubnetCidr],
       // Outbound goes through the cluster's load balancer, never implicit SNAT.
       defaultOutboundAccessEnabled: false,
-      // Lets storage accounts admit this subnet alone (the log store's does).
-      serviceEndpoints: ["Microsoft.Storage"],
+      // Lets storage accounts (the log store's) and the Key Vault firewall admit this subnet alone.
+      serviceEndpoints: ["Microsoft.KeyVault", "Microsoft.Storage"],
+    });
+    new SubnetSecurityGroup(this, "nodes-security", {
+      name: `${props.name}-nodes`,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      subnet: this.nodesSubnet,
+      inbound: [
+        {
+          name: "ingress-gateway-from-internet",
+          priority: 100,
+          access: "Allow",
+          protocol: "Tcp",
+          sources: ["Internet"],
+          ports: ["80", "443"],
+          description: "The ingress gateway's public load balancer; the subnet NSG applies on top of the one AKS manages",
+        },
+      ],
     });
 
     this.postgresSubnet = new Subnet(this, "postgres", {
@@ -60,6 +85,42 @@ export class AzureNetwork extends Construct {
         {
           name: "postgres-flexible-server",
           serviceDelegation: { name: POSTGRES_DELEGATION, actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"] },
+        },
+      ],
+    });
+
+    new SubnetSecurityGroup(this, "postgres-security", {
+      name: `${props.name}-postgres`,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      subnet: this.postgresSubnet,
+      inbound: [
+        {
+          name: "postgres-from-nodes-and-pods",
+          priority: 100,
+          access: "Allow",
+          protocol: "Tcp",
+          sources: [props.nodesSubnetCidr, props.podCidr],
+          ports: [String(POSTGRES_PORT)],
+          description: "PostgreSQL from the cluster's nodes and pods only",
+        },
+        {
+          name: "within-subnet",
+          priority: 200,
+          access: "Allow",
+          protocol: "*",
+          sources: [props.postgresSubnetCidr],
+          ports: ["*"],
+          description: "Replication between a server and its high-availability standby",
+        },
+        {
+          name: "deny-rest-of-vnet",
+          priority: 4000,
+          access: "Deny",
+          protocol: "*",
+          sources: ["VirtualNetwork"],
+          ports: ["*"],
+          description: "Overrides Azure's default AllowVnetInBound",
         },
       ],
     });

@@ -55,6 +55,9 @@ export class AcrRegistry extends Construct {
       anonymousPullEnabled: false,
       retentionPolicyInDays: premium ? props.untaggedRetentionDays : undefined,
       zoneRedundancyEnabled: premium ? (props.zoneRedundancy ?? false) : undefined,
+      // Layers are served from a registry-specific domain instead of the shared
+      // *.blob.core.windows.net, so a firewall can admit this registry alone.
+      dataEndpointEnabled: premium ? true : undefined,
       publicNetworkAccessEnabled: props.privateAccess === undefined,
       // Images outlive clusters; losing the registry loses every deployed version.
       lifecycle: { preventDestroy: true },

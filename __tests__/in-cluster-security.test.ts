@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { IN_CLUSTER } from "../constructs/contract";
+import { resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+
+/**
+ * What Checkov cannot see: it has no checks for `helm_release` values or for
+ * the objects of the local manifests chart, and the pods of the add-ons are
+ * rendered by Helm at apply time. The guarantees are asserted here, on every
+ * in-cluster stack of both clouds (docs/security.md).
+ */
+
+const CLOUDS = ["aws", "azure"] as const;
+const ENVIRONMENTS = ["develop", "staging", "production"] as const;
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: any;
+}
+
+/** The values documents of every Helm release of a stack, by release logical id. */
+function releaseValues(stack: TerraformJson): Record<string, any[]> {
+  return Object.fromEntries(
+    Object.entries(resourcesOf(stack, "helm_release")).map(([id, release]) => [id, (release.values ?? []).map((text: string) => parse(text))]),
+  );
+}
+
+/** The objects every local manifests chart of a stack installs. */
+function chartManifests(stack: TerraformJson): Manifest[] {
+  return Object.values(releaseValues(stack)).flatMap((documents) => documents.flatMap((values) => (values?.manifests ?? []) as Manifest[]));
+}
+
+/** Every container `resources` block anywhere in a values tree (a volume claim's storage request is not one). */
+function resourceBlocks(values: unknown, path = ""): { path: string; resources: any }[] {
+  if (Array.isArray(values)) return values.flatMap((item, i) => resourceBlocks(item, `${path}[${i}]`));
+  if (values === null || typeof values !== "object") return [];
+  return Object.entries(values).flatMap(([key, value]) => {
+    const here = path ? `${path}.${key}` : key;
+    const isContainerResources =
+      key === "resources" && value !== null && typeof value === "object" && ("requests" in value || "limits" in value) && !(value as any).requests?.storage;
+    return isContainerResources ? [{ path: here, resources: value }] : resourceBlocks(value, here);
+  });
+}
+
+describe("in-cluster objects the program writes", () => {
+  let synth: Synthesized;
+  const stacks: Record<string, TerraformJson> = {};
+
+  beforeAll(() => {
+    synth = synthesize();
+    for (const cloud of CLOUDS) {
+      stacks[`${cloud}-addons`] = synth.stack(`${cloud}-addons`);
+      for (const env of ENVIRONMENTS) stacks[`${cloud}-${env}`] = synth.stack(`${cloud}-${env}`);
+    }
+  });
+  afterAll(() => synth.cleanup());
+
+  it("binds no role cluster-wide, and nothing to cluster-admin", () => {
+    for (const [id, stack] of Object.entries(stacks)) {
+      const types = Object.keys(stack.resource ?? {});
+      expect(types.filter((type) => type.startsWith("kubernetes_cluster_role")), id).toEqual([]);
+      const kinds = chartManifests(stack).map((manifest) => manifest.kind);
+      expect(kinds.filter((kind) => /^(Cluster)?Role(Binding)?$/.test(kind)), id).toEqual([]);
+      for (const binding of Object.values(resourcesOf(stack, "kubernetes_role_binding_v1"))) {
+        expect(binding.role_ref.name, id).not.toBe("cluster-admin");
+      }
+    }
+  });
+
+  it.each(CLOUDS.flatMap((cloud) => ENVIRONMENTS.map((env) => [cloud, env])))(
+    "%s-%s: the one role binding is the reconciler's, to admin in its own namespace (the documented GitOps design)",
+    (cloud, env) => {
+      const bindings = Object.values(resourcesOf(stacks[`${cloud}-${env}`], "kubernetes_role_binding_v1"));
+      expect(bindings).toHaveLength(1);
+      expect(bindings[0]).toMatchObject({
+        metadata: { name: "gitops-reconciler", namespace: env },
+        role_ref: { kind: "ClusterRole", name: "admin" },
+        subject: [{ kind: "ServiceAccount", name: "gitops-reconciler", namespace: env }],
+      });
+    },
+  );
+
+  it.each(CLOUDS.flatMap((cloud) => ENVIRONMENTS.map((env) => [cloud, env])))(
+    "%s-%s: Flux applies as the reconciler, never as `default`, and the program's service accounts mount no token they do not need",
+    (cloud, env) => {
+      const stack = stacks[`${cloud}-${env}`];
+      const accounts = Object.values(resourcesOf(stack, "kubernetes_service_account_v1"));
+      const names = accounts.map((account) => account.metadata.name).sort();
+      expect(names).toEqual([IN_CLUSTER.applicationServiceAccount, "gitops-reconciler"].sort());
+      expect(names).not.toContain("default");
+      const reconciler = accounts.find((account) => account.metadata.name === "gitops-reconciler");
+      expect(reconciler.automount_service_account_token).toBe(false);
+
+      const kustomizations = chartManifests(stack).filter((manifest) => manifest.kind === "Kustomization");
+      expect(kustomizations).toHaveLength(1);
+      expect(kustomizations[0].spec.serviceAccountName).toBe("gitops-reconciler");
+    },
+  );
+
+  it.each(CLOUDS.flatMap((cloud) => ENVIRONMENTS.map((env) => [cloud, env])))("%s-%s: denies all traffic by default", (cloud, env) => {
+    const policies = Object.values(resourcesOf(stacks[`${cloud}-${env}`], "kubernetes_network_policy_v1"));
+    const deny = policies.find((policy) => policy.metadata.name === "default-deny");
+    expect(deny).toMatchObject({ metadata: { namespace: env }, spec: { pod_selector: {}, policy_types: ["Ingress", "Egress"] } });
+    expect(deny.spec.ingress).toBeUndefined();
+    expect(deny.spec.egress).toBeUndefined();
+  });
+
+  it.each(CLOUDS)("%s-addons: every container resources block of the platform's own releases sets a memory limit", (cloud) => {
+    const values = releaseValues(stacks[`${cloud}-addons`]);
+    // CRD-only charts (karpenter-crd) run no pod.
+    const upstream = Object.entries(resourcesOf(stacks[`${cloud}-addons`], "helm_release")).filter(
+      ([, release]) => !release.chart.startsWith("./") && !release.chart.endsWith("-crd"),
+    );
+    expect(upstream.length).toBeGreaterThanOrEqual(4);
+    for (const [id] of upstream) {
+      const blocks = resourceBlocks(values[id]);
+      // A release that sets no resources at all would pass the loop below vacuously.
+      expect(blocks.length, `${id} sets no container resources`).toBeGreaterThan(0);
+      for (const { path, resources } of blocks) {
+        expect(resources.limits?.memory, `${id} ${path}`).toBeDefined();
+      }
+    }
+  });
+});
