@@ -4,11 +4,12 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { AksCluster } from "../constructs/azure/aks-cluster";
+import { ContainerInsights } from "../constructs/azure/container-insights";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
-import { ROLES } from "../constructs/azure/role-assignment";
+import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
@@ -84,8 +85,27 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       userPool: azure.cluster.userPool,
       upgradeChannel: azure.cluster.upgradeChannel,
       maintenanceWindow: azure.cluster.maintenanceWindow,
+      upgradeSettings: azure.cluster.upgradeSettings,
       // The uptime SLA is what production pays for.
       skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
+    });
+
+    new ContainerInsights(this, "container-insights", {
+      name,
+      location,
+      resourceGroupName,
+      clusterId: this.aks.cluster.id,
+      workspaceId: this.monitoring.workspace.id,
+    });
+
+    // Whoever applies this stack applies the in-cluster stacks next, through
+    // Azure RBAC (local accounts are off): without this every Helm and
+    // Kubernetes resource there gets 403 unless the deployer happens to be in
+    // adminGroupObjectIds. Scoped to this cluster only.
+    assignRole(this, "deployer-cluster-admin", {
+      principalId: client.objectId,
+      role: ROLES.aksRbacClusterAdmin,
+      on: this.aks.cluster.id,
     });
 
     this.acr = new AcrRegistry(this, "acr", {

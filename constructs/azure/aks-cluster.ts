@@ -32,6 +32,7 @@ export interface AksClusterProps {
   readonly userPool: NodePool;
   readonly upgradeChannel: AzureCluster["upgradeChannel"];
   readonly maintenanceWindow: AzureCluster["maintenanceWindow"];
+  readonly upgradeSettings: AzureCluster["upgradeSettings"];
   readonly skuTier: "Free" | "Standard" | "Premium";
 }
 
@@ -68,6 +69,15 @@ export class AksCluster extends Construct {
       on: props.nodesSubnetId,
       principalType: "ServicePrincipal",
     });
+
+    // Every field explicit: an omitted one is sent as 0 or "", and the provider
+    // replaces the cluster or pool when Azure's value goes back to that.
+    const upgradeSettings = {
+      maxSurge: props.upgradeSettings.maxSurge,
+      drainTimeoutInMinutes: props.upgradeSettings.drainTimeoutMinutes,
+      nodeSoakDurationInMinutes: props.upgradeSettings.nodeSoakDurationMinutes,
+      undrainableNodeBehavior: props.upgradeSettings.undrainableNodeBehavior,
+    };
 
     const window = props.maintenanceWindow;
     const weekly = {
@@ -123,7 +133,7 @@ export class AksCluster extends Construct {
         osSku: "AzureLinux",
         // Lets Terraform change the VM size by rotating through a temporary pool.
         temporaryNameForRotation: "systemtmp",
-        upgradeSettings: { maxSurge: "33%" },
+        upgradeSettings,
       },
       automaticUpgradeChannel: props.upgradeChannel,
       nodeOsUpgradeChannel: "NodeImage",
@@ -155,7 +165,7 @@ export class AksCluster extends Construct {
       osDiskSizeGb: props.userPool.osDiskSizeGb,
       osSku: "AzureLinux",
       temporaryNameForRotation: "usertmp",
-      upgradeSettings: { maxSurge: "33%" },
+      upgradeSettings,
       lifecycle: { ignoreChanges: ["orchestrator_version"] },
     });
   }

@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 /** Built-in Azure role names the platform assigns. */
 export const ROLES = {
   acrPull: "AcrPull",
+  aksRbacClusterAdmin: "Azure Kubernetes Service RBAC Cluster Admin",
   keyVaultSecretsUser: "Key Vault Secrets User",
   keyVaultSecretsOfficer: "Key Vault Secrets Officer",
   networkContributor: "Network Contributor",
