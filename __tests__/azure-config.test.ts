@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
+import { flexibleServerSkusText, isFlexibleServerSku } from "../config/azure";
 import { problemOf, type BadConfigCase } from "./support/config-problems";
 
 describe("the default Azure configuration", () => {
@@ -9,6 +10,17 @@ describe("the default Azure configuration", () => {
     expect(azure.cluster.upgradeChannel).toBe("patch");
     expect(azure.postgres.adminPasswordVersion).toBe(1);
     expect(azure.backup.immutability).toBe("Unlocked");
+    expect(azure.cluster.upgradeSettings).toEqual({ maxSurge: "33%", drainTimeoutMinutes: 30, nodeSoakDurationMinutes: 0, undrainableNodeBehavior: "Schedule" });
+  });
+
+  it("accepts every SKU the provider's own tests accept and the environments use", () => {
+    for (const sku of ["GP_Standard_D64s_v3", "GP_Standard_D16ds_v4", "MO_Standard_E2s_v3", "B_Standard_B1ms", "MO_Standard_E16ds_v4", "B_Standard_B20ms", "B_Standard_B2s", "GP_Standard_D96ads_v5"]) {
+      expect(isFlexibleServerSku(sku), sku).toBe(true);
+    }
+    for (const sku of ["GP_Standard_E64s_v3", "Standard", "", "B_Standard_E32s_v3", "MO_Standard_E16s", "MO_Standard_E64ds_v3", "B_Standard_B1", "MO_Standard_D2s_v3"]) {
+      expect(isFlexibleServerSku(sku), sku).toBe(false);
+    }
+    expect(loadConfig().environments.map((env) => isFlexibleServerSku(env.database.skuName))).toEqual([true, true, true]);
   });
 
   it("never opens the AKS API server to the whole internet", () => {
@@ -167,6 +179,58 @@ describe("bad Azure configurations fail with the field, the value and what is al
       path: "environments[0].database.skuName",
       value: "B_Standard_B1ms",
       message: "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU",
+    },
+    {
+      name: "a Flexible Server SKU the provider rejects at plan: GP_Standard_D2s_v5",
+      change: (r) => (r.environments[1].database.skuName = "GP_Standard_D2s_v5"),
+      path: "environments[1].database.skuName",
+      value: "GP_Standard_D2s_v5",
+      message: `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`,
+    },
+    {
+      name: "a Flexible Server SKU the provider rejects at plan: GP_Standard_D4ds_v6",
+      change: (r) => (r.environments[1].database.skuName = "GP_Standard_D4ds_v6"),
+      path: "environments[1].database.skuName",
+      value: "GP_Standard_D4ds_v6",
+      message: `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`,
+    },
+    {
+      name: "a Flexible Server SKU the provider rejects at plan: B_Standard_B1s",
+      change: (r) => (r.environments[1].database.skuName = "B_Standard_B1s"),
+      path: "environments[1].database.skuName",
+      value: "B_Standard_B1s",
+      message: `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`,
+    },
+    {
+      name: "a server too large for vaulted backups",
+      change: (r) => (r.environments[2].database = { ...r.environments[2].database, storageGb: 1500, maxStorageGb: 3000 }),
+      path: "environments[2].database.storageGb",
+      value: 1500,
+      message: "Azure's vaulted backups cover servers up to 1024 GiB; allowed: 20 to 1024",
+    },
+    {
+      name: "an upgrade surge that is neither a count nor a percentage",
+      change: (r) => (r.clouds.azure.cluster.upgradeSettings = { maxSurge: "a third" }),
+      path: "clouds.azure.cluster.upgradeSettings.maxSurge",
+      value: "a third",
+      message: "a node count such as '1' or a percentage such as '33%'",
+    },
+    {
+      name: "a drain timeout of zero, which the provider treats as unset",
+      change: (r) => (r.clouds.azure.cluster.upgradeSettings = { drainTimeoutMinutes: 0 }),
+      path: "clouds.azure.cluster.upgradeSettings.drainTimeoutMinutes",
+      value: 0,
+      message: "must be at least 1",
+    },
+    {
+      name: "a nodes subnet too small for a fixed upgrade surge of 4 nodes per pool",
+      change: (r) => {
+        r.clouds.azure.network.nodesSubnetCidr = "10.50.0.0/28";
+        r.clouds.azure.cluster.upgradeSettings = { maxSurge: "4" };
+      },
+      path: "clouds.azure.network.nodesSubnetCidr",
+      value: "10.50.0.0/28",
+      message: "has 11 usable addresses; the node pools grow to 17 nodes with upgrade surge",
     },
     {
       name: "point-in-time restore shorter than Flexible Server keeps",

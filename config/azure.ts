@@ -3,6 +3,38 @@ import { email, ipv4Cidr, kubernetesVersion } from "./common";
 import { AZURE_LOCATIONS } from "./regions";
 import { didYouMean } from "./suggest";
 
+/**
+ * The Flexible Server SKUs the azurerm provider accepts (its
+ * `flexible_server_sku_name.go` at the pinned version): tier, VM family,
+ * vCPU counts and suffix. A SKU outside it passes Azure's naming but fails
+ * at plan, so the config rejects it first.
+ */
+export const FLEXIBLE_SERVER_SKUS: readonly { readonly prefix: string; readonly sizes: readonly number[]; readonly suffix: string }[] = [
+  { prefix: "B_Standard_B", sizes: [1, 2, 4, 8, 12, 16, 20], suffix: "ms" },
+  { prefix: "B_Standard_B", sizes: [2], suffix: "s" },
+  { prefix: "GP_Standard_D", sizes: [2, 4, 8, 16, 32, 48, 64], suffix: "s_v3" },
+  { prefix: "GP_Standard_D", sizes: [2, 4, 8, 16, 32, 48, 64], suffix: "ds_v4" },
+  { prefix: "GP_Standard_D", sizes: [2, 4, 8, 16, 32, 48, 64, 96], suffix: "ds_v5" },
+  { prefix: "GP_Standard_D", sizes: [2, 4, 8, 16, 32, 48, 64, 96], suffix: "ads_v5" },
+  { prefix: "MO_Standard_E", sizes: [2, 4, 8, 16, 20, 32, 48, 64], suffix: "s_v3" },
+  { prefix: "MO_Standard_E", sizes: [2, 4, 6, 8, 16, 20, 32, 48, 64], suffix: "ds_v4" },
+  { prefix: "MO_Standard_E", sizes: [2, 4, 8, 16, 20, 32, 48, 64, 96], suffix: "ds_v5" },
+  { prefix: "MO_Standard_E", sizes: [2, 4, 8, 16, 32, 48, 64, 96], suffix: "ads_v5" },
+];
+
+/** Whether the azurerm provider accepts a Flexible Server SKU name. */
+export function isFlexibleServerSku(name: string): boolean {
+  return FLEXIBLE_SERVER_SKUS.some(({ prefix, sizes, suffix }) => sizes.some((size) => name === `${prefix}${size}${suffix}`));
+}
+
+/** The accepted SKUs, compactly: `GP_Standard_D{2,4,8}ds_v5, ...`. */
+export function flexibleServerSkusText(): string {
+  return FLEXIBLE_SERVER_SKUS.map(({ prefix, sizes, suffix }) => (sizes.length === 1 ? `${prefix}${sizes[0]}${suffix}` : `${prefix}{${sizes.join(",")}}${suffix}`)).join(", ");
+}
+
+/** Azure Backup's vaulted backups of Flexible Server cover servers up to 1 TiB. */
+export const VAULTED_BACKUP_MAX_STORAGE_GB = 1024;
+
 /** An enum, so that editors offer the locations; the message suggests the closest one. */
 const azureLocation = z.enum(AZURE_LOCATIONS, {
   error: (issue) => {
@@ -61,6 +93,23 @@ export const azureSchema = z
           .boolean()
           .default(true)
           .describe("Encryption at host on every node pool (temporary disks, caches and their flows to storage); needs the Microsoft.Compute/EncryptionAtHost feature registered (docs/security.md)."),
+        upgradeSettings: z
+          .object({
+            maxSurge: z
+              .string()
+              .regex(/^([1-9][0-9]*|([1-9][0-9]?|100)%)$/, { message: "a node count such as '1' or a percentage such as '33%'" })
+              .default("33%")
+              .describe("Extra nodes during an upgrade: a count or a percentage of the pool."),
+            drainTimeoutMinutes: z.number().int().min(1).max(1440).default(30).describe("Minutes to wait for pod disruption budgets when draining a node (Azure's own default: 30)."),
+            nodeSoakDurationMinutes: z.number().int().min(0).max(30).default(0).describe("Minutes to wait after draining a node before the next one."),
+            undrainableNodeBehavior: z
+              .enum(["Schedule", "Cordon"])
+              .default("Schedule")
+              .describe("A node whose pods cannot be drained in time: Schedule (Azure's default) keeps it schedulable, Cordon keeps it out of service."),
+          })
+          .strict()
+          .default({ maxSurge: "33%", drainTimeoutMinutes: 30, nodeSoakDurationMinutes: 0, undrainableNodeBehavior: "Schedule" })
+          .describe("How node upgrades roll through both pools; every field is sent explicitly, since a value set outside Terraform going back to empty replaces the cluster or pool."),
         skuTier: z.enum(["Free", "Standard", "Premium"]).optional().describe("Uptime SLA tier: Free, Standard or Premium. Default: Standard when any environment is production."),
       })
       .strict()

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
-import { azureSchema } from "./azure";
+import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
@@ -352,11 +352,13 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
   } else if (pods && services && overlaps(pods, services)) {
     issue(ctx, at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps serviceCidr ${azure.cluster.serviceCidr}`);
   }
-  // Azure reserves 5 addresses per subnet; node upgrades surge by a third of each pool.
+  // Azure reserves 5 addresses per subnet; node upgrades add maxSurge nodes to each pool.
   const nodes = subnets.nodesSubnetCidr;
   if (nodes) {
     const usable = nodes.last - nodes.first + 1 - 5;
-    const needed = [azure.cluster.systemPool, azure.cluster.userPool].reduce((sum, pool) => sum + pool.maxCount + Math.ceil(pool.maxCount / 3), 0);
+    const surge = azure.cluster.upgradeSettings.maxSurge;
+    const surgeOf = (maxCount: number) => (surge.endsWith("%") ? Math.ceil((maxCount * Number(surge.slice(0, -1))) / 100) : Number(surge));
+    const needed = [azure.cluster.systemPool, azure.cluster.userPool].reduce((sum, pool) => sum + pool.maxCount + surgeOf(pool.maxCount), 0);
     if (usable < needed) {
       issue(ctx, at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
     }
@@ -388,6 +390,13 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
     }
   }
   config.environments.forEach((env, i) => {
+    if (!isFlexibleServerSku(env.database.skuName)) {
+      issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
+    }
+    // Rounded up to an offered size first, as the server is created.
+    if (env.database.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
+      issue(ctx, ["environments", i, "database", "storageGb"], env.database.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
+    }
     if (env.database.highAvailability && env.database.skuName.startsWith("B_")) {
       issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
     }

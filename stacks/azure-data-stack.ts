@@ -1,6 +1,6 @@
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack, type TerraformResource } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
 import { PostgresBackup } from "../constructs/azure/backup";
@@ -14,8 +14,19 @@ import { POSTGRES_PORT } from "../constructs/common/postgres";
 import { IN_CLUSTER, type DatabaseEndpoint } from "../constructs/contract";
 import type { AzurePlatformStack } from "./azure-platform-stack";
 
-/** Name of the delete lock on production's data resource group. */
+/** Name of the delete locks on production's server and backup instance. */
 export const PRODUCTION_DATA_LOCK = "protect-production-data";
+
+/**
+ * A resource's address as a bare reference. cdktf renders a resource passed
+ * to `replaceTriggeredBy` as `${type.name}`, which Terraform's JSON syntax
+ * rejects there ("Expected the start of an expression").
+ */
+function address(resource: TerraformResource): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
+}
+
+const LOCK_NOTES = "Production database and backups. Remove deliberately: see docs/azure.md, Delete locks.";
 
 export interface AzureDataStackProps {
   readonly config: PlatformConfig;
@@ -33,6 +44,8 @@ export class AzureDataStack extends TerraformStack {
   readonly postgres: FlexiblePostgres;
   readonly backup: PostgresBackup;
   readonly endpoint: DatabaseEndpoint;
+  /** Production's delete locks; none elsewhere. */
+  readonly locks: ManagementLock[] = [];
 
   constructor(scope: Construct, id: string, props: AzureDataStackProps) {
     super(scope, id);
@@ -104,18 +117,33 @@ export class AzureDataStack extends TerraformStack {
     app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
 
     if (production) {
-      // prevent_destroy guards only this Terraform state; the lock also stops
-      // the portal, the CLI and any other tool from deleting the server, its
-      // backups or the group. It depends on what the group holds, so a
-      // deliberate destroy lifts it first.
-      new ManagementLock(this, "delete-lock", {
-        name: PRODUCTION_DATA_LOCK,
-        scope: resourceGroup.id,
-        lockLevel: "CanNotDelete",
-        notes: "Production database and backups. Remove deliberately: see the README, Azure data stacks.",
-        lifecycle: { preventDestroy: true },
-        dependsOn: [this.postgres.server, this.backup.vault, this.backup.policy, this.backup.instance, app.identity],
-      });
+      // prevent_destroy binds only this Terraform state; the locks also stop
+      // the portal, the CLI and any other tool. They sit on the server and on
+      // the backup instance, not on the resource group: a group lock would
+      // also refuse the routine deletions of a later apply (the old backup
+      // policy after a retention change, a replaced Entra administrator), and
+      // Terraform creates a lock again before it deletes a replaced object.
+      // The group itself cannot be deleted while it holds a locked resource.
+      this.locks = [
+        new ManagementLock(this, "server-lock", {
+          name: PRODUCTION_DATA_LOCK,
+          scope: this.postgres.server.id,
+          lockLevel: "CanNotDelete",
+          notes: LOCK_NOTES,
+          // The lock covers the server's children, so it is lifted before any
+          // of them is deleted (destroy) and taken off and put back around a
+          // replacement of those a config change replaces.
+          dependsOn: [...this.postgres.serverChildren, this.backup.serverAccess],
+          lifecycle: { replaceTriggeredBy: [...this.postgres.replaceableChildren, this.backup.serverAccess].map(address) },
+        }),
+        new ManagementLock(this, "backup-lock", {
+          name: PRODUCTION_DATA_LOCK,
+          scope: this.backup.instance.id,
+          lockLevel: "CanNotDelete",
+          notes: LOCK_NOTES,
+          lifecycle: { preventDestroy: true },
+        }),
+      ];
     }
 
     this.endpoint = {

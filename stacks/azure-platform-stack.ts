@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
+import { ContainerInsights } from "../constructs/azure/container-insights";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
 import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
@@ -12,7 +13,7 @@ import { Monitoring } from "../constructs/azure/monitoring";
 import { LogStorageAccount } from "../constructs/azure/log-storage";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
-import { ROLES } from "../constructs/azure/role-assignment";
+import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
@@ -103,8 +104,27 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       upgradeChannel: azure.cluster.upgradeChannel,
       maintenanceWindow: azure.cluster.maintenanceWindow,
       encryptionAtHost: azure.cluster.encryptionAtHost,
+      upgradeSettings: azure.cluster.upgradeSettings,
       // The uptime SLA is what production pays for.
       skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
+    });
+
+    new ContainerInsights(this, "container-insights", {
+      name,
+      location,
+      resourceGroupName,
+      clusterId: this.aks.cluster.id,
+      workspaceId: this.monitoring.workspace.id,
+    });
+
+    // Whoever applies this stack applies the in-cluster stacks next, through
+    // Azure RBAC (local accounts are off): without this every Helm and
+    // Kubernetes resource there gets 403 unless the deployer happens to be in
+    // adminGroupObjectIds. Scoped to this cluster only.
+    assignRole(this, "deployer-cluster-admin", {
+      principalId: client.objectId,
+      role: ROLES.aksRbacClusterAdmin,
+      on: this.aks.cluster.id,
     });
 
     this.acr = new AcrRegistry(this, "acr", {

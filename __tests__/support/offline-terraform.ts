@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Availability } from "./environment";
@@ -204,4 +204,218 @@ export function plannedTypes(plan: any): Record<string, number> {
     counts[change.type] = (counts[change.type] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * Day-2 plans: a prior state representing the stack as first planned, with
+ * routine drift applied, planned against with `-refresh=false`, in a
+ * workdir the global setup already initialised (no second `init`). State and
+ * plan files get names of their own, so the shared plan is left untouched.
+ */
+
+/** One attribute type as `terraform providers schema -json` writes it. */
+type SchemaType = string | [string, ...unknown[]];
+
+interface SchemaBlock {
+  attributes?: Record<string, { type?: SchemaType; computed?: boolean; optional?: boolean }>;
+  block_types?: Record<string, { nesting_mode: string; block: SchemaBlock }>;
+}
+
+export interface ResourceSchemas {
+  readonly [type: string]: { readonly version: number; readonly block: SchemaBlock };
+}
+
+/** Terraform's CLI in a workdir prepared by `planOffline`. */
+async function runIn(env: OfflineTerraform, workdir: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(env.terraform!, args, {
+      cwd: workdir,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      env: offlineEnvironment(path.join(workdir, "offline.tfrc")),
+    });
+    return stdout;
+  } catch (error) {
+    const failure = error as { message?: string; stdout?: string; stderr?: string };
+    throw new TerraformFailure(`terraform ${args.join(" ")} failed in ${workdir}: ${failure.message ?? ""}\n${failure.stderr ?? ""}\n${(failure.stdout ?? "").slice(0, 4000)}`);
+  }
+}
+
+/** The managed resource schemas of every provider of an initialised workdir. */
+export async function resourceSchemas(env: OfflineTerraform, workdir: string): Promise<ResourceSchemas> {
+  const schemas = JSON.parse(await runIn(env, workdir, ["providers", "schema", "-json"]));
+  return Object.assign({}, ...Object.values(schemas.provider_schemas ?? {}).map((p: any) => p.resource_schemas ?? {}));
+}
+
+/**
+ * A stand-in for a value known only after apply: identifiers other resources
+ * refer to get a value of their shape, anything else stays null (a made-up
+ * value there can break the provider's own checks, such as a FIFO setting on
+ * a standard topic), except collections, which are empty.
+ */
+function placeholder(schema: { type?: SchemaType; optional?: boolean }, address: string, attribute: string): unknown {
+  const kind = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  // An empty collection, not null: null against a configured-but-unknown set forces replacements.
+  if (kind === "list" || kind === "set") {
+    // A computed list of objects (`master_user_secret`) is read by index: one element.
+    const element = Array.isArray(schema.type) ? (schema.type[1] as SchemaType) : undefined;
+    if (!schema.optional && Array.isArray(element) && element[0] === "object") {
+      const fields = element[1] as Record<string, SchemaType>;
+      return [Object.fromEntries(Object.entries(fields).map(([field, type]) => [field, placeholder({ type, optional: !(Array.isArray(type) && (type[0] === "list" || type[0] === "set")) }, address, `${attribute}_${field}`)]))];
+    }
+    return [];
+  }
+  if (kind === "map") return {};
+  if (kind !== "string") return null;
+  if (attribute === "arn" || attribute.endsWith("_arn")) return `arn:aws:offline:eu-west-1:000000000000:${address}/${attribute}`;
+  if (attribute === "id" || attribute.endsWith("_id") || !schema.optional) return `offline-${address}-${attribute}`.replace(/[^A-Za-z0-9._/-]/g, "-");
+  return null;
+}
+
+/** Fills what the plan left unknown, so the state reads as if applied. */
+function fillUnknown(value: any, unknown: any, block: SchemaBlock | undefined, address: string): any {
+  if (unknown === true) return undefined;
+  const result = value === null || value === undefined ? {} : { ...value };
+  for (const [name, attribute] of Object.entries(block?.attributes ?? {})) {
+    if (unknown?.[name] === true) result[name] = placeholder(attribute, address, name);
+    else if (!(name in result)) result[name] = null;
+  }
+  for (const [name, nested] of Object.entries(block?.block_types ?? {})) {
+    const items = result[name];
+    if (Array.isArray(items)) result[name] = items.map((item, i) => fillUnknown(item, unknown?.[name]?.[i], nested.block, address));
+    else if (items && typeof items === "object") result[name] = fillUnknown(items, unknown?.[name], nested.block, address);
+    else if (unknown?.[name] === true || items === undefined) result[name] = nested.nesting_mode === "single" ? null : [];
+  }
+  return result;
+}
+
+/**
+ * A version 4 state holding every managed resource of a create-only plan as
+ * planned, values known only after apply filled with stand-ins.
+ */
+export function stateFromPlan(plan: any, schemas: ResourceSchemas): { version: 4; resources: any[]; [key: string]: unknown } {
+  const resources = new Map<string, any>();
+  for (const change of plan.resource_changes ?? []) {
+    if (change.mode !== "managed" || !change.change.actions.includes("create")) continue;
+    const schema = schemas[change.type];
+    const key = `${change.module_address ?? ""}|${change.type}|${change.name}`;
+    const entry = resources.get(key) ?? {
+      ...(change.module_address ? { module: change.module_address } : {}),
+      mode: "managed",
+      type: change.type,
+      name: change.name,
+      provider: `provider["${change.provider_name}"]`,
+      instances: [],
+    };
+    const attributes = fillUnknown(change.change.after, change.change.after_unknown, schema?.block, change.address);
+    entry.instances.push({
+      ...(change.index !== undefined ? { index_key: change.index } : {}),
+      schema_version: schema?.version ?? 0,
+      attributes,
+      sensitive_attributes: [],
+    });
+    resources.set(key, entry);
+  }
+  return { version: 4, terraform_version: "1.11.0", serial: 1, lineage: "offline-drift", outputs: {}, resources: [...resources.values()], check_results: null };
+}
+
+/** Every instance's attributes in a state, with its resource type, for drift to change. */
+export function stateInstances(state: { resources: any[] }): { type: string; address: string; attributes: any }[] {
+  return state.resources.flatMap((r) =>
+    r.instances.map((i: any) => ({
+      type: r.type,
+      address: `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}${i.index_key === undefined ? "" : `[${JSON.stringify(i.index_key)}]`}`,
+      attributes: i.attributes,
+    })),
+  );
+}
+
+/**
+ * Plans a workdir of the global setup against a given prior state,
+ * `-refresh=false`, and returns `terraform show -json` of that plan.
+ */
+export async function planAgainstState(env: OfflineTerraform, workdir: string, state: unknown, name: string): Promise<any> {
+  const stateFile = path.join(workdir, `${name}.tfstate`);
+  const planFile = `${name}.plan`;
+  writeFileSync(stateFile, JSON.stringify(state));
+  await runIn(env, workdir, ["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", `-state=${stateFile}`, `-out=${planFile}`]);
+  return JSON.parse(await runIn(env, workdir, ["show", "-json", planFile]));
+}
+
+/** `after`, with what it leaves unknown taken from `before`. */
+function knownAfter(before: any, after: any, unknown: any): any {
+  if (unknown === true) return before;
+  if (Array.isArray(after)) return after.map((item, i) => knownAfter(Array.isArray(before) ? before[i] : undefined, item, unknown?.[i]));
+  if (after && typeof after === "object") {
+    return Object.fromEntries(Object.entries({ ...(before ?? {}), ...after }).map(([k]) => [k, k in after ? knownAfter(before?.[k], after[k], unknown?.[k]) : before?.[k]]));
+  }
+  return after === undefined ? before : after;
+}
+
+/** The stack's config with `prevent_destroy` off, so a baseline plan shows what it would replace instead of stopping. */
+function withoutPreventDestroy(stackText: string): string {
+  const stack = JSON.parse(stackText);
+  for (const resources of Object.values<any>(stack.resource ?? {})) {
+    for (const resource of Object.values<any>(resources)) if (resource.lifecycle) delete resource.lifecycle.prevent_destroy;
+  }
+  return JSON.stringify(stack);
+}
+
+/**
+ * Makes a state built by `stateFromPlan` agree with the configuration: the
+ * stand-ins for identifiers differ from what the configuration reads from
+ * the resources it refers to, so each round plans, takes what the provider
+ * planned (known values only) into the state, until nothing is replaced or
+ * changed but what the provider always leaves unknown. Runs in a sibling
+ * directory sharing the workdir's `.terraform`, with `prevent_destroy` off.
+ */
+export async function convergeState(env: OfflineTerraform, workdir: string, state: any, rounds = 4): Promise<any> {
+  const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-baseline-`));
+  symlinkSync(path.join(workdir, ".terraform"), path.join(sibling, ".terraform"));
+  for (const file of [".terraform.lock.hcl", "offline.tfrc", "offline_override.tf.json"]) cpSync(path.join(workdir, file), path.join(sibling, file));
+  writeFileSync(path.join(sibling, "cdk.tf.json"), withoutPreventDestroy(readFileSync(path.join(workdir, "cdk.tf.json"), "utf8")));
+  const current = structuredClone(state);
+  const instances = new Map(stateInstances(current).map((i) => [i.address, i]));
+  for (let round = 0; round < rounds; round++) {
+    const plan = await planAgainstState(env, sibling, current, `round-${round}`);
+    let changed = 0;
+    for (const change of plan.resource_changes ?? []) {
+      const instance = instances.get(change.address);
+      if (!instance || change.change.actions.join() === "no-op") continue;
+      const merged = knownAfter(change.change.before, change.change.after, change.change.after_unknown);
+      if (JSON.stringify(merged) !== JSON.stringify(instance.attributes)) {
+        Object.assign(instance.attributes, merged);
+        changed++;
+      }
+    }
+    if (changed === 0) break;
+  }
+  rmSync(sibling, { recursive: true, force: true });
+  return current;
+}
+
+/**
+ * Routine drift on a state, as a real account shows it after a while:
+ * storage autoscaling grew every database, an autoscaler moved every node
+ * group's desired size, someone tagged every taggable resource by hand.
+ */
+export function applyRoutineDrift(state: { resources: any[] }): string[] {
+  const drifted: string[] = [];
+  for (const { type, address, attributes } of stateInstances(state)) {
+    if (type === "aws_db_instance" && typeof attributes.allocated_storage === "number") {
+      attributes.allocated_storage = Math.max(attributes.allocated_storage + 10, Math.min(attributes.max_allocated_storage ?? 0, attributes.allocated_storage * 2));
+      drifted.push(`${address}.allocated_storage`);
+    }
+    if (type === "aws_eks_node_group" && attributes.scaling_config?.[0]) {
+      const scaling = attributes.scaling_config[0];
+      scaling.desired_size = Math.min(scaling.max_size, scaling.desired_size + 1);
+      drifted.push(`${address}.scaling_config[0].desired_size`);
+    }
+    if (attributes.tags_all && typeof attributes.tags_all === "object") {
+      attributes.tags = { ...(attributes.tags ?? {}), "added-by-hand": "yes" };
+      attributes.tags_all = { ...attributes.tags_all, "added-by-hand": "yes" };
+      drifted.push(`${address}.tags`);
+    }
+  }
+  return drifted;
 }

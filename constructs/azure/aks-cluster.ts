@@ -35,6 +35,7 @@ export interface AksClusterProps {
   readonly userPool: NodePool;
   readonly upgradeChannel: AzureCluster["upgradeChannel"];
   readonly maintenanceWindow: AzureCluster["maintenanceWindow"];
+  readonly upgradeSettings: AzureCluster["upgradeSettings"];
   readonly skuTier: "Free" | "Standard" | "Premium";
   /**
    * Encryption at host on both pools; needs the subscription feature
@@ -78,6 +79,15 @@ export class AksCluster extends Construct {
       on: props.nodesSubnetId,
       principalType: "ServicePrincipal",
     });
+
+    // Every field explicit: an omitted one is sent as 0 or "", and the provider
+    // replaces the cluster or pool when Azure's value goes back to that.
+    const upgradeSettings = {
+      maxSurge: props.upgradeSettings.maxSurge,
+      drainTimeoutInMinutes: props.upgradeSettings.drainTimeoutMinutes,
+      nodeSoakDurationInMinutes: props.upgradeSettings.nodeSoakDurationMinutes,
+      undrainableNodeBehavior: props.upgradeSettings.undrainableNodeBehavior,
+    };
 
     const window = props.maintenanceWindow;
     const weekly = {
@@ -136,7 +146,7 @@ export class AksCluster extends Construct {
         maxPods: MAX_PODS_PER_NODE,
         // Lets Terraform change the VM size by rotating through a temporary pool.
         temporaryNameForRotation: "systemtmp",
-        upgradeSettings: { maxSurge: "33%" },
+        upgradeSettings,
       },
       automaticUpgradeChannel: props.upgradeChannel,
       nodeOsUpgradeChannel: "NodeImage",
@@ -170,7 +180,7 @@ export class AksCluster extends Construct {
       hostEncryptionEnabled: encryptionAtHost,
       maxPods: MAX_PODS_PER_NODE,
       temporaryNameForRotation: "usertmp",
-      upgradeSettings: { maxSurge: "33%" },
+      upgradeSettings,
       lifecycle: { ignoreChanges: ["orchestrator_version"] },
     });
   }

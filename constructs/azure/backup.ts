@@ -1,7 +1,9 @@
 import { DataProtectionBackupInstancePostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/data-protection-backup-instance-postgresql-flexible-server";
 import { DataProtectionBackupPolicyPostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/data-protection-backup-policy-postgresql-flexible-server";
 import { DataProtectionBackupVault } from "@cdktf/provider-azurerm/lib/data-protection-backup-vault";
+import { DataResource } from "cdktf";
 import { Construct } from "constructs";
+import type { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { assignRole, ROLES } from "./role-assignment";
 
 /**
@@ -16,6 +18,24 @@ import { assignRole, ROLES } from "./role-assignment";
 export const VAULTED_BACKUP_SCHEDULE = "R/2025-01-01T02:00:00+00:00/P1D";
 export const MONTHLY_CRITERIA = "FirstOfMonth";
 export const VAULT_STORE = "VaultStore";
+
+/**
+ * Seconds the first backup instance waits after the vault's role assignments:
+ * Azure applies a new assignment within minutes, and an instance created
+ * before that ends in a protection error that leaves it in Azure but not in
+ * state, so the next apply stops with "needs to be imported".
+ */
+export const ROLE_PROPAGATION_SECONDS = 300;
+
+/**
+ * The policy's name carries its settings. Azure neither modifies a backup
+ * policy nor deletes one in use, and every argument of the provider's policy
+ * forces a new one: a new name lets Terraform create the new policy, move the
+ * instance to it and only then delete the old one, in one apply.
+ */
+export function backupPolicyName(name: string, dailyRetentionDays: number, monthlyRetentionDays: number): string {
+  return `${name}-daily${dailyRetentionDays}d-monthly${monthlyRetentionDays}d`;
+}
 
 export interface PostgresBackupProps {
   readonly name: string;
@@ -44,6 +64,10 @@ export class PostgresBackup extends Construct {
   readonly vault: DataProtectionBackupVault;
   readonly policy: DataProtectionBackupPolicyPostgresqlFlexibleServer;
   readonly instance: DataProtectionBackupInstancePostgresqlFlexibleServer;
+  /** The vault's role on the server: a resource under the server's scope. */
+  readonly serverAccess: RoleAssignment;
+  /** Passes once the vault's roles have had time to take effect. */
+  readonly rolesPropagated: DataResource;
 
   constructor(scope: Construct, id: string, props: PostgresBackupProps) {
     super(scope, id);
@@ -64,7 +88,7 @@ export class PostgresBackup extends Construct {
     });
 
     this.policy = new DataProtectionBackupPolicyPostgresqlFlexibleServer(this, "policy", {
-      name: `${props.name}-daily-monthly`,
+      name: backupPolicyName(props.name, props.dailyRetentionDays, props.monthlyRetentionDays),
       vaultId: this.vault.id,
       backupRepeatingTimeIntervals: [VAULTED_BACKUP_SCHEDULE],
       defaultRetentionRule: { lifeCycle: [{ dataStoreType: VAULT_STORE, duration: `P${props.dailyRetentionDays}D` }] },
@@ -76,7 +100,9 @@ export class PostgresBackup extends Construct {
           lifeCycle: [{ dataStoreType: VAULT_STORE, duration: `P${props.monthlyRetentionDays}D` }],
         },
       ],
-      lifecycle: { preventDestroy: protect },
+      // No prevent_destroy: the policy holds no data, and a retention change
+      // must be able to delete the old one once the instance has moved.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     const principalId = this.vault.identity.principalId;
@@ -86,11 +112,17 @@ export class PostgresBackup extends Construct {
       on: props.resourceGroupId,
       principalType: "ServicePrincipal",
     });
-    const backupServer = assignRole(this, "vault-backs-up-server", {
+    const backupServer = (this.serverAccess = assignRole(this, "vault-backs-up-server", {
       principalId,
       role: ROLES.postgresLongTermRetentionBackup,
       on: props.serverId,
       principalType: "ServicePrincipal",
+    }));
+
+    // Created again only when an assignment is, so later applies never wait.
+    this.rolesPropagated = new DataResource(this, "vault-roles-propagated", {
+      triggersReplace: { readGroup: readGroup.id, backupServer: backupServer.id },
+      provisioners: [{ type: "local-exec", command: `sleep ${ROLE_PROPAGATION_SECONDS}` }],
     });
 
     this.instance = new DataProtectionBackupInstancePostgresqlFlexibleServer(this, "instance", {
@@ -100,7 +132,7 @@ export class PostgresBackup extends Construct {
       serverId: props.serverId,
       backupPolicyId: this.policy.id,
       lifecycle: { preventDestroy: protect },
-      dependsOn: [readGroup, backupServer],
+      dependsOn: [readGroup, backupServer, this.rolesPropagated],
     });
   }
 }

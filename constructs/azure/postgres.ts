@@ -3,7 +3,7 @@ import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql
 import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
 import { PostgresqlFlexibleServerConfiguration } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration";
 import { PostgresqlFlexibleServerDatabase } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-database";
-import { TerraformStack } from "cdktf";
+import { TerraformStack, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 
 /** The password administrator's login; Azure reserves `admin`, `azure_superuser` and the like. */
@@ -18,6 +18,9 @@ export const POSTGRES_SERVER_PARAMETERS: Record<string, string> = {
   log_connections: "on",
   log_disconnections: "on",
 };
+
+/** Server arguments Terraform sets at creation and then leaves to Azure's autogrow. */
+export const POSTGRES_CREATE_ONLY_STORAGE = ["storage_mb", "storage_tier"];
 
 /** Storage sizes Flexible Server offers, in GiB. */
 export const FLEXIBLE_SERVER_STORAGE_GB = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767];
@@ -68,14 +71,29 @@ export interface FlexiblePostgresProps {
  * The administrator password never passes through Terraform state, plan or
  * cdktf.out: Terraform generates it straight into a write-only Key Vault
  * secret (`value_wo`), reads it back as an ephemeral value and hands it to the
- * server's write-only `administrator_password_wo`. The Key Vault secret is the
- * one source of truth; a failed apply leaves the server to catch up with it on
- * the next one.
+ * server's write-only `administrator_password_wo`. Both carry the same
+ * `adminPasswordVersion`, so bumping it writes a new password and sends it.
+ *
+ * The server receives the password only when its write-only version changes.
+ * If the server's update fails after the secret was written, the provider has
+ * already recorded the new version in state, so the next apply does not send
+ * it again and the server keeps the old password while Key Vault holds the new
+ * one. Deriving the server's version from the secret's own version would not
+ * help: the failed update records that one too. The recovery is a further bump
+ * of `adminPasswordVersion` (see docs/azure.md, Rotating the administrator password).
+ *
+ * Storage is set at creation only: Azure grows it (`auto_grow_enabled`), and
+ * the provider replaces a server whose configured `storage_mb` is below the
+ * size in state, so Terraform must never compare them again.
  */
 export class FlexiblePostgres extends Construct {
   readonly server: PostgresqlFlexibleServer;
   readonly database: PostgresqlFlexibleServerDatabase;
   readonly adminSecret: KeyVaultSecret;
+  /** Present when an Entra administrator is configured. */
+  readonly entraAdministrator?: PostgresqlFlexibleServerActiveDirectoryAdministrator;
+  /** Resources under the server's scope, which a lock on the server also covers. */
+  readonly serverChildren: TerraformResource[];
 
   constructor(scope: Construct, id: string, props: FlexiblePostgresProps) {
     super(scope, id);
@@ -121,8 +139,13 @@ export class FlexiblePostgres extends Construct {
       geoRedundantBackupEnabled: props.geoRedundantBackup,
       highAvailability: props.highAvailability ? { mode: "ZoneRedundant" } : undefined,
       maintenanceWindow: { dayOfWeek: 0, startHour: 3, startMinute: 0 },
-      // Azure picks the zones and swaps them on failover.
-      lifecycle: { preventDestroy: protect, ignoreChanges: ["zone", "high_availability[0].standby_availability_zone"] },
+      lifecycle: {
+        preventDestroy: protect,
+        // Azure picks the zones and swaps them on failover. Autogrow raises
+        // storage_mb (and the tier with it) in state, and a configured size
+        // below the state's forces a new server: storage is create-only here.
+        ignoreChanges: ["zone", "high_availability[0].standby_availability_zone", ...POSTGRES_CREATE_ONLY_STORAGE],
+      },
       dependsOn: [this.adminSecret],
     });
 
@@ -141,7 +164,7 @@ export class FlexiblePostgres extends Construct {
     });
 
     if (props.entraAdministrator) {
-      new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "entra-admin", {
+      this.entraAdministrator = new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "entra-admin", {
         serverName: this.server.name,
         resourceGroupName: props.resourceGroupName,
         tenantId: props.tenantId,
@@ -150,6 +173,12 @@ export class FlexiblePostgres extends Construct {
         principalType: props.entraAdministrator.principalType,
       });
     }
+    this.serverChildren = [...parameters, this.database, ...(this.entraAdministrator ? [this.entraAdministrator] : [])];
+  }
+
+  /** Children that a config change replaces (every argument of the Entra administrator forces a new one). */
+  get replaceableChildren(): TerraformResource[] {
+    return this.entraAdministrator ? [this.entraAdministrator] : [];
   }
 
   get fqdn(): string {

@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 export const ROLES = {
   acrPull: "AcrPull",
   storageBlobDataContributor: "Storage Blob Data Contributor",
+  aksRbacClusterAdmin: "Azure Kubernetes Service RBAC Cluster Admin",
   keyVaultSecretsUser: "Key Vault Secrets User",
   keyVaultSecretsOfficer: "Key Vault Secrets Officer",
   networkContributor: "Network Contributor",
