@@ -241,10 +241,24 @@ async function runIn(env: OfflineTerraform, workdir: string, args: string[]): Pr
   }
 }
 
-/** The managed resource schemas of every provider of an initialised workdir. */
-export async function resourceSchemas(env: OfflineTerraform, workdir: string): Promise<ResourceSchemas> {
-  const schemas = JSON.parse(await runIn(env, workdir, ["providers", "schema", "-json"]));
-  return Object.assign({}, ...Object.values(schemas.provider_schemas ?? {}).map((p: any) => p.resource_schemas ?? {}));
+const schemasByLockFile = new Map<string, Promise<ResourceSchemas>>();
+
+/**
+ * The managed resource schemas of every provider of an initialised workdir;
+ * read once for workdirs that lock the same providers (the AWS schema alone
+ * is tens of megabytes).
+ */
+export function resourceSchemas(env: OfflineTerraform, workdir: string): Promise<ResourceSchemas> {
+  const lockFile = readFileSync(path.join(workdir, ".terraform.lock.hcl"), "utf8");
+  let schemas = schemasByLockFile.get(lockFile);
+  if (!schemas) {
+    schemas = runIn(env, workdir, ["providers", "schema", "-json"]).then((text) => {
+      const parsed = JSON.parse(text);
+      return Object.assign({}, ...Object.values(parsed.provider_schemas ?? {}).map((p: any) => p.resource_schemas ?? {}));
+    });
+    schemasByLockFile.set(lockFile, schemas);
+  }
+  return schemas;
 }
 
 /**
@@ -261,13 +275,16 @@ function placeholder(schema: { type?: SchemaType; optional?: boolean }, address:
     const element = Array.isArray(schema.type) ? (schema.type[1] as SchemaType) : undefined;
     if (!schema.optional && Array.isArray(element) && element[0] === "object") {
       const fields = element[1] as Record<string, SchemaType>;
-      return [Object.fromEntries(Object.entries(fields).map(([field, type]) => [field, placeholder({ type, optional: !(Array.isArray(type) && (type[0] === "list" || type[0] === "set")) }, address, `${attribute}_${field}`)]))];
+      // Every string inside gets a stand-in: other resources read them (`identity[0].oidc[0].issuer`).
+      return [Object.fromEntries(Object.entries(fields).map(([field, type]) => [field, placeholder({ type, optional: false }, address, `${attribute}_${field}`)]))];
     }
     return [];
   }
   if (kind === "map") return {};
   if (kind !== "string") return null;
   if (attribute === "arn" || attribute.endsWith("_arn")) return `arn:aws:offline:eu-west-1:000000000000:${address}/${attribute}`;
+  // URLs other resources validate as such (the OIDC provider reads the cluster's issuer).
+  if (attribute.endsWith("issuer") || attribute.endsWith("url")) return `https://offline.invalid/${address}/${attribute}`.replace(/[^A-Za-z0-9:._/-]/g, "-");
   if (attribute === "id" || attribute.endsWith("_id") || !schema.optional) return `offline-${address}-${attribute}`.replace(/[^A-Za-z0-9._/-]/g, "-");
   return null;
 }
