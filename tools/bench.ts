@@ -178,6 +178,8 @@ function configWithEnvironments(count: number, dir: string): string {
     environments.push({ ...structuredClone(byName[stage]), name: `${stage.slice(0, 3)}-${String(i).padStart(3, "0")}`, stage });
   }
   raw.environments = environments;
+  // One name per environment on the routes' certificate: 100 environments stay within Let's Encrypt's 100 names.
+  raw.domain = { ...raw.domain, productionOnBase: false };
   const file = path.join(dir, `platform-${count}.yaml`);
   writeFileSync(file, stringify(raw));
   return file;
