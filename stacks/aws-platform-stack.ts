@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
@@ -154,8 +154,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     // heartbeat needs the cluster's Alertmanager identity.
     this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
       name: clusterName,
-      // The account of a key this stack creates: its ARN's fifth field.
-      accountId: Fn.element(Fn.split(":", clusterKey.arn), 4),
       alertEmails: config.alerts.emails,
       uptimeTargets: uptimeTargets(config),
       tags: { ...config.tags, ...standardTags(config.project, "platform") },

@@ -16,8 +16,6 @@ export const HEALTH_CHECK_REGION = "us-east-1";
 export interface ExternalMonitoringProps {
   /** Prefix of every name. */
   readonly name: string;
-  /** The account, for the key policy (a data source would need credentials to plan). */
-  readonly accountId: string;
   readonly alertEmails: string[];
   readonly uptimeTargets: UptimeTarget[];
   /** Tags of the stack's default provider, repeated on the alias. */
@@ -50,7 +48,6 @@ export class ExternalMonitoring extends Construct {
     super(scope, id);
     this.provider = new AwsProvider(this, "provider", { alias: "external_monitoring", region: HEALTH_CHECK_REGION, defaultTags: [{ tags: props.tags }] });
     const provider = this.provider;
-    const account = { accountId: props.accountId };
 
     // CloudWatch publishes alarm notifications to an encrypted topic only under
     // a customer-managed key whose policy lets it.
@@ -61,7 +58,8 @@ export class ExternalMonitoring extends Construct {
       region: HEALTH_CHECK_REGION,
     });
     key.grantServicePrincipal("CloudWatchPublishes", "cloudwatch.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey*"], {
-      StringEquals: { "aws:SourceAccount": account.accountId },
+      // The key's own account, read from its ARN: no data source, so planning needs no credentials.
+      StringEquals: { "aws:SourceAccount": key.accountId },
     });
     this.key = key.key;
 
