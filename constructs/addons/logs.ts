@@ -165,54 +165,49 @@ export class LogsAddon extends Construct {
       data: { [path.basename(LOG_ALERT_RULES_FILE)]: readFileSync(LOG_ALERT_RULES_FILE, "utf8") },
     });
 
-    this.collector = new HelmAddon(this, "alloy-logs", {
-      chart: "alloy",
-      releaseName: "alloy-logs",
-      namespace,
-      createNamespace: false,
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
-      dependsOn: [...(props.dependsOn ?? []), props.monitoring],
-      values: {
-        alloy: {
-          configMap: { create: true, content: podLogsConfig(props.environments) },
-          // The node's pod log files.
-          mounts: { varlog: true },
-          // Root reads the kubelet's 0640 log files; no capability beyond that.
-          securityContext: {
-            runAsUser: 0,
-            runAsNonRoot: false,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: false,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          enableReporting: false,
-          resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+    // Both Alloy releases ship to Loki once the monitoring stack (their ServiceMonitors' CRD) exists.
+    const alloy = (releaseName: string, values: Values): HelmAddon =>
+      new HelmAddon(this, releaseName, {
+        chart: "alloy",
+        releaseName,
+        namespace,
+        createNamespace: false,
+        cloud: props.cloud,
+        valuesDir: props.valuesDir,
+        dependsOn: [...(props.dependsOn ?? []), props.monitoring],
+        values,
+      });
+
+    this.collector = alloy("alloy-logs", {
+      alloy: {
+        configMap: { create: true, content: podLogsConfig(props.environments) },
+        // The node's pod log files.
+        mounts: { varlog: true },
+        // Root reads the kubelet's 0640 log files; no capability beyond that.
+        securityContext: {
+          runAsUser: 0,
+          runAsNonRoot: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: false,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
         },
-        controller: { type: "daemonset", tolerations: [{ operator: "Exists" }] },
-        serviceMonitor: { enabled: true },
+        enableReporting: false,
+        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
       },
+      controller: { type: "daemonset", tolerations: [{ operator: "Exists" }] },
+      serviceMonitor: { enabled: true },
     });
 
     // Events come from the API server, once for the cluster: one replica, not a DaemonSet.
-    this.events = new HelmAddon(this, "alloy-events", {
-      chart: "alloy",
-      releaseName: "alloy-events",
-      namespace,
-      createNamespace: false,
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
-      dependsOn: [...(props.dependsOn ?? []), props.monitoring],
-      values: {
-        alloy: {
-          configMap: { create: true, content: eventsConfig(props.environments) },
-          enableReporting: false,
-          resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-        },
-        controller: { type: "deployment", replicas: 1 },
-        serviceMonitor: { enabled: true },
+    this.events = alloy("alloy-events", {
+      alloy: {
+        configMap: { create: true, content: eventsConfig(props.environments) },
+        enableReporting: false,
+        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
       },
+      controller: { type: "deployment", replicas: 1 },
+      serviceMonitor: { enabled: true },
     });
 
     this.rules = new ManifestsRelease(this, "health-rules", {
