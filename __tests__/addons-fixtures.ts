@@ -156,6 +156,9 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
   };
 }
 
+/** Charts the add-ons install only where the platform's capacity slot asks for them (EKS, not AKS). */
+export const CAPACITY_CHARTS: readonly string[] = ["karpenter", "karpenter-crd", "metrics-server"];
+
 /** Parsed values of every helm_release, by release name. */
 export function releaseValues(stack: TerraformJson): Record<string, any> {
   const releases = Object.values(stack.resource?.helm_release ?? {});
