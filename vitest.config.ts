@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { defineConfig, type Plugin } from "vitest/config";
 
 /**
@@ -19,8 +20,10 @@ export default defineConfig({
   plugins: [dropMissingSourceMaps],
   test: {
     include: ["__tests__/**/*.test.ts"],
-    // Synthesis and offline plans are CPU-heavy; one file per core.
+    // Synthesis and offline plans are CPU-heavy; one file per core. Vitest's
+    // default leaves one core free, which on a 2-core machine runs the files one by one.
     pool: "forks",
+    maxWorkers: availableParallelism(),
     // Test files of a worker share its module cache: the provider packages are
     // loaded once per worker, and each configuration synthesized once
     // (__tests__/support/synth.ts). No test file mocks modules or globals.

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
 import { commandLineTool, sharedDataDir } from "./environment";
@@ -9,7 +9,7 @@ import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
 export interface SharedOfflinePlans {
   /** The synthesized program the plans were made from. */
   readonly outdir: string;
-  readonly stacks: Record<string, { readonly workdir: string; readonly planFile: string; readonly validate: unknown; readonly seconds: number }>;
+  readonly stacks: Record<string, { readonly workdir: string; readonly planFile: string; readonly diagnostics: unknown; readonly seconds: number }>;
 }
 
 declare module "vitest" {
@@ -52,10 +52,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
       const result = await planOffline(terraform, path.join(synth.outdir, synth.manifest.stacks[id].workingDirectory));
       const planFile = path.join(result.workdir, "offline-plan.json");
       writeFileSync(planFile, JSON.stringify(result.plan));
-      stacks[id] = { workdir: result.workdir, planFile, validate: result.validate, seconds: result.seconds };
+      stacks[id] = { workdir: result.workdir, planFile, diagnostics: result.diagnostics, seconds: result.seconds };
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_PLANS }, worker));
   project.provide("offlinePlans", { outdir: synth.outdir, stacks });
-  return () => synth.cleanup();
+  return () => {
+    for (const { workdir } of Object.values(stacks)) rmSync(workdir, { recursive: true, force: true });
+    synth.cleanup();
+  };
 }

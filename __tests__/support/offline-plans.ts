@@ -13,7 +13,7 @@ export function sharedOfflinePlans(): { readonly outdir: string; readonly plans:
   const plans = Object.fromEntries(
     Object.entries(shared.stacks).map(([id, stack]) => [
       id,
-      { workdir: stack.workdir, validate: stack.validate as OfflinePlanResult["validate"], plan: JSON.parse(readFileSync(stack.planFile, "utf8")), seconds: stack.seconds },
+      { workdir: stack.workdir, diagnostics: stack.diagnostics as OfflinePlanResult["diagnostics"], plan: JSON.parse(readFileSync(stack.planFile, "utf8")), seconds: stack.seconds },
     ]),
   );
   return { outdir: shared.outdir, plans };

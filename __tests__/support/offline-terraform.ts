@@ -102,10 +102,11 @@ function overrideFor(stack: TerraformJson, stackText: string, workdir: string): 
 
 export interface OfflinePlanResult {
   readonly workdir: string;
-  readonly validate: { valid: boolean; error_count: number; diagnostics: unknown[] };
+  /** Validation's and planning's diagnostics. */
+  readonly diagnostics: PlanDiagnostics;
   /** `terraform show -json` of the saved plan. */
   readonly plan: any;
-  /** Seconds spent in init, validate and plan. */
+  /** Seconds spent in init, plan and show. */
   readonly seconds: number;
 }
 
@@ -161,39 +162,50 @@ export async function cacheProviders(env: OfflineTerraform, stacks: TerraformJso
   }
 }
 
+/** What `terraform plan -json` reported besides the plan: its diagnostics, validation's among them. */
+export interface PlanDiagnostics {
+  readonly error_count: number;
+  readonly warning_count: number;
+  readonly diagnostics: { severity: string; summary: string; detail?: string }[];
+}
+
+/** The diagnostics of `terraform plan -json`'s machine-readable log, one JSON message per line. */
+export function planDiagnostics(log: string): PlanDiagnostics {
+  const diagnostics = log
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line))
+    .filter((message) => message.type === "diagnostic")
+    .map((message) => message.diagnostic);
+  const count = (severity: string) => diagnostics.filter((d) => d.severity === severity).length;
+  return { error_count: count("error"), warning_count: count("warning"), diagnostics };
+}
+
 /**
  * Copies one synthesized stack (with its assets) to a temporary directory and
- * runs `init`, `validate` and `plan -refresh=false` there. Asynchronous, so
- * that plans can run side by side and a test worker stays responsive.
+ * runs `init` and `plan -refresh=false` there; plan validates the
+ * configuration first, and its diagnostics are kept. Asynchronous, so that
+ * plans can run side by side and a test worker stays responsive. A failed
+ * step throws with Terraform's output and leaves no directory behind.
  */
 export async function planOffline(env: OfflineTerraform, stackDir: string): Promise<OfflinePlanResult> {
   if (!env.available || !env.terraform || !env.mirror) throw new Error(`offline Terraform is not available: ${env.reason}`);
   const started = Date.now();
   const workdir = mkdtempSync(path.join(tmpdir(), `offline-plan-${path.basename(stackDir)}-`));
-  cpSync(stackDir, workdir, { recursive: true });
-  const stackText = readFileSync(path.join(workdir, "cdk.tf.json"), "utf8");
-  const stack = JSON.parse(stackText) as TerraformJson;
-  writeFileSync(path.join(workdir, "offline_override.tf.json"), JSON.stringify(overrideFor(stack, stackText, workdir), null, 2));
-  const cliConfig = writeCliConfig(env, workdir);
-  const run = async (args: string[]): Promise<string> => {
-    try {
-      const { stdout } = await execFileAsync(env.terraform!, args, {
-        cwd: workdir,
-        encoding: "utf8",
-        maxBuffer: 256 * 1024 * 1024,
-        env: offlineEnvironment(cliConfig),
-      });
-      return stdout;
-    } catch (error) {
-      const failure = error as { stdout?: string; stderr?: string };
-      throw new TerraformFailure(`terraform ${args[0]} failed in ${workdir}:\n${failure.stderr ?? ""}\n${failure.stdout ?? ""}`);
-    }
-  };
-  await run(["init", "-input=false", "-no-color"]);
-  const validate = JSON.parse(await run(["validate", "-json", "-no-color"]));
-  await run(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.plan"]);
-  const plan = JSON.parse(await run(["show", "-json", "offline.plan"]));
-  return { workdir, validate, plan, seconds: (Date.now() - started) / 1000 };
+  try {
+    cpSync(stackDir, workdir, { recursive: true });
+    const stackText = readFileSync(path.join(workdir, "cdk.tf.json"), "utf8");
+    const stack = JSON.parse(stackText) as TerraformJson;
+    writeFileSync(path.join(workdir, "offline_override.tf.json"), JSON.stringify(overrideFor(stack, stackText, workdir), null, 2));
+    writeCliConfig(env, workdir);
+    await runIn(env, workdir, ["init", "-input=false", "-no-color"]);
+    const diagnostics = planDiagnostics(await runIn(env, workdir, ["plan", "-json", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.plan"]));
+    const plan = JSON.parse(await runIn(env, workdir, ["show", "-json", "offline.plan"]));
+    return { workdir, diagnostics, plan, seconds: (Date.now() - started) / 1000 };
+  } catch (error) {
+    rmSync(workdir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Resource types and actions of a plan: `{ "aws_vpc": { create: 1 } }`. */
@@ -237,7 +249,10 @@ async function runIn(env: OfflineTerraform, workdir: string, args: string[]): Pr
     return stdout;
   } catch (error) {
     const failure = error as { message?: string; stdout?: string; stderr?: string };
-    throw new TerraformFailure(`terraform ${args.join(" ")} failed in ${workdir}: ${failure.message ?? ""}\n${failure.stderr ?? ""}\n${(failure.stdout ?? "").slice(0, 4000)}`);
+    // With -json the errors are diagnostics in the log: those first, however long the log.
+    const errors = args.includes("-json") ? planDiagnostics(failure.stdout ?? "").diagnostics.filter((d) => d.severity === "error") : [];
+    const explained = errors.map((d) => `Error: ${d.summary}\n${d.detail ?? ""}`).join("\n");
+    throw new TerraformFailure(`terraform ${args.join(" ")} failed in ${workdir}: ${failure.message ?? ""}\n${explained}\n${failure.stderr ?? ""}\n${(failure.stdout ?? "").slice(0, 4000)}`);
   }
 }
 
@@ -306,12 +321,71 @@ function fillUnknown(value: any, unknown: any, block: SchemaBlock | undefined, a
   return result;
 }
 
+/** `${aws_kms_key.backup.arn}`: a configuration value that is exactly one attribute of one managed resource. */
+const DIRECT_REFERENCE = /^\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\}$/;
+
+/** The value at a reference's attribute path (`.identity[0].oidc[0].issuer`), or undefined. */
+function valueAt(attributes: any, attributePath: string): unknown {
+  let value = attributes;
+  for (const [, name, index] of attributePath.matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)) {
+    if (value === null || value === undefined) return undefined;
+    value = name !== undefined ? value[name] : value[Number(index)];
+  }
+  return value;
+}
+
+/**
+ * Where the configuration passes one resource's attribute straight to
+ * another (`kms_key_arn = aws_kms_key.backup.arn`, a list of subnet ids) and
+ * the plan left the value unknown, the stand-in of the referenced attribute
+ * instead of one of its own: the state then agrees with the configuration on
+ * the first plan. Returns how many values it set.
+ */
+function seedReferences(attributes: any, unknown: any, configured: any, lookup: (reference: string, attributePath: string) => unknown): number {
+  let seeded = 0;
+  if (!configured || typeof configured !== "object" || !attributes || typeof attributes !== "object") return 0;
+  for (const [name, value] of Object.entries(configured)) {
+    const isUnknown = unknown === true || unknown?.[name] === true;
+    if (typeof value === "string") {
+      const match = isUnknown ? DIRECT_REFERENCE.exec(value) : null;
+      const resolved = match ? lookup(match[1], match[2]) : undefined;
+      if (resolved !== undefined && JSON.stringify(attributes[name]) !== JSON.stringify(resolved)) {
+        attributes[name] = structuredClone(resolved);
+        seeded++;
+      }
+    } else if (Array.isArray(value) && value.every((item) => typeof item === "string") && isUnknown) {
+      const resolved = value.map((item) => {
+        const match = DIRECT_REFERENCE.exec(item);
+        return match ? lookup(match[1], match[2]) : item.includes("${") ? undefined : item;
+      });
+      if (resolved.every((item) => typeof item === "string") && JSON.stringify(attributes[name]) !== JSON.stringify(resolved)) {
+        attributes[name] = resolved;
+        seeded++;
+      }
+    } else if (Array.isArray(value)) {
+      // A nested block written as a list of objects: its items line up with the state's.
+      const items = attributes[name];
+      if (Array.isArray(items)) value.forEach((item, i) => (seeded += seedReferences(items[i], unknown?.[name]?.[i], item, lookup)));
+    } else if (value && typeof value === "object") {
+      const items = attributes[name];
+      // A block the provider keeps as a one-element list is written as an object.
+      const target = Array.isArray(items) ? items[0] : items;
+      const unknownTarget = Array.isArray(unknown?.[name]) ? unknown[name][0] : unknown?.[name];
+      seeded += seedReferences(target, unknownTarget, value, lookup);
+    }
+  }
+  return seeded;
+}
+
 /**
  * A version 4 state holding every managed resource of a create-only plan as
- * planned, values known only after apply filled with stand-ins.
+ * planned, values known only after apply filled with stand-ins; the stand-ins
+ * of values the configuration passes on unchanged are shared with the
+ * attribute they come from (given the stack's configuration).
  */
-export function stateFromPlan(plan: any, schemas: ResourceSchemas): { version: 4; resources: any[]; [key: string]: unknown } {
+export function stateFromPlan(plan: any, schemas: ResourceSchemas, stack?: TerraformJson): { version: 4; resources: any[]; [key: string]: unknown } {
   const resources = new Map<string, any>();
+  const byAddress = new Map<string, { attributes: any; unknown: any; configured: any }>();
   for (const change of plan.resource_changes ?? []) {
     if (change.mode !== "managed" || !change.change.actions.includes("create")) continue;
     const schema = schemas[change.type];
@@ -332,6 +406,19 @@ export function stateFromPlan(plan: any, schemas: ResourceSchemas): { version: 4
       sensitive_attributes: [],
     });
     resources.set(key, entry);
+    if (!change.module_address && change.index === undefined) {
+      byAddress.set(change.address, { attributes, unknown: change.change.after_unknown, configured: stack?.resource?.[change.type]?.[change.name] });
+    }
+  }
+  const lookup = (reference: string, attributePath: string) => {
+    const target = byAddress.get(reference);
+    return target ? valueAt(target.attributes, attributePath) : undefined;
+  };
+  // References can chain (a role's ARN into a policy's role into ...): until nothing moves.
+  for (let pass = 0; pass < 10; pass++) {
+    let seeded = 0;
+    for (const { attributes, unknown, configured } of byAddress.values()) seeded += seedReferences(attributes, unknown, configured, lookup);
+    if (seeded === 0) break;
   }
   return { version: 4, terraform_version: "1.11.0", serial: 1, lineage: "offline-drift", outputs: {}, resources: [...resources.values()], check_results: null };
 }
@@ -379,36 +466,48 @@ function withoutPreventDestroy(stackText: string): string {
 }
 
 /**
- * Makes a state built by `stateFromPlan` agree with the configuration: the
- * stand-ins for identifiers differ from what the configuration reads from
- * the resources it refers to, so each round plans, takes what the provider
- * planned (known values only) into the state, until nothing is replaced or
- * changed but what the provider always leaves unknown. Runs in a sibling
- * directory sharing the workdir's `.terraform`, with `prevent_destroy` off.
+ * Makes a state built by `stateFromPlan` agree with the configuration where
+ * it decides replacements: the stand-ins for values computed from other
+ * resources (a policy document holding ARNs) differ from what the
+ * configuration computes, so each round plans and takes what the provider
+ * planned (known values only) into the state. It stops after the first round
+ * that replaces and deletes nothing: what that round changes in place is
+ * merged, and a value the provider leaves unknown on update can no longer
+ * force a replacement. Runs in a sibling directory sharing the workdir's
+ * `.terraform`, with `prevent_destroy` off. Returns the state, how many
+ * rounds it planned, and whether the last of them was free of replacements.
  */
-export async function convergeState(env: OfflineTerraform, workdir: string, state: any, rounds = 4): Promise<any> {
+export async function convergeState(env: OfflineTerraform, workdir: string, state: any, rounds = 4): Promise<{ state: any; rounds: number; converged: boolean }> {
   const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-baseline-`));
   symlinkSync(path.join(workdir, ".terraform"), path.join(sibling, ".terraform"));
   for (const file of [".terraform.lock.hcl", "offline.tfrc", "offline_override.tf.json"]) cpSync(path.join(workdir, file), path.join(sibling, file));
   writeFileSync(path.join(sibling, "cdk.tf.json"), withoutPreventDestroy(readFileSync(path.join(workdir, "cdk.tf.json"), "utf8")));
   const current = structuredClone(state);
   const instances = new Map(stateInstances(current).map((i) => [i.address, i]));
-  for (let round = 0; round < rounds; round++) {
-    const plan = await planAgainstState(env, sibling, current, `round-${round}`);
-    let changed = 0;
-    for (const change of plan.resource_changes ?? []) {
-      const instance = instances.get(change.address);
-      if (!instance || change.change.actions.join() === "no-op") continue;
-      const merged = knownAfter(change.change.before, change.change.after, change.change.after_unknown);
-      if (JSON.stringify(merged) !== JSON.stringify(instance.attributes)) {
-        Object.assign(instance.attributes, merged);
-        changed++;
+  let planned = 0;
+  let destructive = true;
+  try {
+    while (destructive && planned < rounds) {
+      const plan = await planAgainstState(env, sibling, current, `round-${planned}`);
+      planned++;
+      let changed = 0;
+      destructive = false;
+      for (const change of plan.resource_changes ?? []) {
+        const instance = instances.get(change.address);
+        if (!instance || change.change.actions.join() === "no-op") continue;
+        destructive ||= change.change.actions.includes("delete");
+        const merged = knownAfter(change.change.before, change.change.after, change.change.after_unknown);
+        if (JSON.stringify(merged) !== JSON.stringify(instance.attributes)) {
+          Object.assign(instance.attributes, merged);
+          changed++;
+        }
       }
+      if (changed === 0) break;
     }
-    if (changed === 0) break;
+  } finally {
+    rmSync(sibling, { recursive: true, force: true });
   }
-  rmSync(sibling, { recursive: true, force: true });
-  return current;
+  return { state: current, rounds: planned, converged: !destructive };
 }
 
 /**
