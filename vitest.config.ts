@@ -30,6 +30,7 @@ export default defineConfig({
     isolate: false,
     // The default program synthesized once, and its offline plans, for every test file.
     globalSetup: ["__tests__/support/offline-plans.setup.ts"],
+    setupFiles: ["__tests__/support/short-stack-traces.setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ["default", "./__tests__/support/skipped-checks-reporter.ts"],

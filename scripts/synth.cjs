@@ -28,27 +28,13 @@ const keepSourceDirname = {
   },
 };
 
-// cdktf records where every token was created, with a stack trace of unlimited
-// depth, for error messages about that token. Capturing and formatting those
-// is an eighth of a synth; the last frames name the construct code just as well.
-const STACK_FRAMES = 12;
+// cdktf's token stack traces, kept to the last frames (short-stack-traces.cjs).
 const shortStackTraces = {
   name: "short-stack-traces",
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
       loader: "js",
-      contents: `"use strict";
-exports.captureStackTrace = function captureStackTrace(below) {
-  const object = { stack: "" };
-  const previousLimit = Error.stackTraceLimit;
-  try {
-    Error.stackTraceLimit = ${STACK_FRAMES};
-    Error.captureStackTrace(object, below || captureStackTrace);
-  } finally {
-    Error.stackTraceLimit = previousLimit;
-  }
-  return object.stack ? object.stack.split("\\n").slice(1).map((s) => s.replace(/^\\s*at\\s+/, "")) : [];
-};`,
+      contents: `"use strict";\nexports.captureStackTrace = require(${JSON.stringify(path.join(__dirname, "short-stack-traces.cjs"))}).captureStackTrace;`,
     }));
   },
 };

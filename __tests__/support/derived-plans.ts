@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import type { OfflinePlanResult, OfflineTerraform } from "./offline-terraform";
+import { offlineEnvironment, type OfflinePlanResult, type OfflineTerraform } from "./offline-terraform";
 import type { TerraformJson } from "./synth";
 
 /**
@@ -59,6 +59,6 @@ export function planText(env: OfflineTerraform, result: OfflinePlanResult): stri
     cwd: result.workdir,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, TF_CLI_CONFIG_FILE: path.join(result.workdir, "offline.tfrc"), CHECKPOINT_DISABLE: "1" },
+    env: offlineEnvironment(path.join(result.workdir, "offline.tfrc")),
   });
 }
