@@ -9,16 +9,32 @@ const path = require("node:path");
 
 const STACK_FRAMES = 12;
 
+/**
+ * The frames above `below`, formatted only when read: V8 records them cheaply,
+ * and cdktf reads them only for an error message, while formatting every one
+ * is most of what capturing costs.
+ */
 function captureStackTrace(below) {
-  const object = { stack: "" };
+  const holder = {};
   const previousLimit = Error.stackTraceLimit;
   try {
     Error.stackTraceLimit = STACK_FRAMES;
-    Error.captureStackTrace(object, below || captureStackTrace);
+    Error.captureStackTrace(holder, below || captureStackTrace);
   } finally {
     Error.stackTraceLimit = previousLimit;
   }
-  return object.stack ? object.stack.split("\n").slice(1).map((s) => s.replace(/^\s*at\s+/, "")) : [];
+  let frames;
+  const read = () => (frames ??= holder.stack ? holder.stack.split("\n").slice(1).map((s) => s.replace(/^\s*at\s+/, "")) : []);
+  return new Proxy([], {
+    get: (_, key) => {
+      const array = read();
+      const value = Reflect.get(array, key, array);
+      return typeof value === "function" ? value.bind(array) : value;
+    },
+    has: (_, key) => Reflect.has(read(), key),
+    ownKeys: () => Reflect.ownKeys(read()),
+    getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(read(), key),
+  });
 }
 
 /** Replaces cdktf's capture in the running process, for code loaded from node_modules as is. */
