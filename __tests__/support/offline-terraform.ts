@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { promisify } from "node:util";
+import { isDeepStrictEqual, promisify } from "node:util";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -443,18 +443,6 @@ export function stateInstances(state: { resources: any[] }): { type: string; add
   );
 }
 
-/**
- * Plans a workdir of the global setup against a given prior state,
- * `-refresh=false`, and returns `terraform show -json` of that plan.
- */
-export async function planAgainstState(env: OfflineTerraform, workdir: string, state: unknown, name: string): Promise<any> {
-  const stateFile = path.join(workdir, `${name}.tfstate`);
-  const planFile = `${name}.plan`;
-  writeFileSync(stateFile, JSON.stringify(state));
-  await runIn(env, workdir, ["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", `-state=${stateFile}`, `-out=${planFile}`]);
-  return JSON.parse(await runIn(env, workdir, ["show", "-json", planFile]));
-}
-
 /** `after`, with what it leaves unknown taken from `before`. */
 function knownAfter(before: any, after: any, unknown: any): any {
   if (unknown === true) return before;
@@ -474,49 +462,78 @@ function withoutPreventDestroy(stackText: string): string {
   return JSON.stringify(stack);
 }
 
+/** One resource's planned action as `terraform plan -json` streams it: `create`, `update`, `replace`, `delete`, ... */
+export interface PlannedChange {
+  readonly address: string;
+  readonly action: string;
+}
+
+/** The `planned_change` messages of `terraform plan -json`'s log. */
+export function plannedChanges(log: string): PlannedChange[] {
+  return log
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line))
+    .filter((message) => message.type === "planned_change")
+    .map((message) => ({ address: message.change.resource.addr, action: message.change.action }));
+}
+
 /**
- * Makes a state built by `stateFromPlan` agree with the configuration where
- * it decides replacements: the stand-ins for values computed from other
- * resources (a policy document holding ARNs) differ from what the
- * configuration computes, so each round plans and takes what the provider
- * planned (known values only) into the state. It stops after the first round
- * that replaces and deletes nothing: what that round changes in place is
- * merged, and a value the provider leaves unknown on update can no longer
- * force a replacement. Runs in a sibling directory sharing the workdir's
- * `.terraform`, with `prevent_destroy` off. Returns the state, how many
- * rounds it planned, and whether the last of them was free of replacements.
+ * Plans routine drift on a state built by `stateFromPlan`, and returns the
+ * planned actions of a plan that deletes nothing if there is one; with a
+ * deletion, also `terraform show -json` of that plan. The stand-ins for values
+ * computed from other resources (a bucket name made of an account id) can
+ * differ from what the configuration computes and force a replacement drift
+ * has nothing to do with: then the round takes what the provider planned
+ * (known values only) into the undrifted state, and the next round drifts and
+ * plans again. A replacement the drift causes stays in every round: the drift
+ * is applied afresh each time, and what the provider plans for a drifted
+ * value is the configuration's, which the undrifted state already holds. Runs
+ * in a sibling directory sharing the workdir's `.terraform`, with
+ * `prevent_destroy` off, so that a replacement shows as one instead of
+ * stopping the plan.
  */
-export async function convergeState(env: OfflineTerraform, workdir: string, state: any, rounds = 4): Promise<{ state: any; rounds: number; converged: boolean }> {
-  const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-baseline-`));
+export async function planRoutineDrift(
+  env: OfflineTerraform,
+  workdir: string,
+  state: any,
+  drift: (state: any) => string[],
+  rounds = 4,
+): Promise<{ changes: PlannedChange[]; plan: any | null; drifted: string[]; rounds: number }> {
+  const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-drift-`));
   symlinkSync(path.join(workdir, ".terraform"), path.join(sibling, ".terraform"));
   for (const file of [".terraform.lock.hcl", "offline.tfrc", "offline_override.tf.json"]) cpSync(path.join(workdir, file), path.join(sibling, file));
   writeFileSync(path.join(sibling, "cdk.tf.json"), withoutPreventDestroy(readFileSync(path.join(workdir, "cdk.tf.json"), "utf8")));
-  const current = structuredClone(state);
-  const instances = new Map(stateInstances(current).map((i) => [i.address, i]));
-  let planned = 0;
-  let destructive = true;
+  const base = structuredClone(state);
+  const instances = new Map(stateInstances(base).map((i) => [i.address, i]));
   try {
-    while (destructive && planned < rounds) {
-      const plan = await planAgainstState(env, sibling, current, `round-${planned}`);
-      planned++;
-      let changed = 0;
-      destructive = false;
-      for (const change of plan.resource_changes ?? []) {
+    for (let round = 1; ; round++) {
+      const drifted = structuredClone(base);
+      const changed = drift(drifted);
+      const stateFile = path.join(sibling, `drift-${round}.tfstate`);
+      writeFileSync(stateFile, JSON.stringify(drifted));
+      const planFile = `drift-${round}.plan`;
+      const log = await runIn(env, sibling, ["plan", "-json", "-refresh=false", "-input=false", "-lock=false", "-no-color", `-state=${stateFile}`, `-out=${planFile}`]);
+      const changes = plannedChanges(log);
+      // The streamed actions say whether anything goes; the values, read only then, say why.
+      if (!changes.some((change) => change.action === "delete" || change.action === "replace")) return { changes, plan: null, drifted: changed, rounds: round };
+      const plan = JSON.parse(await runIn(env, sibling, ["show", "-json", planFile]));
+      let merged = 0;
+      for (const change of round < rounds ? (plan.resource_changes ?? []) : []) {
         const instance = instances.get(change.address);
         if (!instance || change.change.actions.join() === "no-op") continue;
-        destructive ||= change.change.actions.includes("delete");
-        const merged = knownAfter(change.change.before, change.change.after, change.change.after_unknown);
-        if (JSON.stringify(merged) !== JSON.stringify(instance.attributes)) {
-          Object.assign(instance.attributes, merged);
-          changed++;
+        // Unknown values keep the undrifted state's, not the plan's `before`, which holds the drift.
+        const known = knownAfter(instance.attributes, change.change.after, change.change.after_unknown);
+        if (!isDeepStrictEqual(known, instance.attributes)) {
+          Object.assign(instance.attributes, known);
+          merged++;
         }
       }
-      if (changed === 0) break;
+      if (merged === 0) return { changes, plan, drifted: changed, rounds: round };
     }
   } finally {
     rmSync(sibling, { recursive: true, force: true });
   }
-  return { state: current, rounds: planned, converged: !destructive };
 }
 
 /**
