@@ -44,7 +44,7 @@ export default defineConfig({
     isolate: false,
     // The default program synthesized once, and its offline plans, for every test file.
     globalSetup: ["__tests__/support/offline-plans.setup.ts"],
-    setupFiles: ["__tests__/support/short-stack-traces.setup.ts"],
+    setupFiles: ["__tests__/support/cdktf-runtime.setup.ts"],
     sequence: { sequencer: TerraformFirst },
     testTimeout: 120_000,
     hookTimeout: 300_000,

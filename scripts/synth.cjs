@@ -28,13 +28,18 @@ const keepSourceDirname = {
   },
 };
 
-// cdktf's token stack traces, kept to the last frames (short-stack-traces.cjs).
-const shortStackTraces = {
-  name: "short-stack-traces",
+// cdktf's token stack traces and Terraform version checks, as cdktf-runtime.cjs changes them.
+const cdktfRuntime = {
+  name: "cdktf-runtime",
   setup(build) {
+    const runtime = JSON.stringify(path.join(__dirname, "cdktf-runtime.cjs"));
     build.onLoad({ filter: /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
       loader: "js",
-      contents: `"use strict";\nexports.captureStackTrace = require(${JSON.stringify(path.join(__dirname, "short-stack-traces.cjs"))}).captureStackTrace;`,
+      contents: `"use strict";\nexports.captureStackTrace = require(${runtime}).captureStackTrace;`,
+    }));
+    build.onLoad({ filter: /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]validations[\\/]validate-binary-version\.js$/ }, async (args) => ({
+      loader: "js",
+      contents: `${await fs.promises.readFile(args.path, "utf8")}\nrequire(${runtime}).checkVersionsOnce(exports.ValidateBinaryVersion);\n`,
     }));
   },
 };
@@ -71,7 +76,7 @@ async function buildBundle() {
     target: "node20",
     format: "cjs",
     logLevel: "warning",
-    plugins: [keepSourceDirname, shortStackTraces],
+    plugins: [keepSourceDirname, cdktfRuntime],
   });
   const files = Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)).sort();
   fs.mkdirSync(cacheDir, { recursive: true });

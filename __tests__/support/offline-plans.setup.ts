@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { installShortStackTraces } from "../../scripts/short-stack-traces.cjs";
+import { installCdktfRuntime } from "./cdktf-runtime";
 import { commandLineTool, sharedDataDir } from "./environment";
 import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
 import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
@@ -37,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   ] as const) {
     if (!availability.available) console.warn(`skipping ${checks}: ${availability.reason}`);
   }
-  installShortStackTraces();
+  installCdktfRuntime();
   const synth = synthesize();
   // Every test file reads this one synthesis of the default program (support/synth.ts).
   process.env[DEFAULT_SYNTH_VARIABLE] = synth.outdir;

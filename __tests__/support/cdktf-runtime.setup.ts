@@ -1,0 +1,4 @@
+import { installCdktfRuntime } from "./cdktf-runtime";
+
+// Every test file synthesizes as `npm run synth` does.
+installCdktfRuntime();
