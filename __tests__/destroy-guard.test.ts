@@ -5,13 +5,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { guardPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
 import { addressOf, deriveActions, planOfStack } from "./support/derived-plans";
-import { skipNote } from "./support/environment";
+import { skipNote, tsxScript } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { offlineTerraform } from "./support/offline-terraform";
 import { synthesize, type Synthesized } from "./support/synth";
 
 const terraform = offlineTerraform();
-const ROOT = path.resolve(__dirname, "..");
 
 describe("protected resource types", () => {
   it.each([
@@ -148,7 +147,7 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
   });
 
   const guardCli = (file: string, ...flags: string[]) =>
-    spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/destroy-guard.ts"), ...flags, file], {
+    spawnSync(process.execPath, tsxScript("scripts/destroy-guard.ts", ...flags, file), {
       encoding: "utf8",
     });
 

@@ -16,7 +16,7 @@ import {
   summarizePlan,
 } from "../tools/plan-summary";
 import { addressOf, deriveActions, planText } from "./support/derived-plans";
-import { skipNote } from "./support/environment";
+import { skipNote, tsxScript } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { offlineTerraform } from "./support/offline-terraform";
 
@@ -55,7 +55,7 @@ describe("plan summary of a failed plan", () => {
 const ACTION_STEPS = parseYaml(readFileSync(path.join(ROOT, ".github/actions/terraform-stack/action.yml"), "utf8")).runs.steps;
 
 function summaryCli(dir: string, ...flags: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), ...flags, dir], { encoding: "utf8" });
+  return spawnSync(process.execPath, tsxScript("scripts/plan-summary.ts", ...flags, dir), { encoding: "utf8" });
 }
 
 describe("every stack of the matrix has a row", () => {
@@ -186,10 +186,10 @@ describe.skipIf(!terraform.available)(`a plan that waits for a stack not applied
   it("the CLI's --waits, as the action calls it, prints the stacks or fails", () => {
     const file = path.join(dir, "aws-develop.plan-error.txt");
     writeFileSync(file, planLog(dir, "cli", undefined));
-    const waits = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--waits", file], { encoding: "utf8" });
+    const waits = spawnSync(process.execPath, tsxScript("scripts/plan-summary.ts", "--waits", file), { encoding: "utf8" });
     expect({ status: waits.status, stdout: waits.stdout }).toEqual({ status: 0, stdout: "aws-platform\n" });
     writeFileSync(file, "Error: No valid credential sources found\n");
-    const failed = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--waits", file], { encoding: "utf8" });
+    const failed = spawnSync(process.execPath, tsxScript("scripts/plan-summary.ts", "--waits", file), { encoding: "utf8" });
     expect({ status: failed.status, stdout: failed.stdout }).toEqual({ status: 1, stdout: "" });
   });
 });
@@ -306,7 +306,7 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
     writeFileSync(path.join(workdir, "aws-develop.plan-error.txt"), "Error: reading remote state");
     const result = spawnSync(
       process.execPath,
-      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/plan-summary.ts"), "--manifest", outdir, workdir],
+      tsxScript("scripts/plan-summary.ts", "--manifest", outdir, workdir),
       { encoding: "utf8" },
     );
     expect(result.status).toBe(0);

@@ -21,6 +21,7 @@ import { data as expressionData, Evaluator, Lexer, Parser } from "@actions/expre
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { ConfigPathError, EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
+import { tsxScript } from "./support/environment";
 import { configWith, synthesize, validateConfig, type Synthesized } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -457,7 +458,7 @@ describe("deploy order of the synthesized program", () => {
     const output = path.join(dir, "github-output");
     const result = spawnSync(
       process.execPath,
-      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/stack-matrix.ts"), "--outdir", synth.outdir, "--github-output", ...flags],
+      tsxScript("scripts/stack-matrix.ts", "--outdir", synth.outdir, "--github-output", ...flags),
       { encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: output, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH } },
     );
     const written = result.status === 0 ? readFileSync(output, "utf8") : "";
@@ -629,7 +630,7 @@ describe("a deploy configuration with remote state passes the workflows' matrix 
   const matrix = (env: Record<string, string>) =>
     spawnSync(
       process.execPath,
-      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/stack-matrix.ts"), "--outdir", synth.outdir, "--layers", "4", "--require-remote-state"],
+      tsxScript("scripts/stack-matrix.ts", "--outdir", synth.outdir, "--layers", "4", "--require-remote-state"),
       { encoding: "utf8", env: { ...process.env, ...env } },
     );
 

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 
 /**
  * Tests that need data or tools outside the repository find them through
@@ -51,4 +52,13 @@ export function commandLineTool(name: string, variable: string): Availability & 
     if (dir && existsSync(candidate)) return { available: true, reason: "", path: candidate };
   }
   return { available: false, reason: `${name} is not on PATH and ${variable} is not set` };
+}
+
+/**
+ * Node arguments that run one of the project's TypeScript scripts, with tsx's
+ * loader in the same process (tsx's CLI would start a second one).
+ */
+export function tsxScript(script: string, ...args: string[]): string[] {
+  const root = path.resolve(__dirname, "..", "..");
+  return ["--import", pathToFileURL(path.join(root, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(root, script), ...args];
 }
