@@ -77,7 +77,7 @@ describe("azure-<env>-data", () => {
     });
 
     it("production keeps backups in its own region when geo-redundancy is turned off", () => {
-      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.postgres.geoRedundantBackup = false))));
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.postgres.geoRedundantBackup = false))), { only: "azure" });
       try {
         expect(onlyResource(other.stack(stackOf("production")), "azurerm_postgresql_flexible_server").geo_redundant_backup_enabled).toBe(false);
       } finally {
@@ -183,7 +183,7 @@ describe("azure-<env>-data", () => {
     });
 
     it("applies a Locked immutability to production alone", () => {
-      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.backup = { ...r.clouds.azure.backup, immutability: "Locked" }))));
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.backup = { ...r.clouds.azure.backup, immutability: "Locked" }))), { only: "azure" });
       try {
         const immutability = (env: string) => onlyResource(other.stack(`azure-${env}-data`), "azurerm_data_protection_backup_vault").immutability;
         expect(ENVIRONMENTS.map((env) => [env, immutability(env)])).toEqual([

@@ -50,7 +50,7 @@ describe("azure-platform", () => {
       const config = validateConfig(
         configWith((r) => (r.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" })),
       );
-      const other = synthesize(config);
+      const other = synthesize(config, { only: "azure" });
       try {
         expect(other.stack(STACK).terraform?.backend).toEqual({
           azurerm: { resource_group_name: "tfstate", storage_account_name: "acmetfstate", container_name: "tfstate", key: "platform/azure-platform.tfstate", use_azuread_auth: true },
@@ -86,7 +86,7 @@ describe("azure-platform", () => {
     it("takes the tenant from the signed-in client unless the config names it", () => {
       expect(aks.azure_active_directory_role_based_access_control.tenant_id).toBe("${data.azurerm_client_config.client.tenant_id}");
       const tenantId = "11111111-2222-4333-8444-555555555555";
-      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.tenantId = tenantId))));
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.tenantId = tenantId))), { only: "azure" });
       try {
         const s = other.stack(STACK);
         expect(onlyResource(s, "azurerm_kubernetes_cluster").azure_active_directory_role_based_access_control.tenant_id).toBe(tenantId);
@@ -163,7 +163,7 @@ describe("azure-platform", () => {
 
     it("stays on the Free tier with no production environment", () => {
       const config = validateConfig(configWith((r) => (r.environments = r.environments.filter((e: any) => e.name !== "production"))));
-      const other = synthesize(config);
+      const other = synthesize(config, { only: "azure" });
       try {
         expect(onlyResource(other.stack(STACK), "azurerm_kubernetes_cluster").sku_tier).toBe("Free");
       } finally {
@@ -185,7 +185,7 @@ describe("azure-platform", () => {
     });
 
     it("goes private behind an endpoint when privateAccess is set", () => {
-      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.registry.privateAccess = true))));
+      const other = synthesize(validateConfig(configWith((r) => (r.clouds.azure.registry.privateAccess = true))), { only: "azure" });
       try {
         const s = other.stack(STACK);
         expect(onlyResource(s, "azurerm_container_registry").public_network_access_enabled).toBe(false);

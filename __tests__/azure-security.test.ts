@@ -6,7 +6,7 @@ import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, ty
 const STACK = "azure-platform";
 
 function platformOf(change: (raw: any) => void): TerraformJson {
-  const synth = synthesize(validateConfig(configWith(change)));
+  const synth = synthesize(validateConfig(configWith(change)), { only: "azure" });
   try {
     return synth.stack(STACK);
   } finally {

@@ -78,8 +78,18 @@ export const DEFAULT_SYNTH_VARIABLE = "PLATFORM_TEST_DEFAULT_SYNTH";
 let defaultKey: string | undefined;
 const defaultConfigKey = () => (defaultKey ??= JSON.stringify(loadConfig(EXAMPLE_CONFIG_PATH)));
 
-/** Synthesizes the whole program for a configuration into a temporary cdktf.out, once per worker. */
-export function synthesize(config?: PlatformConfig): Synthesized {
+/**
+ * Synthesizes the whole program for a configuration into a temporary
+ * cdktf.out, once per worker. `only` keeps one cloud of the configuration:
+ * the clouds' stacks are independent, and a test about one of them need not
+ * build the other.
+ */
+export function synthesize(config?: PlatformConfig, { only }: { only?: keyof PlatformConfig["clouds"] } = {}): Synthesized {
+  if (only) {
+    const base = config ?? loadConfig(EXAMPLE_CONFIG_PATH);
+    if (!base.clouds[only]) throw new Error(`the configuration has no ${only} cloud to keep`);
+    config = { ...base, clouds: { [only]: base.clouds[only] } };
+  }
   const key = config === undefined || JSON.stringify(config) === defaultConfigKey() ? "(default)" : JSON.stringify(config);
   const known = synthesized.get(key);
   if (known) return known;
