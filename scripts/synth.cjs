@@ -84,14 +84,47 @@ async function buildBundle() {
   const temporary = `${bundleFile}.${process.pid}`;
   fs.writeFileSync(temporary, result.outputFiles[0].contents);
   fs.renameSync(temporary, bundleFile);
+  fs.rmSync(`${bundleFile}.v8-cache`, { force: true });
   const inputsTemporary = `${inputsFile}.${process.pid}`;
   fs.writeFileSync(inputsTemporary, JSON.stringify({ files, digest: fingerprint(files) }));
   fs.renameSync(inputsTemporary, inputsFile);
   return bundleFile;
 }
 
+/**
+ * Runs the bundle as `require` would, with V8's code cache: the compiled code
+ * of a run is kept beside the bundle, and the next run starts from it instead
+ * of parsing and compiling 180,000 lines again (Node 20 has no compile cache
+ * of its own). A cache V8 rejects, or none, is written anew after the run.
+ */
+function runBundle(bundle) {
+  const vm = require("node:vm");
+  const Module = require("node:module");
+  const cacheFile = `${bundle}.v8-cache`;
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, "utf8")), { filename: bundle, cachedData });
+  const bundleModule = new Module(bundle, module);
+  bundleModule.filename = bundle;
+  bundleModule.paths = Module._nodeModulePaths(path.dirname(bundle));
+  const run = script.runInThisContext();
+  const saveCache = () => {
+    if (cachedData && !script.cachedDataRejected) return;
+    const temporary = `${cacheFile}.${process.pid}`;
+    fs.writeFileSync(temporary, script.createCachedData());
+    fs.renameSync(temporary, cacheFile);
+  };
+  // After the synth, so that the functions it compiled are in the cache too.
+  process.once("exit", saveCache);
+  run.call(bundleModule.exports, bundleModule.exports, Module.createRequire(bundle), bundleModule, bundle, path.dirname(bundle));
+}
+
 Promise.resolve(cachedBundle() ?? buildBundle())
-  .then((bundle) => require(bundle))
+  .then(runBundle)
   .catch((error) => {
     console.error(error);
     process.exit(1);
