@@ -10,7 +10,7 @@ import { HelmAddon } from "../constructs/addons/helm-addon";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { AddonsStack } from "../stacks/addons-stack";
 import { CAPACITY_CHARTS, azureShapedPlatform, manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
-import { CrdValidator } from "./support/crd-schemas";
+import { crdValidator, type CrdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import type { TerraformJson } from "./support/synth";
 
@@ -216,7 +216,7 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
   let validator: CrdValidator;
   beforeAll(() => {
     synth = synthesizeAddons();
-    validator = new CrdValidator(path.join(shared.dir!, "crd-schemas"));
+    validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
   });
   afterAll(() => synth.cleanup());
 

@@ -8,7 +8,7 @@ import { EXAMPLE_CONFIG_PATH, loadConfig, type EnvironmentConfig } from "../conf
 import { BUILD_TAG_PATTERN } from "../constructs/environment/image-automation";
 import { buildPlatform } from "../stacks/app";
 import type { EnvironmentStack } from "../stacks/environment-stack";
-import { CrdValidator } from "./support/crd-schemas";
+import { crdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
@@ -413,7 +413,7 @@ describe("<cloud>-<env> environment stacks", () => {
   const shared = sharedDataDir();
   describe.skipIf(!shared.available)(`custom resources against the CRD schemas${skipNote(shared)}`, () => {
     it.each(STACK_IDS)("%s applies only objects its CRDs accept", (id) => {
-      const validator = new CrdValidator(path.join(shared.dir!, "crd-schemas"));
+      const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
       const manifests = manifestsOf(stacks[id]);
       const kinds = new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`));
       const expected = ["external-secrets.io/v1/SecretStore", "external-secrets.io/v1/ExternalSecret", "source.toolkit.fluxcd.io/v1/GitRepository", "kustomize.toolkit.fluxcd.io/v1/Kustomization", "image.toolkit.fluxcd.io/v1/ImageRepository", "image.toolkit.fluxcd.io/v1/ImagePolicy"];
@@ -422,7 +422,7 @@ describe("<cloud>-<env> environment stacks", () => {
     });
 
     it("the schemas reject an ImagePolicy without its repository and with an unknown order", () => {
-      const validator = new CrdValidator(path.join(shared.dir!, "crd-schemas"));
+      const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
       const policy = structuredClone(manifest(stacks["aws-develop"], "ImagePolicy", "web"));
       delete policy.spec.imageRepositoryRef;
       policy.spec.policy.numerical.order = "newest";

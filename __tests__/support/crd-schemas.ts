@@ -38,6 +38,21 @@ export class CrdValidator {
   }
 }
 
+const validators = new Map<string, CrdValidator>();
+
+/**
+ * The validator of a schema directory, shared by the test files of a worker:
+ * compiling a CRD's schema costs more than validating many objects with it.
+ */
+export function crdValidator(schemaDir: string): CrdValidator {
+  let validator = validators.get(schemaDir);
+  if (!validator) {
+    validator = new CrdValidator(schemaDir);
+    validators.set(schemaDir, validator);
+  }
+  return validator;
+}
+
 /**
  * CRD patterns are Go (RE2) expressions; the one construct JavaScript lacks
  * that they use is the `(?i)` flag group (as in `^(?i)(keep|drop)$`), which

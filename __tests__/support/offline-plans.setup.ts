@@ -1,10 +1,12 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { installCdktfRuntime } from "./cdktf-runtime";
 import { commandLineTool, sharedDataDir } from "./environment";
 import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
-import { DEFAULT_SYNTH_VARIABLE, synthesize } from "./synth";
+import { EXAMPLE_CONFIG_PATH, PROJECT_ROOT } from "../../config/source";
+import { DEFAULT_SYNTH_VARIABLE, readSynthesized } from "./synth-output";
 
 /** What the offline plans of the default program left on disk, for every test file to read. */
 export interface SharedOfflinePlans {
@@ -37,13 +39,20 @@ export default async function setup(project: TestProject): Promise<() => void> {
   ] as const) {
     if (!availability.available) console.warn(`skipping ${checks}: ${availability.reason}`);
   }
-  installCdktfRuntime();
-  const synth = synthesize();
+  // The default program, synthesized by the real entry point (`npm run synth`) into a directory of its own.
+  const workdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
+  const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "synth.cjs")], {
+    cwd: workdir,
+    env: { ...process.env, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH, CDKTF_CONTEXT_JSON: undefined },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) throw new Error(`npm run synth of the example config failed:\n${run.stderr}`);
+  const synth = readSynthesized(path.join(workdir, "cdktf.out"));
   // Every test file reads this one synthesis of the default program (support/synth.ts).
   process.env[DEFAULT_SYNTH_VARIABLE] = synth.outdir;
   if (!terraform.available) {
     project.provide("offlinePlans", null);
-    return () => undefined;
+    return () => rmSync(workdir, { recursive: true, force: true });
   }
   const ids = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
   await cacheProviders(terraform, ids.map((id) => synth.stack(id)));
@@ -60,7 +69,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   await Promise.all(Array.from({ length: PARALLEL_PLANS }, worker));
   project.provide("offlinePlans", { outdir: synth.outdir, stacks });
   return () => {
-    for (const { workdir } of Object.values(stacks)) rmSync(workdir, { recursive: true, force: true });
-    synth.cleanup();
+    for (const stack of Object.values(stacks)) rmSync(stack.workdir, { recursive: true, force: true });
+    rmSync(workdir, { recursive: true, force: true });
   };
 }
