@@ -1,9 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_CONFIG_PATH, loadConfig } from "../config";
+import { synthesize, type Manifest } from "./support/synth";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -17,20 +16,12 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe("npm run synth", () => {
-  let workdir: string;
-  let manifest: { stacks: Record<string, { dependencies: string[] }> };
+  let manifest: Manifest;
 
   beforeAll(() => {
-    workdir = mkdtempSync(path.join(tmpdir(), "synth-"));
-    const result = spawnSync(process.execPath, [path.join(ROOT, "scripts/synth.cjs")], {
-      cwd: workdir,
-      env: { ...process.env, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH },
-      encoding: "utf8",
-    });
-    if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
-    manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out", "manifest.json"), "utf8"));
+    // The global setup ran `node scripts/synth.cjs` on the example config; this is its output.
+    manifest = synthesize().manifest;
   });
-  afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
   it("writes the platform and one data stack per environment for every configured cloud", () => {
     const config = loadConfig(EXAMPLE_CONFIG_PATH);
