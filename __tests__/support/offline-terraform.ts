@@ -178,14 +178,18 @@ export interface PlanDiagnostics {
   readonly diagnostics: { severity: string; summary: string; detail?: string }[];
 }
 
-/** The diagnostics of `terraform plan -json`'s machine-readable log, one JSON message per line. */
-export function planDiagnostics(log: string): PlanDiagnostics {
-  const diagnostics = log
+/** The messages of a machine-readable Terraform log (`-json`) of one type, one JSON message per line. */
+function logMessages(log: string, type: string): any[] {
+  return log
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line))
-    .filter((message) => message.type === "diagnostic")
-    .map((message) => message.diagnostic);
+    .filter((message) => message.type === type);
+}
+
+/** The diagnostics of `terraform plan -json`'s log. */
+export function planDiagnostics(log: string): PlanDiagnostics {
+  const diagnostics = logMessages(log, "diagnostic").map((message) => message.diagnostic);
   const count = (severity: string) => diagnostics.filter((d) => d.severity === severity).length;
   return { error_count: count("error"), warning_count: count("warning"), diagnostics };
 }
@@ -470,12 +474,7 @@ export interface PlannedChange {
 
 /** The `planned_change` messages of `terraform plan -json`'s log. */
 export function plannedChanges(log: string): PlannedChange[] {
-  return log
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .filter((message) => message.type === "planned_change")
-    .map((message) => ({ address: message.change.resource.addr, action: message.change.action }));
+  return logMessages(log, "planned_change").map((message) => ({ address: message.change.resource.addr, action: message.change.action }));
 }
 
 /**
