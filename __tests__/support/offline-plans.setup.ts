@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
 import { commandLineTool, sharedDataDir } from "./environment";
 import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
 import { EXAMPLE_CONFIG_PATH, PROJECT_ROOT } from "../../config/source";
-import { DEFAULT_SYNTH_VARIABLE, readSynthesized } from "./synth-output";
+import { DEFAULT_SYNTH_VARIABLE, readSynthesized, RUN_DIR_VARIABLE } from "./synth-output";
 
 /** What the offline plans of the default program left on disk, for every test file to read. */
 export interface SharedOfflinePlans {
@@ -40,7 +40,10 @@ export default async function setup(project: TestProject): Promise<() => void> {
     if (!availability.available) console.warn(`skipping ${checks}: ${availability.reason}`);
   }
   // The default program, synthesized by the real entry point (`npm run synth`) into a directory of its own.
-  const workdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
+  const runDir = mkdtempSync(path.join(tmpdir(), "platform-test-"));
+  process.env[RUN_DIR_VARIABLE] = runDir;
+  const workdir = path.join(runDir, "default");
+  mkdirSync(workdir);
   const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "synth.cjs")], {
     cwd: workdir,
     env: { ...process.env, PLATFORM_CONFIG: EXAMPLE_CONFIG_PATH, CDKTF_CONTEXT_JSON: undefined },
@@ -52,7 +55,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   process.env[DEFAULT_SYNTH_VARIABLE] = synth.outdir;
   if (!terraform.available) {
     project.provide("offlinePlans", null);
-    return () => rmSync(workdir, { recursive: true, force: true });
+    return () => rmSync(runDir, { recursive: true, force: true });
   }
   const ids = Object.keys(synth.manifest.stacks).filter((id) => mirrorHasProviders(terraform.mirror!, synth.stack(id)));
   await cacheProviders(terraform, ids.map((id) => synth.stack(id)));
@@ -70,6 +73,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide("offlinePlans", { outdir: synth.outdir, stacks });
   return () => {
     for (const stack of Object.values(stacks)) rmSync(stack.workdir, { recursive: true, force: true });
-    rmSync(workdir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
   };
 }

@@ -62,3 +62,10 @@ export function readSynthesized(outdir: string): Synthesized {
  * workers it starts afterwards (they inherit its environment).
  */
 export const DEFAULT_SYNTH_VARIABLE = "PLATFORM_TEST_DEFAULT_SYNTH";
+
+/**
+ * A directory the global setup makes for the run and removes after it, for
+ * what the test workers synthesize: a worker is stopped, not exited, so its
+ * own clean-up at exit cannot be relied on.
+ */
+export const RUN_DIR_VARIABLE = "PLATFORM_TEST_RUN_DIR";

@@ -5,7 +5,7 @@ import { App } from "cdktf";
 import { parse } from "yaml";
 import { EXAMPLE_CONFIG_PATH, loadConfig, validateConfig, type PlatformConfig } from "../../config";
 import { buildPlatform } from "../../stacks/app";
-import { DEFAULT_SYNTH_VARIABLE, readSynthesized, type Synthesized, type TerraformJson } from "./synth-output";
+import { DEFAULT_SYNTH_VARIABLE, readSynthesized, RUN_DIR_VARIABLE, type Synthesized, type TerraformJson } from "./synth-output";
 
 export { DEFAULT_SYNTH_VARIABLE, readManifest, type Manifest, type Synthesized, type TerraformJson } from "./synth-output";
 
@@ -47,7 +47,7 @@ export function synthesize(config?: PlatformConfig, { only }: { only?: keyof Pla
 
 /** Synthesizes into a new temporary directory, removed when the process exits. */
 export function synthesizeInto(config: PlatformConfig): string {
-  const outdir = mkdtempSync(path.join(tmpdir(), "platform-synth-"));
+  const outdir = mkdtempSync(path.join(process.env[RUN_DIR_VARIABLE] || tmpdir(), "platform-synth-"));
   temporaryDirs.push(outdir);
   const app = new App({ outdir, skipValidation: false });
   buildPlatform(app, config);
