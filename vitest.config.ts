@@ -25,8 +25,8 @@ const dropMissingSourceMaps: Plugin = {
 class TerraformFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const runsTerraform = (file: TestSpecification) => /\b(planRoutineDrift|planOffline|planText)\(/.test(readFileSync(file.moduleId, "utf8"));
-    return [...sorted.filter(runsTerraform), ...sorted.filter((file) => !runsTerraform(file))];
+    const runsTerraform = new Set(sorted.filter((file) => /\b(planRoutineDrift|planOffline|planText)\(/.test(readFileSync(file.moduleId, "utf8"))));
+    return [...runsTerraform, ...sorted.filter((file) => !runsTerraform.has(file))];
   }
 }
 

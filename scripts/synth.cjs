@@ -14,6 +14,8 @@ const root = path.resolve(__dirname, "..");
 const cacheDir = path.join(root, "node_modules", ".cache", "platform-kit");
 const bundleFile = path.join(cacheDir, "synth-bundle.js");
 const inputsFile = path.join(cacheDir, "synth-bundle.inputs.json");
+// V8's compiled code of the bundle, from the last run (runBundle).
+const codeCacheFile = `${bundleFile}.v8-cache`;
 
 // Each module of the program reads files beside its source (config/, helm-values/,
 // the manifests chart), so `__dirname` keeps meaning the source file's folder.
@@ -84,7 +86,7 @@ async function buildBundle() {
   const temporary = `${bundleFile}.${process.pid}`;
   fs.writeFileSync(temporary, result.outputFiles[0].contents);
   fs.renameSync(temporary, bundleFile);
-  fs.rmSync(`${bundleFile}.v8-cache`, { force: true });
+  fs.rmSync(codeCacheFile, { force: true });
   const inputsTemporary = `${inputsFile}.${process.pid}`;
   fs.writeFileSync(inputsTemporary, JSON.stringify({ files, digest: fingerprint(files) }));
   fs.renameSync(inputsTemporary, inputsFile);
@@ -100,10 +102,9 @@ async function buildBundle() {
 function runBundle(bundle) {
   const vm = require("node:vm");
   const Module = require("node:module");
-  const cacheFile = `${bundle}.v8-cache`;
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    cachedData = fs.readFileSync(codeCacheFile);
   } catch {
     cachedData = undefined;
   }
@@ -114,9 +115,9 @@ function runBundle(bundle) {
   const run = script.runInThisContext();
   const saveCache = () => {
     if (cachedData && !script.cachedDataRejected) return;
-    const temporary = `${cacheFile}.${process.pid}`;
+    const temporary = `${codeCacheFile}.${process.pid}`;
     fs.writeFileSync(temporary, script.createCachedData());
-    fs.renameSync(temporary, cacheFile);
+    fs.renameSync(temporary, codeCacheFile);
   };
   // After the synth, so that the functions it compiled are in the cache too.
   process.once("exit", saveCache);

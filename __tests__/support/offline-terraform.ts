@@ -233,9 +233,9 @@ export function plannedTypes(plan: any): Record<string, number> {
 
 /**
  * Day-2 plans: a prior state representing the stack as first planned, with
- * routine drift applied, planned against with `-refresh=false`, in a
- * workdir the global setup already initialised (no second `init`). State and
- * plan files get names of their own, so the shared plan is left untouched.
+ * routine drift applied, planned against with `-refresh=false` beside a
+ * workdir the global setup already initialised, sharing its `.terraform` (no
+ * second `init`) and leaving its plan untouched.
  */
 
 /** One attribute type as `terraform providers schema -json` writes it. */
@@ -362,7 +362,7 @@ function seedReferences(attributes: any, unknown: any, configured: any, lookup: 
     if (typeof value === "string") {
       const match = isUnknown ? DIRECT_REFERENCE.exec(value) : null;
       const resolved = match ? lookup(match[1], match[2]) : undefined;
-      if (resolved !== undefined && JSON.stringify(attributes[name]) !== JSON.stringify(resolved)) {
+      if (resolved !== undefined && !isDeepStrictEqual(attributes[name], resolved)) {
         attributes[name] = structuredClone(resolved);
         seeded++;
       }
@@ -371,7 +371,7 @@ function seedReferences(attributes: any, unknown: any, configured: any, lookup: 
         const match = DIRECT_REFERENCE.exec(item);
         return match ? lookup(match[1], match[2]) : item.includes("${") ? undefined : item;
       });
-      if (resolved.every((item) => typeof item === "string") && JSON.stringify(attributes[name]) !== JSON.stringify(resolved)) {
+      if (resolved.every((item) => typeof item === "string") && !isDeepStrictEqual(attributes[name], resolved)) {
         attributes[name] = resolved;
         seeded++;
       }
@@ -498,7 +498,7 @@ export async function planRoutineDrift(
   state: any,
   drift: (state: any) => string[],
   rounds = 4,
-): Promise<{ changes: PlannedChange[]; plan: any | null; drifted: string[]; rounds: number }> {
+): Promise<{ changes: PlannedChange[]; plan: any | null; drifted: string[] }> {
   const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-drift-`));
   symlinkSync(path.join(workdir, ".terraform"), path.join(sibling, ".terraform"));
   for (const file of [".terraform.lock.hcl", "offline.tfrc", "offline_override.tf.json"]) cpSync(path.join(workdir, file), path.join(sibling, file));
@@ -515,7 +515,7 @@ export async function planRoutineDrift(
       const log = await runIn(env, sibling, ["plan", "-json", "-refresh=false", "-input=false", "-lock=false", "-no-color", `-state=${stateFile}`, `-out=${planFile}`]);
       const changes = plannedChanges(log);
       // The streamed actions say whether anything goes; the values, read only then, say why.
-      if (!changes.some((change) => change.action === "delete" || change.action === "replace")) return { changes, plan: null, drifted: changed, rounds: round };
+      if (!changes.some((change) => change.action === "delete" || change.action === "replace")) return { changes, plan: null, drifted: changed };
       const plan = JSON.parse(await runIn(env, sibling, ["show", "-json", planFile]));
       let merged = 0;
       for (const change of round < rounds ? (plan.resource_changes ?? []) : []) {
@@ -528,7 +528,7 @@ export async function planRoutineDrift(
           merged++;
         }
       }
-      if (merged === 0) return { changes, plan, drifted: changed, rounds: round };
+      if (merged === 0) return { changes, plan, drifted: changed };
     }
   } finally {
     rmSync(sibling, { recursive: true, force: true });

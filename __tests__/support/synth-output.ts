@@ -52,7 +52,7 @@ export function readSynthesized(outdir: string): Synthesized {
     manifest,
     stack: (id) => JSON.parse(read(id)),
     allText: () => Object.keys(manifest.stacks).map(read).join("\n"),
-    // Shared by every test file of the worker: removed when the worker exits.
+    // Shared by every test file of the worker: removed with the run's directory.
     cleanup: () => undefined,
   };
 }
