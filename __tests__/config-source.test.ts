@@ -13,6 +13,7 @@ import {
   placeholderWarning,
   resolveConfigPath,
 } from "../config";
+import { EXAMPLE_NAMES } from "../config/placeholders";
 import { defaultRawConfig } from "./support/synth";
 
 const SYNTH = path.join(PROJECT_ROOT, "scripts/synth.cjs");
@@ -69,8 +70,20 @@ describe("which configuration a synth reads", () => {
 });
 
 describe("placeholders of the example", () => {
+  it("include every globally unique name the example holds, with the example's value", () => {
+    const example = defaultRawConfig();
+    for (const [field, { value }] of Object.entries(EXAMPLE_NAMES)) {
+      expect({ field, value: field.split(".").reduce((node: any, key) => node?.[key], example) }).toEqual({ field, value });
+    }
+  });
+
   it("are each named with their field in the example", () => {
     expect(findPlaceholders(defaultRawConfig()).map((p) => p.path)).toEqual([
+      "project",
+      "gitops.url",
+      "clouds.azure.registry.name",
+      "clouds.azure.keyVault.name",
+      "clouds.azure.logStorage.accountName",
       "domain.base",
       "alerts.emails[0]",
       "clouds.aws.cluster.publicAccessCidrs[0]",
@@ -110,8 +123,9 @@ describe("placeholders of the example", () => {
 
   it("make one warning with a line per field, and none when there is no placeholder", () => {
     const warning = placeholderWarning(findPlaceholders(defaultRawConfig()))!;
-    expect(warning.split("\n")).toHaveLength(10);
-    expect(warning).toMatch(/^warning: 9 field\(s\) still hold placeholders of the example/);
+    expect(warning.split("\n")).toHaveLength(15);
+    expect(warning).toMatch(/^warning: 14 field\(s\) still hold placeholders of the example/);
+    expect(warning).toContain('  - clouds.azure.keyVault.name: "acme-platform-kv" is the example\'s Key Vault name, which must be globally unique: choose your own');
     expect(warning).toContain('  - clouds.aws.cluster.adminPrincipalArns[0]: "arn:aws:iam::123456789012:role/platform-admins" names the example AWS account 123456789012');
     expect(placeholderWarning([])).toBeUndefined();
   });
@@ -120,10 +134,12 @@ describe("placeholders of the example", () => {
 /** The example with every placeholder replaced, on AWS only. */
 function ownConfig(): unknown {
   const raw = defaultRawConfig();
+  raw.project = "shop";
+  raw.gitops.url = "https://github.com/shop/platform-deploy.git";
   raw.domain.base = "apps.acme.io";
   raw.alerts.emails = ["platform@acme.io"];
   delete raw.clouds.azure;
-  raw.clouds.aws.cluster.publicAccessCidrs = ["100.64.10.0/24"];
+  raw.clouds.aws.cluster.publicAccessCidrs = ["84.17.32.0/24"];
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
   return raw;
@@ -170,7 +186,7 @@ describe("npm run synth, through the real entry point", () => {
     expect(example.stdout.split("\n").filter((line) => line.startsWith("platform config: "))).toEqual([
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
-    expect(example.stdout).toContain("warning: 9 field(s) still hold placeholders of the example");
+    expect(example.stdout).toContain("warning: 14 field(s) still hold placeholders of the example");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");

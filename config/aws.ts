@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { dnsLabel, email, ipv4Cidr, kubernetesVersion } from "./common";
-import { AWS_REGIONS } from "./regions";
+import { AWS_OTHER_PARTITION_REGIONS, AWS_REGIONS } from "./regions";
 import { instanceTypeArchitecture } from "./instance-types";
 import { didYouMean } from "./suggest";
 
@@ -11,6 +11,8 @@ export function isAwsRegion(value: string): boolean {
 /** An enum, so that editors offer the regions; the message suggests the closest one. */
 const awsRegion = z.enum(AWS_REGIONS, {
   error: (issue) => {
+    const partition = typeof issue.input === "string" ? AWS_OTHER_PARTITION_REGIONS[issue.input] : undefined;
+    if (partition) return `is in the ${partition} partition; the platform builds ARNs, service principals and endpoints for the aws partition only: choose a region such as eu-west-1`;
     const hint = typeof issue.input === "string" ? didYouMean(issue.input, AWS_REGIONS) : "";
     return hint
       ? `not an AWS region; ${hint} (every region the program knows is in config/regions.ts)`
@@ -18,9 +20,13 @@ const awsRegion = z.enum(AWS_REGIONS, {
   },
 });
 
-const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
-  message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
-});
+const iamPrincipalArn = z
+  .string()
+  .regex(/^arn:[^:]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
+    message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
+    abort: true,
+  })
+  .regex(/^arn:aws:/, { message: "an ARN of the aws partition (arn:aws:...): the platform runs in commercial AWS regions only" });
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -178,9 +184,14 @@ export const awsSchema = z
       .describe("AWS Backup of the databases."),
     stateBackend: z
       .object({
-        bucket: z.string().regex(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-          message: "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
-        }).describe("S3 bucket name."),
+        bucket: z
+          .string()
+          .regex(/^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'", abort: true })
+          .regex(/^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3|\.mrap)$)/, {
+            message: "S3 reserves the prefixes xn--, sthree-, amzn-s3-demo- and the suffixes -s3alias, --ol-s3, --x-s3, --table-s3, .mrap",
+          })
+          .regex(/^(?![0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$)/, { message: "an S3 bucket name cannot be formatted as an IP address" })
+          .describe("S3 bucket name."),
         region: awsRegion.describe("Region of the state bucket."),
         keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]*$/).default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
         kmsKeyId: z.string().optional().describe("KMS key encrypting the state objects. Default: the bucket's encryption."),

@@ -137,9 +137,11 @@ export const azureSchema = z
       .describe("The storage account holding the log store's chunks and index."),
     keyVault: z
       .object({
-        name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, {
-          message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
-        }).describe("Key Vault name, 3-24 characters, globally unique."),
+        name: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "3-24 letters, digits and '-', starting with a letter (globally unique)", abort: true })
+          .regex(/^(?!.*--)/, { message: "no consecutive hyphens ('--'): Key Vault names refuse them" })
+          .describe("Key Vault name, 3-24 characters, globally unique."),
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90).describe("Days a deleted secret can be recovered."),
         allowedIpRanges: z
           .array(ipv4Cidr)

@@ -38,3 +38,29 @@ export function overlaps(a: Ipv4Network, b: Ipv4Network): boolean {
 export function contains(outer: Ipv4Network, inner: Ipv4Network): boolean {
   return outer.first <= inner.first && inner.last <= outer.last;
 }
+
+/** Ranges no packet from the internet comes from: RFC 1918, shared (CGNAT), loopback, link-local, "this network", multicast and reserved. */
+export const NON_PUBLIC_RANGES = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"].map(
+  (cidr) => parseIpv4Network(cidr)!,
+);
+
+/** The RFC 1918 ranges: where a cluster's service range must lie on EKS. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((cidr) => parseIpv4Network(cidr)!);
+
+/** The non-public range a network lies in or overlaps, if any. */
+export function nonPublicRangeOf(network: Ipv4Network): Ipv4Network | undefined {
+  return NON_PUBLIC_RANGES.find((range) => overlaps(range, network));
+}
+
+/** How many addresses a set of networks covers together, overlaps counted once. */
+export function coveredAddresses(networks: readonly Ipv4Network[]): number {
+  const sorted = [...networks].sort((a, b) => a.first - b.first);
+  let total = 0;
+  let end = -1;
+  for (const network of sorted) {
+    if (network.last <= end) continue;
+    total += network.last - Math.max(network.first, end + 1) + 1;
+    end = network.last;
+  }
+  return total;
+}

@@ -1,15 +1,17 @@
 import { validRange } from "semver";
 import { z } from "zod";
-import { dnsLabel, STAGES } from "./common";
+import { branchName, dnsLabel, resourceName, STAGES } from "./common";
 import { retentionDays } from "./logs";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
-const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, {
-  message: "a CPU quantity such as '500m' or '2'",
-});
-const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, {
-  message: "a memory quantity such as '512Mi' or '4Gi'",
-});
+const cpuQuantity = z
+  .string()
+  .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: "a CPU quantity such as '500m' or '2'", abort: true })
+  .regex(/^(?!0*(\.0*)?m?$)/, { message: "more than zero: no pod fits in zero CPU" });
+const memoryQuantity = z
+  .string()
+  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, { message: "a memory quantity such as '512Mi' or '4Gi'", abort: true })
+  .regex(/^(?!0+(Ki|Mi|Gi|Ti)?$)/, { message: "more than zero: no pod fits in zero memory" });
 
 const quotaSchema = z
   .object({
@@ -45,11 +47,13 @@ const databaseSchema = z
     instanceClass: z
       .string()
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "an RDS instance class such as db.t4g.medium" })
-      .describe("RDS instance class (AWS), e.g. db.t4g.medium."),
+      .optional()
+      .describe("AWS only, required when clouds.aws is set: RDS instance class, e.g. db.t4g.medium."),
     skuName: z
       .string()
       .regex(/^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, { message: "a Flexible Server SKU such as GP_Standard_D2ds_v5" })
-      .describe("Flexible Server SKU (Azure), e.g. GP_Standard_D2ds_v5."),
+      .optional()
+      .describe("Azure only, required when clouds.azure is set: Flexible Server SKU, e.g. GP_Standard_D2ds_v5."),
   })
   .strict();
 
@@ -67,10 +71,9 @@ export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
 export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager", "external-dns"] as const;
 
-const environmentName = dnsLabel(20).refine(
-  (name) => !(RESERVED_NAMESPACES as readonly string[]).includes(name) && !name.startsWith("kube-"),
-  { message: `names a platform namespace; environments cannot be named ${RESERVED_NAMESPACES.join(", ")} or kube-*` },
-);
+const environmentName = resourceName(20).regex(new RegExp(`^(?!(${RESERVED_NAMESPACES.join("|")})$)(?!kube-)`), {
+  message: `names a platform namespace; environments cannot be named ${RESERVED_NAMESPACES.join(", ")} or kube-*`,
+});
 
 /** A directory of the GitOps repository: relative, no way out of it. */
 const gitopsPath = z
@@ -114,7 +117,7 @@ export const environmentSchema = z
     imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }).describe("Which image tags Flux image automation deploys."),
     gitops: z
       .object({
-        branch: z.string().min(1).optional().describe("Branch this environment syncs from. Default: gitops.branch."),
+        branch: branchName.optional().describe("Branch this environment syncs from. Default: gitops.branch."),
         path: gitopsPath.optional().describe("Directory of the GitOps repository. Default: deploy/<name>."),
       })
       .strict()
@@ -148,10 +151,13 @@ export const applicationSchema = z
 
 export const gitopsSchema = z
   .object({
-    url: z.url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" }).describe("https:// or ssh:// URL of the GitOps repository."),
-    branch: z.string().min(1).default("main").describe("Branch every environment syncs from unless it names its own."),
+    url: z
+      .url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" })
+      .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII only: a look-alike or invisible character would point Flux at another host or repository" })
+      .describe("https:// or ssh:// URL of the GitOps repository."),
+    branch: branchName.default("main").describe("Branch every environment syncs from unless it names its own."),
     secretName: dnsLabel(63).default("gitops-auth").describe("Secret in each environment namespace holding the Git credentials."),
-    automationBranch: z.string().min(1).optional().describe("Branch image automation commits new tags to. Default: branch."),
+    automationBranch: branchName.optional().describe("Branch image automation commits new tags to. Default: branch."),
     interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m").describe("How often Flux fetches the repository, e.g. 1m."),
   })
   .strict();
