@@ -60,7 +60,7 @@ export const MAX_TAGS_PER_RESOURCE = 50;
  * plus `Name`, `karpenter.sh/discovery` and the like); a test reads the most
  * any synthesized resource carries and keeps this in step.
  */
-export const PROGRAM_TAGS_PER_RESOURCE = 6;
+export const PROGRAM_TAGS_PER_RESOURCE = 7;
 export const MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_PER_RESOURCE;
 
 /** What AWS accepts in tag keys and values: letters, digits, spaces and `_ . : / = + - @`. */

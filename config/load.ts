@@ -277,7 +277,7 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
 export function readConfigFile(file: string): ParsedConfig {
   const size = statSafe(file);
   if (size > MAX_CONFIG_BYTES) {
-    throw new ConfigError(file, [{ path: "(file)", value: undefined, message: `is ${(size / 2 ** 20).toFixed(1)} MiB; a platform config is at most ${MAX_CONFIG_BYTES / 2 ** 20} MiB` }]);
+    throw new ConfigError(file, [{ path: "(file)", value: undefined, message: `is ${size} bytes; a platform config is at most ${MAX_CONFIG_BYTES / 2 ** 20} MiB (${MAX_CONFIG_BYTES} bytes)` }]);
   }
   return parseConfigText(readConfigText(file), file);
 }

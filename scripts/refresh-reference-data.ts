@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { encodeMembership, REFERENCE_DIR } from "../config/reference";
+import { CHARTS } from "../constructs/addons/charts";
 import {
   parseAwsAvailabilityZones,
   parseAzureKnownSkus,
@@ -20,8 +21,8 @@ import {
   parseRdsPostgresClasses,
 } from "../tools/reference-data";
 
-/** Karpenter's release whose instance-type data the EC2 list comes from: the chart version pinned in constructs/addons/charts.ts. */
-const KARPENTER_AWS_REF = "v1.14.1";
+/** Karpenter's release whose instance-type data the EC2 list comes from: the chart the platform installs. */
+export const KARPENTER_AWS_REF = `v${CHARTS.karpenter.version}`;
 /** The commit of Karpenter's Azure provider read for VM sizes and their regions. */
 const KARPENTER_AZURE_REF = "352646f599290c3a6d2f9710fb535a7b288f88ed";
 /** The last commit of the RDS User Guide's public source (the repository was archived in June 2023). */
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
   write("azure-regions.json", { source: SOURCES.azureRegions.url, retrieved, regions: parseAzureRegions(await read(SOURCES.azureRegions, from)) });
 }
 
-main().catch((error) => {
-  console.error((error as Error).message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error((error as Error).message);
+    process.exit(1);
+  });
+}
