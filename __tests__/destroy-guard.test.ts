@@ -243,13 +243,15 @@ describe("destroy guard input", () => {
   it("is a plan when it has a format version, a Terraform version and planned values", () => {
     expect(notAPlan(emptyPlan)).toBeUndefined();
     expect(notAPlan({ ...emptyPlan, resource_changes: [{ address: "a.b", type: "a", change: { actions: ["create"] } }] })).toBeUndefined();
+    // What the deploy workflow uploads: the plan cut down by jq to what the guard and the summary read.
+    expect(notAPlan({ format_version: "1.2", terraform_version: "1.11.4", resource_changes: [{ address: "a.b", mode: "managed", type: "a", name: "b", change: { actions: ["delete"] } }] })).toBeUndefined();
   });
 
   it.each([
-    ["an empty object", {}, "is not a Terraform plan: it has no format_version, terraform_version, planned_values"],
+    ["an empty object", {}, "is not a Terraform plan: it has no format_version, terraform_version, planned_values or resource_changes"],
     ["a list", [], "is a list, not a Terraform plan"],
     ["a synthesized cdk.tf.json", { terraform: {}, provider: {}, resource: { aws_db_instance: {} } }, "is Terraform configuration (a synthesized cdk.tf.json), not a plan"],
-    ["a state", { format_version: "1.0", terraform_version: "1.11.4", values: {} }, "it has no planned_values"],
+    ["a state", { format_version: "1.0", terraform_version: "1.11.4", values: {} }, "it has no planned_values or resource_changes"],
     ["changes that are not a list", { ...emptyPlan, resource_changes: {} }, "has resource_changes that are not a list"],
     ["a change without actions", { ...emptyPlan, resource_changes: [{ address: "a.b", type: "a", change: {} }] }, "has a resource_changes[0] without address, type or change.actions"],
   ])("is refused when it is %s", (_name, value, reason) => {
