@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseIpv4Network } from "./cidr";
+import { insidePattern, networkPattern, NON_PUBLIC_RANGES, PRIVATE_RANGES } from "./cidr";
 
 /** A Kubernetes/DNS-1123 label: what namespaces, release and resource names must be. */
 export const dnsLabel = (maxLength: number) =>
@@ -11,9 +11,31 @@ export const dnsLabel = (maxLength: number) =>
       abort: true,
     });
 
-export const ipv4Cidr = z.string().refine((value) => parseIpv4Network(value) !== undefined, {
-  message: "an IPv4 network in CIDR notation with no host bits set, such as 10.0.0.0/16",
-});
+const NETWORK_MESSAGE = "an IPv4 network in CIDR notation with no host bits set, such as 10.0.0.0/16";
+export const ipv4Cidr = z.string().regex(new RegExp(networkPattern()), { message: NETWORK_MESSAGE, abort: true });
+
+/** A network with a prefix length from `min` to `max`. */
+export const cidrSized = (min: number, max: number, message: string) =>
+  ipv4Cidr.regex(new RegExp(`/${alternatives(min, max)}$`), { message });
+
+const alternatives = (min: number, max: number) => `(${Array.from({ length: max - min + 1 }, (_, i) => min + i).join("|")})`;
+
+/** A network of a prefix length from `min` to `max` inside one of the RFC 1918 ranges. */
+export const privateCidr = (min: number, max: number, sizeMessage: string, rangeMessage: string) =>
+  cidrSized(min, max, sizeMessage).regex(new RegExp(`^(${PRIVATE_RANGES.map(insidePattern).join("|")})$`), { message: rangeMessage });
+
+/**
+ * A network admitted to a public endpoint: never everyone (/0), and never a
+ * range no request from the internet comes from, which can never reach it.
+ */
+export const publicCidr = (endpoint: string, instead: string) =>
+  NON_PUBLIC_RANGES.reduce(
+    (schema, range) =>
+      schema.regex(new RegExp(`^(?!${insidePattern(range)}$)`), {
+        message: `lies in ${range.cidr}, which is not a public range: no request from it ever reaches ${endpoint}; list the public addresses your traffic leaves from`,
+      }),
+    ipv4Cidr.regex(/^(?!.*\/0$)/, { message: `${endpoint} is never open to the whole internet; ${instead}`, abort: true }),
+  );
 
 /**
  * The name of the platform or of an environment: a DNS label that also goes
@@ -77,6 +99,7 @@ export const userTags = z
       .regex(/^(?![aA][wW][sS]:)/, { message: "tag keys starting with aws: are reserved for AWS" }),
     z.string().max(256).regex(AWS_TAG_TEXT, { message: AWS_TAG_MESSAGE }),
   )
+  .meta({ maxProperties: MAX_USER_TAGS })
   .default({})
   .superRefine((tags, ctx) => {
     const count = Object.keys(tags).length;

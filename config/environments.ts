@@ -2,16 +2,11 @@ import { validRange } from "semver";
 import { z } from "zod";
 import { branchName, dnsLabel, resourceName, STAGES } from "./common";
 import { retentionDays } from "./logs";
+import { cpuQuantity as cpuQuantityOf, memoryQuantity as memoryQuantityOf } from "./quantity";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
-const cpuQuantity = z
-  .string()
-  .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { message: "a CPU quantity such as '500m' or '2'", abort: true })
-  .regex(/^(?!0*(\.0*)?m?$)/, { message: "more than zero: no pod fits in zero CPU" });
-const memoryQuantity = z
-  .string()
-  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, { message: "a memory quantity such as '512Mi' or '4Gi'", abort: true })
-  .regex(/^(?!0+(Ki|Mi|Gi|Ti)?$)/, { message: "more than zero: no pod fits in zero memory" });
+const cpuQuantity = cpuQuantityOf();
+const memoryQuantity = memoryQuantityOf();
 
 const quotaSchema = z
   .object({
@@ -65,6 +60,18 @@ function isSemverRange(range: string): boolean {
   return range.trim().length > 0 && validRange(range.replace(/,/g, " ")) !== null;
 }
 
+/**
+ * The grammar of a semver range as a regular expression, for the JSON Schema:
+ * comparators (`>=1.0.0`, `^1.4`, `~1.2.3`, `1.x`, `*`) joined by spaces or
+ * commas, hyphen ranges (`1.2.3 - 2.0.0`), alternatives joined by `||`.
+ */
+const PART = "(0|[1-9][0-9]*|[xX*])";
+const VERSION = `[v=]?${PART}(\\.${PART}(\\.${PART}(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?)?)?`;
+const COMPARATOR = `((<=|>=|<|>|=|\\^|~>?)\\s*)?${VERSION}`;
+const COMPARATOR_SET = `(${VERSION}\\s+-\\s+${VERSION}|${COMPARATOR}((\\s*,\\s*|\\s+)${COMPARATOR})*)`;
+const SEMVER_RANGE = new RegExp(`^\\s*${COMPARATOR_SET}(\\s*\\|\\|\\s*${COMPARATOR_SET})*\\s*$`);
+const SEMVER_MESSAGE = "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'";
+
 /** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
 export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
 
@@ -78,14 +85,15 @@ const environmentName = resourceName(20).regex(new RegExp(`^(?!(${RESERVED_NAMES
 /** A directory of the GitOps repository: relative, no way out of it. */
 const gitopsPath = z
   .string()
-  .regex(/^(\.\/)?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, { message: "a relative directory of the GitOps repository such as deploy/develop" })
-  .refine((path) => !path.split("/").includes(".."), { message: "must not leave the GitOps repository: remove '..'" });
+  .regex(/^(\.\/)?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, { message: "a relative directory of the GitOps repository such as deploy/develop", abort: true })
+  .regex(/^(?!(.*\/)?\.\.(\/|$))/, { message: "must not leave the GitOps repository: remove '..'" });
 
 const imagePolicySchema = z
   .object({
     semverRange: z
       .string()
-      .refine(isSemverRange, { message: "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'" })
+      .regex(SEMVER_RANGE, { message: SEMVER_MESSAGE, abort: true })
+      .refine(isSemverRange, { message: SEMVER_MESSAGE })
       .default(">=1.0.0")
       .describe("Semver range of image tags the environment follows, e.g. '>=1.0.0 <2.0.0'."),
   })
@@ -153,6 +161,7 @@ export const gitopsSchema = z
   .object({
     url: z
       .url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" })
+      .regex(/^(https|ssh):\/\/[^/\s]+/, { message: "an https:// or ssh:// Git URL", abort: true })
       .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII only: a look-alike or invisible character would point Flux at another host or repository" })
       .describe("https:// or ssh:// URL of the GitOps repository."),
     branch: branchName.default("main").describe("Branch every environment syncs from unless it names its own."),
