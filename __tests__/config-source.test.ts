@@ -142,6 +142,7 @@ function ownConfig(): unknown {
   raw.clouds.aws.cluster.publicAccessCidrs = ["84.17.32.0/24"];
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
+  raw.environments[0].imagePolicy = { semverRange: "^2.0.0" };
   return raw;
 }
 
@@ -195,7 +196,12 @@ describe("npm run synth, through the real entry point", () => {
     const own = runSynth(workdir, { PLATFORM_CONFIG: "team/acme.yaml" });
     expect(own.status).toBe(0);
     expect(own.stdout.split("\n").filter((line) => line.includes("acme.yaml"))).toEqual(["platform config: team/acme.yaml (from PLATFORM_CONFIG)"]);
-    expect(own.stdout).not.toContain("warning");
+    // No placeholder left; the one setting that has no effect is named in the last lines.
+    expect(own.stdout).not.toContain("placeholders of the example");
+    expect(own.stdout.trim().split("\n").slice(-2)).toEqual([
+      "warning: 1 setting(s) may not do what they say; synth went on:",
+      '  - environments[0].imagePolicy.semverRange: "^2.0.0" has no effect: develop deploys the newest image by build time; only production follows a semver range',
+    ]);
     const manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out/manifest.json"), "utf8"));
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks")).sort()).toEqual(Object.keys(manifest.stacks).sort());
     expect(Object.keys(manifest.stacks).every((id) => id.startsWith("aws-"))).toBe(true);
