@@ -47,11 +47,6 @@ export const NON_PUBLIC_RANGES = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "1
 /** The RFC 1918 ranges: where a cluster's service range must lie on EKS. */
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((cidr) => parseIpv4Network(cidr)!);
 
-/** The non-public range a network lies in or overlaps, if any. */
-export function nonPublicRangeOf(network: Ipv4Network): Ipv4Network | undefined {
-  return NON_PUBLIC_RANGES.find((range) => overlaps(range, network));
-}
-
 /** How many addresses a set of networks covers together, overlaps counted once. */
 export function coveredAddresses(networks: readonly Ipv4Network[]): number {
   const sorted = [...networks].sort((a, b) => a.first - b.first);
