@@ -24,8 +24,8 @@ describe("the corpus of wrong and edge-case configurations", () => {
   });
 });
 
-/** One case of each class whose config is rejected, through `npm run synth` itself. */
-const SAMPLE = [1, 2, 3, 4, 5, 7, 10].map((point) => BAD_CONFIGS.find((testCase) => testCase.point === point && testCase.expect !== "accept" && testCase.expect.severity !== "warning")!);
+/** One case of four classes whose config is rejected, through `npm run synth` itself (each run starts Node). */
+const SAMPLE = [1, 2, 5, 10].map((point) => BAD_CONFIGS.find((testCase) => testCase.point === point && testCase.expect !== "accept" && testCase.expect.severity !== "warning")!);
 
 describe("a sample of the corpus through npm run synth", () => {
   let workdir: string;

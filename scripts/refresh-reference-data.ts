@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const rds = parseRdsPostgresClasses(await read(SOURCES.rds, from), POSTGRES_MAJORS);
   for (const addition of RDS_ADDITIONS) {
     for (const family of addition.families) {
-      for (const size of Object.keys(ec2[family]?.sizes ?? {}).filter((size) => size !== "metal" && size !== "medium")) {
+      for (const size of Object.keys(ec2[family]?.sizes ?? {}).filter((size) => !size.startsWith("metal") && size !== "medium")) {
         rds.classes[`db.${family}.${size}`] = POSTGRES_MAJORS.filter((major) => major >= addition.fromMajor && major <= rds.newestMajor);
       }
     }
