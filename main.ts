@@ -1,15 +1,15 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { parse as parseYaml } from "yaml";
 import {
   ConfigError,
   ConfigPathError,
   describeConfigPath,
   findPlaceholders,
-  loadConfig,
+  configWarnings,
+  configWarningText,
+  loadConfigFile,
   placeholderWarning,
-  readConfigText,
   resolveConfigPath,
   type PlatformConfig,
   type ResolvedConfigPath,
@@ -33,9 +33,10 @@ function main(): number {
   // Validate everything before the app exists, so a bad config writes nothing.
   let resolved: ResolvedConfigPath;
   let config: PlatformConfig;
+  let raw: unknown;
   try {
     resolved = resolveConfigPath();
-    config = loadConfig(resolved.path);
+    ({ config, raw } = loadConfigFile(resolved.path));
   } catch (error) {
     if (error instanceof ConfigError || error instanceof ConfigPathError) {
       console.error(error.message);
@@ -46,7 +47,7 @@ function main(): number {
   // stdout: the cdktf CLI shows an app's stdout and keeps its stderr for failures.
   console.log(`platform config: ${describeConfigPath(resolved)}`);
   // What the file says, not the defaults derived from it: a warning names fields the user wrote.
-  const warning = placeholderWarning(findPlaceholders(parseYaml(readConfigText(resolved.path))));
+  const warning = placeholderWarning(findPlaceholders(raw));
   if (warning) console.log(warning);
   const app = new App();
   buildPlatform(app, config);
@@ -54,6 +55,9 @@ function main(): number {
   // The cdktf CLI (which sets CDKTF_CONTEXT_JSON) removes them itself once the
   // app exits, from a list taken before: removing them here would make it fail.
   if (process.env.CDKTF_CONTEXT_JSON === undefined) removeStaleStacks(app.outdir);
+  // Last, so that they are what a user sees when synth is done.
+  const warnings = configWarningText(configWarnings(config));
+  if (warnings) console.log(warnings);
   return 0;
 }
 

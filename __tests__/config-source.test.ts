@@ -13,6 +13,7 @@ import {
   placeholderWarning,
   resolveConfigPath,
 } from "../config";
+import { EXAMPLE_NAMES } from "../config/placeholders";
 import { defaultRawConfig } from "./support/synth";
 
 const SYNTH = path.join(PROJECT_ROOT, "scripts/synth.cjs");
@@ -69,8 +70,20 @@ describe("which configuration a synth reads", () => {
 });
 
 describe("placeholders of the example", () => {
+  it("include every globally unique name the example holds, with the example's value", () => {
+    const example = defaultRawConfig();
+    for (const [field, { value }] of Object.entries(EXAMPLE_NAMES)) {
+      expect({ field, value: field.split(".").reduce((node: any, key) => node?.[key], example) }).toEqual({ field, value });
+    }
+  });
+
   it("are each named with their field in the example", () => {
     expect(findPlaceholders(defaultRawConfig()).map((p) => p.path)).toEqual([
+      "project",
+      "gitops.url",
+      "clouds.azure.registry.name",
+      "clouds.azure.keyVault.name",
+      "clouds.azure.logStorage.accountName",
       "domain.base",
       "alerts.emails[0]",
       "clouds.aws.cluster.publicAccessCidrs[0]",
@@ -110,8 +123,9 @@ describe("placeholders of the example", () => {
 
   it("make one warning with a line per field, and none when there is no placeholder", () => {
     const warning = placeholderWarning(findPlaceholders(defaultRawConfig()))!;
-    expect(warning.split("\n")).toHaveLength(10);
-    expect(warning).toMatch(/^warning: 9 field\(s\) still hold placeholders of the example/);
+    expect(warning.split("\n")).toHaveLength(15);
+    expect(warning).toMatch(/^warning: 14 field\(s\) still hold placeholders of the example/);
+    expect(warning).toContain('  - clouds.azure.keyVault.name: "acme-platform-kv" is the example\'s Key Vault name, which must be globally unique: choose your own');
     expect(warning).toContain('  - clouds.aws.cluster.adminPrincipalArns[0]: "arn:aws:iam::123456789012:role/platform-admins" names the example AWS account 123456789012');
     expect(placeholderWarning([])).toBeUndefined();
   });
@@ -120,12 +134,15 @@ describe("placeholders of the example", () => {
 /** The example with every placeholder replaced, on AWS only. */
 function ownConfig(): unknown {
   const raw = defaultRawConfig();
+  raw.project = "shop";
+  raw.gitops.url = "https://github.com/shop/platform-deploy.git";
   raw.domain.base = "apps.acme.io";
   raw.alerts.emails = ["platform@acme.io"];
   delete raw.clouds.azure;
-  raw.clouds.aws.cluster.publicAccessCidrs = ["100.64.10.0/24"];
+  raw.clouds.aws.cluster.publicAccessCidrs = ["84.17.32.0/24"];
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
+  raw.environments[0].imagePolicy = { semverRange: "^2.0.0" };
   return raw;
 }
 
@@ -170,7 +187,7 @@ describe("npm run synth, through the real entry point", () => {
     expect(example.stdout.split("\n").filter((line) => line.startsWith("platform config: "))).toEqual([
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
-    expect(example.stdout).toContain("warning: 9 field(s) still hold placeholders of the example");
+    expect(example.stdout).toContain("warning: 14 field(s) still hold placeholders of the example");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");
@@ -179,7 +196,12 @@ describe("npm run synth, through the real entry point", () => {
     const own = runSynth(workdir, { PLATFORM_CONFIG: "team/acme.yaml" });
     expect(own.status).toBe(0);
     expect(own.stdout.split("\n").filter((line) => line.includes("acme.yaml"))).toEqual(["platform config: team/acme.yaml (from PLATFORM_CONFIG)"]);
-    expect(own.stdout).not.toContain("warning");
+    // No placeholder left; the one setting that has no effect is named in the last lines.
+    expect(own.stdout).not.toContain("placeholders of the example");
+    expect(own.stdout.trim().split("\n").slice(-2)).toEqual([
+      "warning: 1 setting(s) may not do what they say; synth went on:",
+      '  - environments[0].imagePolicy.semverRange: "^2.0.0" has no effect: develop deploys the newest image by build time; only production follows a semver range',
+    ]);
     const manifest = JSON.parse(readFileSync(path.join(workdir, "cdktf.out/manifest.json"), "utf8"));
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks")).sort()).toEqual(Object.keys(manifest.stacks).sort());
     expect(Object.keys(manifest.stacks).every((id) => id.startsWith("aws-"))).toBe(true);

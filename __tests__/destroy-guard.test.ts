@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { guardPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
+import { guardPlan, notAPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
 import { addressOf, deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote, tsxScript } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
@@ -229,4 +229,50 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
     const result = guardCli(file, "--stack", "aws-production-data");
     expect({ status: result.status, stdout: result.stdout.trim() }).toEqual({ status: 0, stdout: "aws-production-data: no protected resource is deleted or replaced" });
   });
+});
+
+describe("destroy guard input", () => {
+  /** The smallest document `terraform show -json <planfile>` writes. */
+  const emptyPlan = { format_version: "1.2", terraform_version: "1.11.4", planned_values: { root_module: {} } };
+  let workdir: string;
+  beforeAll(() => {
+    workdir = mkdtempSync(path.join(tmpdir(), "destroy-guard-input-"));
+  });
+  afterAll(() => rmSync(workdir, { recursive: true, force: true }));
+
+  it("is a plan when it has a format version, a Terraform version and planned values", () => {
+    expect(notAPlan(emptyPlan)).toBeUndefined();
+    expect(notAPlan({ ...emptyPlan, resource_changes: [{ address: "a.b", type: "a", change: { actions: ["create"] } }] })).toBeUndefined();
+    // What the deploy workflow uploads: the plan cut down by jq to what the guard and the summary read.
+    expect(notAPlan({ format_version: "1.2", terraform_version: "1.11.4", resource_changes: [{ address: "a.b", mode: "managed", type: "a", name: "b", change: { actions: ["delete"] } }] })).toBeUndefined();
+  });
+
+  it.each([
+    ["an empty object", {}, "is not a Terraform plan: it has no format_version, terraform_version, planned_values or resource_changes"],
+    ["a list", [], "is a list, not a Terraform plan"],
+    ["a synthesized cdk.tf.json", { terraform: {}, provider: {}, resource: { aws_db_instance: {} } }, "is Terraform configuration (a synthesized cdk.tf.json), not a plan"],
+    ["a state", { format_version: "1.0", terraform_version: "1.11.4", values: {} }, "it has no planned_values or resource_changes"],
+    ["changes that are not a list", { ...emptyPlan, resource_changes: {} }, "has resource_changes that are not a list"],
+    ["a change without actions", { ...emptyPlan, resource_changes: [{ address: "a.b", type: "a", change: {} }] }, "has a resource_changes[0] without address, type or change.actions"],
+  ])("is refused when it is %s", (_name, value, reason) => {
+    expect(notAPlan(value)).toContain(reason);
+  });
+
+  const cli = (...args: string[]) => spawnSync(process.execPath, tsxScript("scripts/destroy-guard.ts", ...args), { encoding: "utf8" });
+
+  // Each run starts a TypeScript process: two cover reading and checking; notAPlan above covers the rest.
+  it.each([
+    ["a missing file", () => path.join(workdir, "missing.json"), (file: string) => `destroy-guard: cannot read ${file}: no such file`],
+    ["a cdk.tf.json", () => write("cdk.tf.json", JSON.stringify({ terraform: {}, resource: {} })), (file: string) => `destroy-guard: ${file} is Terraform configuration (a synthesized cdk.tf.json), not a plan: run terraform plan -out, then terraform show -json on the plan file`],
+  ])("the CLI on %s: one line, exit 2, no stack trace", (_name, file, message) => {
+    const path = file();
+    const result = cli(path);
+    expect({ status: result.status, stderr: result.stderr.trim().split("\n") }).toEqual({ status: 2, stderr: [message(path)] });
+  });
+
+  function write(name: string, text: string): string {
+    const file = path.join(workdir, name);
+    writeFileSync(file, text);
+    return file;
+  }
 });

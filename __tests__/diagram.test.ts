@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagramBlock, embedDiagram, nodeId, renderDiagram, resourceCounts } from "../tools/diagram";
+import { tsxScript } from "./support/environment";
 import { synthesize, type Synthesized } from "./support/synth";
 
 describe("architecture diagram of the synthesized program", () => {
@@ -57,5 +60,25 @@ describe("embedding the diagram", () => {
 
   it("leaves a document without markers unchanged", () => {
     expect(embedDiagram("# Title\n", "flowchart LR")).toBe("# Title\n");
+  });
+});
+
+describe("npm run diagram on a team's own program", () => {
+  it("prints the diagram of --outdir and leaves README.md and docs/architecture.md as the example draws them", () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), "own-program-"));
+    try {
+      // A program of one stack, as a team's config would synthesize it.
+      mkdirSync(path.join(outdir, "stacks/aws-platform"), { recursive: true });
+      writeFileSync(path.join(outdir, "stacks/aws-platform/cdk.tf.json"), JSON.stringify({ resource: { aws_vpc: { main: {} } } }));
+      const manifest = { stacks: { "aws-platform": { dependencies: [], workingDirectory: "stacks/aws-platform", synthesizedStackPath: "stacks/aws-platform/cdk.tf.json" } } };
+      writeFileSync(path.join(outdir, "manifest.json"), JSON.stringify(manifest));
+      const documents = ["README.md", "docs/architecture.md"].map((file) => readFileSync(path.resolve(__dirname, "..", file), "utf8"));
+      const result = spawnSync(process.execPath, tsxScript("scripts/diagram.ts", "--outdir", outdir), { encoding: "utf8" });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('aws_platform["<b>aws-platform</b><br/>aws_vpc ×1"]');
+      expect(["README.md", "docs/architecture.md"].map((file) => readFileSync(path.resolve(__dirname, "..", file), "utf8"))).toEqual(documents);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { dnsLabel, email, ipv4Cidr, kubernetesVersion } from "./common";
-import { AWS_REGIONS } from "./regions";
+import { cidrSized, dnsLabel, email, kubernetesVersion, privateCidr, publicCidr } from "./common";
+import { cpuQuantity, memoryQuantity } from "./quantity";
+import { AWS_OTHER_PARTITION_REGIONS, AWS_REGIONS } from "./regions";
 import { instanceTypeArchitecture } from "./instance-types";
 import { didYouMean } from "./suggest";
 
@@ -11,6 +12,8 @@ export function isAwsRegion(value: string): boolean {
 /** An enum, so that editors offer the regions; the message suggests the closest one. */
 const awsRegion = z.enum(AWS_REGIONS, {
   error: (issue) => {
+    const partition = typeof issue.input === "string" ? AWS_OTHER_PARTITION_REGIONS[issue.input] : undefined;
+    if (partition) return `is in the ${partition} partition; the platform builds ARNs, service principals and endpoints for the aws partition only: choose a region such as eu-west-1`;
     const hint = typeof issue.input === "string" ? didYouMean(issue.input, AWS_REGIONS) : "";
     return hint
       ? `not an AWS region; ${hint} (every region the program knows is in config/regions.ts)`
@@ -18,9 +21,13 @@ const awsRegion = z.enum(AWS_REGIONS, {
   },
 });
 
-const iamPrincipalArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
-  message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
-});
+const iamPrincipalArn = z
+  .string()
+  .regex(/^arn:[^:]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, {
+    message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
+    abort: true,
+  })
+  .regex(/^arn:aws:/, { message: "an ARN of the aws partition (arn:aws:...): the platform runs in commercial AWS regions only" });
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -73,6 +80,9 @@ const taintSchema = z
   })
   .strict();
 
+const CPU_CEILING = "a positive CPU quantity such as 64 or 500m: the pool's total CPU ceiling";
+const MEMORY_CEILING = "a positive memory quantity such as 256Gi: the pool's total memory ceiling";
+
 /**
  * One Karpenter NodePool: the instance shapes it may launch, what it may cost
  * at most (`limits`), and how eagerly it replaces nodes.
@@ -102,8 +112,8 @@ const nodePoolSchema = z
     minInstanceGeneration: z.number().int().min(1).max(20).optional().describe("Oldest instance generation allowed with instanceCategories. Default: 5."),
     limits: z
       .object({
-        cpu: z.string().describe("Total CPU of the pool's nodes, such as 64 or 500m."),
-        memory: z.string().describe("Total memory of the pool's nodes, such as 256Gi."),
+        cpu: cpuQuantity(CPU_CEILING, CPU_CEILING).describe("Total CPU of the pool's nodes, such as 64 or 500m."),
+        memory: memoryQuantity(MEMORY_CEILING, MEMORY_CEILING).describe("Total memory of the pool's nodes, such as 256Gi."),
       })
       .strict()
       .describe("The cost ceiling: the pool launches no node that would take its total above these."),
@@ -130,7 +140,7 @@ export const awsSchema = z
       .describe("2 to 6 zones of the region, by name (e.g. eu-west-1a); never looked up, so synth and plan need no credentials."),
     network: z
       .object({
-        vpcCidr: ipv4Cidr.describe("VPC address range, /16 to /20; subnets are carved from it per zone."),
+        vpcCidr: cidrSized(16, 20, "prefix length must be between /16 and /20 (AWS allows /16 at most; subnets need /20 or larger)").describe("VPC address range, /16 to /20; subnets are carved from it per zone."),
         natGateways: z.enum(["single", "per-zone"]).default("single").describe("One NAT gateway per zone (per-zone, resilient) or one shared (single, cheaper)."),
         flowLogRetentionDays: z
           .number()
@@ -138,6 +148,7 @@ export const awsSchema = z
           .refine((days) => LOG_RETENTION_DAYS.includes(days), {
             message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
           })
+          .meta({ enum: LOG_RETENTION_DAYS })
           .default(365)
           .describe("Days the VPC flow logs are kept in CloudWatch Logs."),
       })
@@ -146,8 +157,13 @@ export const awsSchema = z
     cluster: z
       .object({
         version: kubernetesVersion.describe("Kubernetes minor version."),
-        serviceCidr: ipv4Cidr.default("172.20.0.0/16").describe("Service IP range inside the cluster, /12 to /24; must not overlap the VPC."),
-        publicAccessCidrs: z.array(ipv4Cidr).default([]).describe("Networks allowed to reach the public API endpoint; empty turns the public endpoint off. Never 0.0.0.0/0."),
+        serviceCidr: privateCidr(12, 24, "EKS accepts a service range between /12 and /24", "EKS takes a service range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+          .default("172.20.0.0/16")
+          .describe("Service IP range inside the cluster, /12 to /24; must not overlap the VPC."),
+        publicAccessCidrs: z
+          .array(publicCidr("the API endpoint", "list your networks or leave empty for private only"))
+          .default([])
+          .describe("Networks allowed to reach the public API endpoint; empty turns the public endpoint off. Never 0.0.0.0/0."),
         adminPrincipalArns: z.array(iamPrincipalArn).default([]).describe("IAM roles or users granted cluster-admin through access entries."),
         bootstrapCreatorAdmin: z.boolean().default(true).describe("Whether the identity that creates the cluster is made its admin."),
         systemNodeGroup: systemNodeGroupSchema.describe("The managed node group the node autoscaler and the cluster-critical add-ons run on: on-demand, tainted CriticalAddonsOnly, fixed size."),
@@ -156,7 +172,11 @@ export const awsSchema = z
           .min(1, { message: "at least one node pool: the system group takes no workloads" })
           .describe("Karpenter NodePools for workloads: instance shapes, capacity types and the cost ceiling (limits)."),
         nodeGroups: z.unknown().optional().describe("Replaced by systemNodeGroup and nodePools; accepted only to explain the move (docs/capacity.md)."),
-        fargateNamespaces: z.array(dnsLabel(63)).default([]).describe("Namespaces whose pods run on Fargate instead of nodes."),
+        fargateNamespaces: z
+          .array(dnsLabel(63))
+          .max(5, { message: "a Fargate profile takes at most 5 selectors, one per namespace" })
+          .default([])
+          .describe("Namespaces whose pods run on Fargate instead of nodes."),
       })
       .strict()
       .describe("The EKS cluster."),
@@ -178,9 +198,14 @@ export const awsSchema = z
       .describe("AWS Backup of the databases."),
     stateBackend: z
       .object({
-        bucket: z.string().regex(/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-          message: "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
-        }).describe("S3 bucket name."),
+        bucket: z
+          .string()
+          .regex(/^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'", abort: true })
+          .regex(/^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3|\.mrap)$)/, {
+            message: "S3 reserves the prefixes xn--, sthree-, amzn-s3-demo- and the suffixes -s3alias, --ol-s3, --x-s3, --table-s3, .mrap",
+          })
+          .regex(/^(?![0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$)/, { message: "an S3 bucket name cannot be formatted as an IP address" })
+          .describe("S3 bucket name."),
         region: awsRegion.describe("Region of the state bucket."),
         keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]*$/).default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
         kmsKeyId: z.string().optional().describe("KMS key encrypting the state objects. Default: the bucket's encryption."),

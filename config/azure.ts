@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { email, ipv4Cidr, kubernetesVersion } from "./common";
+import { cidrSized, email, ipv4Cidr, kubernetesVersion, publicCidr } from "./common";
 import { AZURE_LOCATIONS } from "./regions";
 import { didYouMean } from "./suggest";
 
@@ -63,7 +63,7 @@ export const azureSchema = z
       .object({
         vnetCidr: ipv4Cidr.describe("VNet address range."),
         nodesSubnetCidr: ipv4Cidr.describe("Subnet of the nodes, inside the VNet; sized for every node plus upgrade surge."),
-        postgresSubnetCidr: ipv4Cidr.describe("Subnet delegated to PostgreSQL Flexible Server, inside the VNet, /28 or larger."),
+        postgresSubnetCidr: cidrSized(0, 28, "PostgreSQL Flexible Server needs a delegated subnet of /28 or larger").describe("Subnet delegated to PostgreSQL Flexible Server, inside the VNet, /28 or larger."),
       })
       .strict()
       .describe("The VNet."),
@@ -73,7 +73,7 @@ export const azureSchema = z
         serviceCidr: ipv4Cidr.default("172.20.0.0/16").describe("Service IP range inside the cluster; must not overlap the VNet."),
         dnsServiceIp: z.ipv4().default("172.20.0.10").describe("Cluster DNS address, inside serviceCidr."),
         podCidr: ipv4Cidr.default("192.168.0.0/16").describe("Pod range of the Azure CNI overlay; pods take no VNet addresses."),
-        authorizedIpRanges: z.array(ipv4Cidr).min(1, {
+        authorizedIpRanges: z.array(publicCidr("the API server", "list your networks")).min(1, {
           message: "at least one range; the API server is never open to all",
         }).describe("Networks allowed to reach the API server; at least one, never 0.0.0.0/0."),
         adminGroupObjectIds: z.array(z.uuid()).default([]).describe("Entra ID group object ids granted cluster admin."),
@@ -137,12 +137,14 @@ export const azureSchema = z
       .describe("The storage account holding the log store's chunks and index."),
     keyVault: z
       .object({
-        name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, {
-          message: "3-24 letters, digits and '-', starting with a letter (globally unique)",
-        }).describe("Key Vault name, 3-24 characters, globally unique."),
+        name: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, { message: "3-24 letters, digits and '-', starting with a letter (globally unique)", abort: true })
+          .regex(/^(?!.*--)/, { message: "no consecutive hyphens ('--'): Key Vault names refuse them" })
+          .describe("Key Vault name, 3-24 characters, globally unique."),
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90).describe("Days a deleted secret can be recovered."),
         allowedIpRanges: z
-          .array(ipv4Cidr)
+          .array(publicCidr("the Key Vault firewall", "list your networks"))
           .min(1, { message: "at least one range, or leave the field out to use cluster.authorizedIpRanges" })
           .optional()
           .describe("Public ranges the vault's firewall admits besides the nodes subnet and trusted Azure services: where Terraform runs. Default: the cluster's authorizedIpRanges."),

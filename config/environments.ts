@@ -1,15 +1,12 @@
 import { validRange } from "semver";
 import { z } from "zod";
-import { dnsLabel, STAGES } from "./common";
+import { branchName, dnsLabel, resourceName, STAGES } from "./common";
 import { retentionDays } from "./logs";
+import { cpuQuantity as cpuQuantityOf, memoryQuantity as memoryQuantityOf } from "./quantity";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
-const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, {
-  message: "a CPU quantity such as '500m' or '2'",
-});
-const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)?$/, {
-  message: "a memory quantity such as '512Mi' or '4Gi'",
-});
+const cpuQuantity = cpuQuantityOf();
+const memoryQuantity = memoryQuantityOf();
 
 const quotaSchema = z
   .object({
@@ -45,11 +42,13 @@ const databaseSchema = z
     instanceClass: z
       .string()
       .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "an RDS instance class such as db.t4g.medium" })
-      .describe("RDS instance class (AWS), e.g. db.t4g.medium."),
+      .optional()
+      .describe("AWS only, required when clouds.aws is set: RDS instance class, e.g. db.t4g.medium."),
     skuName: z
       .string()
       .regex(/^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, { message: "a Flexible Server SKU such as GP_Standard_D2ds_v5" })
-      .describe("Flexible Server SKU (Azure), e.g. GP_Standard_D2ds_v5."),
+      .optional()
+      .describe("Azure only, required when clouds.azure is set: Flexible Server SKU, e.g. GP_Standard_D2ds_v5."),
   })
   .strict();
 
@@ -61,28 +60,40 @@ function isSemverRange(range: string): boolean {
   return range.trim().length > 0 && validRange(range.replace(/,/g, " ")) !== null;
 }
 
+/**
+ * The grammar of a semver range as a regular expression, for the JSON Schema:
+ * comparators (`>=1.0.0`, `^1.4`, `~1.2.3`, `1.x`, `*`) joined by spaces or
+ * commas, hyphen ranges (`1.2.3 - 2.0.0`), alternatives joined by `||`.
+ */
+const PART = "(0|[1-9][0-9]*|[xX*])";
+const VERSION = `[v=]?${PART}(\\.${PART}(\\.${PART}(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?)?)?`;
+const COMPARATOR = `((<=|>=|<|>|=|\\^|~>?)\\s*)?${VERSION}`;
+const COMPARATOR_SET = `(${VERSION}\\s+-\\s+${VERSION}|${COMPARATOR}((\\s*,\\s*|\\s+)${COMPARATOR})*)`;
+const SEMVER_RANGE = new RegExp(`^\\s*${COMPARATOR_SET}(\\s*\\|\\|\\s*${COMPARATOR_SET})*\\s*$`);
+const SEMVER_MESSAGE = "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'";
+
 /** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
 export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
 
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
 export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager", "external-dns"] as const;
 
-const environmentName = dnsLabel(20).refine(
-  (name) => !(RESERVED_NAMESPACES as readonly string[]).includes(name) && !name.startsWith("kube-"),
-  { message: `names a platform namespace; environments cannot be named ${RESERVED_NAMESPACES.join(", ")} or kube-*` },
-);
+const environmentName = resourceName(20).regex(new RegExp(`^(?!(${RESERVED_NAMESPACES.join("|")})$)(?!kube-)`), {
+  message: `names a platform namespace; environments cannot be named ${RESERVED_NAMESPACES.join(", ")} or kube-*`,
+});
 
 /** A directory of the GitOps repository: relative, no way out of it. */
 const gitopsPath = z
   .string()
-  .regex(/^(\.\/)?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, { message: "a relative directory of the GitOps repository such as deploy/develop" })
-  .refine((path) => !path.split("/").includes(".."), { message: "must not leave the GitOps repository: remove '..'" });
+  .regex(/^(\.\/)?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, { message: "a relative directory of the GitOps repository such as deploy/develop", abort: true })
+  .regex(/^(?!(.*\/)?\.\.(\/|$))/, { message: "must not leave the GitOps repository: remove '..'" });
 
 const imagePolicySchema = z
   .object({
     semverRange: z
       .string()
-      .refine(isSemverRange, { message: "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'" })
+      .regex(SEMVER_RANGE, { message: SEMVER_MESSAGE, abort: true })
+      .refine(isSemverRange, { message: SEMVER_MESSAGE })
       .default(">=1.0.0")
       .describe("Semver range of image tags the environment follows, e.g. '>=1.0.0 <2.0.0'."),
   })
@@ -114,7 +125,7 @@ export const environmentSchema = z
     imagePolicy: imagePolicySchema.default({ semverRange: ">=1.0.0" }).describe("Which image tags Flux image automation deploys."),
     gitops: z
       .object({
-        branch: z.string().min(1).optional().describe("Branch this environment syncs from. Default: gitops.branch."),
+        branch: branchName.optional().describe("Branch this environment syncs from. Default: gitops.branch."),
         path: gitopsPath.optional().describe("Directory of the GitOps repository. Default: deploy/<name>."),
       })
       .strict()
@@ -148,10 +159,14 @@ export const applicationSchema = z
 
 export const gitopsSchema = z
   .object({
-    url: z.url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" }).describe("https:// or ssh:// URL of the GitOps repository."),
-    branch: z.string().min(1).default("main").describe("Branch every environment syncs from unless it names its own."),
+    url: z
+      .url({ protocol: /^(https|ssh)$/, message: "an https:// or ssh:// Git URL" })
+      .regex(/^(https|ssh):\/\/[^/\s]+/, { message: "an https:// or ssh:// Git URL", abort: true })
+      .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII only: a look-alike or invisible character would point Flux at another host or repository" })
+      .describe("https:// or ssh:// URL of the GitOps repository."),
+    branch: branchName.default("main").describe("Branch every environment syncs from unless it names its own."),
     secretName: dnsLabel(63).default("gitops-auth").describe("Secret in each environment namespace holding the Git credentials."),
-    automationBranch: z.string().min(1).optional().describe("Branch image automation commits new tags to. Default: branch."),
+    automationBranch: branchName.optional().describe("Branch image automation commits new tags to. Default: branch."),
     interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m").describe("How often Flux fetches the repository, e.g. 1m."),
   })
   .strict();

@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig, validateConfig, readConfigText, DEFAULT_CONFIG_PATH, type ConfigProblem } from "./load";
+export { ConfigError, loadConfig, loadConfigFile, validateConfig, readConfigText, DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, type ConfigProblem } from "./load";
 export {
   ConfigPathError,
   EXAMPLE_CONFIG_PATH,
@@ -13,3 +13,4 @@ export type { PlatformConfig, EnvironmentConfig } from "./schema";
 export { STAGES, type Stage, RESERVED_TAG_KEYS } from "./common";
 export type { AwsConfig, AwsNodePoolConfig, AwsSystemNodeGroupConfig } from "./aws";
 export type { AzureConfig } from "./azure";
+export { configWarnings, configWarningText } from "./warnings";

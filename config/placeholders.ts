@@ -34,9 +34,30 @@ function reasonFor(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Names in the example that must be unique (in the world, or to one team)
+ * and that a real deploy therefore changes: left as they are, the first
+ * apply fails on a name someone else holds, or deploys beside another
+ * team's copy of the example. A test keeps this list equal to the example.
+ */
+export const EXAMPLE_NAMES: Readonly<Record<string, { readonly value: string; readonly what: string }>> = {
+  project: { value: "acme", what: "the example's project name, in every resource name" },
+  "gitops.url": { value: "https://github.com/acme/platform-deploy.git", what: "the example's GitOps repository" },
+  "clouds.azure.registry.name": { value: "acmeplatformacr", what: "the example's registry name, which must be globally unique" },
+  "clouds.azure.keyVault.name": { value: "acme-platform-kv", what: "the example's Key Vault name, which must be globally unique" },
+  "clouds.azure.logStorage.accountName": { value: "acmeplatformlogs", what: "the example's storage account name, which must be globally unique" },
+};
+
+function valueAtPath(root: unknown, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), root);
+}
+
 /** Every string of a configuration that still holds one of the example's placeholders. */
 export function findPlaceholders(config: unknown): Placeholder[] {
   const found: Placeholder[] = [];
+  for (const [path, { value, what }] of Object.entries(EXAMPLE_NAMES)) {
+    if (valueAtPath(config, path) === value) found.push({ path, value, reason: `is ${what}: choose your own` });
+  }
   const walk = (node: unknown, at: PropertyKey[]): void => {
     if (typeof node === "string") {
       const reason = reasonFor(node);

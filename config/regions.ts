@@ -4,7 +4,10 @@
  * credentials. When a cloud opens a region, add it here.
  */
 
-/** AWS regions of the commercial, China and GovCloud partitions. */
+/**
+ * AWS regions of the commercial partition (`aws`), where every ARN, service
+ * principal and endpoint the program builds is valid.
+ */
 export const AWS_REGIONS = [
   "af-south-1",
   "ap-east-1",
@@ -23,8 +26,6 @@ export const AWS_REGIONS = [
   "ap-southeast-7",
   "ca-central-1",
   "ca-west-1",
-  "cn-north-1",
-  "cn-northwest-1",
   "eu-central-1",
   "eu-central-2",
   "eu-north-1",
@@ -40,11 +41,22 @@ export const AWS_REGIONS = [
   "sa-east-1",
   "us-east-1",
   "us-east-2",
-  "us-gov-east-1",
-  "us-gov-west-1",
   "us-west-1",
   "us-west-2",
 ] as const;
+
+/**
+ * Regions of AWS's other partitions: China (`aws-cn`) and GovCloud
+ * (`aws-us-gov`). Their ARNs, service principals (`amazonaws.com.cn`),
+ * DNS and service sets differ, so the program does not build for them; they
+ * are listed to say so instead of "not a region".
+ */
+export const AWS_OTHER_PARTITION_REGIONS: Readonly<Record<string, string>> = {
+  "cn-north-1": "aws-cn",
+  "cn-northwest-1": "aws-cn",
+  "us-gov-east-1": "aws-us-gov",
+  "us-gov-west-1": "aws-us-gov",
+};
 
 /** Physical Azure public-cloud regions, by the names `az account list-locations` gives. */
 export const AZURE_LOCATIONS = [

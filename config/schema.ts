@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
 import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
-import { overlaps, parseIpv4Network, contains } from "./cidr";
-import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
+import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Network } from "./cidr";
+import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
 import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
+import { referenceFindings } from "./reference-checks";
 
 const hostname = z
   .string()
@@ -13,7 +14,7 @@ const hostname = z
 
 const rawConfigSchema = z
   .object({
-    project: dnsLabel(20).describe("Short name (a DNS label of at most 20 characters) in every resource name."),
+    project: resourceName(20).describe("Short name (a DNS label of at most 20 characters) in every resource name."),
     tags: userTags.describe("Extra tags (AWS) and labels (Azure) on every resource. The program sets environment, managed-by and project itself."),
     applications: z.array(applicationSchema).min(1, { message: "at least one application" }).describe("The applications the platform builds and delivers: one registry repository and one image automation each."),
     gitops: gitopsSchema.describe("The GitOps repository every environment syncs from with Flux."),
@@ -141,6 +142,10 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
     const stage = env.stage ?? (isStage(env.name) ? env.name : undefined);
     if (stage === undefined) {
       issue(ctx, at("stage"), env.name, `unknown environment '${env.name}': set stage to one of ${STAGES.join(", ")}`);
+    } else if (isStage(env.name) && stage !== env.name) {
+      // What protects an environment (HA, retention, deletion protection, image policy) follows its stage, not its name.
+      issue(ctx, at("stage"), stage, `environment '${env.name}' is named after a stage but set to stage ${stage}; everything that protects ${env.name} follows the stage: rename the environment or set stage ${env.name}`);
+      return;
     }
     for (const [j, app] of (env.applications ?? []).entries()) {
       if (!applicationNames.includes(app)) {
@@ -149,8 +154,16 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
     }
     checkResources(env, at, ctx);
     const db = env.database;
-    if (db.maxStorageGb !== undefined && db.maxStorageGb < db.storageGb) {
-      issue(ctx, at("database", "maxStorageGb"), db.maxStorageGb, `must be at least storageGb (${db.storageGb})`);
+    // RDS refuses a storage autoscaling ceiling less than 10 % above the allocated storage.
+    const leastCeiling = Math.ceil((db.storageGb * 11) / 10);
+    if (db.maxStorageGb !== undefined && db.maxStorageGb < leastCeiling) {
+      issue(ctx, at("database", "maxStorageGb"), db.maxStorageGb, `must be at least ${leastCeiling}: RDS needs the ceiling 10 % above storageGb (${db.storageGb})`);
+    }
+    if (config.clouds.aws && db.instanceClass === undefined) {
+      issue(ctx, at("database", "instanceClass"), undefined, "is required when clouds.aws is set: the RDS instance class (AWS), such as db.t4g.medium");
+    }
+    if (config.clouds.azure && db.skuName === undefined) {
+      issue(ctx, at("database", "skuName"), undefined, "is required when clouds.azure is set: the Flexible Server SKU (Azure), such as GP_Standard_D2ds_v5");
     }
     if (stage === "production" && !db.highAvailability) {
       issue(ctx, at("database", "highAvailability"), false, "production requires a highly available database: set true");
@@ -190,6 +203,9 @@ function checkLogs(config: RawConfig, ctx: Ctx): void {
 /** Let's Encrypt puts at most 100 names on one certificate. */
 export const MAX_CERTIFICATE_NAMES = 100;
 
+/** The longest DNS name, in characters. */
+const MAX_DNS_NAME = 253;
+
 function checkDomain(config: RawConfig, ctx: Ctx): void {
   const { base, existingZone } = config.domain;
   if (existingZone && existingZone.name !== base && !base.endsWith(`.${existingZone.name}`)) {
@@ -197,6 +213,12 @@ function checkDomain(config: RawConfig, ctx: Ctx): void {
   }
   if (existingZone && config.clouds.azure && existingZone.resourceGroup === undefined) {
     issue(ctx, ["domain", "existingZone", "resourceGroup"], undefined, "the resource group of the existing Azure DNS zone is required when clouds.azure is set");
+  }
+  // cert-manager answers DNS-01 challenges at _acme-challenge.<environment>.<base>: a name of at most 253 characters.
+  const longest = config.environments.reduce((a, b) => (b.name.length > a.name.length ? b : a));
+  const challenge = `_acme-challenge.${longest.name}.${base}`;
+  if (challenge.length > MAX_DNS_NAME) {
+    issue(ctx, ["domain", "base"], base, `is ${base.length} characters: ${challenge.length} with _acme-challenge.${longest.name}., and DNS names hold at most ${MAX_DNS_NAME}; use at most ${MAX_DNS_NAME - challenge.length + base.length} characters`);
   }
   // One name per environment, two for production on the base domain.
   const names = config.environments.length + (config.domain.productionOnBase ? 1 : 0);
@@ -206,7 +228,8 @@ function checkDomain(config: RawConfig, ctx: Ctx): void {
   if (!config.domain.productionOnBase) return;
   const production = config.environments
     .map((env, i) => ({ name: env.name, i, stage: env.stage ?? env.name }))
-    .filter((env) => env.stage === "production");
+    // An environment named after another stage is reported once, in checkEnvironments.
+    .filter((env) => env.stage === "production" && !(isStage(env.name) && env.name !== env.stage));
   for (const extra of production.slice(1)) {
     issue(
       ctx,
@@ -238,22 +261,28 @@ function checkAws(config: RawConfig, ctx: Ctx): void {
     zones.add(zone);
   });
   const vpc = parseIpv4Network(aws.network.vpcCidr);
-  if (vpc && (vpc.prefixLength < 16 || vpc.prefixLength > 20)) {
-    issue(ctx, at("network", "vpcCidr"), aws.network.vpcCidr, "prefix length must be between /16 and /20 (AWS allows /16 at most; subnets need /20 or larger)");
-  }
   const services = parseIpv4Network(aws.cluster.serviceCidr);
   if (vpc && services && overlaps(vpc, services)) {
     issue(ctx, at("cluster", "serviceCidr"), aws.cluster.serviceCidr, `overlaps the VPC ${aws.network.vpcCidr}`);
   }
-  if (services && (services.prefixLength < 12 || services.prefixLength > 24)) {
-    issue(ctx, at("cluster", "serviceCidr"), aws.cluster.serviceCidr, "EKS accepts a service range between /12 and /24");
-  }
-  aws.cluster.publicAccessCidrs.forEach((cidr, i) => {
-    if (parseIpv4Network(cidr)?.prefixLength === 0) {
-      issue(ctx, at("cluster", "publicAccessCidrs", i), cidr, "the API endpoint is never open to the whole internet; list your networks or leave empty for private only");
-    }
-  });
+  checkPublicRanges(aws.cluster.publicAccessCidrs, at("cluster", "publicAccessCidrs"), "the API endpoint", ctx, "list your networks or leave empty for private only");
   checkAwsCapacity(aws, at, ctx);
+}
+
+/** Addresses from which a public endpoint counts as open to everyone: a quarter of IPv4. */
+const OPEN_TO_EVERYONE = 2 ** 30;
+
+/**
+ * Ranges admitted to a public endpoint, together: far less than the internet,
+ * however it is cut into pieces (0.0.0.0/1 and 128.0.0.0/1). Each range on
+ * its own (not /0, not a private range) is checked by its field's schema.
+ */
+function checkPublicRanges(cidrs: readonly string[], at: Path, endpoint: string, ctx: Ctx, instead = "list your networks"): void {
+  const networks = cidrs.map(parseIpv4Network).filter((network): network is Ipv4Network => network !== undefined);
+  const covered = coveredAddresses(networks);
+  if (covered >= OPEN_TO_EVERYONE && !networks.some((network) => network.prefixLength === 0)) {
+    issue(ctx, at, cidrs, `these ranges together open ${endpoint} to ${Math.round((covered / 2 ** 32) * 100)} % of all IPv4 addresses; ${instead}`);
+  }
 }
 
 /** Where the cost ceiling and the shapes of EKS capacity are set: the system group and the node pools. */
@@ -287,14 +316,6 @@ function checkAwsCapacity(aws: NonNullable<RawConfig["clouds"]["aws"]>, at: (...
     }
     if (pool.minInstanceGeneration !== undefined && pool.instanceCategories === undefined) {
       issue(ctx, here("minInstanceGeneration"), pool.minInstanceGeneration, "applies to instanceCategories only; instanceFamilies already name the generation");
-    }
-    const cpu = millicores(pool.limits.cpu);
-    if (cpu === undefined || cpu <= 0) {
-      issue(ctx, here("limits", "cpu"), pool.limits.cpu, "a positive CPU quantity such as 64 or 500m: the pool's total CPU ceiling");
-    }
-    const memory = bytes(pool.limits.memory);
-    if (memory === undefined || memory <= 0) {
-      issue(ctx, here("limits", "memory"), pool.limits.memory, "a positive memory quantity such as 256Gi: the pool's total memory ceiling");
     }
     const familyArchitectures = new Set<string>();
     (pool.instanceFamilies ?? []).forEach((family, j) => {
@@ -338,6 +359,13 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
   const dnsIp = parseIpv4Network(`${azure.cluster.dnsServiceIp}/32`);
   if (services && dnsIp && !contains(services, dnsIp)) {
     issue(ctx, at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `must lie inside serviceCidr ${azure.cluster.serviceCidr}`);
+  } else if (services && dnsIp && (dnsIp.first === services.first || dnsIp.first === services.first + 1 || dnsIp.first === services.last)) {
+    // Kubernetes gives the first address of the range to the API server's service; the network and broadcast addresses are no hosts.
+    issue(ctx, at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `is the network, first or last address of serviceCidr ${azure.cluster.serviceCidr}, which the cluster cannot give to DNS; use another, such as the .10`);
+  }
+  const azureTagText = /[<>%&\\?/]/;
+  for (const key of Object.keys(config.tags)) {
+    if (azureTagText.test(key)) issue(ctx, ["tags", key], key, "Azure tag names cannot contain < > % & \\ ? /");
   }
   for (const pool of ["systemPool", "userPool"] as const) {
     const { minCount, maxCount } = azure.cluster[pool];
@@ -363,9 +391,6 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
       issue(ctx, at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
     }
   }
-  if (subnets.postgresSubnetCidr && subnets.postgresSubnetCidr.prefixLength > 28) {
-    issue(ctx, at("network", "postgresSubnetCidr"), azure.network.postgresSubnetCidr, "PostgreSQL Flexible Server needs a delegated subnet of /28 or larger");
-  }
   const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
   if (hasProduction && azure.cluster.skuTier === "Free") {
     issue(ctx, at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
@@ -373,11 +398,8 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
   if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {
     issue(ctx, at("backup", "monthlyRetentionDays"), azure.backup.monthlyRetentionDays, `must be at least dailyRetentionDays (${azure.backup.dailyRetentionDays}): the monthly tier outlives the daily one`);
   }
-  azure.cluster.authorizedIpRanges.forEach((cidr, i) => {
-    if (parseIpv4Network(cidr)?.prefixLength === 0) {
-      issue(ctx, at("cluster", "authorizedIpRanges", i), cidr, "the API server is never open to the whole internet; list your networks");
-    }
-  });
+  checkPublicRanges(azure.cluster.authorizedIpRanges, at("cluster", "authorizedIpRanges"), "the API server", ctx);
+  if (azure.keyVault.allowedIpRanges) checkPublicRanges(azure.keyVault.allowedIpRanges, at("keyVault", "allowedIpRanges"), "the Key Vault firewall", ctx);
   const registry = azure.registry;
   if (registry.sku !== "Premium") {
     const premiumOnly = {
@@ -390,14 +412,14 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
     }
   }
   config.environments.forEach((env, i) => {
-    if (!isFlexibleServerSku(env.database.skuName)) {
+    if (env.database.skuName !== undefined && !isFlexibleServerSku(env.database.skuName)) {
       issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
     }
     // Rounded up to an offered size first, as the server is created.
     if (env.database.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
       issue(ctx, ["environments", i, "database", "storageGb"], env.database.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
     }
-    if (env.database.highAvailability && env.database.skuName.startsWith("B_")) {
+    if (env.database.highAvailability && env.database.skuName?.startsWith("B_")) {
       issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
     }
     if (env.database.backupRetentionDays < 7) {
@@ -419,7 +441,13 @@ function resolve(config: RawConfig) {
         branch: env.gitops.branch ?? config.gitops.branch,
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
-      database: { ...env.database, maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2 },
+      database: {
+        ...env.database,
+        maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2,
+        // Required, and so present, for the cloud that reads it; the other cloud never does.
+        instanceClass: env.database.instanceClass ?? "",
+        skuName: env.database.skuName ?? "",
+      },
       alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
   };
@@ -434,6 +462,9 @@ export const configSchema = rawConfigSchema
     checkLogs(config, ctx);
     checkAws(config, ctx);
     checkAzure(config, ctx);
+    for (const finding of referenceFindings(config)) {
+      if (finding.severity === "error") issue(ctx, finding.path, finding.value, finding.message);
+    }
   })
   .transform(resolve);
 

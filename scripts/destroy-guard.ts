@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { guardPlan } from "../tools/destroy-guard";
+import { guardPlan, notAPlan, type PlanJson } from "../tools/destroy-guard";
 
 /**
- * Exits 1 when a plan deletes or replaces a protected resource.
+ * Exits 1 when a plan deletes or replaces a protected resource, and 2 when a
+ * file cannot be read or is not a Terraform plan in JSON.
  *
  *   tsx scripts/destroy-guard.ts [--allow-destroy] [--stack <id>] <plan.json>...
  *
@@ -20,10 +21,35 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+/** A plan file's JSON, or exit 2 with one line saying why it cannot be checked. */
+function readPlan(file: string): PlanJson {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    return refuse(`cannot read ${file}: ${reason}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return refuse(`${file} is not JSON (${(error as Error).message}); give the output of terraform show -json <planfile>`);
+  }
+  const problem = notAPlan(value);
+  return problem ? refuse(`${file} ${problem}`) : (value as PlanJson);
+}
+
+function refuse(message: string): never {
+  console.error(`destroy-guard: ${message}`);
+  process.exit(2);
+}
+
 let ok = true;
 for (const file of files) {
   const stack = stackName ?? path.basename(file).replace(/(\.plan)?\.json$/, "");
-  const result = guardPlan(stack, JSON.parse(readFileSync(file, "utf8")), { allowDestroy });
+  const result = guardPlan(stack, readPlan(file), { allowDestroy });
   (result.ok ? console.log : console.error)(result.message);
   ok &&= result.ok;
 }

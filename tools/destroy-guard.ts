@@ -78,6 +78,33 @@ export function protectedChanges(plan: PlanJson): ProtectedChange[] {
   return found;
 }
 
+/**
+ * Why a parsed JSON document is not the `terraform show -json <planfile>`
+ * output the guard reads, or undefined when it is. A plan has a
+ * `format_version`, the `terraform_version` that wrote it, and
+ * `planned_values` or `resource_changes` (the workflow uploads a plan cut
+ * down to the latter); its `resource_changes` are changes with an address,
+ * a type and a list of actions. Anything else (`{}`, a list, a synthesized
+ * `cdk.tf.json`, a state) would pass the guard unread.
+ */
+export function notAPlan(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return `is ${Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`}, not a Terraform plan`;
+  }
+  const plan = value as Record<string, unknown>;
+  if ("resource" in plan && "terraform" in plan) return "is Terraform configuration (a synthesized cdk.tf.json), not a plan: run terraform plan -out, then terraform show -json on the plan file";
+  const missing = ["format_version", "terraform_version"].filter((key) => !(key in plan));
+  if (!("planned_values" in plan) && !("resource_changes" in plan)) missing.push("planned_values or resource_changes");
+  if (missing.length > 0) return `is not a Terraform plan: it has no ${missing.join(", ")}; give the output of terraform show -json <planfile>`;
+  const changes = plan.resource_changes;
+  if (changes === undefined) return undefined;
+  if (!Array.isArray(changes)) return "has resource_changes that are not a list";
+  const bad = changes.findIndex(
+    (change) => typeof change?.address !== "string" || typeof change?.type !== "string" || !Array.isArray(change?.change?.actions),
+  );
+  return bad >= 0 ? `has a resource_changes[${bad}] without address, type or change.actions` : undefined;
+}
+
 export const OVERRIDE_LABEL = "allow-destroy";
 
 export interface GuardResult {
