@@ -52,7 +52,7 @@ export function clusterTargets(config: PlatformConfig): ClusterTarget[] {
   const exposed = new Map(exposedDomains(config.domain, config.environments).map((e) => [e.environment, e.names]));
   return clouds.map((cloud) => ({
     cloud,
-    label: cloud,
+    label: stackId(cloud, "platform"),
     stacks: { platform: stackId(cloud, "platform"), addons: stackId(cloud, "addons") },
     region: cloud === "aws" ? config.clouds.aws!.region : undefined,
     zoneName: config.domain.existingZone?.name ?? config.domain.base,
