@@ -40,8 +40,10 @@ export interface ZoneState {
 }
 
 export interface HeartbeatState {
-  /** Watchdog deliveries counted in the window. */
-  readonly received: number;
+  /** Whether the heartbeat arrived within the window, as the cloud's own alarm or rule judges it. */
+  readonly received: boolean;
+  /** What was measured, e.g. `14 Watchdog deliveries` or `Deliveries = 0`. */
+  readonly measured: string;
   readonly windowMinutes: number;
   /** The latest minute with a delivery, when the source tells. */
   readonly lastAt?: Date;

@@ -42,5 +42,7 @@ export const hoursBetween = (later: Date, earlier: Date): number => (later.getTi
 export function duration(hours: number): string {
   if (hours < 1) return `${Math.max(0, Math.round(hours * 60))} min`;
   if (hours < 48) return `${Math.round(hours * 10) / 10} h`;
-  return `${Math.floor(hours / 24)} d ${Math.round(hours % 24)} h`;
+  const days = Math.floor(hours / 24);
+  const rest = Math.round(hours % 24);
+  return rest === 0 ? `${days} d` : `${days} d ${rest} h`;
 }

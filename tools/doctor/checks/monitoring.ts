@@ -100,9 +100,9 @@ const heartbeat: Check = {
   async run({ probe, kube, heartbeatMinutes, now }) {
     const check = "heartbeat";
     const state = await probe.heartbeat(heartbeatMinutes);
-    if (state.received > 0) {
+    if (state.received) {
       const last = state.lastAt ? `, last ${duration(hoursBetween(now, state.lastAt))} ago` : "";
-      return [ok("monitoring", check, `${state.received} Watchdog deliveries in ${state.windowMinutes} min${last} (${state.source})`)];
+      return [ok("monitoring", check, `${state.measured} in ${state.windowMinutes} min${last} (${state.source})`)];
     }
     // Whether the Watchdog fires at all tells Prometheus apart from the delivery path.
     let watchdog = "";
@@ -117,7 +117,7 @@ const heartbeat: Check = {
       fail(
         "monitoring",
         check,
-        `stale: no Watchdog received in the last ${state.windowMinutes} min${alarm}${watchdog}; ${state.source}`,
+        `stale: ${state.measured} in the last ${state.windowMinutes} min${alarm}${watchdog}; ${state.source}`,
         "kubectl -n monitoring logs alertmanager-kube-prometheus-stack-alertmanager-0 | grep -i heartbeat: the receiver's identity, topic or key policy (docs/alerting.md)",
       ),
     ];

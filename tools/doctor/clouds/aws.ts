@@ -119,10 +119,12 @@ export function awsProbe(target: ClusterTarget, outputs: ClusterOutputs, clients
         }),
       );
       const delivered = (Datapoints ?? []).filter((d) => (d.Sum ?? 0) > 0);
+      const count = delivered.reduce((sum, d) => sum + (d.Sum ?? 0), 0);
       const last = delivered.map((d) => new Date(d.Timestamp!)).sort((a, b) => b.getTime() - a.getTime())[0];
       const dimensions = (alarm.Dimensions ?? []).map((d: Dimension) => `${d.Name}=${d.Value}`).join(",");
       return {
-        received: delivered.reduce((sum, d) => sum + (d.Sum ?? 0), 0),
+        received: count > 0,
+        measured: `${count} Watchdog deliveries`,
         windowMinutes: minutes,
         lastAt: last,
         alarmState: alarm.StateValue,
@@ -179,7 +181,7 @@ export function awsProbe(target: ClusterTarget, outputs: ClusterOutputs, clients
         const { BackupPlan } = await call(clients.backup, new GetBackupPlanCommand({ BackupPlanId: planId }));
         for (const rule of BackupPlan?.Rules ?? []) rules.set(rule.RuleId, { name: rule.RuleName, intervalHours: cronIntervalHours(rule.ScheduleExpression ?? "") });
       }
-      const tiers = new Map<string, RecoveryTier>();
+      const tiers = new Map<string, RecoveryTier>([...rules.values()].map((rule) => [rule.name, { tier: rule.name, intervalHours: rule.intervalHours, count: 0 }]));
       for (const point of completed) {
         const rule = rules.get(point.CreatedBy?.BackupRuleId ?? "") ?? { name: "other", intervalHours: 24 };
         const created = new Date(point.CreationDate!);

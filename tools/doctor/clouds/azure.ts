@@ -145,10 +145,11 @@ export function azureProbe(target: ClusterTarget, outputs: ClusterOutputs, rest:
       const value = Number(column >= 0 ? table.rows?.[0]?.[column] : 0) || 0;
       const firing = compare(value, criterion.operator, Number(criterion.threshold));
       return {
-        received: value,
+        received: !firing,
+        measured: `${criterion.metricMeasureColumn} = ${value}`,
         windowMinutes: minutes,
         alarmState: rule.properties?.enabled === false ? "disabled" : firing ? "would fire" : "quiet",
-        source: `alert rule ${rule.name}: ${criterion.metricMeasureColumn} ${criterion.operator} ${criterion.threshold}`,
+        source: `alert rule ${rule.name}, which fires on ${criterion.metricMeasureColumn} ${criterion.operator} ${criterion.threshold}`,
       };
     },
 
