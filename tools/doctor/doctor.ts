@@ -68,7 +68,8 @@ export async function examineCluster(target: ClusterTarget, clients: DoctorClien
   try {
     probe = await clients.probe(target, outputs);
   } catch (error) {
-    return report(target.label, [fail("cluster", "stack outputs", describeError(error), `apply ${target.stacks.platform} with this version of the program`)]);
+    const evidence = error instanceof MissingOutputError ? error.message : describeError(error);
+    return report(target.label, [fail("cluster", "stack outputs", evidence, `apply ${target.stacks.platform} with this version of the program`)]);
   }
 
   const findings: Finding[] = [];
