@@ -39,7 +39,7 @@ describe("the names the doctor looks for are the ones the program creates", () =
   });
 
   it("each environment's database SecretStore and ExternalSecret carry the names the doctor reads", () => {
-    const releases = Object.values<any>(synthesize().stack("aws-develop").resource.helm_release);
+    const releases = Object.values<any>(synthesize().stack("aws-develop").resource!.helm_release);
     const manifests = releases.flatMap((release) => (release.values ?? []).flatMap((values: string) => parseYaml(values)?.manifests ?? []));
     const names = (kind: string) => manifests.filter((m: any) => m.kind === kind).map((m: any) => m.metadata.name);
     expect(names("SecretStore")).toEqual([NAMES.secrets.databaseStore]);
@@ -102,9 +102,9 @@ describe("stack outputs", () => {
     expect(await outputsFromState(remote, readers, ROOT)("azure-platform")).toEqual({ cluster_name: "from-blob" });
     expect(await outputsFromState(doctorConfig(), readers, ROOT)("aws-platform")).toBeUndefined();
     const synthesized = synthesize(remote);
-    const s3 = synthesized.stack("aws-production-data").terraform.backend.s3;
-    const blob = synthesized.stack("azure-platform").terraform.backend.azurerm;
-    const local = synthesize().stack("aws-platform").terraform.backend.local;
+    const s3 = synthesized.stack("aws-production-data").terraform!.backend.s3;
+    const blob = synthesized.stack("azure-platform").terraform!.backend.azurerm;
+    const local = synthesize().stack("aws-platform").terraform!.backend.local;
     expect(asked).toEqual([
       `s3 ${s3.region} ${s3.bucket} ${s3.key}`,
       `blob ${blob.storage_account_name} ${blob.container_name} ${blob.key}`,
