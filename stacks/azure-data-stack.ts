@@ -164,5 +164,8 @@ export class AzureDataStack extends TerraformStack {
 
     new TerraformOutput(this, "database_fqdn", { value: this.postgres.fqdn });
     new TerraformOutput(this, "database_password_secret", { value: this.postgres.adminSecret.name });
+    // Read by `npm run doctor`.
+    new TerraformOutput(this, "database_server_id", { value: this.postgres.server.id });
+    new TerraformOutput(this, "backup_instance_id", { value: this.backup.instance.id });
   }
 }

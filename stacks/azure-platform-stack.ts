@@ -225,6 +225,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
     new TerraformOutput(this, "registry", { value: this.acr.loginServer });
     new TerraformOutput(this, "key_vault_uri", { value: this.keyVault.uri });
+    // Read by `npm run doctor`. The CA is no secret, but the attribute it comes from is marked sensitive.
+    new TerraformOutput(this, "cluster_id", { value: this.aks.cluster.id });
+    new TerraformOutput(this, "cluster_ca_certificate", { value: this.aks.certificateAuthority, sensitive: true });
+    new TerraformOutput(this, "dns_zone_id", { value: this.zone.id });
+    new TerraformOutput(this, "heartbeat_alert_id", { value: this.externalMonitoring.heartbeat.id });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `az aks get-credentials --resource-group ${name} --name ${name} && kubelogin convert-kubeconfig --login azurecli`,
     });

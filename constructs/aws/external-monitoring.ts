@@ -41,6 +41,8 @@ export class ExternalMonitoring extends Construct {
   readonly provider: AwsProvider;
   readonly alertTopic: SnsTopic;
   readonly heartbeatTopic: SnsTopic;
+  /** In ALARM when no Watchdog arrived for 10 minutes; `npm run doctor` reads its metric. */
+  readonly heartbeatAlarm: CloudwatchMetricAlarm;
   readonly key: KmsKey;
   readonly healthChecks: Route53HealthCheck[] = [];
 
@@ -72,7 +74,7 @@ export class ExternalMonitoring extends Construct {
     // Nobody subscribes: only its published-message count matters.
     this.heartbeatTopic = new SnsTopic(this, "heartbeat", { provider, name: `${props.name}-heartbeat`, kmsMasterKeyId: this.key.arn });
     const heartbeat = EXTERNAL_ALARMS.heartbeat;
-    new CloudwatchMetricAlarm(this, "heartbeat-silent", {
+    this.heartbeatAlarm = new CloudwatchMetricAlarm(this, "heartbeat-silent", {
       provider,
       alarmName: `${props.name}-monitoring-heartbeat-silent`,
       alarmDescription: `No Watchdog from Alertmanager for ${(heartbeat.periodSeconds * heartbeat.evaluationPeriods) / 60} minutes: Prometheus, Alertmanager or the cluster has stopped. Runbook: ${runbookUrl(CLOUD_ALARMS.heartbeatSilent)}`,
