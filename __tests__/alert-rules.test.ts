@@ -96,9 +96,21 @@ function cases(environments: readonly AlertEnvironment[], node: NodeThresholds):
       {
         alert: "MigrationJobFailed",
         at: 5,
-        firing: [series("kube_job_status_failed", job, "1x10"), series("kube_job_labels", migrationLabels("migration"), "1x10")],
-        quiet: [series("kube_job_status_failed", job, "0x10"), series("kube_job_labels", migrationLabels("migration"), "1x10")],
-        labels: { ...envLabels, ...job },
+        // Retries spent: the Job carries its Failed condition.
+        firing: [
+          series("kube_job_status_failed", { ...job, reason: "BackoffLimitExceeded" }, "1x10"),
+          series("kube_job_failed", { ...job, condition: "true" }, "1x10"),
+          series("kube_job_labels", migrationLabels("migration"), "1x10"),
+        ],
+        // One pod failed, the retry succeeded: kube-state-metrics keeps the failed pod
+        // (reason "", no Failed condition), and the Job is Complete.
+        quiet: [
+          series("kube_job_status_failed", { ...job, reason: "" }, "1x10"),
+          series("kube_job_status_succeeded", job, "1x10"),
+          series("kube_job_complete", { ...job, condition: "true" }, "1x10"),
+          series("kube_job_labels", migrationLabels("migration"), "1x10"),
+        ],
+        labels: { ...envLabels, ...job, condition: "true" },
       },
       {
         alert: "MigrationInitContainerStuck",

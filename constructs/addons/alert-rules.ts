@@ -163,10 +163,13 @@ function workloads(environments: readonly AlertEnvironment[]): RuleGroup {
           description: `The migration Job {{ $labels.job_name }} in ${environment.name} started more than ${minutes} minutes ago and is still running; a lock or a long migration is blocking the rollout.`,
         }),
         rule("MigrationJobFailed", {
-          expr: `kube_job_status_failed{${ns}} > 0\n  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
+          // The Job's Failed condition: set once its retries are spent. A
+          // failed pod alone is not a failure: a Job that succeeds on a retry
+          // keeps counting it in kube_job_status_failed.
+          expr: `kube_job_failed{${ns}, condition="true"} == 1\n  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
           labels,
           summary: `Migration job {{ $labels.job_name }} in ${environment.name} failed`,
-          description: `The migration Job {{ $labels.job_name }} in ${environment.name} has failed pods; the new release waits for a schema it does not have.`,
+          description: `The migration Job {{ $labels.job_name }} in ${environment.name} has failed for good (its retries are spent); the new release waits for a schema it does not have.`,
         }),
         rule("MigrationInitContainerStuck", {
           expr:
