@@ -1,13 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { alertmanagerConfig, REPEAT_INTERVALS, TARGET_LABELS } from "../constructs/addons/alertmanager-config";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
+import { smtpPlaceholders } from "../constructs/addons/monitoring";
 import { snsHeartbeatReceiver } from "../constructs/aws/external-monitoring";
 import { commandLineTool, skipNote } from "./support/environment";
+import { DEFAULT_SYNTH_VARIABLE, SYNTH_LOG } from "./support/synth-output";
 
 const HEARTBEAT_TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-platform-heartbeat";
 
@@ -111,5 +113,36 @@ describe.skipIf(!amtool.available)(`the configuration under the real amtool${ski
     const matched = tree.split("\n").filter((line) => line.includes("receiver:")).pop()!;
     expect(matched).toContain(route);
     expect(matched).toContain(`receiver: ${receiver}`);
+  });
+});
+
+describe("the mail relay's placeholders", () => {
+  const emails = ["platform-alerts@example.com"];
+
+  it("are named with the values file and key they come from", () => {
+    expect(smtpPlaceholders(DEFAULT_VALUES_DIR, ["aws", "azure"], emails).map((p) => [p.path, p.value])).toEqual([
+      ["helm-values/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_smarthost", "smtp.example.com:587"],
+      ["helm-values/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_from", "alertmanager@example.com"],
+      ["helm-values/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_auth_username", "alertmanager@example.com"],
+    ]);
+  });
+
+  it("follow a cloud's overlay where it sets the relay, and matter only when alerts are mailed", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "values-"));
+    try {
+      writeFileSync(path.join(dir, "kube-prometheus-stack.yaml"), stringify({ alertmanager: { config: { global: { smtp_smarthost: "smtp.example.com:587" } } } }));
+      writeFileSync(path.join(dir, "kube-prometheus-stack.aws.yaml"), stringify({ alertmanager: { config: { global: { smtp_smarthost: "email-smtp.eu-west-1.amazonaws.com:587" } } } }));
+      expect(smtpPlaceholders(dir, ["aws"], emails)).toEqual([]);
+      expect(smtpPlaceholders(dir, ["aws", "azure"], emails).map((p) => p.path)).toEqual([`${path.basename(dir)}/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_smarthost`]);
+      expect(smtpPlaceholders(dir, ["azure"], [])).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("are in npm run synth's warning about the example's placeholders", () => {
+    // The global setup ran npm run synth on the example and kept what it printed.
+    const log = readFileSync(path.join(path.dirname(process.env[DEFAULT_SYNTH_VARIABLE]!), SYNTH_LOG), "utf8");
+    expect(log).toContain('  - helm-values/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_smarthost: "smtp.example.com:587" uses a domain reserved for examples');
   });
 });

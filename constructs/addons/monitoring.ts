@@ -1,11 +1,15 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
+import { findPlaceholders, type Placeholder } from "../../config/placeholders";
 import { IN_CLUSTER, type AlertHeartbeat } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { alertmanagerConfig } from "./alertmanager-config";
 import { platformResourceState } from "./resource-state";
 import { MIGRATION_COMPONENT_LABEL } from "./alert-rules";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { userValues } from "./values";
 
 export const MONITORING_NAMESPACE = "monitoring";
 /** Secret holding Grafana's admin user and generated password. */
@@ -150,4 +154,40 @@ export class MonitoringAddon extends Construct {
       },
     });
   }
+}
+
+/** The settings of Alertmanager's mail relay, in the kube-prometheus-stack values files. */
+export const SMTP_SETTINGS = ["smtp_smarthost", "smtp_from", "smtp_auth_username"] as const;
+
+/**
+ * The mail relay settings that still hold the example's placeholders, for
+ * the synth warning: every alert mailed from the cluster goes through that
+ * relay. Each is named by the values file it comes from (a cloud's overlay
+ * wins over the common file) and its key; nothing when no alert is mailed.
+ */
+export function smtpPlaceholders(valuesDir: string, clouds: readonly string[], alertEmails: readonly string[]): Placeholder[] {
+  if (alertEmails.length === 0) return [];
+  const release = "kube-prometheus-stack";
+  const found = new Map<string, Placeholder>();
+  for (const cloud of clouds) {
+    const files = [`${release}.yaml`, `${release}.${cloud}.yaml`].filter((file) => existsSync(path.join(valuesDir, file)));
+    const layers = userValues(valuesDir, release, cloud);
+    for (const setting of SMTP_SETTINGS) {
+      // The last file that sets it is the one that wins.
+      let index = layers.length - 1;
+      while (index >= 0 && smtpGlobal(layers[index])[setting] === undefined) index--;
+      if (index < 0) continue;
+      const file = path.join(path.basename(valuesDir), files[index]);
+      for (const placeholder of findPlaceholders({ [setting]: smtpGlobal(layers[index])[setting] })) {
+        const key = `${file}: alertmanager.config.global.${placeholder.path}`;
+        found.set(key, { ...placeholder, path: key });
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+function smtpGlobal(values: Record<string, unknown>): Record<string, unknown> {
+  const global = (values.alertmanager as { config?: { global?: Record<string, unknown> } } | undefined)?.config?.global;
+  return global ?? {};
 }
