@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { alertmanagerConfig, REPEAT_INTERVALS, TARGET_LABELS } from "../constructs/addons/alertmanager-config";
+import { parse, stringify } from "yaml";
+import { alertmanagerConfig, CHART_INHIBIT_RULES, REPEAT_INTERVALS } from "../constructs/addons/alertmanager-config";
+import { CHARTS } from "../constructs/addons/charts";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { smtpPlaceholders } from "../constructs/addons/monitoring";
 import { snsHeartbeatReceiver } from "../constructs/aws/external-monitoring";
-import { commandLineTool, skipNote } from "./support/environment";
+import { inhibited } from "./support/alertmanager";
+import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { DEFAULT_SYNTH_VARIABLE, SYNTH_LOG } from "./support/synth-output";
 
 const HEARTBEAT_TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-platform-heartbeat";
@@ -48,20 +50,50 @@ describe("Alertmanager routing as the add-on computes it", () => {
     expect(routed.route.repeat_interval).toBe("24h");
   });
 
-  it("inhibits a warning only by a critical alert about the same target", () => {
-    expect(routed.inhibit_rules[0]).toEqual({
-      source_matchers: ['severity = "critical"'],
-      target_matchers: ['severity = "warning"'],
-      equal: [...TARGET_LABELS],
-    });
-    expect(TARGET_LABELS).toEqual(expect.arrayContaining(["environment", "namespace", "instance"]));
+  it("silences the chart's alert about the same fault while the platform's fires, and nothing wider", () => {
+    const rules = routed.inhibit_rules;
+    const node = { instance: "10.0.1.7:9100" };
+    // A node short of memory (critical) does not hide its disk filling up (warning).
+    expect(inhibited(rules, { alertname: "NodeMemoryFull", severity: "critical", environment: "platform", ...node }, { alertname: "NodeRootFilesystemFull", severity: "warning", environment: "platform", mountpoint: "/", ...node })).toBe(false);
+    // The chart's duplicates are silent while the platform's alert fires, for the same target only.
+    const root = { ...node, mountpoint: "/" };
+    expect(inhibited(rules, { alertname: "NodeRootFilesystemFull", severity: "warning", environment: "platform", ...root }, { alertname: "NodeFilesystemAlmostOutOfSpace", severity: "warning", ...root })).toBe(true);
+    expect(inhibited(rules, { alertname: "NodeRootFilesystemFull", severity: "warning", ...root }, { alertname: "NodeFilesystemAlmostOutOfSpace", severity: "warning", ...root, mountpoint: "/var/lib/kubelet" })).toBe(false);
+    const pod = { namespace: "production", pod: "api-7f9c", container: "api" };
+    expect(inhibited(rules, { alertname: "PodCrashLooping", severity: "critical", environment: "production", ...pod }, { alertname: "KubePodCrashLooping", severity: "warning", ...pod })).toBe(true);
+    expect(inhibited(rules, { alertname: "PodCrashLooping", severity: "critical", ...pod }, { alertname: "KubePodCrashLooping", severity: "warning", ...pod, pod: "web-1" })).toBe(false);
+    // Every platform rule names both alerts.
+    for (const rule of rules.slice(CHART_INHIBIT_RULES.length)) {
+      expect(rule.source_matchers.join(), JSON.stringify(rule)).toMatch(/^alertname = /);
+      expect(rule.target_matchers.join(), JSON.stringify(rule)).toMatch(/^alertname =~ /);
+    }
   });
 
+  it("keeps the chart's inhibitions: a critical alert silences the warning of the same name, InfoInhibitor is never sent", () => {
+    const rules = routed.inhibit_rules;
+    expect(inhibited(rules, { alertname: "KubePodNotReady", severity: "critical", namespace: "production" }, { alertname: "KubePodNotReady", severity: "warning", namespace: "production" })).toBe(true);
+    // InfoInhibitor fires exactly while an info alert does; the chart keeps it from being sent.
+    const info = { alertname: "CPUThrottlingHigh", severity: "info", namespace: "production" };
+    expect(inhibited(rules, info, { alertname: "InfoInhibitor", severity: "none", namespace: "production" })).toBe(true);
+    expect(inhibited(rules, { alertname: "InfoInhibitor", severity: "none", namespace: "production" }, info)).toBe(true);
+  });
   it("drops the Watchdog without a heartbeat receiver, and mails nothing without addresses", () => {
     const quiet = config(undefined, []) as any;
     expect(quiet.route.routes[0]).toMatchObject({ receiver: "null", matchers: ['alertname = "Watchdog"'] });
     expect(quiet.route.receiver).toBe("null");
     expect(quiet.receivers.map((r: any) => r.name)).toEqual(["null"]);
+  });
+});
+
+const shared = sharedDataDir();
+
+describe.skipIf(!shared.available)(`the chart's inhibitions at the pinned version${skipNote(shared)}`, () => {
+  it("are all in the configuration, which replaces the chart's list", () => {
+    const defaults = parse(readFileSync(path.join(shared.dir!, "charts", `kube-prometheus-stack-${CHARTS["kube-prometheus-stack"].version}`, "values.yaml"), "utf8"));
+    const chartRules = defaults.alertmanager.config.inhibit_rules;
+    expect(chartRules.length).toBeGreaterThan(0);
+    expect(CHART_INHIBIT_RULES).toEqual(chartRules);
+    for (const rule of chartRules) expect((config(undefined) as any).inhibit_rules).toContainEqual(rule);
   });
 });
 

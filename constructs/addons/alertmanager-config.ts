@@ -1,8 +1,8 @@
 /**
  * Alertmanager's routing: every alert goes to `alerts.emails`, how often it
  * repeats depends on its severity, production's critical alerts repeat until
- * they resolve, and a critical alert silences the warnings about the same
- * target. The Watchdog goes to the cloud's heartbeat receiver, if any.
+ * they resolve. The chart's inhibitions stay, and a platform alert silences
+ * the chart's alert about the same fault. The Watchdog goes to the cloud's heartbeat receiver, if any.
  */
 
 export interface AlertmanagerConfigProps {
@@ -26,8 +26,34 @@ export const REPEAT_INTERVALS = {
   heartbeat: "1m",
 } as const;
 
-/** Labels that together name "the same target" for inhibition. */
-export const TARGET_LABELS = ["environment", "namespace", "instance", "knative_service", "pod", "job_name"] as const;
+/**
+ * kube-prometheus-stack's own inhibitions (its default
+ * `alertmanager.config.inhibit_rules`, chart 88.5.3), repeated because the
+ * list below replaces the chart's: a critical alert silences the warning and
+ * info alerts of the same name in its namespace, a warning the info ones;
+ * `InfoInhibitor` silences info alerts, and is itself never sent.
+ */
+export const CHART_INHIBIT_RULES = [
+  { source_matchers: ["severity = critical"], target_matchers: ["severity =~ warning|info"], equal: ["namespace", "alertname"] },
+  { source_matchers: ["severity = warning"], target_matchers: ["severity = info"], equal: ["namespace", "alertname"] },
+  { source_matchers: ["alertname = InfoInhibitor"], target_matchers: ["severity = info"], equal: ["namespace"] },
+  { target_matchers: ["alertname = InfoInhibitor"] },
+] as const;
+
+/**
+ * The platform's rules that watch what one of the chart's default rules
+ * watches too: while the platform's fires, the chart's alert about the same
+ * target says nothing new. Each pair names both alerts and the labels that
+ * make the target the same, and nothing wider: a critical alert about a
+ * node's memory does not hide a warning about its disk.
+ */
+export const DUPLICATES_OF_CHART_ALERTS: readonly { readonly alert: string; readonly chartAlerts: readonly string[]; readonly equal: readonly string[] }[] = [
+  { alert: "PodCrashLooping", chartAlerts: ["KubePodCrashLooping"], equal: ["namespace", "pod", "container"] },
+  { alert: "MigrationJobFailed", chartAlerts: ["KubeJobFailed"], equal: ["namespace", "job_name"] },
+  { alert: "NodeCpuFull", chartAlerts: ["NodeCPUHighUsage"], equal: ["instance"] },
+  { alert: "NodeMemoryFull", chartAlerts: ["NodeMemoryHighUtilization"], equal: ["instance"] },
+  { alert: "NodeRootFilesystemFull", chartAlerts: ["NodeFilesystemAlmostOutOfSpace", "NodeFilesystemSpaceFillingUp"], equal: ["instance", "mountpoint"] },
+];
 
 /** The environment in the subject: our rules set `environment`; the chart's default rules have a namespace. */
 export const EMAIL_SUBJECT =
@@ -67,9 +93,12 @@ export function alertmanagerConfig(props: AlertmanagerConfigProps): Record<strin
       ],
     },
     inhibit_rules: [
-      { source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: [...TARGET_LABELS] },
-      // kube-prometheus-stack's InfoInhibitor, kept since this list replaces the chart's.
-      { source_matchers: ['alertname = "InfoInhibitor"'], target_matchers: ['severity = "info"'], equal: ["namespace"] },
+      ...CHART_INHIBIT_RULES.map((rule) => structuredClone(rule) as Record<string, unknown>),
+      ...DUPLICATES_OF_CHART_ALERTS.map((pair) => ({
+        source_matchers: [`alertname = "${pair.alert}"`],
+        target_matchers: [`alertname =~ "${regex(pair.chartAlerts)}"`],
+        equal: [...pair.equal],
+      })),
     ],
     receivers: [
       { name: "null" },
