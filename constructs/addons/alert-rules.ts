@@ -18,6 +18,16 @@ export const RESOURCE_METRIC = "platform_resource_info";
 /** Jobs the scrape configuration gives Knative's metrics (see knative-monitoring). */
 export const QUEUE_PROXY_JOB = "knative-queue-proxy";
 export const ACTIVATOR_JOB = "knative-activator";
+/** Kourier's Envoy gateway, which answers every request to a Knative route. */
+export const GATEWAY_JOB = "knative-kourier-gateway";
+/** The External Secrets controller. */
+export const EXTERNAL_SECRETS_JOB = "external-secrets";
+/**
+ * Envoy's answers per upstream cluster and status class: Kourier names a
+ * cluster `<namespace>/<revision>`, and the count includes the answers Envoy
+ * makes itself (no healthy upstream, connection failures, timeouts).
+ */
+export const GATEWAY_REQUESTS = "envoy_cluster_upstream_rq_xx";
 /** Label the scrape copies the pod's `serving.knative.dev/service` label into. */
 export const KNATIVE_SERVICE_LABEL = "knative_service";
 
@@ -28,12 +38,18 @@ export const KNATIVE_SERVICE_LABEL = "knative_service";
 export const REQUEST_COUNT = "http_server_request_duration_seconds_count";
 export const REQUEST_DURATION_BUCKET = "http_server_request_duration_seconds_bucket";
 
+/**
+ * The namespaces of the platform's components that Prometheus scrapes, for
+ * PlatformTargetDown: a namespace nothing scrapes has no `up` series and
+ * could never alert. The Knative operator installs Kourier into
+ * knative-serving; the operator itself is watched by the chart's workload
+ * alerts (KubeDeploymentReplicasMismatch, KubePodCrashLooping).
+ */
 export const PLATFORM_NAMESPACES = [
   IN_CLUSTER.flux.namespace,
   IN_CLUSTER.externalSecrets.namespace,
+  IN_CLUSTER.certManager.namespace,
   "knative-serving",
-  "knative-operator",
-  "kourier-system",
   "monitoring",
 ] as const;
 

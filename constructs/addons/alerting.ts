@@ -1,17 +1,22 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { IN_CLUSTER } from "../contract";
 import {
   ACTIVATOR_JOB,
+  EXTERNAL_SECRETS_JOB,
+  GATEWAY_JOB,
   alertRuleGroups,
   KNATIVE_SERVICE_LABEL,
   prometheusRules,
   QUEUE_PROXY_JOB,
+  GATEWAY_REQUESTS,
   REQUEST_COUNT,
   REQUEST_DURATION_BUCKET,
   type AlertRulesInput,
   type RuleGroup,
 } from "./alert-rules";
+import { EXTERNAL_SECRETS_RELEASE } from "./external-secrets";
 import { KNATIVE_SERVING_NAMESPACE } from "./knative";
 
 /** Label and value Grafana's sidecar loads dashboards from (kube-prometheus-stack's defaults). */
@@ -44,12 +49,32 @@ export class Alerting extends Construct {
       manifests: [
         ...prometheusRules(this.groups, props.namespace),
         ...knativeMonitors(props.namespace, environments),
+        externalSecretsMonitor(props.namespace),
         ...environments.map((environment) => environmentDashboard(props.namespace, environment)),
       ],
       dependsOn: props.dependsOn,
     });
   }
 }
+
+/**
+ * Pods the platform scrapes itself, by the labels and port names their
+ * upstream manifests give them: Knative Serving 1.23's activator, the
+ * Kourier gateway the Knative operator 1.23 installs beside it, and the
+ * External Secrets controller of chart 2.9.0 (whose own ServiceMonitor would
+ * need the monitoring stack before External Secrets, which the monitoring
+ * stack's secrets need first). A test checks them against pinned copies of
+ * those manifests' facts.
+ */
+export const SCRAPED_PODS = {
+  activator: { namespace: KNATIVE_SERVING_NAMESPACE, labels: { app: "activator" }, port: "metrics" },
+  gateway: { namespace: KNATIVE_SERVING_NAMESPACE, labels: { app: "3scale-kourier-gateway" }, port: "metrics", path: "/stats/prometheus" },
+  externalSecrets: {
+    namespace: IN_CLUSTER.externalSecrets.namespace,
+    labels: { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": EXTERNAL_SECRETS_RELEASE },
+    port: "metrics",
+  },
+} as const;
 
 /**
  * PodMonitors for Knative's request metrics. The queue-proxy beside every
@@ -78,12 +103,44 @@ export function knativeMonitors(namespace: string, environments: readonly string
       kind: "PodMonitor",
       metadata: { name: ACTIVATOR_JOB, namespace },
       spec: {
-        namespaceSelector: { matchNames: [KNATIVE_SERVING_NAMESPACE] },
-        selector: { matchLabels: { app: "activator" } },
-        podMetricsEndpoints: [{ port: "metrics", relabelings: relabel(ACTIVATOR_JOB) }],
+        namespaceSelector: { matchNames: [SCRAPED_PODS.activator.namespace] },
+        selector: { matchLabels: { ...SCRAPED_PODS.activator.labels } },
+        podMetricsEndpoints: [{ port: SCRAPED_PODS.activator.port, relabelings: relabel(ACTIVATOR_JOB) }],
+      },
+    },
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: { name: GATEWAY_JOB, namespace },
+      spec: {
+        namespaceSelector: { matchNames: [SCRAPED_PODS.gateway.namespace] },
+        selector: { matchLabels: { ...SCRAPED_PODS.gateway.labels } },
+        podMetricsEndpoints: [
+          {
+            port: SCRAPED_PODS.gateway.port,
+            path: SCRAPED_PODS.gateway.path,
+            relabelings: [{ action: "replace", targetLabel: "job", replacement: GATEWAY_JOB }],
+            // Envoy exports thousands of series; the 5xx rule needs one counter.
+            metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: GATEWAY_REQUESTS }],
+          },
+        ],
       },
     },
   ];
+}
+
+/** The External Secrets controller, for PlatformTargetDown: when it stops, secrets silently stop refreshing. */
+export function externalSecretsMonitor(namespace: string): KubernetesObject {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: EXTERNAL_SECRETS_JOB, namespace },
+    spec: {
+      namespaceSelector: { matchNames: [SCRAPED_PODS.externalSecrets.namespace] },
+      selector: { matchLabels: { ...SCRAPED_PODS.externalSecrets.labels } },
+      podMetricsEndpoints: [{ port: SCRAPED_PODS.externalSecrets.port, relabelings: [{ action: "replace", targetLabel: "job", replacement: EXTERNAL_SECRETS_JOB }] }],
+    },
+  };
 }
 
 /** Requests, 5xx ratio, latency and instances of one environment's services. */
