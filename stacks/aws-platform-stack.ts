@@ -158,12 +158,13 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       uptimeTargets: uptimeTargets(config),
       tags: { ...config.tags, ...standardTags(config.project, "platform") },
     });
-    this.eks.grantToServiceAccount(
+    const heartbeatPublisher = this.eks.grantToServiceAccount(
       "alertmanager-heartbeat",
       IN_CLUSTER.alertmanager.namespace,
       IN_CLUSTER.alertmanager.serviceAccount,
       this.externalMonitoring.publishHeartbeatStatements(),
     );
+    this.externalMonitoring.allowHeartbeatPublisher(heartbeatPublisher.arn);
 
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
