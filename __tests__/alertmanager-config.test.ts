@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { alertmanagerConfig, CHART_INHIBIT_RULES, REPEAT_INTERVALS } from "../constructs/addons/alertmanager-config";
+import { alertmanagerConfig, CHART_INHIBIT_RULES, REPEAT_INTERVALS, type Pager } from "../constructs/addons/alertmanager-config";
+import { PAGER_SERVICES } from "../config/pager";
 import { CHARTS } from "../constructs/addons/charts";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { smtpPlaceholders } from "../constructs/addons/monitoring";
+import { watchdogSinkReceiver } from "../constructs/addons/watchdog-sink";
 import { snsHeartbeatReceiver } from "../constructs/aws/external-monitoring";
 import { inhibited } from "./support/alertmanager";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
@@ -16,12 +18,13 @@ import { DEFAULT_SYNTH_VARIABLE, SYNTH_LOG } from "./support/synth-output";
 const HEARTBEAT_TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-platform-heartbeat";
 
 /** The configuration as the chart receives it: computed values, then the values file (SMTP relay). */
-function config(heartbeat: Record<string, unknown> | undefined, emails = ["platform-alerts@example.com", "dev-team@example.com"]) {
+function config(heartbeat: Record<string, unknown> | undefined, emails = ["platform-alerts@example.com", "dev-team@example.com"], pager?: Pager) {
   const computed = alertmanagerConfig({
     emails,
     smtpPasswordFile: "/etc/alertmanager/secrets/alertmanager-smtp/password",
     productionEnvironments: ["production"],
     heartbeat,
+    pager,
   });
   const files = userValues(DEFAULT_VALUES_DIR, "kube-prometheus-stack", "aws").map((values) => (values.alertmanager as any)?.config ?? {});
   return mergeValues(computed, ...files);
@@ -85,7 +88,58 @@ describe("Alertmanager routing as the add-on computes it", () => {
   });
 });
 
+const PAGER_KEY = "/etc/alertmanager/secrets/alertmanager-pager/key";
+const pagerOf = (service: Pager["service"]): Pager => ({ service, keyFile: PAGER_KEY });
+
+describe("a pager for production's critical alerts", () => {
+  it.each(PAGER_SERVICES)("%s: pages them, reading its key from the mounted secret, and mails them too", (service) => {
+    const paged = config(snsHeartbeatReceiver(HEARTBEAT_TOPIC), undefined, pagerOf(service)) as any;
+    const production = paged.route.routes.filter((r: any) => r.matchers.some((m: string) => m.includes("production")));
+    expect(production.map((r: any) => r.receiver)).toEqual(["pager", "pager"]);
+    const pager = paged.receivers.find((r: any) => r.name === "pager");
+    const notifier = Object.keys(pager).find((key) => key !== "name" && key !== "email_configs")!;
+    expect(Object.keys(pager).sort()).toEqual(["email_configs", "name", notifier].sort());
+    // The key only as a file: never in the configuration, which Terraform keeps in its state.
+    expect(JSON.stringify(pager[notifier])).toContain(PAGER_KEY);
+    expect(Object.keys(pager[notifier][0]).filter((key) => /key|url/.test(key) && !key.endsWith("_file"))).toEqual([]);
+    expect(pager.email_configs).toEqual(paged.receivers.find((r: any) => r.name === "email").email_configs);
+    // Everything else stays mail.
+    expect(paged.route.routes.filter((r: any) => r.receiver === "pager")).toHaveLength(2);
+    expect(paged.route.receiver).toBe("email");
+  });
+
+  it("names the EU endpoint where configured", () => {
+    expect(alertmanagerConfig({ emails: [], smtpPasswordFile: "x", productionEnvironments: ["production"], pager: { ...pagerOf("pagerduty"), url: "https://events.eu.pagerduty.com/v2/enqueue" } }).receivers).toContainEqual({
+      name: "pager",
+      pagerduty_configs: [{ routing_key_file: PAGER_KEY, severity: "critical", send_resolved: true, url: "https://events.eu.pagerduty.com/v2/enqueue" }],
+    });
+  });
+});
+
 const shared = sharedDataDir();
+
+describe.skipIf(!shared.available)(`receivers against Alertmanager's own configuration at the deployed version${skipNote(shared)}`, () => {
+  const fixture = JSON.parse(readFileSync(path.join(__dirname, "upstream", "alertmanager-v0.34.0-receivers.json"), "utf8"));
+
+  it("set only keys the deployed Alertmanager knows, for every pager, the heartbeats and mail", () => {
+    const defaults = parse(readFileSync(path.join(shared.dir!, "charts", `kube-prometheus-stack-${CHARTS["kube-prometheus-stack"].version}`, "values.yaml"), "utf8"));
+    expect(defaults.alertmanager.alertmanagerSpec.image.tag, "re-read the receivers' keys for the new Alertmanager").toBe(fixture.version);
+    const configs = [
+      ...PAGER_SERVICES.map((service) => config(snsHeartbeatReceiver(HEARTBEAT_TOPIC), undefined, pagerOf(service))),
+      config(watchdogSinkReceiver()),
+    ] as any[];
+    let checked = 0;
+    for (const receiver of configs.flatMap((c) => c.receivers)) {
+      for (const [kind, notifiers] of Object.entries<any>(receiver)) {
+        if (kind === "name") continue;
+        expect(Object.keys(fixture.receivers), kind).toContain(kind);
+        for (const notifier of notifiers) for (const key of Object.keys(notifier)) expect(fixture.receivers[kind], `${kind}.${key}`).toContain(key), checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(fixture.receivers.pagerduty_configs).not.toContain("routing_key_path");
+  });
+});
 
 describe.skipIf(!shared.available)(`the chart's inhibitions at the pinned version${skipNote(shared)}`, () => {
   it("are all in the configuration, which replaces the chart's list", () => {
@@ -106,12 +160,14 @@ describe.skipIf(!amtool.available)(`the configuration under the real amtool${ski
     writeFileSync(path.join(dir, "heartbeat.yaml"), stringify(config(snsHeartbeatReceiver(HEARTBEAT_TOPIC))));
     writeFileSync(path.join(dir, "plain.yaml"), stringify(config(undefined)));
     writeFileSync(path.join(dir, "silent.yaml"), stringify(config(undefined, [])));
+    for (const service of PAGER_SERVICES) writeFileSync(path.join(dir, `pager-${service}.yaml`), stringify(config(snsHeartbeatReceiver(HEARTBEAT_TOPIC), undefined, pagerOf(service))));
+    writeFileSync(path.join(dir, "sink.yaml"), stringify(config(watchdogSinkReceiver())));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = (...args: string[]): string => execFileSync(amtool.path!, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-  it.each(["heartbeat.yaml", "plain.yaml", "silent.yaml"])("%s passes check-config", (file) => {
+  it.each(["heartbeat.yaml", "plain.yaml", "silent.yaml", "sink.yaml", ...PAGER_SERVICES.map((service) => `pager-${service}.yaml`)])("%s passes check-config", (file) => {
     expect(run("check-config", file)).toContain("SUCCESS");
   });
 
@@ -176,5 +232,26 @@ describe("the mail relay's placeholders", () => {
     // The global setup ran npm run synth on the example and kept what it printed.
     const log = readFileSync(path.join(path.dirname(process.env[DEFAULT_SYNTH_VARIABLE]!), SYNTH_LOG), "utf8");
     expect(log).toContain('  - helm-values/kube-prometheus-stack.yaml: alertmanager.config.global.smtp_smarthost: "smtp.example.com:587" uses a domain reserved for examples');
+  });
+});
+
+describe.skipIf(!amtool.available)(`routing with a pager, under the real amtool${skipNote(amtool)}`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "alertmanager-pager-"));
+    writeFileSync(path.join(dir, "pager.yaml"), stringify(config(snsHeartbeatReceiver(HEARTBEAT_TOPIC), undefined, pagerOf("pagerduty"))));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ["production's critical alert pages", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=production"], "pager"],
+    ["a chart rule's critical alert in the production namespace pages", ["alertname=KubePodNotReady", "severity=critical", "namespace=production"], "pager"],
+    ["staging's critical alert is mailed", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=staging"], "email"],
+    ["a platform critical alert is mailed", ["alertname=NodeMemoryFull", "severity=critical", "environment=platform"], "email"],
+    ["production's warning is mailed", ["alertname=PodCrashLooping", "severity=warning", "environment=production"], "email"],
+    ["the Watchdog goes to the heartbeat", ["alertname=Watchdog", "severity=none"], "heartbeat"],
+  ])("%s", (_, labels, receiver) => {
+    const out = execFileSync(amtool.path!, ["config", "routes", "test", "--config.file=pager.yaml", `--verify.receivers=${receiver}`, ...labels], { cwd: dir, encoding: "utf8" });
+    expect(out.trim()).toBe(receiver);
   });
 });

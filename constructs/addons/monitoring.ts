@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
+import type { PagerService } from "../../config/pager";
 import { findPlaceholders, type Placeholder } from "../../config/placeholders";
 import { IN_CLUSTER, type AlertHeartbeat } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
@@ -10,12 +11,17 @@ import { platformResourceState } from "./resource-state";
 import { MIGRATION_COMPONENT_LABEL } from "./alert-rules";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 import { userValues } from "./values";
+import { WatchdogSink, watchdogSinkReceiver } from "./watchdog-sink";
 
 export const MONITORING_NAMESPACE = "monitoring";
 /** Secret holding Grafana's admin user and generated password. */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** Secret holding the SMTP password Alertmanager sends mail with. */
 export const ALERTMANAGER_SMTP_SECRET = "alertmanager-smtp";
+/** Secret holding the pager's routing key, API key or webhook URL. */
+export const ALERTMANAGER_PAGER_SECRET = "alertmanager-pager";
+/** Where the chart mounts a secret of `alertmanagerSpec.secrets`: `<dir>/<name>/<key>`. */
+const SECRETS_DIR = "/etc/alertmanager/secrets";
 
 export interface MonitoringProps extends AddonOptions {
   readonly cloud: string;
@@ -32,18 +38,26 @@ export interface MonitoringProps extends AddonOptions {
   readonly productionEnvironments: string[];
   /** Where the Watchdog goes; without it the Watchdog is dropped. */
   readonly heartbeat?: AlertHeartbeat;
+  /**
+   * The pager production's critical alerts go to, and the key of its secret
+   * in the cloud's secret store.
+   * @default - none: they are mailed
+   */
+  readonly pager?: { readonly service: PagerService; readonly secretKey: string; readonly url?: string };
 }
 
 /**
  * kube-prometheus-stack: Prometheus, Alertmanager and Grafana on persistent
  * volumes. Every secret they use is made in the cluster by External Secrets:
- * the SMTP password comes from the cloud's secret store, and Grafana's admin
- * password is generated in the cluster, so neither ever passes through
- * Terraform.
+ * the SMTP password and the pager's key come from the cloud's secret store,
+ * and Grafana's admin password is generated in the cluster, so none ever
+ * passes through Terraform.
  */
 export class MonitoringAddon extends Construct {
   readonly secrets: ManifestsRelease;
   readonly stack: HelmAddon;
+  /** Where the Watchdog goes when the cloud reads it from the container logs. */
+  readonly watchdogSink?: WatchdogSink;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -88,12 +102,31 @@ export class MonitoringAddon extends Construct {
         },
       });
     }
+    if (props.pager) {
+      manifests.push({
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name: ALERTMANAGER_PAGER_SECRET, namespace: MONITORING_NAMESPACE },
+        spec: {
+          refreshInterval: "1h",
+          secretStoreRef: { kind: "ClusterSecretStore", name: props.secretStore },
+          target: { name: ALERTMANAGER_PAGER_SECRET },
+          data: [{ secretKey: "key", remoteRef: { key: props.pager.secretKey } }],
+        },
+      });
+    }
     this.secrets = new ManifestsRelease(this, "secrets", {
       name: "monitoring-secrets",
       namespace: MONITORING_NAMESPACE,
       manifests,
       dependsOn: [...(props.dependsOn ?? []), namespace],
     });
+
+    if (props.heartbeat?.containerLog) {
+      this.watchdogSink = new WatchdogSink(this, "watchdog-sink", { cloud: props.cloud, valuesDir: props.valuesDir, dependsOn: [...(props.dependsOn ?? []), namespace] });
+    }
+    const heartbeatReceiver = props.heartbeat?.receiver ?? (props.heartbeat?.containerLog ? watchdogSinkReceiver() : undefined);
+    const mountedSecrets = [...(sendsMail ? [ALERTMANAGER_SMTP_SECRET] : []), ...(props.pager ? [ALERTMANAGER_PAGER_SECRET] : [])];
 
     const volume = (extra: Record<string, unknown> = {}) => ({
       storageClassName: props.storageClassName,
@@ -115,15 +148,16 @@ export class MonitoringAddon extends Construct {
         alertmanager: {
           config: alertmanagerConfig({
             emails: props.alertEmails,
-            smtpPasswordFile: `/etc/alertmanager/secrets/${ALERTMANAGER_SMTP_SECRET}/password`,
+            smtpPasswordFile: `${SECRETS_DIR}/${ALERTMANAGER_SMTP_SECRET}/password`,
             productionEnvironments: props.productionEnvironments,
-            heartbeat: props.heartbeat?.receiver,
+            heartbeat: heartbeatReceiver,
+            pager: props.pager && { service: props.pager.service, keyFile: `${SECRETS_DIR}/${ALERTMANAGER_PAGER_SECRET}/key`, url: props.pager.url },
           }),
           // Named so that the cloud can grant exactly this account the heartbeat.
           serviceAccount: { create: true, name: IN_CLUSTER.alertmanager.serviceAccount, annotations: props.heartbeat?.identity.serviceAccountAnnotations ?? {} },
           alertmanagerSpec: {
             // Mounted at /etc/alertmanager/secrets/<name>/.
-            secrets: sendsMail ? [ALERTMANAGER_SMTP_SECRET] : [],
+            secrets: mountedSecrets,
             podMetadata: { labels: props.heartbeat?.identity.podLabels ?? {} },
             storage: { volumeClaimTemplate: { spec: volume() } },
           },

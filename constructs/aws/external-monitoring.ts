@@ -18,6 +18,14 @@ export interface ExternalMonitoringProps {
   /** Prefix of every name. */
   readonly name: string;
   readonly alertEmails: string[];
+  /**
+   * The pager's e-mail integration address: the heartbeat alarm and the
+   * uptime alarms of `pagedEnvironments` also go to a topic it subscribes to.
+   * @default - no pager
+   */
+  readonly pageEmail?: string;
+  /** Environments whose uptime alarms page. */
+  readonly pagedEnvironments: readonly string[];
   readonly uptimeTargets: UptimeTarget[];
   /** Tags of the stack's default provider, repeated on the alias. */
   readonly tags: Record<string, string>;
@@ -46,6 +54,8 @@ export const EXTERNAL_ALARMS = {
 export class ExternalMonitoring extends Construct {
   readonly provider: AwsProvider;
   readonly alertTopic: SnsTopic;
+  /** The pager's topic, when there is a pager. */
+  readonly pagesTopic?: SnsTopic;
   readonly heartbeatTopic: SnsTopic;
   readonly key: KmsKey;
   readonly encryptionKey: EncryptionKey;
@@ -76,6 +86,15 @@ export class ExternalMonitoring extends Construct {
       new SnsTopicSubscription(this, `alerts-email-${i}`, { provider, topicArn: this.alertTopic.arn, protocol: "email", endpoint });
     });
     const notify = { alarmActions: [this.alertTopic.arn], okActions: [this.alertTopic.arn] };
+    // An e-mail subscription of the pager's e-mail integration: an HTTPS
+    // endpoint would carry the pager's key in its URL, into Terraform's state.
+    if (props.pageEmail) {
+      this.pagesTopic = new SnsTopic(this, "pages", { provider, name: `${props.name}-pages`, kmsMasterKeyId: this.key.arn });
+      new SnsTopicSubscription(this, "pages-email", { provider, topicArn: this.pagesTopic.arn, protocol: "email", endpoint: props.pageEmail });
+    }
+    const page = this.pagesTopic
+      ? { alarmActions: [this.alertTopic.arn, this.pagesTopic.arn], okActions: [this.alertTopic.arn, this.pagesTopic.arn] }
+      : notify;
 
     // Nobody subscribes: only its published-message count matters.
     this.heartbeatTopic = new SnsTopic(this, "heartbeat", { provider, name: `${props.name}-heartbeat`, kmsMasterKeyId: this.key.arn });
@@ -94,7 +113,8 @@ export class ExternalMonitoring extends Construct {
       comparisonOperator: "LessThanThreshold",
       // A stopped Alertmanager publishes nothing, which is no data at all.
       treatMissingData: "breaching",
-      ...notify,
+      // Nothing in the cluster can page while its monitoring is down.
+      ...page,
     });
 
     const uptime = EXTERNAL_ALARMS.uptime;
@@ -125,7 +145,7 @@ export class ExternalMonitoring extends Construct {
         threshold: 1,
         comparisonOperator: "LessThanThreshold",
         treatMissingData: "breaching",
-        ...notify,
+        ...(props.pagedEnvironments.includes(target.environment) ? page : notify),
       });
     }
   }
