@@ -361,6 +361,8 @@ describe("the monitoring's heartbeat through the contract", () => {
       expect(url.pathname).toBe("/loki/api/v1/raw");
       expect(sinkValues.alloy.configMap.content).toContain(`loki.echo "${IN_CLUSTER.watchdogSink.logMarker.split(".").pop()}"`);
       expect(webhook.send_resolved).toBe(false);
+      // It needs no access to the API server.
+      expect(sinkValues.rbac).toEqual({ create: false });
       // AWS delivers it outside the cluster, and runs no sink.
       expect(Object.values<any>(synth.aws.resource!.helm_release).map((r) => r.name)).not.toContain(IN_CLUSTER.watchdogSink.name);
     } finally {

@@ -66,6 +66,9 @@ export class WatchdogSink extends HelmAddon {
           resources: { requests: { cpu: "5m", memory: "48Mi" }, limits: { memory: "128Mi" } },
         },
         controller: { type: "deployment", replicas: 1 },
+        // It reads nothing from the API server, and the log collectors' releases own the CRDs.
+        rbac: { create: false },
+        crds: { create: false },
       },
     });
   }
