@@ -76,71 +76,54 @@ export const SCRAPED_PODS = {
   },
 } as const;
 
+/** A PodMonitor in `namespace` scraping one endpoint of the pods `selector` picks in `namespaces`. */
+function podMonitor(namespace: string, job: string, namespaces: readonly string[], selector: Record<string, unknown>, endpoint: Record<string, unknown>): KubernetesObject {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: job, namespace },
+    spec: { namespaceSelector: { matchNames: [...namespaces] }, selector, podMetricsEndpoints: [endpoint] },
+  };
+}
+
+/** A PodMonitor of one of SCRAPED_PODS, naming its job. */
+function scrapedPodMonitor(
+  namespace: string,
+  job: string,
+  pods: (typeof SCRAPED_PODS)[keyof typeof SCRAPED_PODS],
+  { relabelings = [], ...endpoint }: { relabelings?: unknown[]; [field: string]: unknown } = {},
+): KubernetesObject {
+  return podMonitor(namespace, job, [pods.namespace], { matchLabels: { ...pods.labels } }, {
+    port: pods.port,
+    ...("path" in pods ? { path: pods.path } : {}),
+    relabelings: [{ action: "replace", targetLabel: "job", replacement: job }, ...relabelings],
+    ...endpoint,
+  });
+}
+
 /**
  * PodMonitors for Knative's request metrics. The queue-proxy beside every
  * application container counts what the application answered; the activator
- * answers while a service scales from zero. Each scrape names its job and
- * copies the Knative service name, which the rules and dashboards group by.
+ * answers while a service scales from zero; the Kourier gateway answers when
+ * no instance can. Each scrape names its job, and the first two copy the
+ * Knative service name, which the rules and dashboards group by.
  */
 export function knativeMonitors(namespace: string, environments: readonly string[]): KubernetesObject[] {
-  const relabel = (job: string) => [
-    { action: "replace", targetLabel: "job", replacement: job },
-    { action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: KNATIVE_SERVICE_LABEL },
-  ];
+  const service = () => ({ action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: KNATIVE_SERVICE_LABEL });
   return [
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: { name: QUEUE_PROXY_JOB, namespace },
-      spec: {
-        namespaceSelector: { matchNames: [...environments] },
-        selector: { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] },
-        podMetricsEndpoints: [{ port: "http-usermetric", relabelings: relabel(QUEUE_PROXY_JOB) }],
-      },
-    },
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: { name: ACTIVATOR_JOB, namespace },
-      spec: {
-        namespaceSelector: { matchNames: [SCRAPED_PODS.activator.namespace] },
-        selector: { matchLabels: { ...SCRAPED_PODS.activator.labels } },
-        podMetricsEndpoints: [{ port: SCRAPED_PODS.activator.port, relabelings: relabel(ACTIVATOR_JOB) }],
-      },
-    },
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: { name: GATEWAY_JOB, namespace },
-      spec: {
-        namespaceSelector: { matchNames: [SCRAPED_PODS.gateway.namespace] },
-        selector: { matchLabels: { ...SCRAPED_PODS.gateway.labels } },
-        podMetricsEndpoints: [
-          {
-            port: SCRAPED_PODS.gateway.port,
-            path: SCRAPED_PODS.gateway.path,
-            relabelings: [{ action: "replace", targetLabel: "job", replacement: GATEWAY_JOB }],
-            // Envoy exports thousands of series; the 5xx rule needs one counter.
-            metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: GATEWAY_REQUESTS }],
-          },
-        ],
-      },
-    },
+    podMonitor(namespace, QUEUE_PROXY_JOB, environments, { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] }, {
+      port: "http-usermetric",
+      relabelings: [{ action: "replace", targetLabel: "job", replacement: QUEUE_PROXY_JOB }, service()],
+    }),
+    scrapedPodMonitor(namespace, ACTIVATOR_JOB, SCRAPED_PODS.activator, { relabelings: [service()] }),
+    // Envoy exports thousands of series; the 5xx rule needs one counter.
+    scrapedPodMonitor(namespace, GATEWAY_JOB, SCRAPED_PODS.gateway, { metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: GATEWAY_REQUESTS }] }),
   ];
 }
 
 /** The External Secrets controller, for PlatformTargetDown: when it stops, secrets silently stop refreshing. */
 export function externalSecretsMonitor(namespace: string): KubernetesObject {
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "PodMonitor",
-    metadata: { name: EXTERNAL_SECRETS_JOB, namespace },
-    spec: {
-      namespaceSelector: { matchNames: [SCRAPED_PODS.externalSecrets.namespace] },
-      selector: { matchLabels: { ...SCRAPED_PODS.externalSecrets.labels } },
-      podMetricsEndpoints: [{ port: SCRAPED_PODS.externalSecrets.port, relabelings: [{ action: "replace", targetLabel: "job", replacement: EXTERNAL_SECRETS_JOB }] }],
-    },
-  };
+  return scrapedPodMonitor(namespace, EXTERNAL_SECRETS_JOB, SCRAPED_PODS.externalSecrets);
 }
 
 /** Requests, 5xx ratio, latency and instances of one environment's services. */

@@ -89,32 +89,20 @@ export class MonitoringAddon extends Construct {
         },
       },
     ];
-    if (sendsMail) {
-      manifests.push({
-        apiVersion: "external-secrets.io/v1",
-        kind: "ExternalSecret",
-        metadata: { name: ALERTMANAGER_SMTP_SECRET, namespace: MONITORING_NAMESPACE },
-        spec: {
-          refreshInterval: "1h",
-          secretStoreRef: { kind: "ClusterSecretStore", name: props.secretStore },
-          target: { name: ALERTMANAGER_SMTP_SECRET },
-          data: [{ secretKey: "password", remoteRef: { key: props.smtpPasswordKey } }],
-        },
-      });
-    }
-    if (props.pager) {
-      manifests.push({
-        apiVersion: "external-secrets.io/v1",
-        kind: "ExternalSecret",
-        metadata: { name: ALERTMANAGER_PAGER_SECRET, namespace: MONITORING_NAMESPACE },
-        spec: {
-          refreshInterval: "1h",
-          secretStoreRef: { kind: "ClusterSecretStore", name: props.secretStore },
-          target: { name: ALERTMANAGER_PAGER_SECRET },
-          data: [{ secretKey: "key", remoteRef: { key: props.pager.secretKey } }],
-        },
-      });
-    }
+    // Alertmanager's secrets, each one value of the cloud's secret store, copied into one key of a Secret it mounts.
+    const storeSecret = (name: string, secretKey: string, remoteKey: string): KubernetesObject => ({
+      apiVersion: "external-secrets.io/v1",
+      kind: "ExternalSecret",
+      metadata: { name, namespace: MONITORING_NAMESPACE },
+      spec: {
+        refreshInterval: "1h",
+        secretStoreRef: { kind: "ClusterSecretStore", name: props.secretStore },
+        target: { name },
+        data: [{ secretKey, remoteRef: { key: remoteKey } }],
+      },
+    });
+    if (sendsMail) manifests.push(storeSecret(ALERTMANAGER_SMTP_SECRET, "password", props.smtpPasswordKey));
+    if (props.pager) manifests.push(storeSecret(ALERTMANAGER_PAGER_SECRET, "key", props.pager.secretKey));
     this.secrets = new ManifestsRelease(this, "secrets", {
       name: "monitoring-secrets",
       namespace: MONITORING_NAMESPACE,
