@@ -3,7 +3,7 @@ import { DAILY_BACKUP_SILENCE_HOURS } from "../constructs/azure/backup-alerts";
 import { CONTAINER_INSIGHTS_STREAMS } from "../constructs/azure/container-insights";
 import { FAILED_LOCATIONS_TO_ALERT, HEARTBEAT_SILENCE_MINUTES, heartbeatQuery } from "../constructs/azure/external-monitoring";
 import { IN_CLUSTER } from "../constructs/contract";
-import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type Synthesized, type TerraformJson } from "./support/synth";
+import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 /** The Terraform reference of a resource's attribute, as synthesized: `${type.name.attr}`. */
 const ref = (type: string, attribute: string) => new RegExp(`^\\$\\{${type}\\.[\\w-]+\\.${attribute}\\}$`);
@@ -35,23 +35,6 @@ describe("outside alerts on Azure", () => {
     for (const alert of alerts) {
       expect(alert.application_insights_web_test_location_availability_criteria).toMatchObject({ failed_location_count: FAILED_LOCATIONS_TO_ALERT });
       expect(alert.action).toEqual([{ action_group_id: expect.stringMatching(ref("azurerm_monitor_action_group", "id")) }]);
-    }
-  });
-
-  it("checks other environments from outside only when their config asks", () => {
-    const other = synthesize(validateConfig(configWith((raw) => (raw.environments[1].alerts = { uptimeChecks: true }))));
-    try {
-      const urls = Object.values(resourcesOf(other.stack("azure-platform"), "azurerm_application_insights_standard_web_test")).map((t) => t.request.url);
-      expect(urls.sort()).toEqual([
-        "https://api.apps.example.com/api/v1/health",
-        "https://api.staging.apps.example.com/api/v1/health",
-        "https://web.apps.example.com/healthz",
-        "https://web.staging.apps.example.com/healthz",
-      ]);
-      const checks = Object.values(resourcesOf(other.stack("aws-platform"), "aws_route53_health_check")).map((c) => c.fqdn);
-      expect(checks.sort()).toEqual(["api.apps.example.com", "api.staging.apps.example.com", "web.apps.example.com", "web.staging.apps.example.com"]);
-    } finally {
-      other.cleanup();
     }
   });
 

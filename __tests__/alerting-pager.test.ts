@@ -8,7 +8,10 @@ import { configWith, resourcesOf, synthesize, validateConfig, type Synthesized }
 
 const PAGER_EMAIL = "platform-oncall@acme.pagerduty.com";
 
-/** The example with a PagerDuty pager, and uptime checks on staging too (which must not page). */
+/**
+ * The example with a PagerDuty pager, and uptime checks on staging too (which
+ * must not page): one synthesis serves both.
+ */
 const withPager = () =>
   validateConfig(
     configWith((raw) => {
@@ -24,7 +27,7 @@ const manifests = (stack: any): any[] =>
     .filter((r) => String(r.chart).startsWith("./assets/"))
     .flatMap((r) => parse(r.values[0]).manifests);
 
-describe("a pager, from config to every place that pages", () => {
+describe("a pager and staging's uptime checks, from config to every place that alerts", () => {
   let synth: Synthesized;
   beforeAll(() => {
     synth = synthesize(withPager());
@@ -49,6 +52,18 @@ describe("a pager, from config to every place that pages", () => {
       'severity = "critical"',
       'namespace =~ "production"',
     ]);
+  });
+
+  it("checks other environments from outside only when their config asks", () => {
+    const urls = Object.values(resourcesOf(synth.stack("azure-platform"), "azurerm_application_insights_standard_web_test")).map((t) => t.request.url);
+    expect(urls.sort()).toEqual([
+      "https://api.apps.example.com/api/v1/health",
+      "https://api.staging.apps.example.com/api/v1/health",
+      "https://web.apps.example.com/healthz",
+      "https://web.staging.apps.example.com/healthz",
+    ]);
+    const checks = Object.values(resourcesOf(synth.stack("aws-platform"), "aws_route53_health_check")).map((c) => c.fqdn);
+    expect(checks.sort()).toEqual(["api.apps.example.com", "api.staging.apps.example.com", "web.apps.example.com", "web.staging.apps.example.com"]);
   });
 
   it("aws-platform: the heartbeat alarm and production's uptime alarms also go to a topic the pager's e-mail integration subscribes to", () => {

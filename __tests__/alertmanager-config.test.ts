@@ -167,8 +167,11 @@ describe.skipIf(!amtool.available)(`the configuration under the real amtool${ski
 
   const run = (...args: string[]): string => execFileSync(amtool.path!, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-  it.each(["heartbeat.yaml", "plain.yaml", "silent.yaml", "sink.yaml", ...PAGER_SERVICES.map((service) => `pager-${service}.yaml`)])("%s passes check-config", (file) => {
-    expect(run("check-config", file)).toContain("SUCCESS");
+  it("passes check-config with a heartbeat or the sink, without receivers, and with each pager", () => {
+    const files = ["heartbeat.yaml", "plain.yaml", "silent.yaml", "sink.yaml", ...PAGER_SERVICES.map((service) => `pager-${service}.yaml`)];
+    // One run for every file: amtool checks each and says so.
+    const output = run("check-config", ...files);
+    for (const file of files) expect(output).toContain(`Checking '${file}'  SUCCESS`);
   });
 
   it("rejects a configuration whose route names no receiver, so the check can fail", () => {
