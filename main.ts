@@ -14,6 +14,8 @@ import {
   type PlatformConfig,
   type ResolvedConfigPath,
 } from "./config";
+import { smtpPlaceholders } from "./constructs/addons/monitoring";
+import { DEFAULT_VALUES_DIR } from "./constructs/addons/values";
 import { buildPlatform } from "./stacks/app";
 
 /**
@@ -47,7 +49,11 @@ function main(): number {
   // stdout: the cdktf CLI shows an app's stdout and keeps its stderr for failures.
   console.log(`platform config: ${describeConfigPath(resolved)}`);
   // What the file says, not the defaults derived from it: a warning names fields the user wrote.
-  const warning = placeholderWarning(findPlaceholders(raw));
+  const warning = placeholderWarning([
+    ...findPlaceholders(raw),
+    // The mail relay every in-cluster alert goes through lives in the values files.
+    ...smtpPlaceholders(DEFAULT_VALUES_DIR, Object.keys(config.clouds), config.alerts.emails),
+  ]);
   if (warning) console.log(warning);
   const app = new App();
   buildPlatform(app, config);

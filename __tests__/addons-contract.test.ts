@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { watchdogSinkReceiver } from "../constructs/addons/watchdog-sink";
+import { IN_CLUSTER } from "../constructs/contract";
 import { synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import type { TerraformJson } from "./support/synth";
 
@@ -119,7 +121,9 @@ function addonContent(stack: TerraformJson, contract: any): unknown {
       ((release.name === autoscaler.releaseName && release.chart === autoscaler.chart) ||
         (release.name === `${autoscaler.releaseName}-crd` && release.chart === autoscaler.crdChart) ||
         (release.name === `${autoscaler.releaseName}-node-pools` && isDeepStrictEqual(parse(release.values[0]).manifests, autoscaler.manifests)))) ||
-    (!capacity.resourceMetricsBuiltIn && release.name === "metrics-server");
+    (!capacity.resourceMetricsBuiltIn && release.name === "metrics-server") ||
+    // The Watchdog's sink exists exactly when the contract reads it from the container logs.
+    (contract.alertHeartbeat?.containerLog === true && release.name === IN_CLUSTER.watchdogSink.name);
   for (const [id, release] of Object.entries<any>(copy.resource?.helm_release ?? {})) {
     if (asked(release)) {
       delete copy.resource.helm_release[id];
@@ -141,12 +145,13 @@ function addonContent(stack: TerraformJson, contract: any): unknown {
     release.values = release.values.map((text: string) => parse(text));
   }
   // Likewise the Watchdog's receiver exists exactly when the contract names a
-  // heartbeat, and is the contract's receiver word for word.
+  // heartbeat, and is the contract's receiver word for word, or the sink's.
   for (const release of Object.values<any>(copy.resource?.helm_release ?? {})) {
     const config = release.values[0]?.alertmanager?.config;
     if (!config || !contract.alertHeartbeat) continue;
     const { name: _, ...receiver } = config.receivers.find((r: any) => r.name === "heartbeat");
-    if (!isDeepStrictEqual(receiver, contract.alertHeartbeat.receiver)) continue;
+    const expected = contract.alertHeartbeat.receiver ?? (contract.alertHeartbeat.containerLog ? watchdogSinkReceiver() : undefined);
+    if (!isDeepStrictEqual(receiver, expected)) continue;
     config.receivers = config.receivers.filter((r: any) => r.name !== "heartbeat");
     for (const route of config.route.routes) if (route.receiver === "heartbeat") route.receiver = "null";
   }

@@ -10,7 +10,7 @@ import { HelmAddon } from "../constructs/addons/helm-addon";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { AddonsStack } from "../stacks/addons-stack";
 import { CAPACITY_CHARTS, azureShapedPlatform, manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
-import { crdValidator, type CrdValidator } from "./support/crd-schemas";
+import { crdValidator, undeclaredFields, type CrdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import type { TerraformJson } from "./support/synth";
 
@@ -159,18 +159,6 @@ function unknownKeys(values: unknown, defaults: unknown, freeForm: string[], at 
   });
 }
 
-/** Keys a custom resource sets that its CRD schema does not declare. */
-function undeclaredFields(value: unknown, schema: any, at = ""): string[] {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return Array.isArray(value) && schema?.items ? value.flatMap((item, i) => undeclaredFields(item, schema.items, `${at}[${i}]`)) : [];
-  }
-  if (!schema?.properties || schema["x-kubernetes-preserve-unknown-fields"]) {
-    const inner = schema?.additionalProperties;
-    return inner && typeof inner === "object" ? Object.entries(value).flatMap(([key, v]) => undeclaredFields(v, inner, `${at}.${key}`)) : [];
-  }
-  return Object.entries(value).flatMap(([key, v]) => (key in schema.properties ? undeclaredFields(v, schema.properties[key], `${at}.${key}`) : [`${at}.${key}`]));
-}
-
 const shared = sharedDataDir();
 
 describe.skipIf(!shared.available)(`values against the charts' upstream defaults${skipNote(shared)}`, () => {
@@ -241,8 +229,9 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
       "PodMonitor/flux-controllers",
       "PrometheusRule/certificates",
       "PrometheusRule/loki",
-      "ServiceMonitor/cert-manager",
+      "PodMonitor/external-secrets",
       "PodMonitor/knative-activator",
+      "PodMonitor/knative-kourier-gateway",
       "PodMonitor/knative-queue-proxy",
       "PrometheusRule/platform-application-errors",
       "PrometheusRule/platform-health",

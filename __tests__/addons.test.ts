@@ -6,6 +6,7 @@ import { ExternalSecretsAddon } from "../constructs/addons/external-secrets";
 import { HelmAddon } from "../constructs/addons/helm-addon";
 import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
 import { clusterScaleToZero } from "../constructs/addons/knative";
+import { IN_CLUSTER } from "../constructs/contract";
 import { validateConfig } from "../config";
 import { CAPACITY_CHARTS, manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
@@ -344,9 +345,26 @@ describe("the monitoring's heartbeat through the contract", () => {
       expect(heartbeat).toEqual({ name: "heartbeat", ...synth.awsContract.alertHeartbeat.receiver });
       expect(heartbeat.sns_configs[0].topic_arn).toMatch(/aws_sns_topicexternal-monitoring_heartbeat/);
       expect(aws.serviceAccount).toMatchObject({ create: true, name: "alertmanager" });
+      // Azure reads the Watchdog from the container logs: Alertmanager delivers it to the sink, which logs it.
       const azure = releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager;
-      expect(azure.config.route.routes[0]).toMatchObject({ receiver: "null", matchers: ['alertname = "Watchdog"'] });
-      expect(synth.azureContract.alertHeartbeat).toBeUndefined();
+      expect(azure.config.route.routes[0]).toMatchObject({ receiver: "heartbeat", matchers: ['alertname = "Watchdog"'], repeat_interval: "1m" });
+      expect(synth.azureContract.alertHeartbeat).toMatchObject({ containerLog: true });
+      const sink = release(synth.azure, IN_CLUSTER.watchdogSink.name);
+      expect(sink).toMatchObject({ chart: "alloy", namespace: IN_CLUSTER.watchdogSink.namespace });
+      const sinkValues = releaseValues(synth.azure)[IN_CLUSTER.watchdogSink.name];
+      const [webhook] = azure.config.receivers.find((r: any) => r.name === "heartbeat").webhook_configs;
+      const url = new URL(webhook.url);
+      // Alertmanager posts to the sink's Service (the chart names it after the release), on the port it opens, at the raw route.
+      expect(url.hostname).toBe(`${sink.name}.${sink.namespace}.svc.cluster.local`);
+      expect(sinkValues.alloy.extraPorts).toEqual([{ name: "watchdog", port: Number(url.port), targetPort: Number(url.port), protocol: "TCP" }]);
+      expect(sinkValues.alloy.configMap.content).toContain(`listen_port    = ${url.port}`);
+      expect(url.pathname).toBe("/loki/api/v1/raw");
+      expect(sinkValues.alloy.configMap.content).toContain(`loki.echo "${IN_CLUSTER.watchdogSink.logMarker.split(".").pop()}"`);
+      expect(webhook.send_resolved).toBe(false);
+      // It needs no access to the API server.
+      expect(sinkValues.rbac).toEqual({ create: false });
+      // AWS delivers it outside the cluster, and runs no sink.
+      expect(Object.values<any>(synth.aws.resource!.helm_release).map((r) => r.name)).not.toContain(IN_CLUSTER.watchdogSink.name);
     } finally {
       synth.cleanup();
     }
@@ -361,7 +379,7 @@ describe("alerting without receivers", () => {
       expect(values.config.route.receiver).toBe("null");
       // Only the heartbeat, which is not mail, leaves the cluster.
       expect(values.config.receivers.map((r: any) => r.name)).toEqual(["null", "heartbeat"]);
-      expect(releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager.config.receivers).toEqual([{ name: "null" }]);
+      expect(releaseValues(synth.azure)["kube-prometheus-stack"].alertmanager.config.receivers.map((r: any) => r.name)).toEqual(["null", "heartbeat"]);
       expect(values.alertmanagerSpec.secrets).toEqual([]);
       expect(values.config.global.smtp_auth_password_file).toBeUndefined();
       expect(manifestsOf(synth.aws).filter((m) => m.kind === "ExternalSecret").map((m) => m.metadata.name)).toEqual(["grafana-admin"]);

@@ -7,6 +7,8 @@ import { stringify } from "yaml";
 import { loadConfig } from "../config";
 import {
   alertRuleGroups,
+  GATEWAY_JOB,
+  GATEWAY_REQUESTS,
   KNATIVE_SERVICE_LABEL,
   QUEUE_PROXY_JOB,
   REQUEST_COUNT,
@@ -96,9 +98,21 @@ function cases(environments: readonly AlertEnvironment[], node: NodeThresholds):
       {
         alert: "MigrationJobFailed",
         at: 5,
-        firing: [series("kube_job_status_failed", job, "1x10"), series("kube_job_labels", migrationLabels("migration"), "1x10")],
-        quiet: [series("kube_job_status_failed", job, "0x10"), series("kube_job_labels", migrationLabels("migration"), "1x10")],
-        labels: { ...envLabels, ...job },
+        // Retries spent: the Job carries its Failed condition.
+        firing: [
+          series("kube_job_status_failed", { ...job, reason: "BackoffLimitExceeded" }, "1x10"),
+          series("kube_job_failed", { ...job, condition: "true" }, "1x10"),
+          series("kube_job_labels", migrationLabels("migration"), "1x10"),
+        ],
+        // One pod failed, the retry succeeded: kube-state-metrics keeps the failed pod
+        // (reason "", no Failed condition), and the Job is Complete.
+        quiet: [
+          series("kube_job_status_failed", { ...job, reason: "" }, "1x10"),
+          series("kube_job_status_succeeded", job, "1x10"),
+          series("kube_job_complete", { ...job, condition: "true" }, "1x10"),
+          series("kube_job_labels", migrationLabels("migration"), "1x10"),
+        ],
+        labels: { ...envLabels, ...job, condition: "true" },
       },
       {
         alert: "MigrationInitContainerStuck",
@@ -278,6 +292,28 @@ describe.skipIf(!promtool.available)(`the rules under the real promtool${skipNot
     const tests = promtoolTests(groups, cases(environments, node)).map(({ group: _, ...test }) => test);
     writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["rules-under-test.yaml"], evaluation_interval: "1m", tests }));
     const result = run("test", "rules", "tests.yaml");
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+  });
+
+  it("counts the 5xx the activator and the gateway answer, and not a trickle of requests", () => {
+    const production = environments.find((e) => e.stage === "production")!;
+    const labels = { alertname: "ApplicationErrorRatioHigh", severity: "critical", environment: production.name, namespace: production.name };
+    // Scaling from zero fails: only the activator sees the requests, and answers 503.
+    const activator = (code: string) => ({
+      ...series(REQUEST_COUNT, { job: "knative-activator", namespace: "knative-serving", k8s_namespace_name: production.name, kn_service_name: "api", kn_revision_name: "api-00003", http_response_status_code: code }, "0+10x30"),
+    });
+    // No healthy upstream: Kourier's Envoy answers 503 for the revision's cluster.
+    const gateway = (codeClass: string) => series(GATEWAY_REQUESTS, { job: GATEWAY_JOB, namespace: "knative-serving", envoy_cluster_name: `${production.name}/web-00002`, envoy_response_code_class: codeClass }, "0+30x30");
+    // One error in two requests a minute: 10 requests in 5 minutes.
+    const trickle = (code: string) => series(REQUEST_COUNT, { job: QUEUE_PROXY_JOB, namespace: production.name, [KNATIVE_SERVICE_LABEL]: "admin", http_response_status_code: code }, "0+1x30");
+    const tests = [
+      { name: "activator", interval: "1m", input_series: [activator("503"), activator("200")], alert_rule_test: [{ eval_time: "15m", alertname: "ApplicationErrorRatioHigh", exp_alerts: [{ exp_labels: { ...labels, [KNATIVE_SERVICE_LABEL]: "api" } }] }] },
+      { name: "gateway", interval: "1m", input_series: [gateway("5"), gateway("2")], alert_rule_test: [{ eval_time: "15m", alertname: "ApplicationErrorRatioHigh", exp_alerts: [{ exp_labels: { ...labels, [KNATIVE_SERVICE_LABEL]: "web" } }] }] },
+      { name: "trickle", interval: "1m", input_series: [trickle("500"), trickle("200")], alert_rule_test: [{ eval_time: "15m", alertname: "ApplicationErrorRatioHigh", exp_alerts: [] }] },
+    ];
+    writeFileSync(path.join(dir, "sources.yaml"), stringify({ rule_files: ["rules-under-test.yaml"], evaluation_interval: "1m", tests }));
+    const result = run("test", "rules", "sources.yaml");
     expect(result.output).toContain("SUCCESS");
     expect(result.ok).toBe(true);
   });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAILY_BACKUP_SILENCE_HOURS } from "../constructs/azure/backup-alerts";
-import { FAILED_LOCATIONS_TO_ALERT, HEARTBEAT_SILENCE_MINUTES } from "../constructs/azure/external-monitoring";
-import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type Synthesized, type TerraformJson } from "./support/synth";
+import { CONTAINER_INSIGHTS_STREAMS } from "../constructs/azure/container-insights";
+import { FAILED_LOCATIONS_TO_ALERT, HEARTBEAT_SILENCE_MINUTES, heartbeatQuery } from "../constructs/azure/external-monitoring";
+import { IN_CLUSTER } from "../constructs/contract";
+import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 /** The Terraform reference of a resource's attribute, as synthesized: `${type.name.attr}`. */
 const ref = (type: string, attribute: string) => new RegExp(`^\\$\\{${type}\\.[\\w-]+\\.${attribute}\\}$`);
@@ -36,35 +38,21 @@ describe("outside alerts on Azure", () => {
     }
   });
 
-  it("checks other environments from outside only when their config asks", () => {
-    const other = synthesize(validateConfig(configWith((raw) => (raw.environments[1].alerts = { uptimeChecks: true }))));
-    try {
-      const urls = Object.values(resourcesOf(other.stack("azure-platform"), "azurerm_application_insights_standard_web_test")).map((t) => t.request.url);
-      expect(urls.sort()).toEqual([
-        "https://api.apps.example.com/api/v1/health",
-        "https://api.staging.apps.example.com/api/v1/health",
-        "https://web.apps.example.com/healthz",
-        "https://web.staging.apps.example.com/healthz",
-      ]);
-      const checks = Object.values(resourcesOf(other.stack("aws-platform"), "aws_route53_health_check")).map((c) => c.fqdn);
-      expect(checks.sort()).toEqual(["api.apps.example.com", "api.staging.apps.example.com", "web.apps.example.com", "web.staging.apps.example.com"]);
-    } finally {
-      other.cleanup();
-    }
-  });
-
-  it("watches Prometheus and Alertmanager through Container Insights, outside the cluster's own alerting", () => {
+  it("alerts when no Watchdog has reached the cluster's container logs for 10 minutes", () => {
     const rules = Object.values(resourcesOf(platform, "azurerm_monitor_scheduled_query_rules_alert_v2"));
     expect(rules).toHaveLength(1);
     const [heartbeat] = rules;
     expect(heartbeat.scopes).toEqual([expect.stringMatching(ref("azurerm_kubernetes_cluster", "id"))]);
     expect(heartbeat).toMatchObject({ evaluation_frequency: "PT5M", window_duration: "PT10M", severity: 0, auto_mitigation_enabled: true });
     const [criteria] = heartbeat.criteria;
-    expect(criteria.query).toContain("KubePodInventory");
-    expect(criteria.query).toContain(`ago(${HEARTBEAT_SILENCE_MINUTES}m)`);
-    expect(criteria.query).toContain('Namespace == "monitoring"');
-    expect(criteria).toMatchObject({ metric_measure_column: "Healthy", operator: "LessThan", threshold: 1 });
+    // Fed by the Watchdog itself: the lines the sink logs for each delivery, which Container Insights collects.
+    expect(criteria.query).toBe(heartbeatQuery(IN_CLUSTER.watchdogSink, HEARTBEAT_SILENCE_MINUTES));
+    expect(criteria.query).toContain("ContainerLogV2");
+    expect(criteria.query).toContain(`PodName startswith "${IN_CLUSTER.watchdogSink.name}-"`);
+    expect(criteria).toMatchObject({ metric_measure_column: "Deliveries", operator: "LessThan", threshold: 1 });
+    expect(CONTAINER_INSIGHTS_STREAMS).toContain("Microsoft-ContainerLogV2");
     expect(heartbeat.action.action_groups).toEqual([expect.stringMatching(ref("azurerm_monitor_action_group", "id"))]);
+    expect(synth.stack("azure-addons").resource!.helm_release).toSatisfy((releases: any) => Object.values<any>(releases).some((r) => r.name === IN_CLUSTER.watchdogSink.name));
   });
 
   it.each(["develop", "staging", "production"])("azure-%s-data sends backup job logs to Log Analytics and alerts on none completed in 26 h or a failure", (environment) => {

@@ -3,12 +3,14 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { alertRuleGroups } from "../constructs/addons/alert-rules";
+import { certificateRules } from "../constructs/addons/cert-manager";
 import { CLOUD_ALARMS } from "../constructs/common/runbook";
 
 const doc = readFileSync(path.join(__dirname, "..", "docs", "alerting.md"), "utf8");
 const config = loadConfig();
 const ruleAlerts = new Set(alertRuleGroups({ environments: config.environments, node: config.alerts.node }).flatMap((g) => g.rules.map((r) => r.alert)));
-const allAlerts = new Set([...ruleAlerts, ...Object.values(CLOUD_ALARMS)]);
+const certificateAlerts = (certificateRules().spec as any).groups.flatMap((g: any) => g.rules.map((r: any) => r.alert as string));
+const allAlerts = new Set([...ruleAlerts, ...certificateAlerts, ...Object.values(CLOUD_ALARMS)]);
 
 /** Rows of the criteria table: the criterion and the alerts named in backticks. */
 function criteriaTable(): { criterion: string; alerts: string[] }[] {

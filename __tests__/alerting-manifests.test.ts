@@ -1,7 +1,7 @@
 import { App, TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
-import { ACTIVATOR_JOB, KNATIVE_SERVICE_LABEL, QUEUE_PROXY_JOB, REQUEST_COUNT } from "../constructs/addons/alert-rules";
+import { ACTIVATOR_JOB, EXTERNAL_SECRETS_JOB, GATEWAY_JOB, KNATIVE_SERVICE_LABEL, QUEUE_PROXY_JOB, REQUEST_COUNT } from "../constructs/addons/alert-rules";
 import { Alerting, environmentDashboard, GRAFANA_DASHBOARD_LABEL, knativeMonitors } from "../constructs/addons/alerting";
 import { platformResourceState, WATCHED_RESOURCES } from "../constructs/addons/resource-state";
 
@@ -18,6 +18,8 @@ describe("what the alerting release applies", () => {
       "PrometheusRule/platform-health",
       `PodMonitor/${QUEUE_PROXY_JOB}`,
       `PodMonitor/${ACTIVATOR_JOB}`,
+      `PodMonitor/${GATEWAY_JOB}`,
+      `PodMonitor/${EXTERNAL_SECRETS_JOB}`,
       "ConfigMap/dashboard-develop",
       "ConfigMap/dashboard-staging",
       "ConfigMap/dashboard-production",
@@ -25,7 +27,8 @@ describe("what the alerting release applies", () => {
   });
 
   it("scrapes the queue-proxy in the environments and the activator in knative-serving, naming the job and the service", () => {
-    const [queueProxy, activator] = knativeMonitors("monitoring", ["develop", "production"]) as any[];
+    const [queueProxy, activator, gateway] = knativeMonitors("monitoring", ["develop", "production"]) as any[];
+    expect(gateway.spec.podMetricsEndpoints[0].metricRelabelings).toEqual([{ action: "keep", sourceLabels: ["__name__"], regex: "envoy_cluster_upstream_rq_xx" }]);
     expect(queueProxy.spec.namespaceSelector).toEqual({ matchNames: ["develop", "production"] });
     expect(queueProxy.spec.podMetricsEndpoints[0].port).toBe("http-usermetric");
     expect(activator.spec.namespaceSelector).toEqual({ matchNames: ["knative-serving"] });

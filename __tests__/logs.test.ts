@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { logRetention } from "../config/logs";
-import { ALERTMANAGER_URL, LOG_ALERT_RULES_FILE, LOG_LABELS, LOKI_HEALTH_RULES_FILE, LOKI_URL, eventsConfig, podLogsConfig, readRuleGroups } from "../constructs/addons/logs";
+import { ALERTMANAGER_URL, ALLOY_NODE_DATA, LOG_ALERT_RULES_FILE, LOG_LABELS, LOKI_HEALTH_RULES_FILE, LOKI_URL, eventsConfig, podLogsConfig, readRuleGroups } from "../constructs/addons/logs";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
@@ -147,6 +147,23 @@ describe("the logs add-on on both clouds", () => {
       expect(values["alloy-logs"].alloy.configMap.content).toBe(podLogsConfig(["develop", "staging", "production"]));
       expect(values["alloy-events"].controller).toEqual({ type: "deployment", replicas: 1 });
       expect(values["alloy-events"].alloy.configMap.content).toContain('loki.source.kubernetes_events "cluster"');
+    });
+
+    it("keeps the collector's read positions on the node, so a restart resumes where it stopped", () => {
+      const collector = releaseValues(stackOf(cloud))["alloy-logs"];
+      // The chart passes storagePath as Alloy's --storage.path, where loki.source.file keeps its positions.
+      expect(collector.alloy.storagePath).toBe(ALLOY_NODE_DATA.mountPath);
+      expect(collector.alloy.mounts.extra).toEqual([{ name: ALLOY_NODE_DATA.volume, mountPath: collector.alloy.storagePath }]);
+      expect(collector.controller.volumes.extra).toEqual([{ name: ALLOY_NODE_DATA.volume, hostPath: { path: ALLOY_NODE_DATA.hostPath, type: "DirectoryOrCreate" } }]);
+      // Not the chart's default, which lives and dies with the container.
+      expect(collector.alloy.storagePath).not.toMatch(/^\/tmp\//);
+    });
+
+    it("lets Loki's rules sidecar read ConfigMaps of its own namespace only", () => {
+      const values = loki();
+      // The chart's ClusterRole grants get/list/watch on every ConfigMap and Secret of the cluster unless namespaced.
+      expect(values.rbac).toEqual({ namespaced: true });
+      expect(values.sidecar.rules.searchNamespace).toEqual([IN_CLUSTER.logs.namespace]);
     });
 
     it("provisions Loki as a Grafana data source", () => {

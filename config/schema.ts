@@ -5,6 +5,7 @@ import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Networ
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
 import { logsSchema } from "./logs";
+import { pagerSchema } from "./pager";
 import { bytes, millicores } from "./quantity";
 import { referenceFindings } from "./reference-checks";
 
@@ -55,6 +56,7 @@ const rawConfigSchema = z
           .strict()
           .default({ cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 })
           .describe("Node alerts: the cluster's nodes serve every environment, so one set of thresholds."),
+        pager: pagerSchema.optional().describe("Where production's critical alerts page someone, besides the e-mails. Default: no pager; they are mailed."),
       })
       .strict()
       .default({ emails: [], node: { cpuPercent: 90, memoryAvailablePercent: 10, diskAvailablePercent: 10 } })

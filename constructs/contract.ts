@@ -149,16 +149,25 @@ export interface PublicDns {
 /**
  * The monitoring's dead man's switch: where Alertmanager sends its
  * always-firing Watchdog so that something outside the cluster notices when
- * it stops arriving. A cloud that watches the cluster another way leaves it out.
+ * it stops arriving. Either a receiver outside the cluster, or the cluster's
+ * own container logs, which the cloud already collects.
  */
 export interface AlertHeartbeat {
   /**
    * An Alertmanager receiver without its `name` (e.g. `{ sns_configs: [...] }`),
    * in Alertmanager's own configuration format.
+   * @default - none: the Watchdog goes to the container-log sink
    */
-  readonly receiver: Record<string, unknown>;
+  readonly receiver?: Record<string, unknown>;
   /** The identity Alertmanager's service account carries to deliver it. */
   readonly identity: WorkloadIdentity;
+  /**
+   * Whether the cloud reads the Watchdog from the cluster's container logs:
+   * the add-ons then run `IN_CLUSTER.watchdogSink`, which logs a line per
+   * Watchdog Alertmanager delivers to it.
+   * @default false
+   */
+  readonly containerLog?: boolean;
 }
 
 /** Everything the add-ons stack needs from a cloud platform. */
@@ -214,6 +223,12 @@ export const IN_CLUSTER = {
   externalDns: { namespace: "external-dns", serviceAccount: "external-dns", configDir: "/etc/external-dns" },
   certManager: { namespace: "cert-manager", serviceAccount: "cert-manager" },
   alertmanager: { namespace: "monitoring", serviceAccount: "alertmanager" },
+  /**
+   * Where Alertmanager delivers the Watchdog when the cloud reads it from the
+   * container logs: a pod `<name>-*` whose log has a line holding `logMarker`
+   * (and the Watchdog's name) for every delivery.
+   */
+  watchdogSink: { namespace: "monitoring", name: "alloy-watchdog", logMarker: "loki.echo.watchdog" },
   /** The application service account in every environment namespace. */
   applicationServiceAccount: "app",
 } as const;

@@ -3,6 +3,7 @@ import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
+import { PAGER_SECRET_SUFFIX } from "../config/pager";
 import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
@@ -15,6 +16,7 @@ import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/moni
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
+import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -50,6 +52,8 @@ export interface AddonReleases {
   readonly certManagerMonitoring: Release;
   readonly externalDns: Release;
   readonly alerting: Release;
+  /** Present where the cloud reads the Watchdog from the container logs (AKS). */
+  readonly watchdogSink?: Release;
 }
 
 /**
@@ -131,8 +135,13 @@ export class AddonsStack extends TerraformStack {
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
-      productionEnvironments: config.environments.filter((environment) => environment.stage === "production").map((environment) => environment.name),
+      productionEnvironments: productionEnvironments(config),
       heartbeat: platform.alertHeartbeat,
+      pager: config.alerts.pager && {
+        service: config.alerts.pager.service,
+        url: config.alerts.pager.url,
+        secretKey: `${platformSecretPrefix(config.project)}${PAGER_SECRET_SUFFIX}`,
+      },
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
       dataSources: [lokiDataSource()],
     });
@@ -178,6 +187,7 @@ export class AddonsStack extends TerraformStack {
       certManagerMonitoring: certManagerMonitoring.release,
       externalDns: this.externalDns.release,
       alerting: this.alerting.manifests.release,
+      watchdogSink: this.monitoring.watchdogSink?.release,
     };
   }
 }

@@ -13,7 +13,7 @@ import { VpcFlowLogs } from "../constructs/aws/flow-logs";
 import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
-import { uptimeTargets } from "../constructs/common/uptime-targets";
+import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
@@ -155,15 +155,18 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
       name: clusterName,
       alertEmails: config.alerts.emails,
+      pageEmail: config.alerts.pager?.email,
+      pagedEnvironments: productionEnvironments(config),
       uptimeTargets: uptimeTargets(config),
       tags: { ...config.tags, ...standardTags(config.project, "platform") },
     });
-    this.eks.grantToServiceAccount(
+    const heartbeatPublisher = this.eks.grantToServiceAccount(
       "alertmanager-heartbeat",
       IN_CLUSTER.alertmanager.namespace,
       IN_CLUSTER.alertmanager.serviceAccount,
       this.externalMonitoring.publishHeartbeatStatements(),
     );
+    this.externalMonitoring.allowHeartbeatPublisher(heartbeatPublisher.arn);
 
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });

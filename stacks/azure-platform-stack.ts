@@ -17,8 +17,8 @@ import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
-import { uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
+import { IN_CLUSTER, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -84,6 +84,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       location,
       resourceGroupName,
       alertEmails: azure.alertEmails.length > 0 ? azure.alertEmails : config.alerts.emails,
+      pageEmail: config.alerts.pager?.email,
     });
 
     this.aks = new AksCluster(this, "aks", {
@@ -208,15 +209,16 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     if (this.zone.nameServers) {
       new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
     }
-    // Beside the workspace and action group it uses and the cluster it
-    // watches; it leaves the contract's alertHeartbeat unset, so the Watchdog
-    // stays in the cluster.
+    // Beside the workspace and action groups it uses and the cluster it
+    // watches, whose container logs carry the Watchdog (alertHeartbeat).
     this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
       name,
       location,
       resourceGroupName,
       workspaceId: this.monitoring.workspace.id,
       actionGroupId: this.monitoring.actionGroup.id,
+      pageActionGroupId: this.monitoring.pagesActionGroup?.id,
+      pagedEnvironments: productionEnvironments(config),
       clusterId: this.aks.cluster.id,
       uptimeTargets: uptimeTargets(config),
     });
@@ -302,6 +304,12 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         identity: this.certManagerIdentity.workloadIdentity,
       },
     };
+  }
+
+  get alertHeartbeat(): AlertHeartbeat {
+    // Container Insights already carries the cluster's container logs to the
+    // workspace: the Watchdog is logged in the cluster and read from there.
+    return { identity: { serviceAccountAnnotations: {}, podLabels: {} }, containerLog: true };
   }
 
   get clusterSecretStore() {

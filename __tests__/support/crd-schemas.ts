@@ -89,3 +89,15 @@ function caseInsensitive(pattern: string): string | undefined {
   if (body.includes("[") || body.includes("\\")) return undefined;
   return body.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }
+
+/** Keys a custom resource sets that its CRD schema does not declare. */
+export function undeclaredFields(value: unknown, schema: any, at = ""): string[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return Array.isArray(value) && schema?.items ? value.flatMap((item, i) => undeclaredFields(item, schema.items, `${at}[${i}]`)) : [];
+  }
+  if (!schema?.properties || schema["x-kubernetes-preserve-unknown-fields"]) {
+    const inner = schema?.additionalProperties;
+    return inner && typeof inner === "object" ? Object.entries(value).flatMap(([key, v]) => undeclaredFields(v, inner, `${at}.${key}`)) : [];
+  }
+  return Object.entries(value).flatMap(([key, v]) => (key in schema.properties ? undeclaredFields(v, schema.properties[key], `${at}.${key}`) : [`${at}.${key}`]));
+}

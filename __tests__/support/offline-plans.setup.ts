@@ -6,7 +6,7 @@ import type { TestProject } from "vitest/node";
 import { commandLineTool, sharedDataDir } from "./environment";
 import { cacheProviders, mirrorHasProviders, offlineTerraform, planOffline } from "./offline-terraform";
 import { EXAMPLE_CONFIG_PATH, PROJECT_ROOT } from "../../config/source";
-import { DEFAULT_SYNTH_VARIABLE, readSynthesized, RUN_DIR_VARIABLE } from "./synth-output";
+import { DEFAULT_SYNTH_VARIABLE, readSynthesized, RUN_DIR_VARIABLE, SYNTH_LOG } from "./synth-output";
 
 /** What the offline plans of the default program left on disk, for every test file to read. */
 export interface SharedOfflinePlans {
@@ -50,6 +50,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     encoding: "utf8",
   });
   if (run.status !== 0) throw new Error(`npm run synth of the example config failed:\n${run.stderr}`);
+  writeFileSync(path.join(workdir, SYNTH_LOG), run.stdout);
   const synth = readSynthesized(path.join(workdir, "cdktf.out"));
   // Every test file reads this one synthesis of the default program (support/synth.ts).
   process.env[DEFAULT_SYNTH_VARIABLE] = synth.outdir;

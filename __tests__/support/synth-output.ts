@@ -69,3 +69,6 @@ export const DEFAULT_SYNTH_VARIABLE = "PLATFORM_TEST_DEFAULT_SYNTH";
  * own clean-up at exit cannot be relied on.
  */
 export const RUN_DIR_VARIABLE = "PLATFORM_TEST_RUN_DIR";
+
+/** What `npm run synth` printed for the default program (its warnings), beside the global setup's cdktf.out. */
+export const SYNTH_LOG = "synth.log";

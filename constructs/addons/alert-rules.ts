@@ -18,6 +18,16 @@ export const RESOURCE_METRIC = "platform_resource_info";
 /** Jobs the scrape configuration gives Knative's metrics (see knative-monitoring). */
 export const QUEUE_PROXY_JOB = "knative-queue-proxy";
 export const ACTIVATOR_JOB = "knative-activator";
+/** Kourier's Envoy gateway, which answers every request to a Knative route. */
+export const GATEWAY_JOB = "knative-kourier-gateway";
+/** The External Secrets controller. */
+export const EXTERNAL_SECRETS_JOB = "external-secrets";
+/**
+ * Envoy's answers per upstream cluster and status class: Kourier names a
+ * cluster `<namespace>/<revision>`, and the count includes the answers Envoy
+ * makes itself (no healthy upstream, connection failures, timeouts).
+ */
+export const GATEWAY_REQUESTS = "envoy_cluster_upstream_rq_xx";
 /** Label the scrape copies the pod's `serving.knative.dev/service` label into. */
 export const KNATIVE_SERVICE_LABEL = "knative_service";
 
@@ -28,12 +38,18 @@ export const KNATIVE_SERVICE_LABEL = "knative_service";
 export const REQUEST_COUNT = "http_server_request_duration_seconds_count";
 export const REQUEST_DURATION_BUCKET = "http_server_request_duration_seconds_bucket";
 
+/**
+ * The namespaces of the platform's components that Prometheus scrapes, for
+ * PlatformTargetDown: a namespace nothing scrapes has no `up` series and
+ * could never alert. The Knative operator installs Kourier into
+ * knative-serving; the operator itself is watched by the chart's workload
+ * alerts (KubeDeploymentReplicasMismatch, KubePodCrashLooping).
+ */
 export const PLATFORM_NAMESPACES = [
   IN_CLUSTER.flux.namespace,
   IN_CLUSTER.externalSecrets.namespace,
+  IN_CLUSTER.certManager.namespace,
   "knative-serving",
-  "knative-operator",
-  "kourier-system",
   "monitoring",
 ] as const;
 
@@ -84,22 +100,61 @@ const rule = (alert: string, props: Omit<AlertRule, "alert" | "annotations"> & {
 /** Production pages; everywhere else a problem is worth a mail, not a wake-up. */
 const severityOf = (environment: AlertEnvironment): Severity => (environment.stage === "production" ? "critical" : "warning");
 
+/**
+ * Requests in the 5-minute window below which a service's 5xx share does not
+ * alert: 1 error in 2 requests is 50%, and says nothing.
+ */
+export const MIN_REQUESTS_PER_WINDOW = 20;
+
+/**
+ * The 5xx share of one environment's requests per Knative service, as each
+ * of the three places that answer them counts it: the queue-proxy beside the
+ * application (what the application answered), the activator (which holds
+ * requests while a service scales from zero, and answers 5xx when it cannot
+ * start it), and the Kourier gateway (which answers 5xx itself when no
+ * upstream is healthy, a connection fails or times out). A request the
+ * activator or the gateway passes on is counted again downstream, so the
+ * shares are not added: the largest one decides. Each counts only where it
+ * saw at least MIN_REQUESTS_PER_WINDOW requests.
+ */
+export function errorShareExpression(environment: string): string {
+  const by = `by (namespace, ${KNATIVE_SERVICE_LABEL})`;
+  const minRate = `(${MIN_REQUESTS_PER_WINDOW} / 300)`;
+  const share = (answeredBy: string, errors: string, all: string) =>
+    `    label_replace(\n      sum ${by} (${errors})\n        / (sum ${by} (${all}) >= ${minRate}),\n      "answered_by", "${answeredBy}", "", "")`;
+  /** Sets `namespace` and the service label from labels a series carries under other names. */
+  const relabel = (expr: string, [namespaceFrom, namespaceRegex]: [string, string], [serviceFrom, serviceRegex]: [string, string]) =>
+    `label_replace(label_replace(${expr}, "namespace", "$1", "${namespaceFrom}", "${namespaceRegex}"), "${KNATIVE_SERVICE_LABEL}", "$1", "${serviceFrom}", "${serviceRegex}")`;
+  const application = (code: string) => `rate(${REQUEST_COUNT}{job="${QUEUE_PROXY_JOB}", namespace="${environment}"${code}}[5m])`;
+  // The activator labels each request with the revision's namespace and service.
+  const activator = (code: string) =>
+    relabel(`rate(${REQUEST_COUNT}{job="${ACTIVATOR_JOB}", k8s_namespace_name="${environment}"${code}}[5m])`, ["k8s_namespace_name", "(.*)"], ["kn_service_name", "(.*)"]);
+  // Kourier names a cluster <namespace>/<revision>, and a revision <service>-<generation>.
+  const gateway = (code: string) =>
+    relabel(`rate(${GATEWAY_REQUESTS}{job="${GATEWAY_JOB}", envoy_cluster_name=~"${environment}/.+"${code}}[5m])`, ["envoy_cluster_name", "([^/]+)/.*"], ["envoy_cluster_name", "[^/]+/(.+)-[0-9]+"]);
+  return [
+    `max ${by} (`,
+    share("application", application(', http_response_status_code=~"5.."'), application("")),
+    "  or",
+    share("activator", activator(', http_response_status_code=~"5.."'), activator("")),
+    "  or",
+    share("gateway", gateway(', envoy_response_code_class="5"'), gateway("")),
+    ")",
+  ].join("\n");
+}
+
 function applicationErrors(environments: readonly AlertEnvironment[]): RuleGroup {
   return {
     name: "platform-application-errors",
-    concern: "HTTP 5xx answers of the applications, from Knative's queue-proxy",
+    concern: "HTTP 5xx answers to the applications' requests: from the application (queue-proxy), the activator and the Kourier gateway",
     rules: environments.map((environment) => {
-      const selector = `job="${QUEUE_PROXY_JOB}", namespace="${environment.name}"`;
-      const by = `by (namespace, ${KNATIVE_SERVICE_LABEL})`;
       const ratio = environment.alerts.errorRatio;
       return rule("ApplicationErrorRatioHigh", {
-        expr:
-          `sum ${by} (rate(${REQUEST_COUNT}{${selector}, http_response_status_code=~"5.."}[5m]))\n` +
-          `  / sum ${by} (rate(${REQUEST_COUNT}{${selector}}[5m]))\n  > ${ratio}`,
+        expr: `${errorShareExpression(environment.name)}\n  > ${ratio}`,
         for: "5m",
         labels: { severity: severityOf(environment), environment: environment.name },
         summary: `{{ $labels.${KNATIVE_SERVICE_LABEL} }} in ${environment.name} answers 5xx to {{ $value | humanizePercentage }} of requests`,
-        description: `More than ${ratio * 100}% of the requests to {{ $labels.${KNATIVE_SERVICE_LABEL} }} in ${environment.name} ended in a 5xx answer for 5 minutes.`,
+        description: `More than ${ratio * 100}% of the requests to {{ $labels.${KNATIVE_SERVICE_LABEL} }} in ${environment.name} (at least ${MIN_REQUESTS_PER_WINDOW} in 5 minutes) ended in a 5xx answer for 5 minutes, from the application, the activator or the gateway.`,
       });
     }),
   };
@@ -163,10 +218,13 @@ function workloads(environments: readonly AlertEnvironment[]): RuleGroup {
           description: `The migration Job {{ $labels.job_name }} in ${environment.name} started more than ${minutes} minutes ago and is still running; a lock or a long migration is blocking the rollout.`,
         }),
         rule("MigrationJobFailed", {
-          expr: `kube_job_status_failed{${ns}} > 0\n  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
+          // The Job's Failed condition: set once its retries are spent. A
+          // failed pod alone is not a failure: a Job that succeeds on a retry
+          // keeps counting it in kube_job_status_failed.
+          expr: `kube_job_failed{${ns}, condition="true"} == 1\n  and on (namespace, job_name) kube_job_labels{${ns}, ${migration}}`,
           labels,
           summary: `Migration job {{ $labels.job_name }} in ${environment.name} failed`,
-          description: `The migration Job {{ $labels.job_name }} in ${environment.name} has failed pods; the new release waits for a schema it does not have.`,
+          description: `The migration Job {{ $labels.job_name }} in ${environment.name} has failed for good (its retries are spent); the new release waits for a schema it does not have.`,
         }),
         rule("MigrationInitContainerStuck", {
           expr:

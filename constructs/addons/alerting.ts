@@ -1,17 +1,22 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
+import { IN_CLUSTER } from "../contract";
 import {
   ACTIVATOR_JOB,
+  EXTERNAL_SECRETS_JOB,
+  GATEWAY_JOB,
   alertRuleGroups,
   KNATIVE_SERVICE_LABEL,
   prometheusRules,
   QUEUE_PROXY_JOB,
+  GATEWAY_REQUESTS,
   REQUEST_COUNT,
   REQUEST_DURATION_BUCKET,
   type AlertRulesInput,
   type RuleGroup,
 } from "./alert-rules";
+import { EXTERNAL_SECRETS_RELEASE } from "./external-secrets";
 import { KNATIVE_SERVING_NAMESPACE } from "./knative";
 
 /** Label and value Grafana's sidecar loads dashboards from (kube-prometheus-stack's defaults). */
@@ -44,6 +49,7 @@ export class Alerting extends Construct {
       manifests: [
         ...prometheusRules(this.groups, props.namespace),
         ...knativeMonitors(props.namespace, environments),
+        externalSecretsMonitor(props.namespace),
         ...environments.map((environment) => environmentDashboard(props.namespace, environment)),
       ],
       dependsOn: props.dependsOn,
@@ -52,38 +58,72 @@ export class Alerting extends Construct {
 }
 
 /**
+ * Pods the platform scrapes itself, by the labels and port names their
+ * upstream manifests give them: Knative Serving 1.23's activator, the
+ * Kourier gateway the Knative operator 1.23 installs beside it, and the
+ * External Secrets controller of chart 2.9.0 (whose own ServiceMonitor would
+ * need the monitoring stack before External Secrets, which the monitoring
+ * stack's secrets need first). A test checks them against pinned copies of
+ * those manifests' facts.
+ */
+export const SCRAPED_PODS = {
+  activator: { namespace: KNATIVE_SERVING_NAMESPACE, labels: { app: "activator" }, port: "metrics" },
+  gateway: { namespace: KNATIVE_SERVING_NAMESPACE, labels: { app: "3scale-kourier-gateway" }, port: "metrics", path: "/stats/prometheus" },
+  externalSecrets: {
+    namespace: IN_CLUSTER.externalSecrets.namespace,
+    labels: { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": EXTERNAL_SECRETS_RELEASE },
+    port: "metrics",
+  },
+} as const;
+
+/** A PodMonitor in `namespace` scraping one endpoint of the pods `selector` picks in `namespaces`. */
+function podMonitor(namespace: string, job: string, namespaces: readonly string[], selector: Record<string, unknown>, endpoint: Record<string, unknown>): KubernetesObject {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: job, namespace },
+    spec: { namespaceSelector: { matchNames: [...namespaces] }, selector, podMetricsEndpoints: [endpoint] },
+  };
+}
+
+/** A PodMonitor of one of SCRAPED_PODS, naming its job. */
+function scrapedPodMonitor(
+  namespace: string,
+  job: string,
+  pods: (typeof SCRAPED_PODS)[keyof typeof SCRAPED_PODS],
+  { relabelings = [], ...endpoint }: { relabelings?: unknown[]; [field: string]: unknown } = {},
+): KubernetesObject {
+  return podMonitor(namespace, job, [pods.namespace], { matchLabels: { ...pods.labels } }, {
+    port: pods.port,
+    ...("path" in pods ? { path: pods.path } : {}),
+    relabelings: [{ action: "replace", targetLabel: "job", replacement: job }, ...relabelings],
+    ...endpoint,
+  });
+}
+
+/**
  * PodMonitors for Knative's request metrics. The queue-proxy beside every
  * application container counts what the application answered; the activator
- * answers while a service scales from zero. Each scrape names its job and
- * copies the Knative service name, which the rules and dashboards group by.
+ * answers while a service scales from zero; the Kourier gateway answers when
+ * no instance can. Each scrape names its job, and the first two copy the
+ * Knative service name, which the rules and dashboards group by.
  */
 export function knativeMonitors(namespace: string, environments: readonly string[]): KubernetesObject[] {
-  const relabel = (job: string) => [
-    { action: "replace", targetLabel: "job", replacement: job },
-    { action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: KNATIVE_SERVICE_LABEL },
-  ];
+  const service = () => ({ action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: KNATIVE_SERVICE_LABEL });
   return [
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: { name: QUEUE_PROXY_JOB, namespace },
-      spec: {
-        namespaceSelector: { matchNames: [...environments] },
-        selector: { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] },
-        podMetricsEndpoints: [{ port: "http-usermetric", relabelings: relabel(QUEUE_PROXY_JOB) }],
-      },
-    },
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: { name: ACTIVATOR_JOB, namespace },
-      spec: {
-        namespaceSelector: { matchNames: [KNATIVE_SERVING_NAMESPACE] },
-        selector: { matchLabels: { app: "activator" } },
-        podMetricsEndpoints: [{ port: "metrics", relabelings: relabel(ACTIVATOR_JOB) }],
-      },
-    },
+    podMonitor(namespace, QUEUE_PROXY_JOB, environments, { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] }, {
+      port: "http-usermetric",
+      relabelings: [{ action: "replace", targetLabel: "job", replacement: QUEUE_PROXY_JOB }, service()],
+    }),
+    scrapedPodMonitor(namespace, ACTIVATOR_JOB, SCRAPED_PODS.activator, { relabelings: [service()] }),
+    // Envoy exports thousands of series; the 5xx rule needs one counter.
+    scrapedPodMonitor(namespace, GATEWAY_JOB, SCRAPED_PODS.gateway, { metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: GATEWAY_REQUESTS }] }),
   ];
+}
+
+/** The External Secrets controller, for PlatformTargetDown: when it stops, secrets silently stop refreshing. */
+export function externalSecretsMonitor(namespace: string): KubernetesObject {
+  return scrapedPodMonitor(namespace, EXTERNAL_SECRETS_JOB, SCRAPED_PODS.externalSecrets);
 }
 
 /** Requests, 5xx ratio, latency and instances of one environment's services. */

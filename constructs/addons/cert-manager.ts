@@ -50,7 +50,11 @@ export class CertManagerAddon extends HelmAddon {
           annotations: props.dns.certManager.identity.serviceAccountAnnotations,
         },
         podLabels: props.dns.certManager.identity.podLabels,
-        prometheus: { enabled: true },
+        // The chart's own ServiceMonitor, which follows its metrics port
+        // wherever a release moves it (1.21 renamed it `http-metrics`).
+        // honorLabels keeps the certificate's own `namespace` label on
+        // certmanager_certificate_*, which the alerts group and describe by.
+        prometheus: { enabled: true, servicemonitor: { enabled: true, honorLabels: true } },
         // Requests to schedule fairly, a memory limit so a leak cannot starve the node.
         resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
         webhook: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
@@ -67,27 +71,16 @@ export class CertManagerAddon extends HelmAddon {
   }
 
   /**
-   * Lets Prometheus scrape the controller and alert on certificates close to
-   * expiry or failing to issue. Objects of its own rather than the chart's
-   * ServiceMonitor, which would make cert-manager wait for the monitoring stack.
+   * Alerts on certificates close to expiry or failing to issue. The chart's
+   * ServiceMonitor needs the monitoring stack's CRD, so the release waits
+   * for it too.
    */
   monitorWith(prometheus: ITerraformDependable): ManifestsRelease {
+    this.release.dependsOn = [...(this.release.dependsOn ?? []), prometheus.fqn];
     return new ManifestsRelease(this, "monitoring", {
       name: "cert-manager-monitoring",
       namespace: IN_CLUSTER.certManager.namespace,
-      manifests: [
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "ServiceMonitor",
-          metadata: { name: "cert-manager", namespace: IN_CLUSTER.certManager.namespace },
-          spec: {
-            namespaceSelector: { matchNames: [IN_CLUSTER.certManager.namespace] },
-            selector: { matchLabels: { "app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller" } },
-            endpoints: [{ port: "tcp-prometheus-servicemonitor", path: "/metrics", interval: "60s" }],
-          },
-        },
-        certificateRules(),
-      ],
+      manifests: [certificateRules()],
       dependsOn: [this.release, prometheus],
     });
   }

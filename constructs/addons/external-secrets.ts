@@ -6,6 +6,8 @@ import { HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** Name of the cluster-wide store every ExternalSecret of the platform reads from. */
 export const CLUSTER_SECRET_STORE = "platform";
+/** The release, whose name the chart puts on the controller's pods (`app.kubernetes.io/instance`). */
+export const EXTERNAL_SECRETS_RELEASE = "external-secrets";
 
 export interface ExternalSecretsProps extends AddonOptions {
   readonly cloud: string;
@@ -36,7 +38,7 @@ export class ExternalSecretsAddon extends HelmAddon {
       valuesDir: props.valuesDir,
       dependsOn: props.dependsOn,
       chart: "external-secrets",
-      releaseName: "external-secrets",
+      releaseName: EXTERNAL_SECRETS_RELEASE,
       namespace: IN_CLUSTER.externalSecrets.namespace,
       values: {
         installCRDs: true,

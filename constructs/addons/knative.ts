@@ -9,6 +9,8 @@ import { DEFAULT_VALUES_DIR, releaseValues } from "./values";
 
 export const KNATIVE_SERVING_NAMESPACE = "knative-serving";
 export const KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev";
+/** The Knative feature flag the migration pattern needs, for its wait-for-migration init container. */
+export const MIGRATION_FEATURE_FLAG = "kubernetes.podspec-init-containers";
 /** The gateway's LoadBalancer service, which the operator creates in the serving namespace. */
 export const KOURIER_SERVICE = "kourier";
 /** The annotation external-dns publishes a service's load balancer under. */
@@ -129,6 +131,10 @@ export class KnativeAddon extends Construct {
           // Request metrics in Prometheus format on the queue-proxy's and the
           // activator's metrics ports, which the platform's PodMonitors scrape.
           observability: { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" },
+          // Init containers, off in Knative by default: the migration pattern's
+          // revisions wait in one until the database has their migrations
+          // (docs/examples/api-with-migration.yaml).
+          features: { [MIGRATION_FEATURE_FLAG]: "enabled" },
           autoscaler: {
             "enable-scale-to-zero": "true",
             "scale-to-zero-grace-period": `${props.scaleToZero.gracePeriodSeconds}s`,

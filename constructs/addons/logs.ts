@@ -34,6 +34,9 @@ const RULES_DIR = "/rules";
  */
 export const LOKI_SCHEMA_FROM = "2025-01-01";
 
+/** Where the log collector keeps its data: a directory of the node, outliving the pod. */
+export const ALLOY_NODE_DATA = { volume: "alloy-data", hostPath: "/var/lib/alloy-logs", mountPath: "/var/lib/alloy" } as const;
+
 /** The labels every log line carries; the rules and the docs rely on them. */
 export const LOG_LABELS = ["namespace", "pod", "container", "app", "environment"] as const;
 /** `environment` of lines from namespaces that are not an environment's. */
@@ -154,6 +157,9 @@ export class LogsAddon extends Construct {
         lokiCanary: { enabled: false },
         test: { enabled: false },
         sidecar: { rules: { enabled: true, label: RULES_LABEL, folder: `${RULES_DIR}/${LOKI_TENANT}`, searchNamespace: [namespace], resource: "configmap" } },
+        // The rules sidecar watches one namespace: a Role there, not the
+        // chart's default ClusterRole that reads every Secret of the cluster.
+        rbac: { namespaced: true },
         monitoring: { serviceMonitor: { enabled: true, metricsInstance: { enabled: false } } },
       },
     });
@@ -181,8 +187,12 @@ export class LogsAddon extends Construct {
     this.collector = alloy("alloy-logs", {
       alloy: {
         configMap: { create: true, content: podLogsConfig(props.environments) },
+        // Alloy's data (the read position in each log file) on the node, so a
+        // restarted collector resumes where it stopped: neither re-sending
+        // what it sent nor skipping what was written meanwhile.
+        storagePath: ALLOY_NODE_DATA.mountPath,
         // The node's pod log files.
-        mounts: { varlog: true },
+        mounts: { varlog: true, extra: [{ name: ALLOY_NODE_DATA.volume, mountPath: ALLOY_NODE_DATA.mountPath }] },
         // Root reads the kubelet's 0640 log files; no capability beyond that.
         securityContext: {
           runAsUser: 0,
@@ -195,7 +205,11 @@ export class LogsAddon extends Construct {
         enableReporting: false,
         resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
       },
-      controller: { type: "daemonset", tolerations: [{ operator: "Exists" }] },
+      controller: {
+        type: "daemonset",
+        tolerations: [{ operator: "Exists" }],
+        volumes: { extra: [{ name: ALLOY_NODE_DATA.volume, hostPath: { path: ALLOY_NODE_DATA.hostPath, type: "DirectoryOrCreate" } }] },
+      },
       serviceMonitor: { enabled: true },
     });
 

@@ -3,11 +3,12 @@ import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53HealthCheck } from "@cdktf/provider-aws/lib/route53-health-check";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { UptimeTarget } from "../common/uptime-targets";
-import type { PolicyStatement } from "./iam";
+import { policyDocument, type PolicyStatement } from "./iam";
 import { EncryptionKey } from "./kms-key";
 
 /** Route 53 publishes health check metrics only in this region; alarms on them live there too. */
@@ -17,10 +18,23 @@ export interface ExternalMonitoringProps {
   /** Prefix of every name. */
   readonly name: string;
   readonly alertEmails: string[];
+  /**
+   * The pager's e-mail integration address: the heartbeat alarm and the
+   * uptime alarms of `pagedEnvironments` also go to a topic it subscribes to.
+   * @default - no pager
+   */
+  readonly pageEmail?: string;
+  /** Environments whose uptime alarms page. */
+  readonly pagedEnvironments: readonly string[];
   readonly uptimeTargets: UptimeTarget[];
   /** Tags of the stack's default provider, repeated on the alias. */
   readonly tags: Record<string, string>;
 }
+
+/** What SNS asks of KMS for a publisher to an encrypted topic. */
+export const HEARTBEAT_KEY_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"] as const;
+/** The encryption context key SNS sets, naming the topic a message is encrypted for. */
+export const SNS_TOPIC_CONTEXT = "aws:sns:topicArn";
 
 /** How the outside alarms decide; docs/alerting.md quotes them. */
 export const EXTERNAL_ALARMS = {
@@ -40,10 +54,13 @@ export const EXTERNAL_ALARMS = {
 export class ExternalMonitoring extends Construct {
   readonly provider: AwsProvider;
   readonly alertTopic: SnsTopic;
+  /** The pager's topic, when there is a pager. */
+  readonly pagesTopic?: SnsTopic;
   readonly heartbeatTopic: SnsTopic;
   /** In ALARM when no Watchdog arrived for 10 minutes; `npm run doctor` reads its metric. */
   readonly heartbeatAlarm: CloudwatchMetricAlarm;
   readonly key: KmsKey;
+  readonly encryptionKey: EncryptionKey;
   readonly healthChecks: Route53HealthCheck[] = [];
 
   constructor(scope: Construct, id: string, props: ExternalMonitoringProps) {
@@ -64,12 +81,22 @@ export class ExternalMonitoring extends Construct {
       StringEquals: { "aws:SourceAccount": key.accountId },
     });
     this.key = key.key;
+    this.encryptionKey = key;
 
     this.alertTopic = new SnsTopic(this, "alerts", { provider, name: `${props.name}-alerts`, kmsMasterKeyId: this.key.arn });
     props.alertEmails.forEach((endpoint, i) => {
       new SnsTopicSubscription(this, `alerts-email-${i}`, { provider, topicArn: this.alertTopic.arn, protocol: "email", endpoint });
     });
     const notify = { alarmActions: [this.alertTopic.arn], okActions: [this.alertTopic.arn] };
+    // An e-mail subscription of the pager's e-mail integration: an HTTPS
+    // endpoint would carry the pager's key in its URL, into Terraform's state.
+    if (props.pageEmail) {
+      this.pagesTopic = new SnsTopic(this, "pages", { provider, name: `${props.name}-pages`, kmsMasterKeyId: this.key.arn });
+      new SnsTopicSubscription(this, "pages-email", { provider, topicArn: this.pagesTopic.arn, protocol: "email", endpoint: props.pageEmail });
+    }
+    const page = this.pagesTopic
+      ? { alarmActions: [this.alertTopic.arn, this.pagesTopic.arn], okActions: [this.alertTopic.arn, this.pagesTopic.arn] }
+      : notify;
 
     // Nobody subscribes: only its published-message count matters.
     this.heartbeatTopic = new SnsTopic(this, "heartbeat", { provider, name: `${props.name}-heartbeat`, kmsMasterKeyId: this.key.arn });
@@ -88,7 +115,8 @@ export class ExternalMonitoring extends Construct {
       comparisonOperator: "LessThanThreshold",
       // A stopped Alertmanager publishes nothing, which is no data at all.
       treatMissingData: "breaching",
-      ...notify,
+      // Nothing in the cluster can page while its monitoring is down.
+      ...page,
     });
 
     const uptime = EXTERNAL_ALARMS.uptime;
@@ -119,17 +147,49 @@ export class ExternalMonitoring extends Construct {
         threshold: 1,
         comparisonOperator: "LessThanThreshold",
         treatMissingData: "breaching",
-        ...notify,
+        ...(props.pagedEnvironments.includes(target.environment) ? page : notify),
       });
     }
   }
 
-  /** What Alertmanager's identity needs to publish the Watchdog, and nothing else. */
+  /**
+   * What Alertmanager's identity needs to publish the Watchdog, and nothing
+   * else: the publish, and the key through SNS for this topic alone.
+   */
   publishHeartbeatStatements(): PolicyStatement[] {
     return [
       { Sid: "PublishHeartbeat", Effect: "Allow", Action: "sns:Publish", Resource: this.heartbeatTopic.arn },
-      { Sid: "EncryptHeartbeat", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: this.key.arn },
+      {
+        Sid: "EncryptHeartbeat",
+        Effect: "Allow",
+        Action: [...HEARTBEAT_KEY_ACTIONS],
+        Resource: this.key.arn,
+        Condition: { StringEquals: this.heartbeatKeyConditions() },
+      },
     ];
+  }
+
+  /**
+   * The resource side of the heartbeat publish: the topic's policy lets the
+   * role publish (and no one subscribe), and the key's policy lets it use
+   * the key through SNS for this topic. A customer-managed key is usable only
+   * when its own policy says so: the role's IAM policy alone is not enough.
+   */
+  allowHeartbeatPublisher(roleArn: string): void {
+    this.encryptionKey.grantRole("AlertmanagerPublishesHeartbeat", roleArn, [...HEARTBEAT_KEY_ACTIONS], "sns", { [SNS_TOPIC_CONTEXT]: this.heartbeatTopic.arn });
+    new SnsTopicPolicy(this, "heartbeat-policy", {
+      provider: this.provider,
+      arn: this.heartbeatTopic.arn,
+      policy: policyDocument([
+        { Sid: "AlertmanagerPublishes", Effect: "Allow", Principal: { AWS: roleArn }, Action: "sns:Publish", Resource: this.heartbeatTopic.arn },
+        // Only the count of published messages matters; a subscriber would only read Watchdogs.
+        { Sid: "NobodySubscribes", Effect: "Deny", Principal: { AWS: "*" }, Action: "sns:Subscribe", Resource: this.heartbeatTopic.arn },
+      ]),
+    });
+  }
+
+  private heartbeatKeyConditions(): Record<string, string> {
+    return { "kms:ViaService": `sns.${HEALTH_CHECK_REGION}.amazonaws.com`, [`kms:EncryptionContext:${SNS_TOPIC_CONTEXT}`]: this.heartbeatTopic.arn };
   }
 
   /** Alertmanager's receiver for the Watchdog. */

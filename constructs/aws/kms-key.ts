@@ -114,16 +114,22 @@ export class EncryptionKey extends Construct {
 
   /**
    * Lets one IAM role use the key directly; with `viaService`, only through
-   * that service (a role reading a secret decrypts through Secrets Manager).
+   * that service (a role reading a secret decrypts through Secrets Manager);
+   * with `encryptionContext`, only for the resource the service names in it
+   * (SNS passes `aws:sns:topicArn`).
    */
-  grantRole(sid: string, roleArn: string, actions: string[], viaService?: string): void {
+  grantRole(sid: string, roleArn: string, actions: string[], viaService?: string, encryptionContext?: Record<string, string>): void {
+    const conditions: Record<string, string> = {
+      ...(viaService ? { "kms:ViaService": this.viaService(viaService) } : {}),
+      ...Object.fromEntries(Object.entries(encryptionContext ?? {}).map(([key, value]) => [`kms:EncryptionContext:${key}`, value])),
+    };
     this.statements.push({
       Sid: sid,
       Effect: "Allow",
       Principal: { AWS: roleArn },
       Action: actions,
       Resource: "*",
-      ...(viaService ? { Condition: { StringEquals: { "kms:ViaService": this.viaService(viaService) } } } : {}),
+      ...(Object.keys(conditions).length > 0 ? { Condition: { StringEquals: conditions } } : {}),
     });
   }
 

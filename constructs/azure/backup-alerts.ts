@@ -37,7 +37,7 @@ export class BackupAlerts extends Construct {
       logAnalyticsDestinationType: "Dedicated",
       enabledLog: [{ category: "AddonAzureBackupJobs" }, { category: "CoreAzureBackup" }],
     });
-    const common = { location: props.location, resourceGroupName: props.resourceGroupName, scope: props.vaultId, actionGroupId: props.actionGroupId, dependsOn: [diagnostics] };
+    const common = { location: props.location, resourceGroupName: props.resourceGroupName, scope: props.vaultId, actionGroupIds: [props.actionGroupId], dependsOn: [diagnostics] };
     this.notCompleted = logAlert(this, "not-completed", {
       ...common,
       name: `${props.name}-no-daily-backup`,

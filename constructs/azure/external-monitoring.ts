@@ -11,7 +11,7 @@ import { logAlert } from "./log-alert";
 /** Test locations on three continents; an alert needs two of them failing. */
 export const WEB_TEST_LOCATIONS = ["emea-nl-ams-azr", "emea-gb-db3-azr", "us-va-ash-azr", "apac-sg-sin-azr", "us-ca-sjc-azr"] as const;
 export const FAILED_LOCATIONS_TO_ALERT = 2;
-/** Minutes without a running Prometheus and Alertmanager before the heartbeat alert. */
+/** Minutes without a Watchdog before the heartbeat alert. */
 export const HEARTBEAT_SILENCE_MINUTES = 10;
 
 export interface ExternalMonitoringProps {
@@ -20,7 +20,15 @@ export interface ExternalMonitoringProps {
   readonly resourceGroupName: string;
   readonly workspaceId: string;
   readonly actionGroupId: string;
-  /** The AKS cluster, whose Container Insights inventory the heartbeat reads. */
+  /**
+   * The pager's action group, added to the alerts that page: the heartbeat,
+   * and the uptime checks of `pagedEnvironments`.
+   * @default - no pager
+   */
+  readonly pageActionGroupId?: string;
+  /** Environments whose uptime checks page. */
+  readonly pagedEnvironments: readonly string[];
+  /** The AKS cluster, whose Container Insights logs the heartbeat reads. */
   readonly clusterId: string;
   readonly uptimeTargets: UptimeTarget[];
 }
@@ -29,11 +37,11 @@ export interface ExternalMonitoringProps {
  * What watches the platform from outside the cluster on Azure: a standard
  * web test and availability alert per exposed application, and the
  * monitoring's dead man's switch. Alertmanager cannot deliver a Watchdog to
- * Azure Monitor without a stored credential, so the heartbeat is read where
- * the cluster already reports without any help from Prometheus: Container
- * Insights' pod inventory in Log Analytics. When no Prometheus or no
- * Alertmanager pod has been Running for 10 minutes, or the cluster has
- * stopped reporting at all, the query finds nothing and the alert fires.
+ * Azure Monitor without a stored credential, so it delivers it inside the
+ * cluster, to a sink that logs a line per Watchdog, and Container Insights
+ * carries those lines to Log Analytics. When none has arrived for 10
+ * minutes (Prometheus stopped evaluating, Alertmanager stopped notifying, or
+ * the cluster stopped reporting) the query finds nothing and the alert fires.
  */
 export class ExternalMonitoring extends Construct {
   readonly insights: ApplicationInsights;
@@ -43,6 +51,8 @@ export class ExternalMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: ExternalMonitoringProps) {
     super(scope, id);
     const { location, resourceGroupName } = props;
+    const mail = [props.actionGroupId];
+    const pages = props.pageActionGroupId ? [props.actionGroupId, props.pageActionGroupId] : mail;
     this.insights = new ApplicationInsights(this, "insights", {
       name: `${props.name}-uptime`,
       location,
@@ -77,31 +87,40 @@ export class ExternalMonitoring extends Construct {
         frequency: "PT1M",
         windowSize: "PT5M",
         applicationInsightsWebTestLocationAvailabilityCriteria: { webTestId: test.id, componentId: this.insights.id, failedLocationCount: FAILED_LOCATIONS_TO_ALERT },
-        action: [{ actionGroupId: props.actionGroupId }],
+        action: (props.pagedEnvironments.includes(target.environment) ? pages : mail).map((actionGroupId) => ({ actionGroupId })),
       });
     }
 
-    const ns = IN_CLUSTER.alertmanager.namespace;
+    const sink = IN_CLUSTER.watchdogSink;
     this.heartbeat = logAlert(this, "heartbeat", {
       name: `${props.name}-monitoring-heartbeat-silent`,
       location,
       resourceGroupName,
       scope: props.clusterId,
-      description: `No running Prometheus or Alertmanager in the cluster for ${HEARTBEAT_SILENCE_MINUTES} minutes, or the cluster stopped reporting. Runbook: ${runbookUrl(CLOUD_ALARMS.heartbeatSilent)}`,
-      query: [
-        "KubePodInventory",
-        `| where TimeGenerated > ago(${HEARTBEAT_SILENCE_MINUTES}m)`,
-        `| where Namespace == "${ns}" and PodStatus == "Running"`,
-        '| summarize Alertmanagers = dcountif(Name, Name startswith "alertmanager-"), Prometheuses = dcountif(Name, Name startswith "prometheus-")',
-        "| extend Healthy = iff(Alertmanagers > 0 and Prometheuses > 0, 1, 0)",
-      ].join("\n"),
-      measure: "Healthy",
+      description: `No Watchdog from Alertmanager for ${HEARTBEAT_SILENCE_MINUTES} minutes: Prometheus, Alertmanager or the cluster has stopped. Runbook: ${runbookUrl(CLOUD_ALARMS.heartbeatSilent)}`,
+      query: heartbeatQuery(sink, HEARTBEAT_SILENCE_MINUTES),
+      measure: "Deliveries",
       operator: "LessThan",
       threshold: 1,
       frequency: "PT5M",
       window: "PT10M",
       severity: 0,
-      actionGroupId: props.actionGroupId,
+      actionGroupIds: pages,
     });
   }
+}
+
+/**
+ * The Watchdogs the sink logged in the last `minutes`: Container Insights
+ * keeps each container line in ContainerLogV2, and the sink's line names its
+ * echo component and holds Alertmanager's notification, which names the alert.
+ */
+export function heartbeatQuery(sink: { readonly namespace: string; readonly name: string; readonly logMarker: string }, minutes: number): string {
+  return [
+    "ContainerLogV2",
+    `| where TimeGenerated > ago(${minutes}m)`,
+    `| where PodNamespace == "${sink.namespace}" and PodName startswith "${sink.name}-"`,
+    `| where tostring(LogMessage) contains "${sink.logMarker}" and tostring(LogMessage) contains "Watchdog"`,
+    "| summarize Deliveries = count()",
+  ].join("\n");
 }

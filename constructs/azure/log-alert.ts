@@ -20,7 +20,8 @@ export interface LogAlertProps {
   readonly window: string;
   /** 0 (critical) to 4 (verbose). */
   readonly severity: number;
-  readonly actionGroupId: string;
+  /** Action groups notified, in this order. */
+  readonly actionGroupIds: readonly string[];
   /** What must exist first, e.g. the diagnostic setting that fills the queried table. */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -47,7 +48,7 @@ export function logAlert(scope: Construct, id: string, props: LogAlertProps): Mo
         failingPeriods: { minimumFailingPeriodsToTriggerAlert: 1, numberOfEvaluationPeriods: 1 },
       },
     ],
-    action: { actionGroups: [props.actionGroupId] },
+    action: { actionGroups: [...props.actionGroupIds] },
     dependsOn: props.dependsOn,
   });
 }

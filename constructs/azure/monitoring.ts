@@ -9,16 +9,23 @@ export interface MonitoringProps {
   /** Receivers of every alert routed to the action group. */
   readonly alertEmails: string[];
   /**
+   * The pager's e-mail integration address, for the alerts that page.
+   * @default - no pager: no second action group
+   */
+  readonly pageEmail?: string;
+  /**
    * Days logs are kept in the workspace.
    * @default 30
    */
   readonly retentionDays?: number;
 }
 
-/** The Log Analytics workspace the cluster reports to and the action group alerts go to. */
+/** The Log Analytics workspace the cluster reports to, the action group alerts go to, and the pager's. */
 export class Monitoring extends Construct {
   readonly workspace: LogAnalyticsWorkspace;
   readonly actionGroup: MonitorActionGroup;
+  /** The pager, for the alerts that must wake someone: a mail to its e-mail integration, so no key is stored. */
+  readonly pagesActionGroup?: MonitorActionGroup;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -39,5 +46,14 @@ export class Monitoring extends Construct {
       shortName: props.name.replace(/[^a-zA-Z0-9]/g, "").slice(0, 12),
       emailReceiver: props.alertEmails.map((emailAddress, i) => ({ name: `email-${i}`, emailAddress, useCommonAlertSchema: true })),
     });
+    if (props.pageEmail) {
+      this.pagesActionGroup = new MonitorActionGroup(this, "pages-action-group", {
+        name: `${props.name}-pages`,
+        resourceGroupName: props.resourceGroupName,
+        shortName: `${props.name.replace(/[^a-zA-Z0-9]/g, "").slice(0, 6)}pages`,
+        // The pager opens an incident from the subject; the common schema's would be generic.
+        emailReceiver: [{ name: "pager", emailAddress: props.pageEmail, useCommonAlertSchema: false }],
+      });
+    }
   }
 }

@@ -25,3 +25,8 @@ export function uptimeTargets(config: PlatformConfig): UptimeTarget[] {
       })),
     );
 }
+
+/** The environments whose critical alerts page: those of the production stage. */
+export function productionEnvironments(config: Pick<PlatformConfig, "environments">): string[] {
+  return config.environments.filter((environment) => environment.stage === "production").map((environment) => environment.name);
+}
