@@ -7,7 +7,7 @@ import { gitopsSchema } from "../config/environments";
 import { AZURE_REQUIRED_TERRAFORM } from "../constructs/azure/stack-setup";
 
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), "utf8");
-const documents = ["README.md", ...readdirSync(path.join(PROJECT_ROOT, "docs")).map((file) => `docs/${file}`)];
+const documents = ["README.md", ...readdirSync(path.join(PROJECT_ROOT, "docs")).filter((file) => file.endsWith(".md")).map((file) => `docs/${file}`)];
 
 describe("the README's first deploy", () => {
   it("creates the Git credentials secret every environment's Flux source reads, in each stage's namespace", () => {

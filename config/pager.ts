@@ -22,6 +22,8 @@ export const pagerSchema = z
     ),
     url: z
       .url({ protocol: /^https$/, message: "an https URL" })
+      .regex(/^https:\/\/[^/\s]+/, { message: "an https URL", abort: true })
+      .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII only: a look-alike or invisible character would send pages to another host" })
       .optional()
       .describe("The pager's API when not its default: PagerDuty's EU events API https://events.eu.pagerduty.com/v2/enqueue, Opsgenie's EU API https://api.eu.opsgenie.com/."),
   })
