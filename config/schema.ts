@@ -3,7 +3,8 @@ import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
 import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
-import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
+import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
+import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
 import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
 
@@ -60,6 +61,10 @@ const rawConfigSchema = z
       .describe("Where platform alerts go, and the node alert thresholds."),
     logs: logsSchema.describe("The cluster's log store (Loki): retention and ingestion limits."),
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
+    databaseServers: z
+      .array(databaseServerSchema)
+      .default([])
+      .describe("PostgreSQL servers several environments share, each environment with a database and a role of its own (environments[].database.server). Default: none; every environment has a server of its own."),
     clouds: z
       .object({
         aws: awsSchema.optional().describe("The platform on AWS: EKS, ECR, RDS for PostgreSQL, AWS Backup."),
@@ -148,15 +153,23 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
       }
     }
     checkResources(env, at, ctx);
-    const db = env.database;
-    if (db.maxStorageGb !== undefined && db.maxStorageGb < db.storageGb) {
-      issue(ctx, at("database", "maxStorageGb"), db.maxStorageGb, `must be at least storageGb (${db.storageGb})`);
+  });
+}
+
+/** Object storage settings that depend on each other, and on the clouds' naming rules. */
+function checkObjectStorage(config: RawConfig, ctx: Ctx): void {
+  config.applications.forEach((app, i) => {
+    const storage = app.objectStorage;
+    if (!storage) return;
+    const at = (...rest: Path): Path => ["applications", i, "objectStorage", ...rest];
+    if (storage.noncurrentVersionDays !== undefined && !storage.versioning) {
+      issue(ctx, at("noncurrentVersionDays"), storage.noncurrentVersionDays, "applies to earlier versions, which exist only with versioning: set versioning to true");
     }
-    if (stage === "production" && !db.highAvailability) {
-      issue(ctx, at("database", "highAvailability"), false, "production requires a highly available database: set true");
+    if (storage.backup && !storage.versioning) {
+      issue(ctx, at("backup"), true, "backups of objects need versioning (AWS Backup for S3 and Azure's operational backup restore from versions): set versioning to true");
     }
-    if (stage === "production" && db.backupRetentionDays < 35) {
-      issue(ctx, at("database", "backupRetentionDays"), db.backupRetentionDays, "production keeps 35 days of point-in-time recovery: set 35");
+    if (config.clouds.azure && app.name.length < 3) {
+      issue(ctx, ["applications", i, "name"], app.name, "names the application's Azure Blob container, which needs at least 3 characters");
     }
   });
 }
@@ -389,21 +402,28 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
       if (set) issue(ctx, at("registry", field), registry[field as keyof typeof premiumOnly], `needs sku Premium (sku is ${registry.sku})`);
     }
   }
-  config.environments.forEach((env, i) => {
-    if (!isFlexibleServerSku(env.database.skuName)) {
-      issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
+  // Every server: the environments' own and the shared ones.
+  const servers: [Path, Partial<RawConfig["databaseServers"][number]>][] = [
+    ...config.environments.flatMap((env, i): [Path, Partial<RawConfig["databaseServers"][number]>][] =>
+      env.database.server === undefined ? [[["environments", i, "database"], env.database]] : [],
+    ),
+    ...config.databaseServers.map((server, i): [Path, Partial<RawConfig["databaseServers"][number]>] => [["databaseServers", i], server]),
+  ];
+  for (const [at, db] of servers) {
+    if (db.skuName !== undefined && !isFlexibleServerSku(db.skuName)) {
+      issue(ctx, [...at, "skuName"], db.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
     }
     // Rounded up to an offered size first, as the server is created.
-    if (env.database.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
-      issue(ctx, ["environments", i, "database", "storageGb"], env.database.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
+    if (db.storageGb !== undefined && db.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
+      issue(ctx, [...at, "storageGb"], db.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
     }
-    if (env.database.highAvailability && env.database.skuName.startsWith("B_")) {
-      issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
+    if (db.highAvailability && db.skuName?.startsWith("B_")) {
+      issue(ctx, [...at, "skuName"], db.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
     }
-    if (env.database.backupRetentionDays < 7) {
-      issue(ctx, ["environments", i, "database", "backupRetentionDays"], env.database.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
+    if (db.backupRetentionDays !== undefined && db.backupRetentionDays < 7) {
+      issue(ctx, [...at, "backupRetentionDays"], db.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
     }
-  });
+  }
 }
 
 function resolve(config: RawConfig) {
@@ -419,9 +439,10 @@ function resolve(config: RawConfig) {
         branch: env.gitops.branch ?? config.gitops.branch,
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
-      database: { ...env.database, maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2 },
+      database: resolveDatabase(env, config.databaseServers),
       alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
+    databaseServers: resolveDatabaseServers(config),
   };
 }
 
@@ -430,6 +451,8 @@ export const configSchema = rawConfigSchema
     checkApplications(config, ctx);
     checkStackNames(config, ctx);
     checkEnvironments(config, ctx);
+    checkDatabases(config, (path, input, message) => issue(ctx, path, input, message));
+    checkObjectStorage(config, ctx);
     checkDomain(config, ctx);
     checkLogs(config, ctx);
     checkAws(config, ctx);
@@ -439,3 +462,5 @@ export const configSchema = rawConfigSchema
 
 export type PlatformConfig = z.output<typeof configSchema>;
 export type EnvironmentConfig = PlatformConfig["environments"][number];
+export type DatabaseServerConfig = PlatformConfig["databaseServers"][number];
+export type ApplicationConfig = PlatformConfig["applications"][number];
