@@ -210,6 +210,8 @@ export interface DatabaseSetupAccess {
   readonly identity: WorkloadIdentity;
   /** A SecretStore provider authenticated as that service account. */
   readonly secretStore: SecretStoreProvider;
+  /** Changes whenever the role's password does, so the setup runs again and the environment's secret is read again. */
+  readonly revision: string;
 }
 
 /** One environment's database and how its workloads reach it. */
@@ -242,6 +244,8 @@ export interface ObjectStorageEndpoint {
   readonly endpoint: string;
   /** What else the cloud's SDK reads, as environment variables (`AWS_REGION`, `AZURE_STORAGE_ACCOUNT`). */
   readonly settings: Record<string, string>;
+  /** Where pods connect to reach it and to get the identity's credentials, for the environment's egress policy. */
+  readonly egress: { readonly cidr: string; readonly port: number }[];
 }
 
 /** What one application of an environment gets from the cloud. */

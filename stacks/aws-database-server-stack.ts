@@ -85,6 +85,7 @@ export class AwsDatabaseServerStack extends TerraformStack {
         setup: {
           role,
           admin,
+          revision: String(environment.database.passwordVersion),
           identity: { serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": setupRole.arn }, podLabels: {} },
           secretStore: { aws: { service: "SecretsManager", region: aws.region, auth: { jwt: { serviceAccountRef: { name: serviceAccount } } } } },
         },

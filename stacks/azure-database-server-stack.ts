@@ -34,10 +34,12 @@ export interface AzureServerTenant {
  * A Flexible Server several environments share (`databaseServers[]`), in a
  * resource group and state of its own, as an environment's own server is:
  * the server, its vault, alerts and production locks. Per environment on it,
- * keyed by the environment's name: its database (through Resource Manager, so
- * the server's lock and the destroy guard cover it), the generated password
- * of its role, and the identity its setup Job reads the administrator's and
- * that password with.
+ * keyed by the environment's name: the generated password of its role and
+ * the identity its setup Job reads the administrator's and that password
+ * with. The Job creates the database and the role, as on AWS: a database made
+ * through Resource Manager would belong to a role the administrator cannot
+ * hand it from. Removing an environment from the server deletes its secret,
+ * which the destroy guard refuses like a server.
  */
 export class AzureDatabaseServerStack extends TerraformStack {
   readonly postgres: FlexiblePostgres;
@@ -62,8 +64,6 @@ export class AzureDatabaseServerStack extends TerraformStack {
     const admin: DatabaseCredentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };
     for (const environment of environments) {
       const role = environment.database.name;
-      // Its own database, made through Resource Manager; the setup Job gives it to the role.
-      this.postgres.addDatabase(`database-${environment.name}`, role, production(environment));
       // Generated straight into a write-only value: never in state, plan or cdktf.out.
       const secret = new KeyVaultSecret(this, `credentials-${environment.name}`, {
         name: `${name}-${environment.name}-password`,
@@ -92,12 +92,12 @@ export class AzureDatabaseServerStack extends TerraformStack {
         setup: {
           role,
           admin,
+          revision: String(environment.database.passwordVersion),
           identity: setup.workloadIdentity,
           secretStore: { azurekv: { authType: "WorkloadIdentity", vaultUrl: platform.keyVault.uri, serviceAccountRef: { name: serviceAccount } } },
         },
       };
     }
-    // After the databases: the server's lock covers them.
     if (protect) this.locks.push(...lockDatabaseServer(this, this.postgres, server.backup));
 
     new TerraformOutput(this, "database_fqdn", { value: this.postgres.fqdn });

@@ -11,6 +11,9 @@ import type { PolicyStatement } from "./iam";
 import { EncryptionKey } from "./kms-key";
 import { hardenBucket } from "./private-bucket";
 
+/** The EKS Pod Identity Agent's link-local address on every node (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html). */
+export const POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32";
+
 /** Days an interrupted multipart upload keeps its parts (and their cost) before S3 removes them. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 7;
 
@@ -127,6 +130,16 @@ export class ApplicationBucket extends Construct {
   /** How the application finds its bucket. */
   endpoint(): ObjectStorageEndpoint {
     const region = this.region;
-    return { provider: "s3", bucket: this.bucket.bucket, endpoint: `https://s3.${region}.amazonaws.com`, settings: { AWS_REGION: region } };
+    return {
+      provider: "s3",
+      bucket: this.bucket.bucket,
+      endpoint: `https://s3.${region}.amazonaws.com`,
+      settings: { AWS_REGION: region },
+      // S3 over HTTPS, and the node's EKS Pod Identity Agent, which hands out the role's credentials.
+      egress: [
+        { cidr: "0.0.0.0/0", port: 443 },
+        { cidr: POD_IDENTITY_AGENT_CIDR, port: 80 },
+      ],
+    };
   }
 }

@@ -30,7 +30,7 @@ export const STORAGE_ERROR_THRESHOLD = 5;
 /** 3-24 lowercase letters and digits: the start of the names, then 8 hex digits unique to the subscription. */
 export function storageAccountName(subscriptionId: string, project: string, environment: string, application: string): string {
   const prefix = `${project}${environment}${application}`.replace(/[^a-z0-9]/g, "").slice(0, 16);
-  return `${prefix}${Fn.substr(Fn.sha1(`${subscriptionId}/${project}/${environment}/${application}`), 0, 8)}`;
+  return `${prefix}${Fn.substr(Fn.sha1(Fn.join("/", [subscriptionId, project, environment, application])), 0, 8)}`;
 }
 
 export interface ApplicationStorageProps {
@@ -208,6 +208,8 @@ export class ApplicationStorage extends Construct {
       bucket: this.container.name,
       endpoint: this.account.primaryBlobEndpoint,
       settings: { AZURE_STORAGE_ACCOUNT: this.account.name },
+      // Blob storage and Microsoft Entra ID's token endpoint, both over HTTPS.
+      egress: [{ cidr: "0.0.0.0/0", port: 443 }],
     };
   }
 }

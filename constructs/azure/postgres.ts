@@ -41,7 +41,7 @@ export interface FlexiblePostgresProps {
   readonly storageGb: number;
   /**
    * The database created with the server.
-   * @default - none: a shared server's databases are added with `addDatabase`
+   * @default - none: a shared server's databases are created by each environment's setup Job
    */
   readonly databaseName?: string;
   readonly delegatedSubnetId: string;
@@ -176,12 +176,8 @@ export class FlexiblePostgres extends Construct {
     this.serverChildren.push(...(this.entraAdministrator ? [this.entraAdministrator] : []));
   }
 
-  /**
-   * A database on the server, created through Resource Manager: a child of
-   * the server (a lock on the server covers it) and, with `protect`, kept
-   * through a `terraform destroy`.
-   */
-  addDatabase(id: string, name: string, protect: boolean): PostgresqlFlexibleServerDatabase {
+  /** A database through Resource Manager: a child of the server, which a lock on the server covers. */
+  private addDatabase(id: string, name: string, protect: boolean): PostgresqlFlexibleServerDatabase {
     const database = new PostgresqlFlexibleServerDatabase(this, id, {
       serverId: this.server.id,
       name,
