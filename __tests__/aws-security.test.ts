@@ -51,6 +51,7 @@ describe("KMS key policies", () => {
     expect(Object.keys(policies).sort()).toEqual([
       "aws-develop-data/backup-key",
       "aws-develop-data/database-key",
+      "aws-develop-data/objects-web/key",
       "aws-platform/cluster-key",
       "aws-platform/external-monitoring/key",
       "aws-platform/flow-logs-key",
@@ -58,8 +59,10 @@ describe("KMS key policies", () => {
       "aws-platform/registry-key",
       "aws-production-data/backup-key",
       "aws-production-data/database-key",
+      "aws-production-data/objects-web/key",
       "aws-staging-data/backup-key",
       "aws-staging-data/database-key",
+      "aws-staging-data/objects-web/key",
     ]);
   });
 
