@@ -10,6 +10,7 @@ import {
   loadConfig,
   placeholderWarning,
   readConfigText,
+  sharedServerWarnings,
   resolveConfigPath,
   type PlatformConfig,
   type ResolvedConfigPath,
@@ -48,6 +49,7 @@ function main(): number {
   // What the file says, not the defaults derived from it: a warning names fields the user wrote.
   const warning = placeholderWarning(findPlaceholders(parseYaml(readConfigText(resolved.path))));
   if (warning) console.log(warning);
+  for (const line of sharedServerWarnings(config)) console.log(line);
   const app = new App();
   buildPlatform(app, config);
   app.synth();
