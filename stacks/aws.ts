@@ -5,7 +5,7 @@ import { AwsDatabaseServerStack } from "./aws-database-server-stack";
 import { AwsDataStack } from "./aws-data-stack";
 import { AwsPlatformStack } from "./aws-platform-stack";
 import { useAwsState } from "../constructs/aws/stack-setup";
-import { stackId, type CloudDeployment } from "./deployment";
+import { environmentData, stackId, type CloudDeployment } from "./deployment";
 
 /** `aws-platform`, one `aws-database-<server>` stack per shared server and one `aws-<env>-data` stack per environment. */
 export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): CloudDeployment {
@@ -20,8 +20,7 @@ export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): Clou
   return {
     cloud: "aws",
     platform,
-    databases: Object.fromEntries(data.map((stack, i) => [config.environments[i].name, stack.endpoint])),
-    applications: Object.fromEntries(data.map((stack, i) => [config.environments[i].name, stack.applications])),
+    ...environmentData(config.environments, data),
     useState: (stack, id) => useAwsState(stack, aws, id),
   };
 }

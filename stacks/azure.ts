@@ -5,7 +5,7 @@ import { useAzureState } from "../constructs/azure/stack-setup";
 import { AzureDatabaseServerStack } from "./azure-database-server-stack";
 import { AzureDataStack } from "./azure-data-stack";
 import { AzurePlatformStack } from "./azure-platform-stack";
-import { stackId, type CloudDeployment } from "./deployment";
+import { environmentData, stackId, type CloudDeployment } from "./deployment";
 
 /** `azure-platform`, one `azure-database-<server>` stack per shared server and one `azure-<env>-data` stack per environment. */
 export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig): CloudDeployment {
@@ -20,8 +20,7 @@ export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig)
   return {
     cloud: "azure",
     platform,
-    databases: Object.fromEntries(data.map((stack, i) => [config.environments[i].name, stack.endpoint])),
-    applications: Object.fromEntries(data.map((stack, i) => [config.environments[i].name, stack.applications])),
+    ...environmentData(config.environments, data),
     useState: (stack, id) => useAzureState(stack, azure, id),
   };
 }

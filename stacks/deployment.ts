@@ -15,3 +15,14 @@ export interface CloudDeployment {
   /** Configures the cloud's state backend for an in-cluster stack. */
   useState(stack: TerraformStack, stackId: string): void;
 }
+
+/** What a cloud's environment data stacks give the in-cluster stacks, by environment name. */
+export function environmentData(
+  environments: readonly { readonly name: string }[],
+  stacks: readonly { readonly endpoint: DatabaseEndpoint; readonly applications: Record<string, ApplicationEndpoint> }[],
+): Pick<CloudDeployment, "databases" | "applications"> {
+  return {
+    databases: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.endpoint])),
+    applications: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.applications])),
+  };
+}

@@ -6,6 +6,7 @@ import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container"
 import { StorageManagementPolicy } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Fn, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
+import { privateAccountSettings } from "./storage-account-settings";
 import type { ApplicationConfig } from "../../config";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { ObjectStorageEndpoint } from "../contract";
@@ -90,19 +91,8 @@ export class ApplicationStorage extends Construct {
       name: props.accountName,
       location: props.location,
       resourceGroupName: props.resourceGroupName,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: protect ? "ZRS" : "LRS",
-      accessTier: "Hot",
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      localUserEnabled: false,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      crossTenantReplicationEnabled: false,
+      ...privateAccountSettings(protect),
       allowedCopyScope: "AAD",
-      infrastructureEncryptionEnabled: true,
       networkRules: browsers
         ? // Browsers come from anywhere; every request still needs Entra ID or a user delegation SAS.
           { defaultAction: "Allow", bypass: ["AzureServices"] }
