@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { loadConfig, PROJECT_ROOT, sharedServerWarnings } from "../config";
 import { guardPlan, protectedChanges } from "../tools/destroy-guard";
+import { deployLayers, productionEnvironmentNames, productionStacks } from "../tools/stack-order";
 import { deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
 import { offlineTerraform, planOffline, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";
@@ -167,6 +168,15 @@ describe("environments on a shared server", () => {
     expect(namespaces(synthesize().stack(`${cloud}-addons`)).map((n) => n.name)).not.toContain("database-setup");
   });
 
+  it("deploys in the deploy workflow's four layers: platform, then servers and add-ons, then data, then environments", () => {
+    const layers = deployLayers(synth.manifest, productionEnvironmentNames(sharedServerConfig()), 4).map((layer) => [...layer.stacks, ...layer.production]);
+    expect(layers[1]).toEqual(expect.arrayContaining([SERVER_STACK("aws"), "aws-addons"]));
+    expect(layers[2]).toEqual(expect.arrayContaining(["aws-develop-data", "aws-staging-data"]));
+    expect(layers[3]).toEqual(expect.arrayContaining(["aws-develop", "aws-staging"]));
+    // A server with no production environment waits for no production approval.
+    expect(productionStacks(synth.manifest, ["production"]).has(SERVER_STACK("aws"))).toBe(false);
+  });
+
   it("azure: the guard refuses removing an environment from a shared server, as it refuses deleting a server", () => {
     const plan = planOfStack(stack(SERVER_STACK("azure")), "delete");
     plan.resource_changes = plan.resource_changes.filter((c: any) => c.address.includes("credentials-staging"));
@@ -192,6 +202,12 @@ describe("a production environment on a shared server", () => {
     expect(() => loadConfigFrom(withProduction(false))).toThrow(
       `environments[2].database.server: "${SHARED_SERVER}" is not allowed: production shares a server with develop, staging only when databaseServers[0].allowProductionOnShared is true: their load, restarts and upgrades reach production`,
     );
+  });
+
+  it("puts the shared server behind the production approval", () => {
+    const config = loadConfigFrom(withProduction(true));
+    const manifest = synthesize(config, { only: "aws" }).manifest;
+    expect(productionStacks(manifest, productionEnvironmentNames(config)).has(SERVER_STACK("aws"))).toBe(true);
   });
 
   it("makes synth print a warning naming what production gives up", () => {
