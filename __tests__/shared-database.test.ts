@@ -23,12 +23,80 @@ function manifestsOf(stack: TerraformJson): any[] {
   return Object.values(resourcesOf(stack, "helm_release")).flatMap((release) => release.values.flatMap((text: string) => parse(text).manifests));
 }
 
+/**
+ * Every resource address of production's data stacks before shared servers
+ * existed: an environment's own server keeps them all, so no state moves and
+ * nothing is replaced.
+ */
+const OWN_SERVER_ADDRESSES: Record<string, string[]> = {
+  "aws-production-data": [
+  "aws_backup_plan.backup_plan_FCCCE43A",
+  "aws_backup_selection.backup_selection_31765CE5",
+  "aws_backup_vault.backup_vault_A3268EAD",
+  "aws_backup_vault_lock_configuration.backup_lock_40F0D2FE",
+  "aws_backup_vault_notifications.backup_notifications_F554F33F",
+  "aws_cloudwatch_metric_alarm.backup-alarms_daily_267400C5",
+  "aws_cloudwatch_metric_alarm.backup-alarms_hourly_0EDF40C2",
+  "aws_db_instance.postgres_instance_919E2690",
+  "aws_db_parameter_group.postgres_parameters_7354F6DC",
+  "aws_db_subnet_group.postgres_subnets_7E4EC72B",
+  "aws_iam_role.app-role_42B844E6",
+  "aws_iam_role.backup_role_8AB93ACD",
+  "aws_iam_role.postgres_monitoring-role_5CA057AB",
+  "aws_iam_role_policy.app-role_policy-acme-production-app_F5687300",
+  "aws_iam_role_policy_attachment.backup_role_service-role--AWSBackupServiceRolePolicyForBackup_5AB669B7",
+  "aws_iam_role_policy_attachment.backup_role_service-role--AWSBackupServiceRolePolicyForRestores_9C7AB7EA",
+  "aws_iam_role_policy_attachment.postgres_monitoring-role_service-role--AmazonRDSEnhancedMonitoringRole_0920DED8",
+  "aws_kms_alias.backup-key_alias_7B1ECB6C",
+  "aws_kms_alias.database-key_alias_BD853208",
+  "aws_kms_key.backup-key_3D56A38B",
+  "aws_kms_key.database-key_C4D88439",
+  "aws_kms_key_policy.backup-key_policy_70297A9D",
+  "aws_kms_key_policy.database-key_policy_1E0F7730",
+  "aws_security_group.postgres_security-group_1096EB35",
+  "aws_sns_topic.backup_failures_66453848",
+  "aws_sns_topic_policy.backup_failures-policy_EDFA6B47",
+  "aws_sns_topic_subscription.backup_failures-email-0_7D20407D",
+  "aws_vpc_security_group_ingress_rule.postgres_from-cluster_C79D0FAB",
+  ],
+  "azure-production-data": [
+  "azurerm_data_protection_backup_instance_postgresql_flexible_server.backup_instance_8FFBDEBE",
+  "azurerm_data_protection_backup_policy_postgresql_flexible_server.backup_policy_3CB714DA",
+  "azurerm_data_protection_backup_vault.backup_vault_A3268EAD",
+  "azurerm_federated_identity_credential.app-identity_federation_8D4DE954",
+  "azurerm_key_vault_secret.postgres_admin-password_7772F9BE",
+  "azurerm_management_lock.backup-lock",
+  "azurerm_management_lock.server-lock",
+  "azurerm_monitor_diagnostic_setting.backup-alerts_diagnostics_81357577",
+  "azurerm_monitor_scheduled_query_rules_alert_v2.backup-alerts_failed_4CAFE857",
+  "azurerm_monitor_scheduled_query_rules_alert_v2.backup-alerts_not-completed_4AC6AE4F",
+  "azurerm_postgresql_flexible_server.postgres_server_20CD2676",
+  "azurerm_postgresql_flexible_server_active_directory_administrator.postgres_entra-admin_CA7679F1",
+  "azurerm_postgresql_flexible_server_configuration.postgres_parameter-log_connections_47F8144C",
+  "azurerm_postgresql_flexible_server_configuration.postgres_parameter-log_disconnections_1B22320F",
+  "azurerm_postgresql_flexible_server_configuration.postgres_parameter-require_secure_transport_DDD5DE16",
+  "azurerm_postgresql_flexible_server_database.postgres_database_B2C47E30",
+  "azurerm_resource_group.resource-group",
+  "azurerm_role_assignment.app-identity_read-database-password_D12FC502",
+  "azurerm_role_assignment.backup_vault-backs-up-server_E2CFA551",
+  "azurerm_role_assignment.backup_vault-reads-resource-group_9829E2AF",
+  "azurerm_user_assigned_identity.app-identity_5771EB97",
+  "terraform_data.backup_vault-roles-propagated_911A0DE5",
+  ],
+};
+
 describe("stack ids", () => {
   it("stay today's for the default one server per environment, with no database server stack", () => {
     const ids = Object.keys(synthesize().manifest.stacks).sort();
     expect(ids).toEqual(
       CLOUDS.flatMap((cloud) => [`${cloud}-platform`, `${cloud}-addons`, ...["develop", "staging", "production"].flatMap((env) => [`${cloud}-${env}`, `${cloud}-${env}-data`])]).sort(),
     );
+  });
+
+  it.each(Object.keys(OWN_SERVER_ADDRESSES))("%s keeps every resource address its own server had", (id) => {
+    const stack = synthesize().stack(id);
+    const addresses = Object.entries(stack.resource ?? {}).flatMap(([type, resources]) => Object.keys(resources).map((name) => `${type}.${name}`));
+    expect(addresses).toEqual(expect.arrayContaining(OWN_SERVER_ADDRESSES[id]));
   });
 
   it("add <cloud>-database-<server> for a shared server and keep every environment's", () => {
