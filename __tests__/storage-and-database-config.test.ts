@@ -27,6 +27,13 @@ const objectStorageCases: BadConfigCase[] = [
     message: "backups of objects need versioning (AWS Backup for S3 and Azure's operational backup restore from versions): set versioning to true",
   },
   {
+    name: "earlier versions deleted before Azure's restore window ends",
+    change: (r) => (r.applications[0].objectStorage.noncurrentVersionDays = 7),
+    path: "applications[0].objectStorage.noncurrentVersionDays",
+    value: 7,
+    message: "Azure's operational backup restores from earlier versions of the last 30 days: keep them at least 30 days",
+  },
+  {
     name: "a container name Azure Blob refuses",
     change: (r) => {
       r.applications.push({ name: "ui", objectStorage: {} });

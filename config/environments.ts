@@ -201,6 +201,9 @@ export const environmentSchema = z
   })
   .strict();
 
+/** Days of point-in-time restore Azure's operational backup of object storage keeps. */
+export const OPERATIONAL_BACKUP_DAYS = 30;
+
 /** Request methods both S3 and Azure Blob accept in a CORS rule. */
 export const CORS_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"] as const;
 /** Azure Blob takes at most five CORS rules per storage account. */

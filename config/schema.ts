@@ -4,6 +4,7 @@ import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKU
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
+import { OPERATIONAL_BACKUP_DAYS } from "./environments";
 import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
 import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
@@ -167,6 +168,15 @@ function checkObjectStorage(config: RawConfig, ctx: Ctx): void {
     }
     if (storage.backup && !storage.versioning) {
       issue(ctx, at("backup"), true, "backups of objects need versioning (AWS Backup for S3 and Azure's operational backup restore from versions): set versioning to true");
+    }
+    // Azure's point-in-time restore rebuilds the container from versions of its whole window.
+    if (config.clouds.azure && storage.backup && storage.noncurrentVersionDays !== undefined && storage.noncurrentVersionDays < OPERATIONAL_BACKUP_DAYS) {
+      issue(
+        ctx,
+        at("noncurrentVersionDays"),
+        storage.noncurrentVersionDays,
+        `Azure's operational backup restores from earlier versions of the last ${OPERATIONAL_BACKUP_DAYS} days: keep them at least ${OPERATIONAL_BACKUP_DAYS} days`,
+      );
     }
     if (config.clouds.azure && app.name.length < 3) {
       issue(ctx, ["applications", i, "name"], app.name, "names the application's Azure Blob container, which needs at least 3 characters");

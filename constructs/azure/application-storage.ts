@@ -8,6 +8,7 @@ import { Fn, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { privateAccountSettings } from "./storage-account-settings";
 import type { ApplicationConfig } from "../../config";
+import { OPERATIONAL_BACKUP_DAYS } from "../../config/environments";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { ObjectStorageEndpoint } from "../contract";
 import { ROLES } from "./role-assignment";
@@ -15,8 +16,7 @@ import type { ServiceAccountIdentity } from "./workload-identity";
 
 /** Days a deleted blob or container stays recoverable (soft delete), without backups. */
 export const SOFT_DELETE_DAYS = 7;
-/** Days of point-in-time restore an operational backup keeps. */
-export const OPERATIONAL_BACKUP_DAYS = 30;
+export { OPERATIONAL_BACKUP_DAYS } from "../../config/environments";
 
 /**
  * Transaction response types (the `ResponseType` dimension of the account's
