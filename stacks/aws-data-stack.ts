@@ -57,7 +57,7 @@ export class AwsDataStack extends TerraformStack {
       ({ host, credentials } = sharedServer);
       readCredentials = sharedServer.readCredentialsStatements;
     } else {
-      const server = databaseServer(this, { ...this.backupSettings, server: environment.database, platform, databaseName: environment.database.name });
+      const server = databaseServer(this, { ...this.backupSettings, server: environment.database, network: platform.databaseNetwork, databaseName: environment.database.name });
       this.database = server.database;
       this.backup = server.backup;
       host = this.database.instance.address;

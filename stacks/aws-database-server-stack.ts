@@ -48,7 +48,7 @@ export class AwsDatabaseServerStack extends TerraformStack {
     const protect = environments.some(production);
     const name = boundedName(63, config.project, props.server.name);
 
-    const server = databaseServer(this, { name, region: aws.region, backup: aws.backup, protect, server: props.server, platform });
+    const server = databaseServer(this, { name, region: aws.region, backup: aws.backup, protect, server: props.server, network: platform.databaseNetwork });
     const databaseKey = server.key;
     this.database = server.database;
 

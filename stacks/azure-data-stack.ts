@@ -84,7 +84,7 @@ export class AzureDataStack extends TerraformStack {
       ({ host, credentials } = sharedServer);
       app.grant("read-database-password", ROLES.keyVaultSecretsUser, sharedServer.secretId);
     } else {
-      const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform, protect: production, databaseName: environment.database.name });
+      const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform: platform.databasePlatform, protect: production, databaseName: environment.database.name });
       this.postgres = server.postgres;
       this.backup = server.backup;
       app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);

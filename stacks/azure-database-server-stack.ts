@@ -58,7 +58,7 @@ export class AzureDatabaseServerStack extends TerraformStack {
     const location = azure.location;
 
     const resourceGroup = new ResourceGroup(this, "resource-group", { name: `${name}-data`, location, lifecycle: { preventDestroy: protect } });
-    const server = databaseServer(this, { name, azure, server: props.server, resourceGroup, platform, protect });
+    const server = databaseServer(this, { name, azure, server: props.server, resourceGroup, platform: platform.databasePlatform, protect });
     this.postgres = server.postgres;
 
     const admin: DatabaseCredentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };

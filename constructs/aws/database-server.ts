@@ -4,7 +4,6 @@ import { DataBackup } from "./backup";
 import { BackupAlarms } from "./backup-alarms";
 import { EncryptionKey } from "./kms-key";
 import { RdsPostgres } from "./postgres";
-import type { AwsPlatformStack } from "../../stacks/aws-platform-stack";
 
 /** What a data stack's backups are named and kept by. */
 export interface BackupSettings {
@@ -40,9 +39,18 @@ export function dataBackup(scope: Construct, settings: BackupSettings, databaseA
   return backup;
 }
 
+/** Where the platform puts databases and who may connect to them. */
+export interface DatabaseNetwork {
+  readonly vpcId: string;
+  /** The private database subnets. */
+  readonly subnetIds: string[];
+  /** Security group allowed to connect (the cluster's nodes). */
+  readonly clientSecurityGroupId: string;
+}
+
 export interface DatabaseServerProps extends BackupSettings {
   readonly server: ServerSettings;
-  readonly platform: AwsPlatformStack;
+  readonly network: DatabaseNetwork;
   /** @default - none (a shared server) */
   readonly databaseName?: string;
 }
@@ -53,7 +61,7 @@ export interface DatabaseServerProps extends BackupSettings {
  * environment's own server and a shared one.
  */
 export function databaseServer(scope: Construct, props: DatabaseServerProps): { key: EncryptionKey; database: RdsPostgres; backup: DataBackup } {
-  const { server, platform } = props;
+  const { server, network } = props;
   const key = new EncryptionKey(scope, "database-key", {
     alias: `${props.name}/database`,
     description: `PostgreSQL storage, secrets and insights of ${props.name}`,
@@ -69,9 +77,9 @@ export function databaseServer(scope: Construct, props: DatabaseServerProps): { 
     databaseName: props.databaseName,
     storageGb: server.storageGb,
     maxStorageGb: server.maxStorageGb,
-    vpcId: platform.network.vpc.id,
-    subnetIds: platform.network.databaseSubnetIds,
-    clientSecurityGroupId: platform.eks.clusterSecurityGroupId,
+    vpcId: network.vpcId,
+    subnetIds: network.subnetIds,
+    clientSecurityGroupId: network.clientSecurityGroupId,
     kmsKeyArn: key.arn,
     multiAz: server.highAvailability,
     backupRetentionDays: server.backupRetentionDays,

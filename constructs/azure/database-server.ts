@@ -3,7 +3,6 @@ import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { TerraformResource } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, ServerSettings } from "../../config";
-import type { AzurePlatformStack } from "../../stacks/azure-platform-stack";
 import { PostgresBackup } from "./backup";
 import { BackupAlerts } from "./backup-alerts";
 import { FlexiblePostgres } from "./postgres";
@@ -22,13 +21,24 @@ function address(resource: TerraformResource): string {
   return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
 
+/** What a server takes from the platform: its network, its vault and where its alerts go. */
+export interface DatabasePlatform {
+  readonly delegatedSubnetId: string;
+  readonly privateDnsZoneId: string;
+  readonly tenantId: string;
+  /** The Key Vault the administrator password is generated into. */
+  readonly keyVaultId: string;
+  readonly workspaceId: string;
+  readonly actionGroupId: string;
+}
+
 export interface DatabaseServerProps {
   /** Server name: at most 63 characters, globally unique. */
   readonly name: string;
   readonly azure: AzureConfig;
   readonly server: ServerSettings;
   readonly resourceGroup: ResourceGroup;
-  readonly platform: AzurePlatformStack;
+  readonly platform: DatabasePlatform;
   /** Production: geo-redundant backups where configured, immutable vault, `prevent_destroy`. */
   readonly protect: boolean;
   /** @default - none (a shared server) */
@@ -51,13 +61,13 @@ export function databaseServer(scope: Construct, props: DatabaseServerProps): { 
     skuName: server.skuName,
     storageGb: server.storageGb,
     databaseName: props.databaseName,
-    delegatedSubnetId: platform.network.postgresSubnet.id,
-    privateDnsZoneId: platform.network.postgresDnsZone.id,
+    delegatedSubnetId: platform.delegatedSubnetId,
+    privateDnsZoneId: platform.privateDnsZoneId,
     tenantId: platform.tenantId,
     backupRetentionDays: server.backupRetentionDays,
     highAvailability: server.highAvailability,
     geoRedundantBackup: protect && azure.postgres.geoRedundantBackup,
-    keyVaultId: platform.keyVault.id,
+    keyVaultId: platform.keyVaultId,
     adminPasswordVersion: azure.postgres.adminPasswordVersion,
     entraAdministrator: azure.postgres.entraAdministrator,
     protect,
@@ -80,8 +90,8 @@ export function databaseServer(scope: Construct, props: DatabaseServerProps): { 
     location,
     resourceGroupName: resourceGroup.name,
     vaultId: backup.vault.id,
-    workspaceId: platform.monitoring.workspace.id,
-    actionGroupId: platform.monitoring.actionGroup.id,
+    workspaceId: platform.workspaceId,
+    actionGroupId: platform.actionGroupId,
   });
   return { postgres, backup };
 }
