@@ -14,6 +14,9 @@ import { ApplicationServiceAccount } from "./application-service-account";
 export const DATABASE_SETUP_IMAGE = "docker.io/library/postgres:17.6-alpine3.22";
 export const DATABASE_SETUP_UID = 70;
 
+/** How long a setup Job may take, and a minute less than the release waits for it. */
+export const SETUP_DEADLINE_SECONDS = 540;
+
 /**
  * What a setup Job does. `ensure` creates the role and its database when
  * missing and sets the role's password, ownership and rights every time, so
@@ -168,8 +171,10 @@ export function databaseSetupManifests(props: DatabaseSetupProps): KubernetesObj
       kind: "Job",
       metadata: { name: `${name}-${hash}`, namespace, labels },
       spec: {
-        backoffLimit: 6,
-        activeDeadlineSeconds: 900,
+        // Retries (10 s, 20 s, 40 s, 80 s apart) while the ExternalSecret first syncs, all within
+        // the release's wait, so that a setup that cannot succeed fails the apply, not later.
+        backoffLimit: 4,
+        activeDeadlineSeconds: SETUP_DEADLINE_SECONDS,
         template: {
           metadata: { labels },
           spec: {
@@ -239,7 +244,7 @@ export class DatabaseSetup extends Construct {
       waitForJobs: true,
       // A failed Job is what an operator needs to read; a rollback would delete it.
       atomic: false,
-      timeoutSeconds: 600,
+      timeoutSeconds: SETUP_DEADLINE_SECONDS + 60,
       dependsOn: [serviceAccount.serviceAccount],
     });
   }
