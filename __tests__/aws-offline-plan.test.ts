@@ -77,7 +77,8 @@ describe.skipIf(!terraform.available)(`offline terraform plan (validation includ
       aws_db_subnet_group: 1,
       aws_backup_vault: 1,
       aws_backup_plan: 1,
-      aws_backup_selection: 1,
+      // The database's; production also backs web's bucket up (objectStorage.backup).
+      aws_backup_selection: id === "aws-production-data" ? 2 : 1,
       aws_backup_vault_notifications: 1,
       aws_sns_topic: 1,
       // The database's, the backups' and web's bucket's.
