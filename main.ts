@@ -10,6 +10,7 @@ import {
   configWarningText,
   loadConfigFile,
   placeholderWarning,
+  sharedServerWarnings,
   resolveConfigPath,
   type PlatformConfig,
   type ResolvedConfigPath,
@@ -64,6 +65,7 @@ function main(): number {
   // Last, so that they are what a user sees when synth is done.
   const warnings = configWarningText(configWarnings(config));
   if (warnings) console.log(warnings);
+  for (const line of sharedServerWarnings(config)) console.log(line);
   return 0;
 }
 

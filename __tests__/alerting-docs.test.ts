@@ -34,6 +34,7 @@ describe("docs/alerting.md and the alerts agree", () => {
       "External uptime checker: external accessibility, backend health endpoint",
       "An endpoint that checks that the monitoring is healthy",
       "The platform's own health",
+      "Application object storage refuses or fails requests",
     ]);
   });
 

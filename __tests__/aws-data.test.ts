@@ -4,6 +4,9 @@ import { onlyResource, resourcesOf, synthesize, type Synthesized, type Terraform
 
 const ENVIRONMENTS = ["develop", "staging", "production"] as const;
 
+/** The selection of the environment's own database (`backup/selection`); buckets have their own. */
+const databaseSelection = (stack: TerraformJson) => resourcesOf(stack, "aws_backup_selection")[Object.keys(resourcesOf(stack, "aws_backup_selection")).find((id) => /^backup_selection_[0-9A-F]+$/.test(id))!];
+
 describe("aws-<env>-data", () => {
   let synth: Synthesized;
   const stacks = {} as Record<(typeof ENVIRONMENTS)[number], TerraformJson>;
@@ -78,7 +81,7 @@ describe("aws-<env>-data", () => {
         ["monthly", BACKUP_TIERS.monthly.schedule, 2555],
       ]);
       expect(onlyResource(stacks[env], "aws_backup_vault").kms_key_arn).toContain("aws_kms_key.backup-key");
-      expect(onlyResource(stacks[env], "aws_backup_selection").resources).toEqual([expect.stringContaining("aws_db_instance.postgres_instance")]);
+      expect(databaseSelection(stacks[env]).resources).toEqual([expect.stringContaining("aws_db_instance.postgres_instance")]);
     });
 
     it("notifies the configured receivers when a backup job fails", () => {
@@ -115,7 +118,9 @@ describe("aws-<env>-data", () => {
     it("keeps its backup vault, plan, selection and keys on destroy", () => {
       expect(onlyResource(stacks.production, "aws_backup_vault")).toMatchObject({ force_destroy: false, lifecycle: { prevent_destroy: true } });
       expect(onlyResource(stacks.production, "aws_backup_plan").lifecycle).toEqual({ prevent_destroy: true });
-      expect(onlyResource(stacks.production, "aws_backup_selection").lifecycle).toEqual({ prevent_destroy: true });
+      for (const selection of Object.values(resourcesOf(stacks.production, "aws_backup_selection"))) {
+        expect(selection.lifecycle).toEqual({ prevent_destroy: true });
+      }
       for (const key of Object.values(resourcesOf(stacks.production, "aws_kms_key"))) {
         expect(key.lifecycle).toEqual({ prevent_destroy: true });
       }

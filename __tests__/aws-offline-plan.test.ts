@@ -68,18 +68,22 @@ describe.skipIf(!terraform.available)(`offline terraform plan (validation includ
     });
   });
 
-  it.each(["aws-develop-data", "aws-staging-data", "aws-production-data"])("%s plans a database, its backups and its keys", (id) => {
+  it.each(["aws-develop-data", "aws-staging-data", "aws-production-data"])("%s plans a database, its backups, its keys and web's bucket", (id) => {
     expect(plannedTypes(plans[id].plan)).toMatchObject({
+      aws_s3_bucket: 1,
+      aws_eks_pod_identity_association: 1,
       aws_db_instance: 1,
       aws_db_parameter_group: 1,
       aws_db_subnet_group: 1,
       aws_backup_vault: 1,
       aws_backup_plan: 1,
-      aws_backup_selection: 1,
+      // The database's; production also backs web's bucket up (objectStorage.backup).
+      aws_backup_selection: id === "aws-production-data" ? 2 : 1,
       aws_backup_vault_notifications: 1,
       aws_sns_topic: 1,
-      aws_kms_key: 2,
-      aws_kms_key_policy: 2,
+      // The database's, the backups' and web's bucket's.
+      aws_kms_key: 3,
+      aws_kms_key_policy: 3,
     });
   });
 

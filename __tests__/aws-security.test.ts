@@ -47,10 +47,19 @@ describe("KMS key policies", () => {
     return found;
   };
 
+  it.each(["develop", "staging", "production"])("%s: only web's role (and in production AWS Backup's) may use web's bucket key, and only through S3", (env) => {
+    const statements = policies[`aws-${env}-data/objects-web/key`];
+    const users = statements.filter((s) => s.Action.some((action) => USE_ACTION.test(action)));
+    expect(users.map((s) => s.Sid)).toEqual(env === "production" ? ["ApplicationUsesKeyThroughS3", "AwsBackupUsesKeyThroughS3"] : ["ApplicationUsesKeyThroughS3"]);
+    for (const use of users) expect(use.Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+    expect(users[0].Principal).toEqual({ AWS: expect.stringMatching(/^\$\{aws_iam_role\.app-web-role_\w+\.arn\}$/) });
+  });
+
   it("every key of the default program has a policy", () => {
     expect(Object.keys(policies).sort()).toEqual([
       "aws-develop-data/backup-key",
       "aws-develop-data/database-key",
+      "aws-develop-data/objects-web/key",
       "aws-platform/cluster-key",
       "aws-platform/external-monitoring/key",
       "aws-platform/flow-logs-key",
@@ -58,8 +67,10 @@ describe("KMS key policies", () => {
       "aws-platform/registry-key",
       "aws-production-data/backup-key",
       "aws-production-data/database-key",
+      "aws-production-data/objects-web/key",
       "aws-staging-data/backup-key",
       "aws-staging-data/database-key",
+      "aws-staging-data/objects-web/key",
     ]);
   });
 

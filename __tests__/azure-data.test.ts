@@ -6,6 +6,13 @@ import { configWith, onlyResource, resourcesOf, synthesize, validateConfig, type
 const ENVIRONMENTS = ["develop", "staging", "production"] as const;
 const stackOf = (env: string) => `azure-${env}-data`;
 
+/** The environment's `app` identity's resource of a type; applications' identities beside it are in object-storage.test.ts. */
+const appIdentity = (stack: TerraformJson, type: string) => {
+  const [found, ...more] = Object.entries(resourcesOf(stack, type)).filter(([id]) => id.startsWith("app-identity_"));
+  if (!found || more.length > 0) throw new Error(`expected one ${type} of app-identity`);
+  return found[1];
+};
+
 /** Every string-valued field whose key names a password or secret, with its path. */
 function secretLikeFields(node: unknown, path = ""): { path: string; value: string }[] {
   if (Array.isArray(node)) return node.flatMap((item, i) => secretLikeFields(item, `${path}[${i}]`));
@@ -138,7 +145,8 @@ describe("azure-<env>-data", () => {
     it("locks production's server and backup instance against deletion by any tool, the backup's lock kept through a destroy", () => {
       const s = stacks.production;
       const locks = resourcesOf(s, "azurerm_management_lock");
-      expect(Object.values(locks).map((lock) => [lock.name, lock.lock_level, lock.scope])).toEqual([
+      // Production's object storage has a lock of its own (object-storage.test.ts).
+      expect(Object.values(locks).filter((lock) => lock.name === "protect-production-data").map((lock) => [lock.name, lock.lock_level, lock.scope])).toEqual([
         ["protect-production-data", "CanNotDelete", `\${azurerm_data_protection_backup_instance_postgresql_flexible_server.${Object.keys(resourcesOf(s, "azurerm_data_protection_backup_instance_postgresql_flexible_server"))[0]}.id}`],
         ["protect-production-data", "CanNotDelete", `\${azurerm_postgresql_flexible_server.${Object.keys(resourcesOf(s, "azurerm_postgresql_flexible_server"))[0]}.id}`],
       ]);
@@ -212,7 +220,8 @@ describe("azure-<env>-data", () => {
       expect(instance.server_id).toBe(`\${azurerm_postgresql_flexible_server.${serverId}.id}`);
       expect(instance.backup_policy_id).toMatch(/^\$\{azurerm_data_protection_backup_policy_postgresql_flexible_server\./);
       const vaultPrincipal = `\${azurerm_data_protection_backup_vault.${Object.keys(resourcesOf(s, "azurerm_data_protection_backup_vault"))[0]}.identity[0].principal_id}`;
-      const grants = Object.entries(resourcesOf(s, "azurerm_role_assignment")).filter(([, r]) => r.principal_id === vaultPrincipal);
+      // Production's vault also backs up the applications' storage accounts (object-storage.test.ts).
+      const grants = Object.entries(resourcesOf(s, "azurerm_role_assignment")).filter(([, r]) => r.principal_id === vaultPrincipal && r.role_definition_name !== "Storage Account Backup Contributor");
       expect(grants.map(([, r]) => [r.role_definition_name, r.scope]).sort()).toEqual([
         ["PostgreSQL Flexible Server Long Term Retention Backup Role", `\${azurerm_postgresql_flexible_server.${serverId}.id}`],
         ["Reader", "${azurerm_resource_group.resource-group.id}"],
@@ -232,7 +241,7 @@ describe("azure-<env>-data", () => {
 
   describe("the application identity", () => {
     it.each(ENVIRONMENTS)("%s federates the environment's app service account", (env) => {
-      expect(onlyResource(stacks[env], "azurerm_federated_identity_credential")).toMatchObject({
+      expect(appIdentity(stacks[env], "azurerm_federated_identity_credential")).toMatchObject({
         subject: `system:serviceaccount:${env}:app`,
         audience: ["api://AzureADTokenExchange"],
         issuer: expect.stringMatching(/oidc_issuer_url\}$/),
@@ -241,7 +250,7 @@ describe("azure-<env>-data", () => {
 
     it.each(ENVIRONMENTS)("%s may read its own database password and nothing else", (env) => {
       const s = stacks[env];
-      const identityId = Object.keys(resourcesOf(s, "azurerm_user_assigned_identity"))[0];
+      const identityId = Object.keys(resourcesOf(s, "azurerm_user_assigned_identity")).find((id) => id.startsWith("app-identity_"))!;
       const secretId = Object.keys(resourcesOf(s, "azurerm_key_vault_secret"))[0];
       const grants = Object.values(resourcesOf(s, "azurerm_role_assignment")).filter((r) => r.principal_id === `\${azurerm_user_assigned_identity.${identityId}.principal_id}`);
       expect(grants.map((r) => [r.role_definition_name, r.scope])).toEqual([
@@ -251,8 +260,10 @@ describe("azure-<env>-data", () => {
   });
 
   it.each(ENVIRONMENTS)("%s tags its resources with its environment", (env) => {
-    for (const type of ["azurerm_resource_group", "azurerm_postgresql_flexible_server", "azurerm_data_protection_backup_vault", "azurerm_key_vault_secret", "azurerm_user_assigned_identity"]) {
-      expect(onlyResource(stacks[env], type).tags, type).toEqual({ environment: env, "managed-by": "cdktf", project: "acme", "cost-center": "platform" });
+    for (const type of ["azurerm_resource_group", "azurerm_postgresql_flexible_server", "azurerm_data_protection_backup_vault", "azurerm_key_vault_secret", "azurerm_user_assigned_identity", "azurerm_storage_account"]) {
+      for (const resource of Object.values(resourcesOf(stacks[env], type))) {
+        expect(resource.tags, type).toEqual({ environment: env, "managed-by": "cdktf", project: "acme", "cost-center": "platform" });
+      }
     }
   });
 });

@@ -146,8 +146,8 @@ const cases: BadConfigCase[] = [
   },
   {
     name: "a required field left out",
-    change: (r) => delete r.environments[0].database.storageGb,
-    path: "environments[0].database.storageGb",
+    change: (r) => delete r.environments[0].quota.pods,
+    path: "environments[0].quota.pods",
     value: undefined,
     message: "is required: a number",
   },

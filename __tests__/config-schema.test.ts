@@ -32,11 +32,20 @@ describe("the configuration's JSON Schema", () => {
     expect(validate(defaultRawConfig()), JSON.stringify(validate.errors)).toBe(true);
   });
 
+  it("accepts an environment on a shared server, which sizes nothing itself", () => {
+    const shared = configWith((r) => {
+      r.databaseServers = [{ name: "shared-main", storageGb: 50, highAvailability: false, backupRetentionDays: 14, instanceClass: "db.t4g.medium", skuName: "GP_Standard_D2ds_v5" }];
+      r.environments[0].database = { server: "shared-main" };
+    });
+    expect(validate(shared), JSON.stringify(validate.errors)).toBe(true);
+  });
+
   it.each([
     ["a misspelt field", (r: any) => (r.environments[2].database.highAvailabilty = true), "additionalProperties"],
     ["an invented region", (r: any) => (r.clouds.aws.region = "narnia"), "enum"],
     ["a number out of range", (r: any) => (r.environments[0].database.backupRetentionDays = 40), "maximum"],
     ["a missing required field", (r: any) => delete r.clouds.aws.cluster.version, "required"],
+    ["a database that neither names a shared server nor sizes its own", (r: any) => delete r.environments[0].database.storageGb, "anyOf"],
   ])("rejects %s, as an editor would mark it", (_name, change, keyword) => {
     expect(validate(configWith(change))).toBe(false);
     expect(validate.errors?.map((error) => error.keyword)).toContain(keyword);
@@ -51,7 +60,8 @@ describe(`the configuration reference in ${REFERENCE_FILE}`, () => {
 
   it("has a row for every field, with its default", () => {
     const reference = renderReference();
-    expect(reference).toContain("| `environments[].database.highAvailability` | true or false | **required** |");
+    expect(reference).toContain("| `databaseServers[].highAvailability` | true or false | **required** |");
+    expect(reference).toContain("| `environments[].database.highAvailability` | true or false | optional |");
     expect(reference).toContain("| `clouds.aws.network.natGateways` | `single`, `per-zone` | `\"single\"` |");
     expect(reference).toContain("| `clouds.azure.cluster.systemPool.zones` | list of `1`, `2`, `3` | `[\"1\",\"2\",\"3\"]` |");
   });

@@ -84,6 +84,7 @@ describe("placeholders of the example", () => {
       "clouds.azure.registry.name",
       "clouds.azure.keyVault.name",
       "clouds.azure.logStorage.accountName",
+      "applications[0].objectStorage.cors[0].origins[0]",
       "domain.base",
       "alerts.emails[0]",
       "clouds.aws.cluster.publicAccessCidrs[0]",
@@ -123,8 +124,8 @@ describe("placeholders of the example", () => {
 
   it("make one warning with a line per field, and none when there is no placeholder", () => {
     const warning = placeholderWarning(findPlaceholders(defaultRawConfig()))!;
-    expect(warning.split("\n")).toHaveLength(15);
-    expect(warning).toMatch(/^warning: 14 field\(s\) still hold placeholders of the example/);
+    expect(warning.split("\n")).toHaveLength(16);
+    expect(warning).toMatch(/^warning: 15 field\(s\) still hold placeholders of the example/);
     expect(warning).toContain('  - clouds.azure.keyVault.name: "acme-platform-kv" is the example\'s Key Vault name, which must be globally unique: choose your own');
     expect(warning).toContain('  - clouds.aws.cluster.adminPrincipalArns[0]: "arn:aws:iam::123456789012:role/platform-admins" names the example AWS account 123456789012');
     expect(placeholderWarning([])).toBeUndefined();
@@ -137,6 +138,7 @@ function ownConfig(): unknown {
   raw.project = "shop";
   raw.gitops.url = "https://github.com/shop/platform-deploy.git";
   raw.domain.base = "apps.acme.io";
+  raw.applications[0].objectStorage.cors[0].origins = ["https://web.apps.acme.io"];
   raw.alerts.emails = ["platform@acme.io"];
   delete raw.clouds.azure;
   raw.clouds.aws.cluster.publicAccessCidrs = ["84.17.32.0/24"];
@@ -187,8 +189,8 @@ describe("npm run synth, through the real entry point", () => {
     expect(example.stdout.split("\n").filter((line) => line.startsWith("platform config: "))).toEqual([
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
-    // The config's fourteen, and the mail relay's three in helm-values/.
-    expect(example.stdout).toContain("warning: 17 field(s) still hold placeholders of the example");
+    // The config's fifteen, and the mail relay's three in helm-values/.
+    expect(example.stdout).toContain("warning: 18 field(s) still hold placeholders of the example");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");

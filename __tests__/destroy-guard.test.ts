@@ -20,7 +20,7 @@ describe("protected resource types", () => {
     ["azurerm_postgresql_flexible_server_database", "a database: destroying it loses its data"],
     ["aws_backup_vault", "a backup vault: destroying it loses the recovery points"],
     ["aws_backup_plan", "a backup plan: without it no recovery points are taken"],
-    ["aws_backup_selection", "a backup selection: without it the database is not backed up"],
+    ["aws_backup_selection", "a backup selection: without it the database or bucket is not backed up"],
     ["aws_backup_vault_lock_configuration", "a backup vault lock: without it recovery points can be deleted before their retention ends"],
     ["azurerm_data_protection_backup_vault", "a backup vault: destroying it loses the recovery points"],
     ["azurerm_data_protection_backup_policy_postgresql_flexible_server", "a backup policy: without it no recovery points are taken"],
@@ -30,7 +30,12 @@ describe("protected resource types", () => {
     ["aws_kms_key", "an encryption key: data and backups encrypted with it become unreadable"],
     ["azurerm_key_vault", "a key vault: its keys and secrets go with it"],
     ["azurerm_key_vault_key", "an encryption key: data and backups encrypted with it become unreadable"],
-    ["azurerm_key_vault_secret", "a key vault secret: its value (the database administrator password) is kept nowhere else"],
+    ["azurerm_key_vault_secret", "a key vault secret: its value (a generated database password) is kept nowhere else; on a shared server it stands for an environment's database"],
+    ["aws_secretsmanager_secret", "a generated secret: its value (a database role's password) is kept nowhere else; on a shared server it stands for an environment's database"],
+    ["aws_s3_bucket", "a bucket: destroying it deletes every object in it"],
+    ["azurerm_storage_account", "a storage account: deleting it deletes every blob in it"],
+    ["azurerm_storage_container", "a blob container: deleting it deletes every blob in it"],
+    ["azurerm_data_protection_backup_instance_blob_storage", "a backup instance: without it the storage account's objects are not backed up"],
     ["azurerm_resource_group", "a resource group: deleting it deletes every resource in it, also those Terraform does not manage"],
     ["azurerm_management_lock", "a delete lock: without it Azure no longer refuses to delete what it locks"],
     ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
@@ -73,9 +78,11 @@ describe("destroy guard on the synthesized Azure stacks", () => {
   const protectedTypes = (stack: string): string[] =>
     [...new Set(protectedChanges(planOfStack(synth.stack(stack), "delete")).map((c) => c.type))].sort();
 
-  it("deleting every resource of azure-production-data trips on its database, password, backups, resource group and lock and nothing else", () => {
+  it("deleting every resource of azure-production-data trips on its database, password, backups, object storage, resource group and locks and nothing else", () => {
     expect(protectedTypes("azure-production-data")).toEqual([
+      "azurerm_data_protection_backup_instance_blob_storage",
       "azurerm_data_protection_backup_instance_postgresql_flexible_server",
+      "azurerm_data_protection_backup_policy_blob_storage",
       "azurerm_data_protection_backup_policy_postgresql_flexible_server",
       "azurerm_data_protection_backup_vault",
       "azurerm_key_vault_secret",
@@ -83,16 +90,20 @@ describe("destroy guard on the synthesized Azure stacks", () => {
       "azurerm_postgresql_flexible_server",
       "azurerm_postgresql_flexible_server_database",
       "azurerm_resource_group",
+      "azurerm_storage_account",
+      "azurerm_storage_container",
     ]);
   });
 
-  it("deleting every resource of azure-platform trips on its registry, key vault, cluster, DNS zone and resource group and nothing else", () => {
+  it("deleting every resource of azure-platform trips on its registry, key vault, cluster, DNS zone, log storage and resource group and nothing else", () => {
     expect(protectedTypes("azure-platform")).toEqual([
       "azurerm_container_registry",
       "azurerm_dns_zone",
       "azurerm_key_vault",
       "azurerm_kubernetes_cluster",
       "azurerm_resource_group",
+      "azurerm_storage_account",
+      "azurerm_storage_container",
     ]);
   });
 
@@ -104,7 +115,7 @@ describe("destroy guard on the synthesized Azure stacks", () => {
       ok: false,
       message: [
         "azure-production-data: the plan deletes or replaces 1 protected resource:",
-        `  - ${secret} would be replaced: a key vault secret: its value (the database administrator password) is kept nowhere else`,
+        `  - ${secret} would be replaced: a key vault secret: its value (a generated database password) is kept nowhere else; on a shared server it stands for an environment's database`,
         "If this is intended, add the label 'allow-destroy' to the pull request (or pass --allow-destroy).",
       ].join("\n"),
     });
@@ -151,7 +162,7 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
       encoding: "utf8",
     });
 
-  it("derived from the real plan: deleting every resource of aws-production-data trips on its database, backups, vault lock and key and nothing else", () => {
+  it("derived from the real plan: deleting every resource of aws-production-data trips on its database, bucket, backups, vault lock and keys and nothing else", () => {
     const deleteAll = deriveActions(plan, Object.fromEntries(plan.resource_changes.filter((c: any) => c.mode === "managed").map((c: any) => [c.address, "delete"])));
     expect([...new Set(protectedChanges(deleteAll).map((c) => c.type))].sort()).toEqual([
       "aws_backup_plan",
@@ -160,6 +171,7 @@ describe.skipIf(!terraform.available)(`destroy guard on real offline plans${skip
       "aws_backup_vault_lock_configuration",
       "aws_db_instance",
       "aws_kms_key",
+      "aws_s3_bucket",
     ]);
   });
 

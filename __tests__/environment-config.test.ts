@@ -158,7 +158,7 @@ describe("environment configurations the platform refuses", () => {
       path: "environments[0].name",
       value: "flux-system",
       message:
-        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns or kube-*",
+        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns, database-setup or kube-*",
     },
     {
       name: "an environment in a kube- namespace",
@@ -166,7 +166,7 @@ describe("environment configurations the platform refuses", () => {
       path: "environments[0].name",
       value: "kube-apps",
       message:
-        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns or kube-*",
+        "names a platform namespace; environments cannot be named default, flux-system, external-secrets, knative-serving, kourier-system, knative-operator, monitoring, cert-manager, external-dns, database-setup or kube-*",
     },
     {
       name: "two production environments both on the base domain",

@@ -140,10 +140,13 @@ describe("<cloud>-<env> environment stacks", () => {
       expect(ingress).toEqual([["knative-serving", "kourier-system"], ["monitoring"]]);
     });
 
-    it.each(STACK_IDS)("%s lets pods out only to cluster DNS and to the environment's database", (id) => {
+    it.each(STACK_IDS)("%s lets pods out only to cluster DNS, the environment's database and what its applications' object storage needs", (id) => {
       const policies = policiesOf(stacks[id]);
       const egress = Object.values(policies).flatMap((p) => p.spec.egress ?? []);
-      expect(egress).toHaveLength(2);
+      const stack = built.find((s) => s.node.id === id)!;
+      const storage = Object.values(stack.applications.endpoints).flatMap((endpoint) => endpoint.objectStorage?.egress ?? []);
+      expect(egress).toHaveLength(2 + storage.length);
+      expect(policies["allow-object-storage"]?.spec.egress ?? []).toEqual(storage.map(({ cidr, port }) => ({ to: [{ ip_block: { cidr } }], ports: [{ protocol: "TCP", port: String(port) }] })));
       const [dns, database] = [policies["allow-dns"].spec.egress[0], policies["allow-database"].spec.egress[0]];
       expect(dns.to).toEqual([{ namespace_selector: { match_expressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["kube-system"] }] } }]);
       expect(dns.ports).toEqual([
@@ -367,6 +370,9 @@ describe("<cloud>-<env> environment stacks", () => {
       [/^manifests\.ExternalSecret\/database\.spec\.target\.template\.data\.user$/, "database.credentials.username"],
       [/^manifests\.Kustomization\/apps\.spec\.patches\[0\]\.patch$/, "database.applicationIdentity.podLabels"],
       [/^manifests\.ImageRepository\/[a-z-]+\.spec\.provider$/, "platform.registry.fluxProvider"],
+      [/^resource\.kubernetes_network_policy_v1\.network-policies_allow-object-storage_[0-9A-F]+\.spec\.egress\[/, "applications[].objectStorage.egress"],
+      [/^resource\.kubernetes_service_account_v1\.applications_[a-z0-9-]+_service-account_[0-9A-F]+\.metadata\.annotations\./, "applications[].identity"],
+      [/^resource\.kubernetes_config_map_v1\.applications_[a-z0-9-]+-object-storage_[0-9A-F]+\.data\./, "applications[].objectStorage"],
     ];
 
     /** Leaf path to value, with Terraform references and the stack's own id replaced. */

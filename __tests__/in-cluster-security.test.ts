@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { IN_CLUSTER } from "../constructs/contract";
+import { loadConfig } from "../config";
+import { applicationServiceAccount, IN_CLUSTER } from "../constructs/contract";
 import { resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+
+const config = loadConfig();
 
 /**
  * What Checkov cannot see: it has no checks for `helm_release` values or for
@@ -87,10 +90,11 @@ describe("in-cluster objects the program writes", () => {
       const stack = stacks[`${cloud}-${env}`];
       const accounts = Object.values(resourcesOf(stack, "kubernetes_service_account_v1"));
       const names = accounts.map((account) => account.metadata.name).sort();
-      expect(names).toEqual([IN_CLUSTER.applicationServiceAccount, "gitops-reconciler"].sort());
+      // The environment's, one per application, and the reconciler's.
+      const applications = config.applications.map((application) => applicationServiceAccount(application.name));
+      expect(names).toEqual([IN_CLUSTER.applicationServiceAccount, ...applications, "gitops-reconciler"].sort());
       expect(names).not.toContain("default");
-      const reconciler = accounts.find((account) => account.metadata.name === "gitops-reconciler");
-      expect(reconciler.automount_service_account_token).toBe(false);
+      for (const account of accounts) expect(account.automount_service_account_token, account.metadata.name).toBe(false);
 
       const kustomizations = chartManifests(stack).filter((manifest) => manifest.kind === "Kustomization");
       expect(kustomizations).toHaveLength(1);

@@ -9,7 +9,8 @@ export {
   type ResolvedConfigPath,
 } from "./source";
 export { findPlaceholders, placeholderWarning, PLACEHOLDER_AWS_ACCOUNT, type Placeholder } from "./placeholders";
-export type { PlatformConfig, EnvironmentConfig } from "./schema";
+export type { PlatformConfig, EnvironmentConfig, DatabaseServerConfig, ApplicationConfig } from "./schema";
+export { sharedServerWarnings, type ResolvedDatabase, type ServerSettings } from "./databases";
 export { STAGES, type Stage, RESERVED_TAG_KEYS } from "./common";
 export type { AwsConfig, AwsNodePoolConfig, AwsSystemNodeGroupConfig } from "./aws";
 export type { AzureConfig } from "./azure";

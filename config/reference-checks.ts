@@ -1,3 +1,4 @@
+import { DEFAULT_POSTGRES_VERSION } from "./environments";
 import { millicores, bytes } from "./quantity";
 import {
   azureRegionHasZones,
@@ -21,9 +22,25 @@ export interface ReferenceFinding {
   readonly severity: "error" | "warning";
 }
 
+/** What sizes a PostgreSQL server, an environment's own or a shared one. */
+interface CheckedServer {
+  readonly engineVersion?: string;
+  readonly instanceClass?: string;
+  readonly highAvailability?: boolean;
+}
+
+/** Every server of the config with where it is configured: the environments' own and the shared ones. */
+function serversOf(config: Checked): [(string | number)[], CheckedServer][] {
+  return [
+    ...config.environments.flatMap((env, i): [(string | number)[], CheckedServer][] => (env.database.server === undefined ? [[["environments", i, "database"], env.database]] : [])),
+    ...(config.databaseServers ?? []).map((server, i): [(string | number)[], CheckedServer] => [["databaseServers", i], server]),
+  ];
+}
+
 /** The parts of a config (raw or resolved) these checks read. */
 interface Checked {
-  readonly environments: readonly { readonly database: { readonly engineVersion: string; readonly instanceClass?: string; readonly highAvailability: boolean } }[];
+  readonly environments: readonly { readonly database: CheckedServer & { readonly server?: string } }[];
+  readonly databaseServers?: readonly CheckedServer[];
   readonly clouds: {
     readonly aws?: {
       readonly region: string;
@@ -92,10 +109,9 @@ export function referenceFindings(config: Checked): ReferenceFinding[] {
       }
       checkPoolLimits(pool, minGeneration, here, findings);
     });
-    config.environments.forEach((env, i) => {
-      const { instanceClass, engineVersion } = env.database;
-      if (instanceClass) add(checkRdsClass(instanceClass, Number(engineVersion)), ["environments", i, "database", "instanceClass"], instanceClass);
-    });
+    for (const [at, { instanceClass, engineVersion }] of serversOf(config)) {
+      if (instanceClass) add(checkRdsClass(instanceClass, Number(engineVersion ?? DEFAULT_POSTGRES_VERSION)), [...at, "instanceClass"], instanceClass);
+    }
   }
   if (azure) {
     const at = (...rest: (string | number)[]) => ["clouds", "azure", ...rest];
@@ -114,16 +130,11 @@ export function referenceFindings(config: Checked): ReferenceFinding[] {
     if (zonal === false && azure.backup.redundancy === "ZoneRedundant") {
       findings.push({ path: at("backup", "redundancy"), value: "ZoneRedundant", message: noZones("the backup vault cannot be zone-redundant: use LocallyRedundant or GeoRedundant"), severity: "error" });
     }
-    config.environments.forEach((env, i) => {
-      if (zonal === false && env.database.highAvailability) {
-        findings.push({
-          path: ["environments", i, "database", "highAvailability"],
-          value: true,
-          message: noZones("Flexible Server's zone-redundant standby cannot be placed"),
-          severity: "error",
-        });
+    for (const [at, server] of serversOf(config)) {
+      if (zonal === false && server.highAvailability) {
+        findings.push({ path: [...at, "highAvailability"], value: true, message: noZones("Flexible Server's zone-redundant standby cannot be placed"), severity: "error" });
       }
-    });
+    }
   }
   return findings;
 }

@@ -3,7 +3,8 @@ import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
 import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
 import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Network } from "./cidr";
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
-import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
+import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
+import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, OPERATIONAL_BACKUP_DAYS, SHARED_STACK_PARTS } from "./environments";
 import { logsSchema } from "./logs";
 import { pagerSchema } from "./pager";
 import { bytes, millicores } from "./quantity";
@@ -63,6 +64,10 @@ const rawConfigSchema = z
       .describe("Where platform alerts go, and the node alert thresholds."),
     logs: logsSchema.describe("The cluster's log store (Loki): retention and ingestion limits."),
     environments: z.array(environmentSchema).min(1, { message: "at least one environment" }).describe("The environments, each a namespace with its own quota, database and GitOps path."),
+    databaseServers: z
+      .array(databaseServerSchema)
+      .default([])
+      .describe("PostgreSQL servers several environments share, each environment with a database and a role of its own (environments[].database.server). Default: none; every environment has a server of its own."),
     clouds: z
       .object({
         aws: awsSchema.optional().describe("The platform on AWS: EKS, ECR, RDS for PostgreSQL, AWS Backup."),
@@ -155,23 +160,32 @@ function checkEnvironments(config: RawConfig, ctx: Ctx): void {
       }
     }
     checkResources(env, at, ctx);
-    const db = env.database;
-    // RDS refuses a storage autoscaling ceiling less than 10 % above the allocated storage.
-    const leastCeiling = Math.ceil((db.storageGb * 11) / 10);
-    if (db.maxStorageGb !== undefined && db.maxStorageGb < leastCeiling) {
-      issue(ctx, at("database", "maxStorageGb"), db.maxStorageGb, `must be at least ${leastCeiling}: RDS needs the ceiling 10 % above storageGb (${db.storageGb})`);
+  });
+}
+
+/** Object storage settings that depend on each other, and on the clouds' naming rules. */
+function checkObjectStorage(config: RawConfig, ctx: Ctx): void {
+  config.applications.forEach((app, i) => {
+    const storage = app.objectStorage;
+    if (!storage) return;
+    const at = (...rest: Path): Path => ["applications", i, "objectStorage", ...rest];
+    if (storage.noncurrentVersionDays !== undefined && !storage.versioning) {
+      issue(ctx, at("noncurrentVersionDays"), storage.noncurrentVersionDays, "applies to earlier versions, which exist only with versioning: set versioning to true");
     }
-    if (config.clouds.aws && db.instanceClass === undefined) {
-      issue(ctx, at("database", "instanceClass"), undefined, "is required when clouds.aws is set: the RDS instance class (AWS), such as db.t4g.medium");
+    if (storage.backup && !storage.versioning) {
+      issue(ctx, at("backup"), true, "backups of objects need versioning (AWS Backup for S3 and Azure's operational backup restore from versions): set versioning to true");
     }
-    if (config.clouds.azure && db.skuName === undefined) {
-      issue(ctx, at("database", "skuName"), undefined, "is required when clouds.azure is set: the Flexible Server SKU (Azure), such as GP_Standard_D2ds_v5");
+    // Azure's point-in-time restore rebuilds the container from versions of its whole window.
+    if (config.clouds.azure && storage.backup && storage.noncurrentVersionDays !== undefined && storage.noncurrentVersionDays < OPERATIONAL_BACKUP_DAYS) {
+      issue(
+        ctx,
+        at("noncurrentVersionDays"),
+        storage.noncurrentVersionDays,
+        `Azure's operational backup restores from earlier versions of the last ${OPERATIONAL_BACKUP_DAYS} days: keep them at least ${OPERATIONAL_BACKUP_DAYS} days`,
+      );
     }
-    if (stage === "production" && !db.highAvailability) {
-      issue(ctx, at("database", "highAvailability"), false, "production requires a highly available database: set true");
-    }
-    if (stage === "production" && db.backupRetentionDays < 35) {
-      issue(ctx, at("database", "backupRetentionDays"), db.backupRetentionDays, "production keeps 35 days of point-in-time recovery: set 35");
+    if (config.clouds.azure && app.name.length < 3) {
+      issue(ctx, ["applications", i, "name"], app.name, "names the application's Azure Blob container, which needs at least 3 characters");
     }
   });
 }
@@ -413,21 +427,28 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
       if (set) issue(ctx, at("registry", field), registry[field as keyof typeof premiumOnly], `needs sku Premium (sku is ${registry.sku})`);
     }
   }
-  config.environments.forEach((env, i) => {
-    if (env.database.skuName !== undefined && !isFlexibleServerSku(env.database.skuName)) {
-      issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
+  // Every server: the environments' own and the shared ones.
+  const servers: [Path, Partial<RawConfig["databaseServers"][number]>][] = [
+    ...config.environments.flatMap((env, i): [Path, Partial<RawConfig["databaseServers"][number]>][] =>
+      env.database.server === undefined ? [[["environments", i, "database"], env.database]] : [],
+    ),
+    ...config.databaseServers.map((server, i): [Path, Partial<RawConfig["databaseServers"][number]>] => [["databaseServers", i], server]),
+  ];
+  for (const [at, db] of servers) {
+    if (db.skuName !== undefined && !isFlexibleServerSku(db.skuName)) {
+      issue(ctx, [...at, "skuName"], db.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
     }
     // Rounded up to an offered size first, as the server is created.
-    if (env.database.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
-      issue(ctx, ["environments", i, "database", "storageGb"], env.database.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
+    if (db.storageGb !== undefined && db.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
+      issue(ctx, [...at, "storageGb"], db.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
     }
-    if (env.database.highAvailability && env.database.skuName?.startsWith("B_")) {
-      issue(ctx, ["environments", i, "database", "skuName"], env.database.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
+    if (db.highAvailability && db.skuName?.startsWith("B_")) {
+      issue(ctx, [...at, "skuName"], db.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
     }
-    if (env.database.backupRetentionDays < 7) {
-      issue(ctx, ["environments", i, "database", "backupRetentionDays"], env.database.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
+    if (db.backupRetentionDays !== undefined && db.backupRetentionDays < 7) {
+      issue(ctx, [...at, "backupRetentionDays"], db.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
     }
-  });
+  }
 }
 
 function resolve(config: RawConfig) {
@@ -443,15 +464,10 @@ function resolve(config: RawConfig) {
         branch: env.gitops.branch ?? config.gitops.branch,
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
-      database: {
-        ...env.database,
-        maxStorageGb: env.database.maxStorageGb ?? env.database.storageGb * 2,
-        // Required, and so present, for the cloud that reads it; the other cloud never does.
-        instanceClass: env.database.instanceClass ?? "",
-        skuName: env.database.skuName ?? "",
-      },
+      database: resolveDatabase(env, config.databaseServers),
       alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
+    databaseServers: resolveDatabaseServers(config),
   };
 }
 
@@ -460,6 +476,8 @@ export const configSchema = rawConfigSchema
     checkApplications(config, ctx);
     checkStackNames(config, ctx);
     checkEnvironments(config, ctx);
+    checkDatabases(config, (path, input, message) => issue(ctx, path, input, message));
+    checkObjectStorage(config, ctx);
     checkDomain(config, ctx);
     checkLogs(config, ctx);
     checkAws(config, ctx);
@@ -472,3 +490,5 @@ export const configSchema = rawConfigSchema
 
 export type PlatformConfig = z.output<typeof configSchema>;
 export type EnvironmentConfig = PlatformConfig["environments"][number];
+export type DatabaseServerConfig = PlatformConfig["databaseServers"][number];
+export type ApplicationConfig = PlatformConfig["applications"][number];

@@ -200,6 +200,29 @@ export interface DatabaseCredentials {
   readonly passwordProperty?: string;
 }
 
+/**
+ * What creates an environment's database and role on a shared server, which
+ * only the cluster can reach: a Job in the platform namespace
+ * `IN_CLUSTER.databaseSetup.namespace`, never in the environment's own, so
+ * the administrator's credentials never reach a namespace an application
+ * team deploys into.
+ */
+export interface DatabaseSetupAccess {
+  /** The environment's role on the server: also the user in `credentials`. */
+  readonly role: string;
+  /** The server administrator's credentials in the cloud's secret store. */
+  readonly admin: DatabaseCredentials;
+  /**
+   * Carried by `databaseSetupServiceAccount(<environment>)`: reads the
+   * administrator's and this environment's credentials, nothing else.
+   */
+  readonly identity: WorkloadIdentity;
+  /** A SecretStore provider authenticated as that service account. */
+  readonly secretStore: SecretStoreProvider;
+  /** Changes whenever the role's password does, so the setup runs again and the environment's secret is read again. */
+  readonly revision: string;
+}
+
 /** One environment's database and how its workloads reach it. */
 export interface DatabaseEndpoint {
   readonly host: string;
@@ -212,6 +235,34 @@ export interface DatabaseEndpoint {
   readonly applicationIdentity: WorkloadIdentity;
   /** A namespaced secret store provider authenticated as the application service account. */
   readonly secretStore: SecretStoreProvider;
+  /**
+   * Present when the database lives on a shared server: the environment
+   * stack then creates the database and its role.
+   * @default - the server was created with the database, which needs no setup
+   */
+  readonly setup?: DatabaseSetupAccess;
+}
+
+/** An application's own bucket (S3) or container (Azure Blob), as the application reaches it. */
+export interface ObjectStorageEndpoint {
+  /** Which API the application speaks. */
+  readonly provider: "s3" | "azure-blob";
+  /** Bucket or container name. */
+  readonly bucket: string;
+  /** HTTPS endpoint of the service (`https://s3.<region>.amazonaws.com`, `https://<account>.blob.core.windows.net/`). */
+  readonly endpoint: string;
+  /** What else the cloud's SDK reads, as environment variables (`AWS_REGION`, `AZURE_STORAGE_ACCOUNT`). */
+  readonly settings: Record<string, string>;
+  /** Where pods connect to reach it and to get the identity's credentials, for the environment's egress policy. */
+  readonly egress: { readonly cidr: string; readonly port: number }[];
+}
+
+/** What one application of an environment gets from the cloud. */
+export interface ApplicationEndpoint {
+  /** Carried by the application's own service account, `applicationServiceAccount(<application>)`. */
+  readonly identity: WorkloadIdentity;
+  /** Present when the application asked for object storage. */
+  readonly objectStorage?: ObjectStorageEndpoint;
 }
 
 /** Well-known in-cluster names both sides of the contract agree on. */
@@ -229,9 +280,25 @@ export const IN_CLUSTER = {
    * (and the Watchdog's name) for every delivery.
    */
   watchdogSink: { namespace: "monitoring", name: "alloy-watchdog", logMarker: "loki.echo.watchdog" },
-  /** The application service account in every environment namespace. */
+  /**
+   * The environment's service account in every environment namespace: reads
+   * the environment's database credentials. Each application also has one of
+   * its own, `applicationServiceAccount(<application>)`.
+   */
   applicationServiceAccount: "app",
+  /** Where the Jobs that create databases and roles on shared servers run: a platform namespace, no application's. */
+  databaseSetup: { namespace: "database-setup" },
 } as const;
+
+/**
+ * The service account of one application in every environment it runs in,
+ * carrying its own cloud identity (its bucket). `app-` keeps it apart from
+ * `app` and from the platform's service accounts whatever the application is called.
+ */
+export const applicationServiceAccount = (application: string): string => `app-${application}`;
+
+/** The service account that sets up one environment's database, in `IN_CLUSTER.databaseSetup.namespace`. */
+export const databaseSetupServiceAccount = (environment: string): string => `setup-${environment}`;
 
 /**
  * Platform secrets (not application secrets) in the cloud's secret store are

@@ -1,4 +1,5 @@
 import type { Release } from "@cdktf/provider-helm/lib/release";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { PlatformConfig } from "../config";
@@ -17,7 +18,7 @@ import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
-import { platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
@@ -160,6 +161,14 @@ export class AddonsStack extends TerraformStack {
 
     const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
     const certManagerMonitoring = this.certManager.monitorWith(this.monitoring.stack.release);
+
+    // Where the environments on shared database servers run their setup Jobs: no application deploys here.
+    if (config.environments.some((environment) => environment.database.server !== undefined)) {
+      const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
+      new NamespaceV1(this, "database-setup-namespace", {
+        metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
+      });
+    }
 
     this.alerting = new Alerting(this, "alerting", {
       namespace: MONITORING_NAMESPACE,

@@ -21,6 +21,7 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
       const stack = new EnvironmentStack(app, stackId(deployment.cloud, environment.name), {
         platform: deployment.platform,
         database: deployment.databases[environment.name],
+        applications: deployment.applications[environment.name],
         config,
         environment,
         useState: deployment.useState,

@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
+import type { DatabaseNetwork } from "../constructs/aws/database-server";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
@@ -177,6 +178,11 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new TerraformOutput(this, "kubeconfig_command", {
       value: `aws eks update-kubeconfig --name ${clusterName} --region ${aws.region}`,
     });
+  }
+
+  /** Where the data stacks put databases, and the nodes that may connect to them. */
+  get databaseNetwork(): DatabaseNetwork {
+    return { vpcId: this.network.vpc.id, subnetIds: this.network.databaseSubnetIds, clientSecurityGroupId: this.eks.clusterSecurityGroupId };
   }
 
   get cluster() {

@@ -1,18 +1,26 @@
 import type { App } from "cdktf";
 import type { AwsConfig, PlatformConfig } from "../config";
+import { databaseServerStackPart } from "../config/environments";
+import { AwsDatabaseServerStack } from "./aws-database-server-stack";
 import { AwsDataStack } from "./aws-data-stack";
 import { AwsPlatformStack } from "./aws-platform-stack";
 import { useAwsState } from "../constructs/aws/stack-setup";
-import { stackId, type CloudDeployment } from "./deployment";
+import { environmentData, stackId, type CloudDeployment } from "./deployment";
 
-/** `aws-platform` and one `aws-<env>-data` stack per environment. */
+/** `aws-platform`, one `aws-database-<server>` stack per shared server and one `aws-<env>-data` stack per environment. */
 export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): CloudDeployment {
   const platform = new AwsPlatformStack(app, stackId("aws", "platform"), { config, aws });
-  const databases = Object.fromEntries(
-    config.environments.map((environment) => {
-      const data = new AwsDataStack(app, stackId("aws", `${environment.name}-data`), { config, aws, environment, platform });
-      return [environment.name, data.endpoint];
-    }),
+  const servers = Object.fromEntries(
+    config.databaseServers.map((server) => [server.name, new AwsDatabaseServerStack(app, stackId("aws", databaseServerStackPart(server.name)), { config, aws, server, platform })]),
   );
-  return { cloud: "aws", platform, databases, useState: (stack, id) => useAwsState(stack, aws, id) };
+  const data = config.environments.map((environment) => {
+    const sharedServer = environment.database.server === undefined ? undefined : servers[environment.database.server].tenants[environment.name];
+    return new AwsDataStack(app, stackId("aws", `${environment.name}-data`), { config, aws, environment, platform, sharedServer });
+  });
+  return {
+    cloud: "aws",
+    platform,
+    ...environmentData(config.environments, data),
+    useState: (stack, id) => useAwsState(stack, aws, id),
+  };
 }

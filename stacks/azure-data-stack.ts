@@ -1,156 +1,113 @@
-import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
+import type { DataProtectionBackupVault } from "@cdktf/provider-azurerm/lib/data-protection-backup-vault";
+import type { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { TerraformOutput, TerraformStack, type TerraformResource } from "cdktf";
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
-import { PostgresBackup } from "../constructs/azure/backup";
-import { BackupAlerts } from "../constructs/azure/backup-alerts";
-import { FlexiblePostgres, POSTGRES_ADMIN_LOGIN } from "../constructs/azure/postgres";
+import type { ApplicationConfig, AzureConfig, EnvironmentConfig, PlatformConfig } from "../config";
+import { ApplicationStorage, OPERATIONAL_BACKUP_DAYS, storageAccountName } from "../constructs/azure/application-storage";
+import { backupVault, BlobBackups, type PostgresBackup } from "../constructs/azure/backup";
+import { databaseServer, lockDatabaseServer } from "../constructs/azure/database-server";
+import { POSTGRES_ADMIN_LOGIN, type FlexiblePostgres } from "../constructs/azure/postgres";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
-import { boundedName } from "../constructs/common/naming";
+import { boundedName, fittedName } from "../constructs/common/naming";
 import { POSTGRES_PORT } from "../constructs/common/postgres";
-import { IN_CLUSTER, type DatabaseEndpoint } from "../constructs/contract";
+import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint } from "../constructs/contract";
+import type { AzureServerTenant } from "./azure-database-server-stack";
 import type { AzurePlatformStack } from "./azure-platform-stack";
 
-/** Name of the delete locks on production's server and backup instance. */
-export const PRODUCTION_DATA_LOCK = "protect-production-data";
-
-/**
- * A resource's address as a bare reference. cdktf renders a resource passed
- * to `replaceTriggeredBy` as `${type.name}`, which Terraform's JSON syntax
- * rejects there ("Expected the start of an expression").
- */
-function address(resource: TerraformResource): string {
-  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
-}
-
-const LOCK_NOTES = "Production database and backups. Remove deliberately: see docs/azure.md, Delete locks.";
+export { PRODUCTION_DATA_LOCK } from "../constructs/azure/database-server";
 
 export interface AzureDataStackProps {
   readonly config: PlatformConfig;
   readonly azure: AzureConfig;
   readonly environment: EnvironmentConfig;
   readonly platform: AzurePlatformStack;
+  /**
+   * The environment's place on its shared server, when `database.server` names one.
+   * @default - a server of the environment's own, in this stack
+   */
+  readonly sharedServer?: AzureServerTenant;
 }
 
 /**
- * One environment's stateful resources: its own PostgreSQL Flexible Server,
- * its backup vault and the identity its applications read the credentials
- * with, in a resource group and state of their own.
+ * One environment's stateful resources, in a resource group and state of
+ * their own: its PostgreSQL Flexible Server (unless it lives on a shared
+ * server) with its backup vault, its applications' storage, and the
+ * identities its applications reach them with.
  */
 export class AzureDataStack extends TerraformStack {
-  readonly postgres: FlexiblePostgres;
-  readonly backup: PostgresBackup;
+  /** The environment's own server; undefined when it lives on a shared one. */
+  readonly postgres?: FlexiblePostgres;
+  readonly backup?: PostgresBackup;
   readonly endpoint: DatabaseEndpoint;
+  readonly storage: Record<string, ApplicationStorage> = {};
+  readonly applications: Record<string, ApplicationEndpoint> = {};
   /** Production's delete locks; none elsewhere. */
   readonly locks: ManagementLock[] = [];
+  private readonly resourceGroup: ResourceGroup;
+  private readonly name: string;
+  private readonly azure: AzureConfig;
+  private blobBackups?: BlobBackups;
 
   constructor(scope: Construct, id: string, props: AzureDataStackProps) {
     super(scope, id);
-    const { config, azure, environment, platform } = props;
+    const { config, azure, environment, platform, sharedServer } = props;
     setUpAzureStack(this, { config, azure, stackId: id, environment: environment.name });
     const production = environment.stage === "production";
     const location = azure.location;
+    this.azure = azure;
     // Server names are at most 63 characters and globally unique.
-    const name = boundedName(63, config.project, environment.name);
+    const name = (this.name = boundedName(63, config.project, environment.name));
 
-    const resourceGroup = new ResourceGroup(this, "resource-group", {
+    this.resourceGroup = new ResourceGroup(this, "resource-group", {
       name: `${name}-data`,
       location,
       lifecycle: { preventDestroy: production },
-    });
-
-    this.postgres = new FlexiblePostgres(this, "postgres", {
-      name,
-      location,
-      resourceGroupName: resourceGroup.name,
-      version: environment.database.engineVersion,
-      skuName: environment.database.skuName,
-      storageGb: environment.database.storageGb,
-      databaseName: environment.database.name,
-      delegatedSubnetId: platform.network.postgresSubnet.id,
-      privateDnsZoneId: platform.network.postgresDnsZone.id,
-      tenantId: platform.tenantId,
-      backupRetentionDays: environment.database.backupRetentionDays,
-      highAvailability: environment.database.highAvailability,
-      geoRedundantBackup: production && azure.postgres.geoRedundantBackup,
-      keyVaultId: platform.keyVault.id,
-      adminPasswordVersion: azure.postgres.adminPasswordVersion,
-      entraAdministrator: azure.postgres.entraAdministrator,
-      protect: production,
-    });
-
-    this.backup = new PostgresBackup(this, "backup", {
-      name,
-      location,
-      resourceGroupName: resourceGroup.name,
-      resourceGroupId: resourceGroup.id,
-      serverId: this.postgres.server.id,
-      redundancy: azure.backup.redundancy,
-      // An immutable vault cannot be emptied, so only production's is.
-      immutability: production ? azure.backup.immutability : "Disabled",
-      dailyRetentionDays: azure.backup.dailyRetentionDays,
-      monthlyRetentionDays: azure.backup.monthlyRetentionDays,
-      protect: production,
-    });
-
-    new BackupAlerts(this, "backup-alerts", {
-      name,
-      location,
-      resourceGroupName: resourceGroup.name,
-      vaultId: this.backup.vault.id,
-      workspaceId: platform.monitoring.workspace.id,
-      actionGroupId: platform.monitoring.actionGroup.id,
     });
 
     // The environment's application service account reads its own database password, nothing else.
     const app = new ServiceAccountIdentity(this, "app-identity", {
       name: `${name}-app`,
       location,
-      resourceGroupName: resourceGroup.name,
+      resourceGroupName: this.resourceGroup.name,
       issuer: platform.aks.oidcIssuerUrl,
       namespace: environment.name,
       serviceAccount: IN_CLUSTER.applicationServiceAccount,
     });
-    app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
 
-    if (production) {
-      // prevent_destroy binds only this Terraform state; the locks also stop
-      // the portal, the CLI and any other tool. They sit on the server and on
-      // the backup instance, not on the resource group: a group lock would
-      // also refuse the routine deletions of a later apply (the old backup
-      // policy after a retention change, a replaced Entra administrator), and
-      // Terraform creates a lock again before it deletes a replaced object.
-      // The group itself cannot be deleted while it holds a locked resource.
-      this.locks = [
-        new ManagementLock(this, "server-lock", {
-          name: PRODUCTION_DATA_LOCK,
-          scope: this.postgres.server.id,
-          lockLevel: "CanNotDelete",
-          notes: LOCK_NOTES,
-          // The lock covers the server's children, so it is lifted before any
-          // of them is deleted (destroy) and taken off and put back around a
-          // replacement of those a config change replaces.
-          dependsOn: [...this.postgres.serverChildren, this.backup.serverAccess],
-          lifecycle: { replaceTriggeredBy: [...this.postgres.replaceableChildren, this.backup.serverAccess].map(address) },
-        }),
-        new ManagementLock(this, "backup-lock", {
-          name: PRODUCTION_DATA_LOCK,
-          scope: this.backup.instance.id,
-          lockLevel: "CanNotDelete",
-          notes: LOCK_NOTES,
-          lifecycle: { preventDestroy: true },
-        }),
-      ];
+    let host: string;
+    let credentials: DatabaseCredentials;
+    if (sharedServer) {
+      ({ host, credentials } = sharedServer);
+      app.grant("read-database-password", ROLES.keyVaultSecretsUser, sharedServer.secretId);
+    } else {
+      const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform: platform.databasePlatform, protect: production, databaseName: environment.database.name });
+      this.postgres = server.postgres;
+      this.backup = server.backup;
+      app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
+      if (production) this.locks.push(...lockDatabaseServer(this, this.postgres, this.backup));
+      host = this.postgres.fqdn;
+      credentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };
+    }
+
+    const applications = config.applications.filter((application) => environment.applications.includes(application.name));
+    if (applications.some((application) => application.objectStorage)) {
+      const subscriptionId = new DataAzurermClientConfig(this, "client", {}).subscriptionId;
+      for (const application of applications) {
+        this.applications[application.name] = this.applicationResources(config.project, environment, application, platform, subscriptionId);
+      }
+    } else {
+      for (const application of applications) this.applications[application.name] = { identity: { serviceAccountAnnotations: {}, podLabels: {} } };
     }
 
     this.endpoint = {
-      host: this.postgres.fqdn,
+      host,
       port: POSTGRES_PORT,
       database: environment.database.name,
-      credentials: { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN },
+      credentials,
       cidrs: [platform.network.postgresSubnetCidr],
       applicationIdentity: app.workloadIdentity,
       secretStore: {
@@ -160,12 +117,73 @@ export class AzureDataStack extends TerraformStack {
           serviceAccountRef: { name: IN_CLUSTER.applicationServiceAccount },
         },
       },
+      setup: sharedServer?.setup,
     };
 
-    new TerraformOutput(this, "database_fqdn", { value: this.postgres.fqdn });
-    new TerraformOutput(this, "database_password_secret", { value: this.postgres.adminSecret.name });
-    // Read by `npm run doctor`.
-    new TerraformOutput(this, "database_server_id", { value: this.postgres.server.id });
-    new TerraformOutput(this, "backup_instance_id", { value: this.backup.instance.id });
+    if (this.postgres) {
+      new TerraformOutput(this, "database_fqdn", { value: this.postgres.fqdn });
+      new TerraformOutput(this, "database_password_secret", { value: this.postgres.adminSecret.name });
+      // Read by `npm run doctor`.
+      new TerraformOutput(this, "database_server_id", { value: this.postgres.server.id });
+    }
+    if (this.backup) new TerraformOutput(this, "backup_instance_id", { value: this.backup.instance.id });
+    for (const [application, storage] of Object.entries(this.storage)) {
+      new TerraformOutput(this, `storage_account_${application.replace(/-/g, "_")}`, { value: storage.account.name, description: `Object storage of ${application}` });
+    }
+  }
+
+  /**
+   * An application's own identity, for its service account in this
+   * environment only, and its container when it asked for one. Keyed by the
+   * application's name, so adding or removing one leaves the others.
+   */
+  private applicationResources(project: string, environment: EnvironmentConfig, application: ApplicationConfig, platform: AzurePlatformStack, subscriptionId: string): ApplicationEndpoint {
+    const storage = application.objectStorage;
+    if (!storage) return { identity: { serviceAccountAnnotations: {}, podLabels: {} } };
+    const production = environment.stage === "production";
+    const identity = new ServiceAccountIdentity(this, `app-${application.name}-identity`, {
+      name: fittedName(128, this.name, applicationServiceAccount(application.name)),
+      location: this.resourceGroup.location,
+      resourceGroupName: this.resourceGroup.name,
+      issuer: platform.aks.oidcIssuerUrl,
+      namespace: environment.name,
+      serviceAccount: applicationServiceAccount(application.name),
+    });
+    // Backups are a production matter: develop and staging objects are rebuilt, not restored.
+    const backedUp = production && storage.backup;
+    const container = new ApplicationStorage(this, `objects-${application.name}`, {
+      accountName: storageAccountName(subscriptionId, project, environment.name, application.name),
+      location: this.resourceGroup.location,
+      resourceGroupName: this.resourceGroup.name,
+      application: application.name,
+      settings: storage,
+      nodesSubnetId: platform.network.nodesSubnet.id,
+      identity,
+      actionGroupId: platform.monitoring.actionGroup.id,
+      alertPrefix: `${this.name}-${application.name}-objects`,
+      protect: production,
+      operationalBackup: backedUp,
+    });
+    this.storage[application.name] = container;
+    const backup = backedUp ? this.objectBackups().add(application.name, container.account.id, OPERATIONAL_BACKUP_DAYS) : undefined;
+    if (production) this.locks.push(container.lock(backup ? [backup.access] : []));
+    return { identity: identity.workloadIdentity, objectStorage: container.endpoint() };
+  }
+
+  /** Operational backups of the applications' storage (production only), in the own server's vault or one of their own. */
+  private objectBackups(): BlobBackups {
+    if (this.blobBackups) return this.blobBackups;
+    const vault: DataProtectionBackupVault =
+      this.backup?.vault ??
+      backupVault(this, "objects-backup-vault", {
+        name: `${this.name}-objects`,
+        location: this.resourceGroup.location,
+        resourceGroupName: this.resourceGroup.name,
+        redundancy: this.azure.backup.redundancy,
+        // Operational backups stay in the storage account; the vault holds only their policy and instances.
+        immutability: "Disabled",
+        protect: true,
+      });
+    return (this.blobBackups = new BlobBackups(this, "objects-backup", { name: this.name, location: this.resourceGroup.location, vault, protect: true }));
   }
 }

@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
+import type { DatabasePlatform } from "../constructs/azure/database-server";
 import { ContainerInsights } from "../constructs/azure/container-insights";
 import { PlatformKeyVault } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
@@ -235,6 +236,18 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     new TerraformOutput(this, "kubeconfig_command", {
       value: `az aks get-credentials --resource-group ${name} --name ${name} && kubelogin convert-kubeconfig --login azurecli`,
     });
+  }
+
+  /** What the data stacks' servers take from the platform. */
+  get databasePlatform(): DatabasePlatform {
+    return {
+      delegatedSubnetId: this.network.postgresSubnet.id,
+      privateDnsZoneId: this.network.postgresDnsZone.id,
+      tenantId: this.tenantId,
+      keyVaultId: this.keyVault.id,
+      workspaceId: this.monitoring.workspace.id,
+      actionGroupId: this.monitoring.actionGroup.id,
+    };
   }
 
   get cluster() {

@@ -1,18 +1,26 @@
 import type { App } from "cdktf";
 import type { AzureConfig, PlatformConfig } from "../config";
+import { databaseServerStackPart } from "../config/environments";
 import { useAzureState } from "../constructs/azure/stack-setup";
+import { AzureDatabaseServerStack } from "./azure-database-server-stack";
 import { AzureDataStack } from "./azure-data-stack";
 import { AzurePlatformStack } from "./azure-platform-stack";
-import { stackId, type CloudDeployment } from "./deployment";
+import { environmentData, stackId, type CloudDeployment } from "./deployment";
 
-/** `azure-platform` and one `azure-<env>-data` stack per environment. */
+/** `azure-platform`, one `azure-database-<server>` stack per shared server and one `azure-<env>-data` stack per environment. */
 export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig): CloudDeployment {
   const platform = new AzurePlatformStack(app, stackId("azure", "platform"), { config, azure });
-  const databases = Object.fromEntries(
-    config.environments.map((environment) => {
-      const data = new AzureDataStack(app, stackId("azure", `${environment.name}-data`), { config, azure, environment, platform });
-      return [environment.name, data.endpoint];
-    }),
+  const servers = Object.fromEntries(
+    config.databaseServers.map((server) => [server.name, new AzureDatabaseServerStack(app, stackId("azure", databaseServerStackPart(server.name)), { config, azure, server, platform })]),
   );
-  return { cloud: "azure", platform, databases, useState: (stack, id) => useAzureState(stack, azure, id) };
+  const data = config.environments.map((environment) => {
+    const sharedServer = environment.database.server === undefined ? undefined : servers[environment.database.server].tenants[environment.name];
+    return new AzureDataStack(app, stackId("azure", `${environment.name}-data`), { config, azure, environment, platform, sharedServer });
+  });
+  return {
+    cloud: "azure",
+    platform,
+    ...environmentData(config.environments, data),
+    useState: (stack, id) => useAzureState(stack, azure, id),
+  };
 }

@@ -1,5 +1,5 @@
 import type { TerraformStack } from "cdktf";
-import type { ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
+import type { ApplicationEndpoint, ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
 
 /** Stack ids follow `<cloud>-<part>`. */
 export const stackId = (cloud: string, part: string): string => `${cloud}-${part}`;
@@ -10,6 +10,19 @@ export interface CloudDeployment {
   readonly platform: ClusterPlatform;
   /** Database endpoint per environment name. */
   readonly databases: Record<string, DatabaseEndpoint>;
+  /** Per environment name, what each of its applications gets, by application name. */
+  readonly applications: Record<string, Record<string, ApplicationEndpoint>>;
   /** Configures the cloud's state backend for an in-cluster stack. */
   useState(stack: TerraformStack, stackId: string): void;
+}
+
+/** What a cloud's environment data stacks give the in-cluster stacks, by environment name. */
+export function environmentData(
+  environments: readonly { readonly name: string }[],
+  stacks: readonly { readonly endpoint: DatabaseEndpoint; readonly applications: Record<string, ApplicationEndpoint> }[],
+): Pick<CloudDeployment, "databases" | "applications"> {
+  return {
+    databases: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.endpoint])),
+    applications: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.applications])),
+  };
 }

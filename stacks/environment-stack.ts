@@ -2,8 +2,10 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig, PlatformConfig } from "../config";
 import { useLocalState } from "../constructs/common/state";
-import type { ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
+import { databaseSetupServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
+import { ApplicationAccounts } from "../constructs/environment/application-accounts";
 import { ApplicationServiceAccount } from "../constructs/environment/application-service-account";
+import { DatabaseSetup } from "../constructs/environment/database-setup";
 import { DatabaseSecret } from "../constructs/environment/database-secret";
 import { environmentDomain } from "../constructs/environment/domain";
 import { EnvironmentNamespace } from "../constructs/environment/environment-namespace";
@@ -18,14 +20,17 @@ export interface EnvironmentStackProps {
   readonly platform: ClusterPlatform;
   /** This environment's database. */
   readonly database: DatabaseEndpoint;
+  /** What each of the environment's applications gets from the cloud, by application name. */
+  readonly applications: Record<string, ApplicationEndpoint>;
   readonly config: Pick<PlatformConfig, "gitops" | "domain">;
   readonly environment: EnvironmentConfig;
   /** Configures the state backend. @default local state beside the project */
   readonly useState?: (stack: TerraformStack, stackId: string) => void;
 }
 
-/** `IMAGE_WEB` for `web`, `IMAGE_BILLING_API` for `billing-api`. */
-export const imageVariable = (application: string): string => `IMAGE_${application.toUpperCase().replace(/-/g, "_")}`;
+/** A Flux variable about one application: `IMAGE_WEB` for `IMAGE` and `web`, `IMAGE_BILLING_API` for `billing-api`. */
+export const applicationVariable = (prefix: string, application: string): string => `${prefix}_${application.toUpperCase().replace(/-/g, "_")}`;
+export const imageVariable = (application: string): string => applicationVariable("IMAGE", application);
 
 /**
  * One environment inside a cluster: its namespace and guard rails, the
@@ -41,6 +46,9 @@ export class EnvironmentStack extends TerraformStack {
   readonly databaseSecret: DatabaseSecret;
   /** The database this environment's pods may reach, as the contract gave it. */
   readonly database: DatabaseEndpoint;
+  readonly applications: ApplicationAccounts;
+  /** Present when the database lives on a shared server. */
+  readonly databaseSetup?: DatabaseSetup;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -66,10 +74,12 @@ export class EnvironmentStack extends TerraformStack {
     this.namespace = namespace.name;
     const inNamespace = [namespace.namespace];
 
+    const storage = Object.values(props.applications).flatMap((application) => (application.objectStorage ? [application.objectStorage] : []));
     new NetworkPolicies(this, "network-policies", {
       namespace: this.namespace,
       databaseCidrs: database.cidrs,
       databasePort: database.port,
+      objectStorageEgress: uniqueEgress(storage.flatMap((endpoint) => endpoint.egress)),
       dependsOn: inNamespace,
     });
 
@@ -79,9 +89,31 @@ export class EnvironmentStack extends TerraformStack {
       dependsOn: inNamespace,
     });
 
+    this.applications = new ApplicationAccounts(this, "applications", { namespace: this.namespace, applications: props.applications, dependsOn: inNamespace });
+
+    // On a shared server, a Job in the platform's setup namespace creates the database and its role first.
+    const setup = database.setup;
+    if (setup) {
+      this.databaseSetup = new DatabaseSetup(this, "database-setup", {
+        name: databaseSetupServiceAccount(environment.name),
+        namespace: IN_CLUSTER.databaseSetup.namespace,
+        server: { host: database.host, port: database.port, cidrs: database.cidrs },
+        database: database.database,
+        role: setup.role,
+        action: { kind: "ensure" },
+        admin: setup.admin,
+        credentials: database.credentials,
+        secretStore: setup.secretStore,
+        identity: setup.identity,
+        revision: setup.revision,
+      });
+    }
+
     this.databaseSecret = new DatabaseSecret(this, "database-secret", {
       namespace: this.namespace,
       database,
+      // A new password is read at once rather than at the next refresh.
+      revision: setup?.revision,
       // The SecretStore authenticates as the application service account.
       dependsOn: [app.serviceAccount],
     });
@@ -106,9 +138,11 @@ export class EnvironmentStack extends TerraformStack {
         KNATIVE_MIN_SCALE: String(stage.knativeMinScale),
         SCALE_TO_ZERO_RETENTION: `${environment.scaleToZero.retentionPeriodSeconds}s`,
         ...Object.fromEntries(environment.applications.map((name) => [imageVariable(name), platform.registry.repositories[name]])),
+        ...Object.fromEntries(Object.entries(this.applications.serviceAccounts).map(([name, account]) => [applicationVariable("SERVICE_ACCOUNT", name), account])),
+        ...Object.fromEntries(Object.entries(this.applications.objectStorage).map(([name, configMap]) => [applicationVariable("OBJECT_STORAGE", name), configMap])),
       },
-      // The sync applies workloads that need the database secret.
-      dependsOn: [...inNamespace, this.databaseSecret.release.release],
+      // The sync applies workloads that need the database (set up) and its secret.
+      dependsOn: [...inNamespace, this.databaseSecret.release.release, ...(this.databaseSetup ? [this.databaseSetup.release.release] : [])],
     });
 
     this.images = new ImageAutomation(this, "images", {
@@ -133,4 +167,9 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "database_secret", { value: this.databaseSecret.secretName, description: "Kubernetes secret with host, port, database, user and password" });
     new TerraformOutput(this, "gitops_path", { value: environment.gitops.path });
   }
+}
+
+/** Each address and port once, in the order first seen. */
+function uniqueEgress(egress: { cidr: string; port: number }[]): { cidr: string; port: number }[] {
+  return [...new Map(egress.map((entry) => [`${entry.cidr}:${entry.port}`, entry])).values()];
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REQUIRED_SERVER_FIELDS } from "../config/environments";
 import { configSchema } from "../config/schema";
 
 /**
@@ -40,6 +41,9 @@ type JsonSchema = {
 /** What an editor reads: the input side of the schema (defaults make fields optional). */
 export function configJsonSchema(): JsonSchema {
   const schema = z.toJSONSchema(configSchema, { io: "input", target: "draft-2020-12" }) as JsonSchema;
+  // What zod cannot say: an environment's database names a shared server or sizes a server of its own.
+  const database = schema.properties?.environments?.items?.properties?.database;
+  if (database) database.anyOf = [{ required: ["server"] }, { required: [...REQUIRED_SERVER_FIELDS] }];
   return {
     $schema: schema.$schema,
     title: "platform-kit configuration",

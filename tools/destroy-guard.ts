@@ -1,6 +1,8 @@
 /**
  * Refuses plans that delete or replace resources whose loss cannot be undone
- * by re-applying: data, backups, encryption keys, generated secrets, images,
+ * by re-applying: data (databases, buckets, storage accounts), backups,
+ * encryption keys, generated secrets (on a shared database server, an
+ * environment's secret stands for its database, which only SQL drops), images,
  * the resource groups that hold them, the cluster that runs everything and
  * the public DNS zone the registrar delegates to; also the locks whose removal
  * is the first step to losing data, so that removing one takes the same
@@ -16,7 +18,7 @@ const PROTECTED_TYPES: Record<string, string> = {
   azurerm_postgresql_flexible_server_database: "a database: destroying it loses its data",
   aws_backup_vault: "a backup vault: destroying it loses the recovery points",
   aws_backup_plan: "a backup plan: without it no recovery points are taken",
-  aws_backup_selection: "a backup selection: without it the database is not backed up",
+  aws_backup_selection: "a backup selection: without it the database or bucket is not backed up",
   aws_backup_vault_lock_configuration: "a backup vault lock: without it recovery points can be deleted before their retention ends",
   azurerm_data_protection_backup_vault: "a backup vault: destroying it loses the recovery points",
   aws_ecr_repository: "a container registry: destroying it deletes every image the environments run",
@@ -24,7 +26,12 @@ const PROTECTED_TYPES: Record<string, string> = {
   aws_kms_key: "an encryption key: data and backups encrypted with it become unreadable",
   azurerm_key_vault: "a key vault: its keys and secrets go with it",
   azurerm_key_vault_key: "an encryption key: data and backups encrypted with it become unreadable",
-  azurerm_key_vault_secret: "a key vault secret: its value (the database administrator password) is kept nowhere else",
+  azurerm_key_vault_secret: "a key vault secret: its value (a generated database password) is kept nowhere else; on a shared server it stands for an environment's database",
+  aws_secretsmanager_secret: "a generated secret: its value (a database role's password) is kept nowhere else; on a shared server it stands for an environment's database",
+  aws_s3_bucket: "a bucket: destroying it deletes every object in it",
+  azurerm_storage_account: "a storage account: deleting it deletes every blob in it",
+  azurerm_storage_container: "a blob container: deleting it deletes every blob in it",
+  azurerm_data_protection_backup_instance_blob_storage: "a backup instance: without it the storage account's objects are not backed up",
   azurerm_resource_group: "a resource group: deleting it deletes every resource in it, also those Terraform does not manage",
   azurerm_management_lock: "a delete lock: without it Azure no longer refuses to delete what it locks",
   aws_eks_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",

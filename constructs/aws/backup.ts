@@ -6,6 +6,7 @@ import { BackupVaultNotifications } from "@cdktf/provider-aws/lib/backup-vault-n
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument, ServiceRole, trustService } from "./iam";
 import type { EncryptionKey } from "./kms-key";
@@ -21,9 +22,13 @@ export const BACKUP_TIERS = {
   monthly: { schedule: "cron(0 0 1 * ? *)" },
 } as const;
 
-export interface DatabaseBackupProps {
+export interface DataBackupProps {
   readonly name: string;
-  readonly resourceArn: string;
+  /**
+   * The database the plan backs up, in the selection `selection`.
+   * @default - none: only what `selectBucket` adds
+   */
+  readonly databaseArn?: string;
   /** Encrypts the vault and the notification topic; its policy is given AWS Backup's publishing. */
   readonly key: EncryptionKey;
   /** How long the monthly backups are kept. */
@@ -36,15 +41,23 @@ export interface DatabaseBackupProps {
   readonly protect?: boolean;
 }
 
-/** An encrypted vault, the three-tier plan, the selection of one database, and failure notifications. */
-export class DatabaseBackup extends Construct {
+/**
+ * An encrypted vault, the three-tier plan, failure notifications, and a
+ * selection for each thing backed up: the stack's database, and each bucket
+ * (`selectBucket`), keyed by name so that adding one never replaces another.
+ */
+export class DataBackup extends Construct {
   readonly vault: BackupVault;
   readonly plan: BackupPlan;
   readonly topic: SnsTopic;
+  /** The role AWS Backup works as: keys of what it backs up must let it in. */
+  readonly role: ServiceRole;
+  private readonly protect: boolean;
+  private s3Policies = false;
 
-  constructor(scope: Construct, id: string, props: DatabaseBackupProps) {
+  constructor(scope: Construct, id: string, props: DataBackupProps) {
     super(scope, id);
-    const protect = props.protect ?? false;
+    const protect = (this.protect = props.protect ?? false);
 
     this.vault = new BackupVault(this, "vault", {
       name: props.name,
@@ -95,18 +108,20 @@ export class DatabaseBackup extends Construct {
       lifecycle: { preventDestroy: protect },
     });
 
-    const role = new ServiceRole(this, "role", {
+    this.role = new ServiceRole(this, "role", {
       name: `${props.name}-backup`,
       trust: trustService("backup.amazonaws.com"),
       managedPolicies: ["service-role/AWSBackupServiceRolePolicyForBackup", "service-role/AWSBackupServiceRolePolicyForRestores"],
     });
-    new BackupSelection(this, "selection", {
-      name: props.name,
-      planId: this.plan.id,
-      iamRoleArn: role.arn,
-      resources: [props.resourceArn],
-      lifecycle: { preventDestroy: protect },
-    });
+    if (props.databaseArn !== undefined) {
+      new BackupSelection(this, "selection", {
+        name: props.name,
+        planId: this.plan.id,
+        iamRoleArn: this.role.arn,
+        resources: [props.databaseArn],
+        lifecycle: { preventDestroy: protect },
+      });
+    }
 
     // A customer-managed key, because AWS Backup cannot publish to a topic under
     // the AWS-managed SNS key: the key policy lets the service encrypt messages.
@@ -139,6 +154,29 @@ export class DatabaseBackup extends Construct {
     });
     props.notificationEmails.forEach((endpoint, i) => {
       new SnsTopicSubscription(this, `failures-email-${i}`, { topicArn: this.topic.arn, protocol: "email", endpoint });
+    });
+  }
+
+  /**
+   * Backs up a versioned bucket with the same plan: AWS Backup's S3 policies
+   * on the role, and the bucket's key opened to that role through S3.
+   */
+  selectBucket(id: string, name: string, bucketArn: string, key: EncryptionKey, dependsOn: ITerraformDependable[]): BackupSelection {
+    if (!this.s3Policies) {
+      this.s3Policies = true;
+      for (const policy of ["service-role/AWSBackupServiceRolePolicyForS3Backup", "service-role/AWSBackupServiceRolePolicyForS3Restore"]) {
+        this.role.attachManagedPolicy(policy);
+      }
+    }
+    key.grantRole("AwsBackupUsesKeyThroughS3", this.role.arn, ["kms:Decrypt", "kms:GenerateDataKey"], "s3");
+    return new BackupSelection(this, `selection-${id}`, {
+      name,
+      planId: this.plan.id,
+      iamRoleArn: this.role.arn,
+      resources: [bucketArn],
+      lifecycle: { preventDestroy: this.protect },
+      // AWS Backup refuses a bucket without versioning, and starts with the role's S3 policies.
+      dependsOn: [...dependsOn, ...this.role.dependables],
     });
   }
 }

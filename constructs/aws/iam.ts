@@ -42,16 +42,15 @@ export class ServiceRole extends Construct {
       assumeRolePolicy: typeof props.trust === "string" ? props.trust : Fn.jsonencode({ Version: "2012-10-17", Statement: [props.trust] }),
     });
     this.dependables.push(this.role);
-    for (const policy of props.managedPolicies ?? []) {
-      const attachment = new IamRolePolicyAttachment(this, policy, {
-        role: this.role.name,
-        policyArn: `arn:aws:iam::aws:policy/${policy}`,
-      });
-      this.dependables.push(attachment);
-    }
+    for (const policy of props.managedPolicies ?? []) this.attachManagedPolicy(policy);
     if (props.statements && props.statements.length > 0) {
       this.addInlinePolicy(props.name, props.statements);
     }
+  }
+
+  /** Attaches an AWS managed policy, by name without the `arn:aws:iam::aws:policy/` prefix. */
+  attachManagedPolicy(policy: string): void {
+    this.dependables.push(new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }));
   }
 
   /** Adds an inline policy; `name` is unique within the role. */
@@ -69,9 +68,28 @@ export function trustService(service: string): Record<string, unknown> {
   return { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" };
 }
 
-/** Trust for EKS Pod Identity associations. */
-export function trustPodIdentity(): Record<string, unknown> {
-  return { Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] };
+/** Session tags EKS Pod Identity sets on the sessions it starts (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html). */
+export const POD_IDENTITY_SESSION_TAGS = { cluster: "eks-cluster-name", namespace: "kubernetes-namespace", serviceAccount: "kubernetes-service-account" } as const;
+
+/**
+ * Trust for EKS Pod Identity associations. With `only`, the role can be
+ * assumed for that service account of that cluster alone, whatever
+ * association names it: the trust checks the session tags Pod Identity sets.
+ */
+export function trustPodIdentity(only?: { readonly clusterName: string; readonly namespace: string; readonly serviceAccount: string }): Record<string, unknown> {
+  const trust = { Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] };
+  if (!only) return trust;
+  const tag = (name: string) => `aws:RequestTag/${name}`;
+  return {
+    ...trust,
+    Condition: {
+      StringEquals: {
+        [tag(POD_IDENTITY_SESSION_TAGS.cluster)]: only.clusterName,
+        [tag(POD_IDENTITY_SESSION_TAGS.namespace)]: only.namespace,
+        [tag(POD_IDENTITY_SESSION_TAGS.serviceAccount)]: only.serviceAccount,
+      },
+    },
+  };
 }
 
 /**

@@ -1,15 +1,11 @@
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
-import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
-import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { LOKI_DATA_PREFIXES } from "../common/log-store";
-import { policyDocument, type PolicyStatement } from "./iam";
+import type { PolicyStatement } from "./iam";
+import { hardenBucket } from "./private-bucket";
 import { EncryptionKey } from "./kms-key";
 
 /** Days a deleted or overwritten object stays recoverable (see `LogBucket`). */
@@ -32,9 +28,9 @@ export interface LogBucketProps {
 }
 
 /**
- * The log store's bucket: encrypted with a key of its own that only the log
- * store's role may use (through S3), public access blocked, ACLs off, TLS
- * required, and a lifecycle that expires what the log store's retention has
+ * The log store's bucket: hardened as every platform bucket (`hardenBucket`),
+ * encrypted with a key of its own that only the log store's role may use
+ * (through S3), and a lifecycle that expires what the log store's retention has
  * passed. Versioning is on with a short noncurrent window: Loki deletes and
  * rewrites objects (retention, index compaction), so deleted data stays
  * recoverable for a week after a mistake and then goes, instead of piling up.
@@ -54,7 +50,6 @@ export class LogBucket extends Construct {
       forceDestroy: !(props.protect ?? false),
       lifecycle: { preventDestroy: props.protect ?? false },
     });
-    const bucketArn = this.bucket.arn;
 
     // Administration stays with the account's IAM; using the key on data is Loki's alone, through S3.
     this.key = new EncryptionKey(this, "key", {
@@ -66,43 +61,7 @@ export class LogBucket extends Construct {
     });
     this.key.grantRole("LogStoreUsesKeyThroughS3", props.userRoleArn, ["kms:Decrypt", "kms:GenerateDataKey"], "s3");
 
-    new S3BucketPublicAccessBlock(this, "public-access", {
-      bucket: this.bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "ownership", { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } });
-    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
-      bucket: this.bucket.id,
-      // The bucket key cuts KMS requests (and their cost) by orders of magnitude.
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn }, bucketKeyEnabled: true }],
-    });
-    new S3BucketPolicy(this, "policy", {
-      bucket: this.bucket.id,
-      policy: policyDocument([
-        {
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: { AWS: "*" },
-          Action: "s3:*",
-          Resource: [bucketArn, `${bucketArn}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-        {
-          Sid: "DenyOutdatedTls",
-          Effect: "Deny",
-          Principal: { AWS: "*" },
-          Action: "s3:*",
-          Resource: [bucketArn, `${bucketArn}/*`],
-          Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-        },
-      ]),
-    });
-    // Object events go to the account's default EventBridge bus (free for AWS
-    // service events), where an audit rule can watch deletions.
-    new S3BucketNotification(this, "events", { bucket: this.bucket.id, eventbridge: true });
+    hardenBucket(this, this.bucket, this.key.arn);
     const versioning = new S3BucketVersioningA(this, "versioning", { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } });
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,

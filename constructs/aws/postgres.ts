@@ -15,7 +15,11 @@ export interface RdsPostgresProps {
   readonly identifier: string;
   readonly engineVersion: string;
   readonly instanceClass: string;
-  readonly databaseName: string;
+  /**
+   * The database created with the instance.
+   * @default - none: a shared server's databases are created by each environment's setup Job
+   */
+  readonly databaseName?: string;
   readonly storageGb: number;
   readonly maxStorageGb: number;
   readonly vpcId: string;

@@ -4,6 +4,8 @@ import { DataProtectionBackupVault } from "@cdktf/provider-azurerm/lib/data-prot
 import { DataResource } from "cdktf";
 import { Construct } from "constructs";
 import type { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { DataProtectionBackupInstanceBlobStorage } from "@cdktf/provider-azurerm/lib/data-protection-backup-instance-blob-storage";
+import { DataProtectionBackupPolicyBlobStorage } from "@cdktf/provider-azurerm/lib/data-protection-backup-policy-blob-storage";
 import { assignRole, ROLES } from "./role-assignment";
 
 /**
@@ -35,6 +37,42 @@ export const ROLE_PROPAGATION_SECONDS = 300;
  */
 export function backupPolicyName(name: string, dailyRetentionDays: number, monthlyRetentionDays: number): string {
   return `${name}-daily${dailyRetentionDays}d-monthly${monthlyRetentionDays}d`;
+}
+
+export type BackupVaultProps = Pick<PostgresBackupProps, "name" | "location" | "resourceGroupName" | "redundancy" | "immutability" | "protect">;
+
+/**
+ * A Data Protection backup vault with its own identity. Protected vaults keep
+ * deleted backups recoverable for 14 days (soft delete); unprotected ones have
+ * soft delete off, since a soft-deleted vault blocks deleting its resource
+ * group, and so a `cdktf destroy`, for 14 days.
+ */
+export function backupVault(scope: Construct, id: string, props: BackupVaultProps): DataProtectionBackupVault {
+  const protect = props.protect ?? false;
+  return new DataProtectionBackupVault(scope, id, {
+    name: `${props.name}-backup`,
+    location: props.location,
+    resourceGroupName: props.resourceGroupName,
+    datastoreType: "VaultStore",
+    redundancy: props.redundancy,
+    identity: { type: "SystemAssigned" },
+    // "AlwaysOn" could never be turned off again; "On" keeps deleted backups 14 days.
+    softDelete: protect ? "On" : "Off",
+    retentionDurationInDays: protect ? 14 : undefined,
+    immutability: props.immutability,
+    lifecycle: { preventDestroy: protect },
+  });
+}
+
+/**
+ * Waits `ROLE_PROPAGATION_SECONDS` once the given role assignments exist, and
+ * again only when one of them is created anew, so later applies never wait.
+ */
+export function waitForRoles(scope: Construct, id: string, assignments: Record<string, RoleAssignment>): DataResource {
+  return new DataResource(scope, id, {
+    triggersReplace: Object.fromEntries(Object.entries(assignments).map(([key, assignment]) => [key, assignment.id])),
+    provisioners: [{ type: "local-exec", command: `sleep ${ROLE_PROPAGATION_SECONDS}` }],
+  });
 }
 
 export interface PostgresBackupProps {
@@ -73,19 +111,7 @@ export class PostgresBackup extends Construct {
     super(scope, id);
     const protect = props.protect ?? false;
 
-    this.vault = new DataProtectionBackupVault(this, "vault", {
-      name: `${props.name}-backup`,
-      location: props.location,
-      resourceGroupName: props.resourceGroupName,
-      datastoreType: "VaultStore",
-      redundancy: props.redundancy,
-      identity: { type: "SystemAssigned" },
-      // "AlwaysOn" could never be turned off again; "On" keeps deleted backups 14 days.
-      softDelete: protect ? "On" : "Off",
-      retentionDurationInDays: protect ? 14 : undefined,
-      immutability: props.immutability,
-      lifecycle: { preventDestroy: protect },
-    });
+    this.vault = backupVault(this, "vault", props);
 
     this.policy = new DataProtectionBackupPolicyPostgresqlFlexibleServer(this, "policy", {
       name: backupPolicyName(props.name, props.dailyRetentionDays, props.monthlyRetentionDays),
@@ -119,11 +145,7 @@ export class PostgresBackup extends Construct {
       principalType: "ServicePrincipal",
     }));
 
-    // Created again only when an assignment is, so later applies never wait.
-    this.rolesPropagated = new DataResource(this, "vault-roles-propagated", {
-      triggersReplace: { readGroup: readGroup.id, backupServer: backupServer.id },
-      provisioners: [{ type: "local-exec", command: `sleep ${ROLE_PROPAGATION_SECONDS}` }],
-    });
+    this.rolesPropagated = waitForRoles(this, "vault-roles-propagated", { readGroup, backupServer });
 
     this.instance = new DataProtectionBackupInstancePostgresqlFlexibleServer(this, "instance", {
       name: props.name,
@@ -134,5 +156,55 @@ export class PostgresBackup extends Construct {
       lifecycle: { preventDestroy: protect },
       dependsOn: [readGroup, backupServer, this.rolesPropagated],
     });
+  }
+}
+
+/**
+ * Operational backups of storage accounts into a vault: continuous, kept in
+ * the account itself, restorable to any point of the last
+ * `OPERATIONAL_BACKUP_DAYS` days (blob point-in-time restore), so an
+ * overwrite or a deletion by the application can be undone. The vault holds
+ * the policy and the backup instances; one policy serves every account.
+ */
+export class BlobBackups extends Construct {
+  private policy?: DataProtectionBackupPolicyBlobStorage;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: { readonly name: string; readonly location: string; readonly vault: DataProtectionBackupVault; readonly protect?: boolean },
+  ) {
+    super(scope, id);
+  }
+
+  /**
+   * Backs up one storage account, keyed by `key` (the application's name).
+   * `access` is the vault's role on the account: a resource under the account's scope.
+   */
+  add(key: string, storageAccountId: string, retentionDays: number): { instance: DataProtectionBackupInstanceBlobStorage; access: RoleAssignment } {
+    const { vault } = this.props;
+    this.policy ??= new DataProtectionBackupPolicyBlobStorage(this, "policy", {
+      name: `${this.props.name}-objects-operational${retentionDays}d`,
+      vaultId: vault.id,
+      operationalDefaultRetentionDuration: `P${retentionDays}D`,
+      lifecycle: { createBeforeDestroy: true },
+    });
+    const access = assignRole(this, `${key}-vault-backs-up-account`, {
+      principalId: vault.identity.principalId,
+      role: ROLES.storageAccountBackupContributor,
+      on: storageAccountId,
+      principalType: "ServicePrincipal",
+    });
+    const propagated = waitForRoles(this, `${key}-vault-role-propagated`, { account: access });
+    const instance = new DataProtectionBackupInstanceBlobStorage(this, `${key}-instance`, {
+      name: `${this.props.name}-${key}`,
+      location: this.props.location,
+      vaultId: vault.id,
+      storageAccountId,
+      backupPolicyId: this.policy.id,
+      lifecycle: { preventDestroy: this.props.protect ?? false },
+      dependsOn: [access, propagated],
+    });
+    return { instance, access };
   }
 }

@@ -2,6 +2,7 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { StorageManagementPolicy } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Construct } from "constructs";
+import { privateAccountSettings } from "./storage-account-settings";
 import { LOKI_DATA_PREFIXES } from "../common/log-store";
 
 /** Days a deleted blob or container stays recoverable. */
@@ -45,19 +46,8 @@ export class LogStorageAccount extends Construct {
       name: props.name,
       location: props.location,
       resourceGroupName: props.resourceGroupName,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: protect ? "ZRS" : "LRS",
-      accessTier: "Hot",
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      localUserEnabled: false,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      crossTenantReplicationEnabled: false,
+      ...privateAccountSettings(protect),
       allowedCopyScope: "PrivateLink",
-      infrastructureEncryptionEnabled: true,
       networkRules: {
         defaultAction: "Deny",
         virtualNetworkSubnetIds: [props.subnetId],

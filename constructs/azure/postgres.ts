@@ -39,7 +39,11 @@ export interface FlexiblePostgresProps {
   readonly version: string;
   readonly skuName: string;
   readonly storageGb: number;
-  readonly databaseName: string;
+  /**
+   * The database created with the server.
+   * @default - none: a shared server's databases are created by each environment's setup Job
+   */
+  readonly databaseName?: string;
   readonly delegatedSubnetId: string;
   readonly privateDnsZoneId: string;
   readonly tenantId: string;
@@ -88,12 +92,14 @@ export interface FlexiblePostgresProps {
  */
 export class FlexiblePostgres extends Construct {
   readonly server: PostgresqlFlexibleServer;
-  readonly database: PostgresqlFlexibleServerDatabase;
+  /** The database created with the server, when `databaseName` is given. */
+  readonly database?: PostgresqlFlexibleServerDatabase;
   readonly adminSecret: KeyVaultSecret;
   /** Present when an Entra administrator is configured. */
   readonly entraAdministrator?: PostgresqlFlexibleServerActiveDirectoryAdministrator;
   /** Resources under the server's scope, which a lock on the server also covers. */
-  readonly serverChildren: TerraformResource[];
+  readonly serverChildren: TerraformResource[] = [];
+  private readonly parameters: PostgresqlFlexibleServerConfiguration[];
 
   constructor(scope: Construct, id: string, props: FlexiblePostgresProps) {
     super(scope, id);
@@ -152,16 +158,10 @@ export class FlexiblePostgres extends Construct {
     const parameters = Object.entries(POSTGRES_SERVER_PARAMETERS).map(
       ([name, value]) => new PostgresqlFlexibleServerConfiguration(this, `parameter-${name}`, { serverId: this.server.id, name, value }),
     );
+    this.serverChildren.push(...parameters);
 
-    this.database = new PostgresqlFlexibleServerDatabase(this, "database", {
-      serverId: this.server.id,
-      name: props.databaseName,
-      charset: "UTF8",
-      collation: "en_US.utf8",
-      lifecycle: { preventDestroy: protect },
-      // Parameter changes restart the server; create the database after them.
-      dependsOn: parameters,
-    });
+    this.parameters = parameters;
+    if (props.databaseName !== undefined) this.database = this.addDatabase("database", props.databaseName, protect);
 
     if (props.entraAdministrator) {
       this.entraAdministrator = new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "entra-admin", {
@@ -173,7 +173,22 @@ export class FlexiblePostgres extends Construct {
         principalType: props.entraAdministrator.principalType,
       });
     }
-    this.serverChildren = [...parameters, this.database, ...(this.entraAdministrator ? [this.entraAdministrator] : [])];
+    this.serverChildren.push(...(this.entraAdministrator ? [this.entraAdministrator] : []));
+  }
+
+  /** A database through Resource Manager: a child of the server, which a lock on the server covers. */
+  private addDatabase(id: string, name: string, protect: boolean): PostgresqlFlexibleServerDatabase {
+    const database = new PostgresqlFlexibleServerDatabase(this, id, {
+      serverId: this.server.id,
+      name,
+      charset: "UTF8",
+      collation: "en_US.utf8",
+      lifecycle: { preventDestroy: protect },
+      // Parameter changes restart the server; create the database after them.
+      dependsOn: this.parameters,
+    });
+    this.serverChildren.push(database);
+    return database;
   }
 
   /** Children that a config change replaces (every argument of the Entra administrator forces a new one). */

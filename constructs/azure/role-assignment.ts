@@ -5,6 +5,8 @@ import type { Construct } from "constructs";
 export const ROLES = {
   acrPull: "AcrPull",
   storageBlobDataContributor: "Storage Blob Data Contributor",
+  storageBlobDelegator: "Storage Blob Delegator",
+  storageAccountBackupContributor: "Storage Account Backup Contributor",
   aksRbacClusterAdmin: "Azure Kubernetes Service RBAC Cluster Admin",
   keyVaultSecretsUser: "Key Vault Secrets User",
   keyVaultSecretsOfficer: "Key Vault Secrets Officer",

@@ -1,3 +1,4 @@
+import type { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { FederatedIdentityCredential } from "@cdktf/provider-azurerm/lib/federated-identity-credential";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { Construct } from "constructs";
@@ -42,8 +43,8 @@ export class ServiceAccountIdentity extends Construct {
   }
 
   /** Grants this identity a built-in role on a resource. */
-  grant(id: string, role: RoleName, on: string): void {
-    assignRole(this, id, { principalId: this.identity.principalId, role, on, principalType: "ServicePrincipal" });
+  grant(id: string, role: RoleName, on: string): RoleAssignment {
+    return assignRole(this, id, { principalId: this.identity.principalId, role, on, principalType: "ServicePrincipal" });
   }
 
   /** What the service account and its pods carry for the workload identity webhook. */

@@ -7,4 +7,6 @@ export const CLOUD_ALARMS = {
   backupFailed: "BackupFailed",
   uptimeCheckFailing: "UptimeCheckFailing",
   heartbeatSilent: "HeartbeatSilent",
+  objectStorageAccessDenied: "ObjectStorageAccessDenied",
+  objectStorageServerErrors: "ObjectStorageServerErrors",
 } as const;

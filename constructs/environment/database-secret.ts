@@ -11,10 +11,19 @@ export interface DatabaseSecretProps {
   readonly secretName?: string;
   /** @default "1h" */
   readonly refreshInterval?: string;
+  /**
+   * Changes whenever the password does: a new value makes External Secrets
+   * read the secret again at once instead of at the next refresh.
+   * @default - none: the password changes on the cloud's own schedule
+   */
+  readonly revision?: string;
   readonly dependsOn?: ITerraformDependable[];
 }
 
 const STORE_NAME = "database";
+
+/** An annotation whose change makes External Secrets sync at once (it compares the object's metadata with what it last synced). */
+export const PASSWORD_REVISION_ANNOTATION = "platform.kit/password-revision";
 
 /**
  * The environment's database credentials as a Kubernetes secret with `host`,
@@ -50,7 +59,7 @@ export class DatabaseSecret extends Construct {
     const externalSecret: KubernetesObject = {
       apiVersion: "external-secrets.io/v1",
       kind: "ExternalSecret",
-      metadata: { name: this.secretName, namespace },
+      metadata: { name: this.secretName, namespace, ...(props.revision !== undefined && { annotations: { [PASSWORD_REVISION_ANNOTATION]: props.revision } }) },
       spec: {
         refreshInterval: props.refreshInterval ?? "1h",
         secretStoreRef: { kind: "SecretStore", name: STORE_NAME },

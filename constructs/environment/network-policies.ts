@@ -18,6 +18,12 @@ export interface NetworkPoliciesProps {
   readonly monitoringNamespaces?: string[];
   /** @default ["kube-system"] */
   readonly dnsNamespaces?: string[];
+  /**
+   * Where the applications' object storage and the credentials of their
+   * identities are reached: `allow-object-storage`.
+   * @default - none: no application of the environment has object storage
+   */
+  readonly objectStorageEgress?: { readonly cidr: string; readonly port: number }[];
   readonly dependsOn?: ITerraformDependable[];
 }
 
@@ -73,5 +79,14 @@ export class NetworkPolicies extends Construct {
       policyTypes: ["Egress"],
       egress: [{ to: props.databaseCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: databasePort }] }],
     });
+    const storage = props.objectStorageEgress ?? [];
+    if (storage.length > 0) {
+      // Object storage is a public endpoint of the cloud with no fixed addresses: HTTPS anywhere.
+      add("allow-object-storage", {
+        podSelector: everyPod,
+        policyTypes: ["Egress"],
+        egress: storage.map(({ cidr, port }) => ({ to: [{ ipBlock: { cidr } }], ports: [{ protocol: "TCP", port: portString(port) }] })),
+      });
+    }
   }
 }

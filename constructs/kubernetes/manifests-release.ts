@@ -22,6 +22,16 @@ export interface ManifestsReleaseProps {
   readonly dependsOn?: ITerraformDependable[];
   /** @default 300 */
   readonly timeoutSeconds?: number;
+  /**
+   * Wait until the release's Jobs complete, so a failed Job fails the apply.
+   * @default false
+   */
+  readonly waitForJobs?: boolean;
+  /**
+   * Roll back, deleting what the failed install or upgrade created.
+   * @default true
+   */
+  readonly atomic?: boolean;
 }
 
 /**
@@ -48,8 +58,9 @@ export class ManifestsRelease extends Construct {
       namespace: props.namespace,
       chart: `./${chart.path}`,
       values: [stringify({ manifests: props.manifests })],
-      atomic: true,
-      cleanupOnFail: true,
+      atomic: props.atomic ?? true,
+      cleanupOnFail: props.atomic ?? true,
+      waitForJobs: props.waitForJobs,
       maxHistory: 5,
       timeout: props.timeoutSeconds ?? 300,
       dependsOn: props.dependsOn,
