@@ -308,13 +308,25 @@ describe("the zone and the DNS identities on Azure", () => {
     expect(stack.output?.dns_name_servers.value).toBe(`\${tolist(azurerm_dns_zone.${zones[0][0]}.name_servers)}`);
   });
 
-  it.each(["external-dns", "cert-manager"])("lets the %s identity act only as DNS Zone Contributor on that zone, from its service account only", (name) => {
-    const [zoneId] = Object.keys(resourcesOf(stack, "azurerm_dns_zone"));
-    const identities = Object.entries(resourcesOf(stack, "azurerm_user_assigned_identity")).filter(([, i]) => i.name === `acme-platform-${name}`);
+  /** Role and scope of every assignment to the identity of one service account, and the identity's logical id. */
+  const assignmentsOf = (azure: TerraformJson, name: string) => {
+    const identities = Object.entries(resourcesOf(azure, "azurerm_user_assigned_identity")).filter(([, i]) => i.name === `acme-platform-${name}`);
     expect(identities).toHaveLength(1);
     const [identityId] = identities[0];
-    const assignments = Object.values(resourcesOf(stack, "azurerm_role_assignment")).filter((a) => a.principal_id === `\${azurerm_user_assigned_identity.${identityId}.principal_id}`);
-    expect(assignments.map((a) => [a.role_definition_name, a.scope])).toEqual([["DNS Zone Contributor", `\${azurerm_dns_zone.${zoneId}.id}`]]);
+    const assignments = Object.values(resourcesOf(azure, "azurerm_role_assignment")).filter((a) => a.principal_id === `\${azurerm_user_assigned_identity.${identityId}.principal_id}`);
+    return { identityId, assignments: assignments.map((a) => [a.role_definition_name, a.scope]).sort() };
+  };
+
+  it.each([
+    ["external-dns", ["Reader on the zone's resource group, to list its zones"]],
+    ["cert-manager", []],
+  ])("lets the %s identity change only that zone, from its service account only", (name, extra) => {
+    const [zoneId] = Object.keys(resourcesOf(stack, "azurerm_dns_zone"));
+    const [groupId] = Object.keys(resourcesOf(stack, "azurerm_resource_group"));
+    const { identityId, assignments } = assignmentsOf(stack, name);
+    expect(assignments).toEqual(
+      [["DNS Zone Contributor", `\${azurerm_dns_zone.${zoneId}.id}`], ...extra.map(() => ["Reader", `\${azurerm_resource_group.${groupId}.id}`])].sort(),
+    );
     const federations = Object.values(resourcesOf(stack, "azurerm_federated_identity_credential")).filter((f) => f.parent_id === `\${azurerm_user_assigned_identity.${identityId}.id}`);
     expect(federations.map((f) => f.subject)).toEqual([`system:serviceaccount:${name}:${name}`]);
   });
@@ -324,6 +336,11 @@ describe("the zone and the DNS identities on Azure", () => {
     try {
       const azure = other.stack("azure-platform");
       expect(resourcesOf(azure, "azurerm_dns_zone")).toEqual({});
+      // external-dns lists the zones of the existing zone's group, not the platform's.
+      expect(assignmentsOf(azure, "external-dns").assignments).toContainEqual([
+        "Reader",
+        `/subscriptions/\${data.azurerm_client_config.client.subscription_id}/resourceGroups/dns`,
+      ]);
       expect(Object.values(azure.data?.azurerm_dns_zone ?? {}).map((z: any) => [z.name, z.resource_group_name])).toEqual([["example.com", "dns"]]);
       expect(azure.output?.dns_name_servers).toBeUndefined();
       const aws = other.stack("aws-platform");

@@ -218,7 +218,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       zoneName: this.zone.name,
       externalDns: {
         provider: "aws",
-        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public"],
+        // The zone id pins the one zone; matching the parent keeps an existing
+        // zone that is a parent of the base domain (the domain filter alone
+        // drops a zone whose name is not under the base domain).
+        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
         env: [{ name: "AWS_REGION", value: this.region }],
         ownerId: `eks/${this.region}/${this.clusterName}`,
