@@ -10,7 +10,7 @@ import { EXTERNAL_DNS_HOSTNAME, KOURIER_SERVICE } from "../constructs/addons/kna
 import { EXTERNAL_DNS_PROVIDER_CONFIG } from "../constructs/addons/external-dns";
 import { acmeChallengeStatements, externalDnsStatements, zoneArn } from "../constructs/aws/public-zone";
 import { exposedDomains } from "../constructs/environment/domain";
-import { manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
+import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
 import { skipNote, type Availability } from "./support/environment";
 import { offlineTerraform } from "./support/offline-terraform";
@@ -18,6 +18,13 @@ import { sharedOfflinePlans } from "./support/offline-plans";
 import { configWith, readManifest, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const BASE = "apps.example.com";
+const upstream = (file: string) => JSON.parse(readFileSync(path.join(__dirname, "upstream", file), "utf8"));
+const KNATIVE = upstream("knative-serving-1.23.json");
+const CERT_MANAGER = upstream("cert-manager-v1.21.1.json");
+const CLOUD_PROVIDER_AWS = upstream("cloud-provider-aws-1.33.json");
+
+/** The objects of one release of the local manifests chart, in the order they are listed. */
+const manifestsOfRelease = (stack: TerraformJson, name: string): any[] => parse(release(stack, name).values[0]).manifests;
 
 /** True when a DNS name (possibly a `*.` wildcard) covers a host, as both DNS and TLS read wildcards: one label. */
 function covers(name: string, host: string): boolean {
@@ -95,7 +102,10 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       (serving().spec.services ?? []).flatMap((s: any) => (s.annotations?.[EXTERNAL_DNS_HOSTNAME] ?? "").split(",").filter(Boolean));
 
     it("publishes exactly the exposed names at the Kourier gateway, each once", () => {
-      expect(serving().spec.services).toEqual([{ name: KOURIER_SERVICE, annotations: { [EXTERNAL_DNS_HOSTNAME]: names().join(",") } }]);
+      const contract = cloud === "aws" ? synth.awsContract : synth.azureContract;
+      expect(serving().spec.services).toEqual([
+        { name: KOURIER_SERVICE, annotations: { ...contract.ingressGateway.loadBalancerAnnotations, [EXTERNAL_DNS_HOSTNAME]: names().join(",") } },
+      ]);
       expect(published()).toEqual(names());
     });
 
@@ -141,6 +151,33 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       expect(serving().spec.config.network["http-protocol"]).toBe("Redirected");
     });
 
+    it("keeps Kourier up before the certificate is issued: cert-manager writes a temporary one into the secret at once", () => {
+      const [certificate] = certificates();
+      const { annotation, value } = CERT_MANAGER.temporaryCertificate;
+      expect(certificate.metadata.annotations).toEqual({ [annotation]: value });
+      // The secret Kourier's one-certificate mode reads, with the keys cert-manager writes.
+      expect(serving().spec.workloads[0].env[0].envVars.map((e: any) => e.name)).toEqual(KNATIVE.kourierOneCertificate.env);
+      expect(KNATIVE.kourierOneCertificate.secretKeys).toEqual(CERT_MANAGER.secretKeys);
+      // One release, which Helm applies kind by kind, kinds it does not know by name: the certificate first.
+      const kinds = manifestsOfRelease(stack(), "knative-serving").map((m) => m.kind);
+      expect(kinds.sort()).toEqual(["Certificate", "KnativeServing"]);
+    });
+
+    it("sets only config-network keys Knative Serving 1.23 reads, redirects HTTP and shows https:// route URLs", () => {
+      const network = serving().spec.config.network;
+      expect(Object.keys(network).filter((key) => !KNATIVE.configNetwork.keys.includes(key))).toEqual([]);
+      expect(KNATIVE.configNetwork.httpProtocolValues).toContain(network["http-protocol"].toLowerCase());
+      expect(network["default-external-scheme"]).toBe("https");
+      expect(KNATIVE.configNetwork.defaultExternalSchemeDefault).not.toBe("https");
+    });
+
+    it("overrides only the gateway's Service, and only with fields the operator's ServiceOverride has", () => {
+      for (const service of serving().spec.services) {
+        expect(service.name).toBe(KNATIVE.operator.gatewayService);
+        expect(Object.keys(service).filter((field) => !KNATIVE.operator.serviceOverrideFields.includes(field))).toEqual([]);
+      }
+    });
+
     it("has a ClusterIssuer per Let's Encrypt environment, solving DNS-01 in the zone through the platform's solver", () => {
       const issuers = manifests().filter((m) => m.kind === "ClusterIssuer");
       const contract = cloud === "aws" ? synth.awsContract : synth.azureContract;
@@ -172,6 +209,13 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       expect(values.serviceAccount).toEqual({ create: true, name: "cert-manager", annotations: contract.dns.certManager.identity.serviceAccountAnnotations });
       expect(values.podLabels).toEqual(contract.dns.certManager.identity.podLabels);
     });
+  });
+
+  it("fronts the EKS gateway with a Network Load Balancer, as the service controller of EKS 1.33 reads the annotation", () => {
+    const { annotation, networkLoadBalancer } = CLOUD_PROVIDER_AWS.loadBalancerType;
+    const annotationsOf = (stack: TerraformJson) => manifestsOf(stack).find((m) => m.kind === "KnativeServing").spec.services[0].annotations;
+    expect(annotationsOf(synth.aws)[annotation]).toBe(networkLoadBalancer);
+    expect(Object.keys(annotationsOf(synth.azure)).filter((key) => key.startsWith("service.beta.kubernetes.io/aws-"))).toEqual([]);
   });
 
   it("gives each cloud's external-dns its own TXT owner", () => {

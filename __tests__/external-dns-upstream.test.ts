@@ -28,16 +28,16 @@ const azureZoneId = (format: string, resourceGroup: string, zone: string): strin
   format.replace("{subscriptionId}", SUBSCRIPTION).replace("{resourceGroupName}", resourceGroup).replace("{zoneName}", zone);
 
 describe("the model of external-dns 0.21.0 agrees with upstream's own test cases", () => {
-  it.each(EXTERNAL_DNS_UPSTREAM.ownershipRecordNames.cases)("names the owner of $name ($recordType) with prefix '$prefix', suffix '$suffix' $txtName", (c: any) => {
+  it.each(EXTERNAL_DNS_UPSTREAM.ownershipRecordNames.cases)("names the owner of $name ($recordType) with prefix '$prefix', suffix '$suffix' $txtName", (c) => {
     expect(ownershipRecordName(c.name, c.recordType, c)).toBe(c.txtName);
   });
-  it.each(EXTERNAL_DNS_UPSTREAM.domainFilterMatch.cases)("matches $domain against $filters: $match", (c: any) => {
+  it.each(EXTERNAL_DNS_UPSTREAM.domainFilterMatch.cases)("matches $domain against $filters: $match", (c) => {
     expect(domainFilterMatch(c.filters, c.domain)).toBe(c.match);
   });
-  it.each(EXTERNAL_DNS_UPSTREAM.domainFilterMatchParent.cases)("matches $domain as a parent of $filters: $match", (c: any) => {
+  it.each(EXTERNAL_DNS_UPSTREAM.domainFilterMatchParent.cases)("matches $domain as a parent of $filters: $match", (c) => {
     expect(domainFilterMatchParent(c.filters, c.domain)).toBe(c.match);
   });
-  it.each(EXTERNAL_DNS_UPSTREAM.zoneIdFilter.cases)("matches zone $zoneId against ids $ids: $match", (c: any) => {
+  it.each(EXTERNAL_DNS_UPSTREAM.zoneIdFilter.cases)("matches zone $zoneId against ids $ids: $match", (c) => {
     expect(zoneIdFilterMatch(c.ids, c.zoneId)).toBe(c.match);
   });
 });

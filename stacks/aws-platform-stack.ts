@@ -5,6 +5,7 @@ import { logRetention } from "../config/logs";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
+import { networkLoadBalancerGateway } from "../constructs/aws/ingress-gateway";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
@@ -14,7 +15,7 @@ import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -230,6 +231,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
       certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
     };
+  }
+
+  get ingressGateway(): IngressGateway {
+    return networkLoadBalancerGateway();
   }
 
   get alertHeartbeat(): AlertHeartbeat {

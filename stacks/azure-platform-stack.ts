@@ -18,7 +18,7 @@ import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
 import { uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -310,6 +310,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         identity: this.certManagerIdentity.workloadIdentity,
       },
     };
+  }
+
+  get ingressGateway(): IngressGateway {
+    // AKS's Standard load balancer as it comes.
+    return { loadBalancerAnnotations: {} };
   }
 
   get clusterSecretStore() {

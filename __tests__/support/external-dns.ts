@@ -11,7 +11,17 @@ import * as path from "node:path";
  * https://github.com/kubernetes-sigs/external-dns/tree/v0.21.0
  */
 
-export const EXTERNAL_DNS_UPSTREAM = JSON.parse(readFileSync(path.join(__dirname, "..", "upstream", "external-dns-0.21.0.json"), "utf8"));
+interface UpstreamCases<T> {
+  readonly source: string;
+  readonly cases: T[];
+}
+
+export const EXTERNAL_DNS_UPSTREAM: {
+  readonly ownershipRecordNames: UpstreamCases<{ prefix: string; suffix: string; wildcardReplacement: string; name: string; recordType: string; txtName: string }>;
+  readonly domainFilterMatch: UpstreamCases<{ filters: string[]; domain: string; match: boolean }>;
+  readonly domainFilterMatchParent: UpstreamCases<{ filters: string[]; domain: string; match: boolean }>;
+  readonly zoneIdFilter: UpstreamCases<{ ids: string[]; zoneId: string; match: boolean }>;
+} = JSON.parse(readFileSync(path.join(__dirname, "..", "upstream", "external-dns-0.21.0.json"), "utf8"));
 
 /** The controller's flags as the chart's deployment template renders them from values (templates/deployment.yaml @ external-dns-helm-chart-1.21.1). */
 export function controllerFlags(values: any): Map<string, string[]> {
