@@ -105,6 +105,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName,
       region: aws.region,
       nodePools: aws.cluster.nodePools,
+      amiVersion: aws.cluster.nodePoolAmiVersion,
       // The provider's default tags do not reach instances Karpenter launches.
       tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
