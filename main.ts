@@ -7,6 +7,7 @@ import {
   ConfigPathError,
   describeConfigPath,
   findPlaceholders,
+  issuerWarning,
   loadConfig,
   placeholderWarning,
   readConfigText,
@@ -48,6 +49,8 @@ function main(): number {
   // What the file says, not the defaults derived from it: a warning names fields the user wrote.
   const warning = placeholderWarning(findPlaceholders(parseYaml(readConfigText(resolved.path))));
   if (warning) console.log(warning);
+  const issuer = issuerWarning(config);
+  if (issuer) console.log(issuer);
   const app = new App();
   buildPlatform(app, config);
   app.synth();

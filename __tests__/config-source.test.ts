@@ -126,6 +126,7 @@ function ownConfig(): unknown {
   raw.clouds.aws.cluster.publicAccessCidrs = ["100.64.10.0/24"];
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
+  raw.domain.issuer = "letsencrypt-production";
   return raw;
 }
 
@@ -171,6 +172,7 @@ describe("npm run synth, through the real entry point", () => {
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
     expect(example.stdout).toContain("warning: 9 field(s) still hold placeholders of the example");
+    expect(example.stdout).toContain("warning: domain.issuer is letsencrypt-staging");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");

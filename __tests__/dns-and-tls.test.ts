@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { loadConfig, validateConfig } from "../config";
+import { issuerWarning, loadConfig, validateConfig } from "../config";
 import { ACME_SERVERS, certificateRules, EXPIRY_ALERT_DAYS } from "../constructs/addons/cert-manager";
+import { CERTIFICATE_CHECK } from "../constructs/aws/certificate-check";
 import { EXTERNAL_DNS_HOSTNAME, KOURIER_SERVICE } from "../constructs/addons/knative";
 import { EXTERNAL_DNS_PROVIDER_CONFIG } from "../constructs/addons/external-dns";
 import { acmeChallengeStatements, externalDnsStatements, zoneArn } from "../constructs/aws/public-zone";
@@ -61,6 +62,12 @@ describe("DNS and certificate settings in config", () => {
       acmeEmail: "platform-alerts@example.com",
       existingZone: undefined,
     });
+  });
+
+  it("warns at synth while the staging issuer is chosen, and only then", () => {
+    expect(issuerWarning(loadConfig())).toMatch(/^warning: domain\.issuer is letsencrypt-staging: browsers reject its certificates/);
+    expect(issuerWarning(validateConfig(configWith((raw) => delete raw.domain.issuer)))).toBeDefined();
+    expect(issuerWarning(validateConfig(configWith((raw) => (raw.domain.issuer = "letsencrypt-production"))))).toBeUndefined();
   });
 
   it.each([
@@ -396,6 +403,53 @@ describe("the zone and the DNS identities on Azure", () => {
     } finally {
       other.cleanup();
     }
+  });
+});
+
+describe("the external checks of the exposed applications' certificates", () => {
+  const ROUTE53 = upstream("route53-health-checks.json");
+  let synth: Synthesized;
+  let aws: TerraformJson;
+  beforeAll(() => {
+    synth = synthesize();
+    aws = synth.stack("aws-platform");
+  });
+  afterAll(() => synth.cleanup());
+
+  it("check, on AWS, every host a Route 53 health check watches, since those do not validate certificates", () => {
+    expect(ROUTE53.validatesCertificates).toBe(false);
+    const watched = Object.values(resourcesOf(aws, "aws_route53_health_check")).map((check) => check.fqdn).sort();
+    expect(watched).toEqual(["api.apps.example.com", "web.apps.example.com"]);
+    const [target] = Object.values(resourcesOf(aws, "aws_cloudwatch_event_target")).filter((t) => t.input !== undefined && t.input.includes("minimumDaysLeft"));
+    const input = JSON.parse(target.input);
+    expect(input.targets.map((t: any) => t.host).sort()).toEqual(watched);
+    expect(input.minimumDaysLeft).toBe(CERTIFICATE_CHECK.minimumDaysLeft);
+  });
+
+  it("run the check's code as a Lambda function in the alarms' region, writing only its own log", () => {
+    const [fn] = Object.values(resourcesOf(aws, "aws_lambda_function"));
+    expect(fn).toMatchObject({ runtime: CERTIFICATE_CHECK.runtime, handler: "index.handler", provider: "aws.external_monitoring" });
+    expect(fn.source_code_hash).toMatch(/^\$\{filebase64sha256\(/);
+    const policies = Object.values(resourcesOf(aws, "aws_iam_role_policy")).filter((p) => String(p.role).includes("certificate-check"));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].policy).toContain('"Action" = ["logs:CreateLogStream", "logs:PutLogEvents"]');
+    expect(policies[0].policy).toMatch(/"Resource" = "\$\{aws_cloudwatch_log_group\.external-monitoring_certificate-check_logs_\w+\.arn\}:\*"/);
+  });
+
+  it("alarm per host when a certificate fails the check or the check stops reporting", () => {
+    const alarms = Object.values(resourcesOf(aws, "aws_cloudwatch_metric_alarm")).filter((a) => a.metric_name === "CertificateValid");
+    expect(alarms.map((a) => a.dimensions.Host).sort()).toEqual(["api.apps.example.com", "web.apps.example.com"]);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ statistic: "Minimum", threshold: 1, comparison_operator: "LessThanThreshold", treat_missing_data: "breaching", provider: "aws.external_monitoring" });
+      expect(alarm.alarm_actions).toEqual(alarm.ok_actions);
+      expect(alarm.alarm_actions[0]).toMatch(/aws_sns_topic\.external-monitoring_alerts_/);
+    }
+  });
+
+  it("validate the certificate, on Azure, in every availability web test", () => {
+    const tests = Object.values(resourcesOf(synth.stack("azure-platform"), "azurerm_application_insights_standard_web_test"));
+    expect(tests).toHaveLength(2);
+    for (const test of tests) expect(test.validation_rules).toMatchObject({ ssl_check_enabled: true, ssl_cert_remaining_lifetime: CERTIFICATE_CHECK.minimumDaysLeft });
   });
 });
 

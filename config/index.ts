@@ -9,6 +9,7 @@ export {
   type ResolvedConfigPath,
 } from "./source";
 export { findPlaceholders, placeholderWarning, PLACEHOLDER_AWS_ACCOUNT, type Placeholder } from "./placeholders";
+export { issuerWarning } from "./issuer";
 export type { PlatformConfig, EnvironmentConfig } from "./schema";
 export { STAGES, type Stage, RESERVED_TAG_KEYS } from "./common";
 export type { AwsConfig, AwsNodePoolConfig, AwsSystemNodeGroupConfig } from "./aws";
