@@ -97,6 +97,18 @@ describe("the ownership records the program asks for", () => {
     expect(ownershipRecordName("*.apps.example.com", "A", mapper)).toBe("extdns-a.wildcard.apps.example.com");
   });
 
+  it("are where docs/dns-and-tls.md's migration puts the twin of every ownership record written before", () => {
+    const docs = readFileSync(path.join(__dirname, "..", "docs", "dns-and-tls.md"), "utf8");
+    const [, from, to] = /\.Name \|= sub\("([^"]+)"; "([^"]+)"\)/.exec(docs)!;
+    const before = { prefix: "", suffix: "", wildcardReplacement: TXT_WILDCARD_REPLACEMENT };
+    const after = { prefix: TXT_OWNERSHIP_PREFIX, suffix: "", wildcardReplacement: TXT_WILDCARD_REPLACEMENT };
+    const names = exposedDomains(loadConfig().domain, loadConfig().environments).flatMap((exposed) => exposed.names);
+    for (const name of names) {
+      const old = ownershipRecordName(name, OWNED_RECORD_TYPE.aws, before);
+      expect(old.replace(new RegExp(from), to), name).toBe(ownershipRecordName(name, OWNED_RECORD_TYPE.aws, after));
+    }
+  });
+
   it("are what the chart passes to the controller", () => {
     const flags = flagsOf(loadConfig()).aws;
     expect(flags.get("txt-prefix")).toEqual([TXT_OWNERSHIP_PREFIX]);
