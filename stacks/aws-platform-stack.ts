@@ -65,7 +65,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new VpcFlowLogs(this, "flow-logs", {
       name: clusterName,
       vpcId: this.network.vpc.id,
-      region: aws.region,
       retentionDays: aws.network.flowLogRetentionDays,
       key: flowLogsKey,
     });

@@ -64,7 +64,6 @@ export interface CertificateCheckProps {
   /** Prefix of every name. */
   readonly name: string;
   readonly provider: AwsProvider;
-  readonly region: string;
   readonly targets: readonly UptimeTarget[];
   /** Encrypts the check's log group. */
   readonly key: EncryptionKey;
@@ -92,13 +91,7 @@ export class CertificateCheck extends Construct {
     this.namespace = `${props.name}/CertificateCheck`;
     const logGroupName = `/aws/lambda/${functionName}`;
 
-    // CloudWatch Logs uses the key as its service principal, for this log group only.
-    key.grantServicePrincipal(
-      "CloudWatchLogsCertificateCheck",
-      `logs.${props.region}.amazonaws.com`,
-      ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-      { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${key.partition}:logs:${props.region}:${key.accountId}:log-group:${logGroupName}` } },
-    );
+    key.grantLogGroup("CloudWatchLogsCertificateCheck", logGroupName);
     const logGroup = new CloudwatchLogGroup(this, "logs", {
       provider,
       name: logGroupName,

@@ -97,7 +97,6 @@ export class ExternalMonitoring extends Construct {
       this.certificateCheck = new CertificateCheck(this, "certificate-check", {
         name: props.name,
         provider,
-        region: HEALTH_CHECK_REGION,
         targets: props.uptimeTargets,
         key,
         topicArn: this.alertTopic.arn,
