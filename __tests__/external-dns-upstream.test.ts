@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, validateConfig, type PlatformConfig } from "../config";
 import { TXT_OWNERSHIP_PREFIX, TXT_WILDCARD_REPLACEMENT } from "../constructs/addons/external-dns";
 import { exposedDomains } from "../constructs/environment/domain";
-import { releaseValues, synthesizeAddons } from "./addons-fixtures";
+import { releaseValues } from "./addons-fixtures";
 import {
   awsManagesZone,
   azureManagesZone,
@@ -17,7 +17,7 @@ import {
   OWNED_RECORD_TYPE,
   zoneIdFilterMatch,
 } from "./support/external-dns";
-import { configWith } from "./support/synth";
+import { configWith, synthesize } from "./support/synth";
 
 const AZURE_IDS = JSON.parse(readFileSync(path.join(__dirname, "upstream", "azure-dns-zone-ids.json"), "utf8"));
 const SUBSCRIPTION = "00000000-0000-4000-8000-0000000000a2";
@@ -48,7 +48,8 @@ describe("the model of external-dns 0.21.0 agrees with upstream's own test cases
  * zone id as Terraform (azurerm) writes it.
  */
 function flagsOf(config: PlatformConfig) {
-  const synth = synthesizeAddons(config);
+  // The whole program, as other tests of these configurations synthesize it (once per worker).
+  const synth = { aws: synthesize(config).stack("aws-addons"), azure: synthesize(config).stack("azure-addons") };
   const zone = config.domain.existingZone?.name ?? config.domain.base;
   const resourceGroup = config.domain.existingZone?.resourceGroup ?? "acme-platform";
   const resolve = (values: any, reference: string) => JSON.parse(JSON.stringify(values).replace(/\$\{[^}]*\}/g, reference));
