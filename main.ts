@@ -9,6 +9,7 @@ import {
   configWarnings,
   configWarningText,
   loadConfigFile,
+  issuerWarning,
   placeholderWarning,
   sharedServerWarnings,
   resolveConfigPath,
@@ -66,6 +67,8 @@ function main(): number {
   const warnings = configWarningText(configWarnings(config));
   if (warnings) console.log(warnings);
   for (const line of sharedServerWarnings(config)) console.log(line);
+  const issuer = issuerWarning(config);
+  if (issuer) console.log(issuer);
   return 0;
 }
 

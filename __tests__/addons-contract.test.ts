@@ -82,6 +82,30 @@ function compareThroughContracts(a: unknown, aContract: unknown, b: unknown, bCo
       return;
     }
     const bothObjects = x !== null && y !== null && typeof x === "object" && typeof y === "object" && Array.isArray(x) === Array.isArray(y);
+    // A contract list at the head of a longer list (the provider's flags, then the add-on's own).
+    if (bothObjects && Array.isArray(x) && Array.isArray(y)) {
+      const heads = aFields.filter(([field, value]) => {
+        const other = bFields.find(([f]) => f === field)?.[1];
+        return Array.isArray(value) && Array.isArray(other) && isDeepStrictEqual(x.slice(0, value.length), value) && isDeepStrictEqual(y.slice(0, other.length), other);
+      });
+      const [head] = heads.filter(([, value]) => (value as unknown[]).length > 0);
+      if (head && x.length !== y.length) {
+        const other = bFields.find(([f]) => f === head[0])![1] as unknown[];
+        explained.push(`${at}[0..] <- ${head[0]}`);
+        walk(x.slice((head[1] as unknown[]).length), y.slice(other.length), `${at}[${head[0]}..]`);
+        return;
+      }
+    }
+    // A contract map spread into an object: the entries that differ are that map's on each side.
+    if (bothObjects && !Array.isArray(x)) {
+      const differing = [...new Set([...Object.keys(x as object), ...Object.keys(y as object)])].filter((key) => !isDeepStrictEqual((x as any)[key], (y as any)[key]));
+      const pick = (node: any) => Object.fromEntries(differing.filter((key) => key in node).map((key) => [key, node[key]]));
+      const spread = fieldsEqualTo(aFields, pick(x)).filter((field) => fieldsEqualTo(bFields, pick(y)).includes(field) && Object.keys(pick(x)).length + Object.keys(pick(y)).length > 0);
+      if (spread.length > 0 && differing.some((key) => !(key in (x as object)) || !(key in (y as object)))) {
+        explained.push(`${at}{${differing.join(",")}} <- ${spread.join(" | ")}`);
+        return;
+      }
+    }
     if (!bothObjects || (Array.isArray(x) && (x as unknown[]).length !== (y as unknown[]).length)) {
       unexplained.push(`${at}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
       return;
@@ -174,7 +198,7 @@ describe("aws-addons and azure-addons", () => {
 
   it("do differ, where the contracts differ", () => {
     const fields = comparison.explained.map((line) => line.split(" <- ")[1]);
-    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.externalSecrets.serviceAccountAnnotations", "logStorage.objectStore", "logStorage.identity.podLabels"]) {
+    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.externalSecrets.serviceAccountAnnotations", "logStorage.objectStore", "logStorage.identity.podLabels", "dns.externalDns.args", "ingressGateway.loadBalancerAnnotations"]) {
       expect(fields.some((explained) => explained.split(" | ").includes(field)), field).toBe(true);
     }
   });

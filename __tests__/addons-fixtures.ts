@@ -64,6 +64,7 @@ export const azureShapedPlatform: ClusterPlatform = {
       podLabels: { "azure.workload.identity/use": "true" },
     },
   },
+  ingressGateway: { loadBalancerAnnotations: {} },
   dns: {
     zoneName: "apps.example.com",
     externalDns: {
@@ -152,6 +153,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     capacity: platform.capacity,
     logStorage: platform.logStorage,
     dns: platform.dns,
+    ingressGateway: platform.ingressGateway,
     alertHeartbeat: platform.alertHeartbeat,
   };
 }

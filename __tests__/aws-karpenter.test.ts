@@ -1,10 +1,14 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { App } from "cdktf";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../config";
-import { controllerStatements, INTERRUPTION_EVENTS, interruptionQueueStatements, KARPENTER } from "../constructs/aws/karpenter";
+import { INTERRUPTION_EVENTS, interruptionQueueStatements, KARPENTER } from "../constructs/aws/karpenter";
+import { controllerStatements, SPOT_SERVICE_LINKED_ROLE } from "../constructs/aws/karpenter-controller-policy";
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { AwsPlatformStack } from "../stacks/aws-platform-stack";
-import { skipNote } from "./support/environment";
+import { problemOf } from "./support/config-problems";
+import { sharedDataDir, skipNote } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { offlineTerraform, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";
 import { configWith } from "./support/synth";
@@ -16,24 +20,26 @@ const scope = {
   clusterArn: "arn:aws:eks:eu-west-1:123456789012:cluster/acme-platform",
   queueArn: "arn:aws:sqs:eu-west-1:123456789012:acme-platform-karpenter",
   nodeRoleArn: "arn:aws:iam::123456789012:role/acme-platform-karpenter-node",
+  spot: true,
 };
+const SPOT_ROLE_ARN = `arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/${SPOT_SERVICE_LINKED_ROLE}`;
 
 const actionsOf = (statement: PolicyStatement): string[] => [statement.Action].flat();
 const resourcesOf = (statement: PolicyStatement): string[] => [statement.Resource].flat();
 const conditionText = (statement: PolicyStatement): string => JSON.stringify(statement.Condition ?? {});
-const READ_ONLY = /^(ec2:Describe|ssm:GetParameter$|pricing:GetProducts$|iam:GetInstanceProfile$|iam:ListInstanceProfiles$|eks:DescribeCluster$)/;
+const READ_ONLY = /^(ec2:Describe|ssm:GetParameter$|pricing:GetProducts$|iam:GetInstanceProfile$|iam:ListInstanceProfiles$|eks:DescribeCluster$|arc-zonal-shift:GetManagedResource$)/;
 
 describe("Karpenter controller policy", () => {
   const statements = controllerStatements(scope);
 
   it("conditions every write to EC2 or IAM on this cluster's tags or names exactly one resource", () => {
     const ownership = [`kubernetes.io/cluster/${CLUSTER}`, `"aws:ResourceTag/karpenter.sh/discovery":"${CLUSTER}"`];
-    const exact = [scope.queueArn, scope.nodeRoleArn];
+    const exact = [scope.queueArn, scope.nodeRoleArn, SPOT_ROLE_ARN];
     const unscoped = statements.filter((statement) => {
       if (actionsOf(statement).every((action) => READ_ONLY.test(action))) return false;
       if (resourcesOf(statement).every((resource) => exact.includes(resource))) return false;
-      // AMIs, snapshots and capacity reservations are read by RunInstances, not created or changed.
-      if (resourcesOf(statement).every((resource) => /:(image|snapshot|capacity-reservation)\/\*$/.test(resource))) return false;
+      // AMIs, snapshots, capacity reservations and placement groups are read by RunInstances, not created or changed.
+      if (resourcesOf(statement).every((resource) => /:(image|snapshot|capacity-reservation|placement-group)\/\*$/.test(resource))) return false;
       return !ownership.some((mark) => conditionText(statement).includes(mark));
     });
     expect(unscoped.map((statement) => statement.Sid)).toEqual([]);
@@ -82,6 +88,56 @@ describe("Karpenter controller policy", () => {
 
   it("never grants a wildcard action", () => {
     for (const action of statements.flatMap(actionsOf)) expect(action).not.toMatch(/\*/);
+  });
+});
+
+const REFERENCE = JSON.parse(readFileSync(path.join(__dirname, "upstream", "karpenter-1.14.1-controller-policy.json"), "utf8"));
+
+/** A reference policy's CloudFormation substitutions, resolved for the scope under test. */
+function resolveReference(text: string): string {
+  const values: Record<string, string> = {
+    "AWS::Partition": "aws",
+    "AWS::Region": scope.region,
+    "AWS::AccountId": "123456789012",
+    ClusterName: scope.clusterName,
+    "KarpenterNodeRole.Arn": scope.nodeRoleArn,
+    "KarpenterInterruptionQueue.Arn": scope.queueArn,
+  };
+  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`unknown substitution \${${name}}`);
+    return values[name];
+  });
+}
+
+/** IAM's resource matching: `*` matches any run of characters, `?` one. */
+const covers = (pattern: string, resource: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(resource);
+
+describe(`Karpenter controller policy against the reference policy of Karpenter ${REFERENCE.tag}`, () => {
+  const statements = controllerStatements(scope);
+  const reference: PolicyStatement[] = Object.values<any[]>(REFERENCE.policies).flat().map((statement) => JSON.parse(resolveReference(JSON.stringify(statement))));
+
+  it("reads the reference's every statement", () => {
+    expect(reference.map((statement) => statement.Sid)).toHaveLength(18);
+    expect(reference.every((statement) => statement.Effect === "Allow")).toBe(true);
+  });
+
+  it("grants every action the reference grants, on every resource it grants it on", () => {
+    const missing: string[] = [];
+    for (const statement of reference) {
+      for (const action of actionsOf(statement)) {
+        for (const resource of resourcesOf(statement)) {
+          const granted = statements.some((own) => own.Effect === "Allow" && actionsOf(own).includes(action) && resourcesOf(own).some((pattern) => covers(pattern, resource)));
+          if (!granted) missing.push(`${statement.Sid}: ${action} on ${resource}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("keeps the reference's statement ids, so a reader can set the two side by side", () => {
+    const own = new Set(statements.map((statement) => statement.Sid));
+    expect(reference.map((statement) => statement.Sid).filter((sid) => !own.has(sid))).toEqual([]);
   });
 });
 
@@ -151,13 +207,59 @@ describe("NodePools from config", () => {
     const nodeClass = manifests().find((m) => m.kind === "EC2NodeClass");
     expect(nodeClass.spec).toMatchObject({
       role: `${CLUSTER}-karpenter-node`,
-      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      amiSelectorTerms: [{ alias: "al2023@v20260714" }],
       subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
       securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
       metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: true } }],
       tags: { project: "acme", environment: "platform", "managed-by": "karpenter" },
     });
+  });
+
+  it("lets EC2 create the account's Spot service-linked role on the first Spot launch, when a pool may launch Spot", () => {
+    const spotStatements = (change?: (raw: any) => void) =>
+      platformOf(change).karpenter.controllerPolicy.filter((statement) => actionsOf(statement).includes("iam:CreateServiceLinkedRole"));
+    expect(spotStatements()).toEqual([
+      {
+        Sid: "AllowSpotServiceLinkedRoleCreation",
+        Effect: "Allow",
+        Action: "iam:CreateServiceLinkedRole",
+        Resource: SPOT_ROLE_ARN,
+        Condition: { StringEquals: { "iam:AWSServiceName": "spot.amazonaws.com" } },
+      },
+    ]);
+    expect(spotStatements((r) => (r.clouds.aws.cluster.nodePools[0].capacityTypes = ["on-demand"]))).toEqual([]);
+  });
+
+  it("pins the AMI release config names, in the alias form the EC2NodeClass CRD's rules accept", () => {
+    const [alias] = manifests().find((m) => m.kind === "EC2NodeClass").spec.amiSelectorTerms.map((term: any) => term.alias);
+    expect(alias).toBe("al2023@v20260714");
+    expect(manifests((r) => (r.clouds.aws.cluster.nodePoolAmiVersion = "v20260801")).find((m) => m.kind === "EC2NodeClass").spec.amiSelectorTerms).toEqual([{ alias: "al2023@v20260801" }]);
+    // The CEL rules on `alias` in Karpenter 1.14.1's CRD, which the schema validation of the other tests does not run.
+    const rules: { rule: string }[] = nodeClassAliasSchema()["x-kubernetes-validations"];
+    const format = rules.map(({ rule }) => /^self\.matches\('(.+)'\)$/.exec(rule)?.[1]).find(Boolean)!;
+    const families = rules.map(({ rule }) => /^self\.split\('@'\)\[0\] in \[(.+)\]$/.exec(rule)?.[1]).find(Boolean)!;
+    expect(new RegExp(format).test(alias)).toBe(true);
+    expect(families.split(",").map((family) => family.replace(/'/g, ""))).toContain(alias.split("@")[0]);
+    expect(alias.length).toBeLessThanOrEqual(nodeClassAliasSchema().maxLength);
+    expect(alias.split("@")[1]).not.toBe("latest");
+  });
+
+  it("refuses a node AMI that is not a pinned release", () => {
+    expect(problemOf((r) => (r.clouds.aws.cluster.nodePoolAmiVersion = "latest"))).toEqual({
+      path: "clouds.aws.cluster.nodePoolAmiVersion",
+      value: "latest",
+      message: "an EKS AMI release such as v20260714 (docs/capacity.md)",
+    });
+    // Required: a config from before the field existed names it, rather than launching whatever AMI is newest.
+    expect(problemOf((r) => delete r.clouds.aws.cluster.nodePoolAmiVersion)).toMatchObject({ path: "clouds.aws.cluster.nodePoolAmiVersion", message: "is required: text" });
+  });
+
+  it("ends every pool's drains after its termination grace period, 24 hours unless config says otherwise", () => {
+    const gracePeriods = (change?: (raw: any) => void) => manifests(change).filter((m) => m.kind === "NodePool").map((pool) => pool.spec.template.spec.terminationGracePeriod);
+    expect(gracePeriods()).toEqual(["24h"]);
+    expect(gracePeriods((r) => (r.clouds.aws.cluster.nodePools[0].terminationGracePeriod = "2h30m"))).toEqual(["2h30m"]);
+    expect(problemOf((r) => (r.clouds.aws.cluster.nodePools[0].terminationGracePeriod = "Never"))).toMatchObject({ path: "clouds.aws.cluster.nodePools[0].terminationGracePeriod" });
   });
 
   it("runs the controller on the system group with this cluster's queue", () => {
@@ -170,6 +272,15 @@ describe("NodePools from config", () => {
     });
   });
 });
+
+const shared = sharedDataDir();
+
+/** `spec.amiSelectorTerms[].alias` in the EC2NodeClass CRD of Karpenter 1.14.1, from the shared reference data. */
+function nodeClassAliasSchema(): any {
+  if (!shared.available) throw new Error(shared.reason);
+  const schema = JSON.parse(readFileSync(path.join(shared.dir!, "crd-schemas", "karpenter.k8s.aws", "EC2NodeClass_v1.json"), "utf8"));
+  return schema.properties.spec.properties.amiSelectorTerms.items.properties.alias;
+}
 
 const terraform = offlineTerraform();
 
@@ -187,8 +298,6 @@ describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline 
     expect(plannedTypes(plan)).toMatchObject({
       aws_sqs_queue: 1,
       aws_sqs_queue_policy: 1,
-      aws_cloudwatch_event_rule: 4,
-      aws_cloudwatch_event_target: 4,
       aws_ec2_tag: 1,
       aws_eks_access_entry: 2,
       aws_eks_pod_identity_association: 7,
@@ -203,9 +312,12 @@ describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline 
   });
 
   it("routes the four interruption event kinds to the queue", () => {
-    const patterns = planned("aws_cloudwatch_event_rule").map((rule) => JSON.parse(rule.event_pattern));
-    expect(patterns).toEqual(expect.arrayContaining(Object.values(INTERRUPTION_EVENTS).map((pattern) => JSON.parse(JSON.stringify(pattern)))));
-    expect(planned("aws_cloudwatch_event_target").map((target) => target.target_id)).toEqual(Array(4).fill("karpenter-interruption-queue"));
+    // Karpenter's rules are the event-pattern ones; a schedule elsewhere in the stack has none.
+    const rules = planned("aws_cloudwatch_event_rule").filter((rule) => rule.event_pattern);
+    expect(rules).toHaveLength(4);
+    expect(rules.map((rule) => JSON.parse(rule.event_pattern))).toEqual(expect.arrayContaining(Object.values(INTERRUPTION_EVENTS).map((pattern) => JSON.parse(JSON.stringify(pattern)))));
+    const targets = planned("aws_cloudwatch_event_target").filter((target) => target.target_id === "karpenter-interruption-queue");
+    expect(targets).toHaveLength(4);
   });
 
   it("admits Karpenter's nodes with an EC2_LINUX access entry and gives the controller its role through Pod Identity", () => {

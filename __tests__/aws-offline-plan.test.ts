@@ -61,10 +61,14 @@ describe.skipIf(!terraform.available)(`offline terraform plan (validation includ
       aws_kms_key: 5,
       aws_s3_bucket: 1,
       aws_sqs_queue: 1,
-      aws_cloudwatch_event_rule: 4,
+      // Karpenter's four interruption rules and the certificate check's schedule.
+      aws_cloudwatch_event_rule: 5,
       aws_default_security_group: 1,
       aws_flow_log: 1,
-      aws_cloudwatch_log_group: 1,
+      // Flow logs and the certificate check's.
+      aws_cloudwatch_log_group: 2,
+      aws_lambda_function: 1,
+      aws_lambda_permission: 1,
     });
   });
 

@@ -145,6 +145,7 @@ function ownConfig(): unknown {
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
   raw.environments[0].imagePolicy = { semverRange: "^2.0.0" };
+  raw.domain.issuer = "letsencrypt-production";
   return raw;
 }
 
@@ -191,6 +192,7 @@ describe("npm run synth, through the real entry point", () => {
     ]);
     // The config's fifteen, and the mail relay's three in helm-values/.
     expect(example.stdout).toContain("warning: 18 field(s) still hold placeholders of the example");
+    expect(example.stdout).toContain("warning: domain.issuer is letsencrypt-staging");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { loadConfig, validateConfig } from "../config";
+import { issuerWarning, loadConfig, validateConfig } from "../config";
 import { ACME_SERVERS, certificateRules, EXPIRY_ALERT_DAYS } from "../constructs/addons/cert-manager";
+import { CERTIFICATE_CHECK } from "../constructs/aws/certificate-check";
 import { EXTERNAL_DNS_HOSTNAME, KOURIER_SERVICE } from "../constructs/addons/knative";
 import { EXTERNAL_DNS_PROVIDER_CONFIG } from "../constructs/addons/external-dns";
 import { acmeChallengeStatements, externalDnsStatements, zoneArn } from "../constructs/aws/public-zone";
 import { exposedDomains } from "../constructs/environment/domain";
-import { manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
+import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
 import { skipNote, type Availability } from "./support/environment";
 import { offlineTerraform } from "./support/offline-terraform";
@@ -18,6 +19,13 @@ import { sharedOfflinePlans } from "./support/offline-plans";
 import { configWith, readManifest, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const BASE = "apps.example.com";
+const upstream = (file: string) => JSON.parse(readFileSync(path.join(__dirname, "upstream", file), "utf8"));
+const KNATIVE = upstream("knative-serving-1.23.json");
+const CERT_MANAGER = upstream("cert-manager-v1.21.1.json");
+const CLOUD_PROVIDER_AWS = upstream("cloud-provider-aws-1.33.json");
+
+/** The objects of one release of the local manifests chart, in the order they are listed. */
+const manifestsOfRelease = (stack: TerraformJson, name: string): any[] => parse(release(stack, name).values[0]).manifests;
 
 /** True when a DNS name (possibly a `*.` wildcard) covers a host, as both DNS and TLS read wildcards: one label. */
 function covers(name: string, host: string): boolean {
@@ -54,6 +62,12 @@ describe("DNS and certificate settings in config", () => {
       acmeEmail: "platform-alerts@example.com",
       existingZone: undefined,
     });
+  });
+
+  it("warns at synth while the staging issuer is chosen, and only then", () => {
+    expect(issuerWarning(loadConfig())).toMatch(/^warning: domain\.issuer is letsencrypt-staging: browsers reject its certificates/);
+    expect(issuerWarning(validateConfig(configWith((raw) => delete raw.domain.issuer)))).toBeDefined();
+    expect(issuerWarning(validateConfig(configWith((raw) => (raw.domain.issuer = "letsencrypt-production"))))).toBeUndefined();
   });
 
   it.each([
@@ -95,7 +109,10 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       (serving().spec.services ?? []).flatMap((s: any) => (s.annotations?.[EXTERNAL_DNS_HOSTNAME] ?? "").split(",").filter(Boolean));
 
     it("publishes exactly the exposed names at the Kourier gateway, each once", () => {
-      expect(serving().spec.services).toEqual([{ name: KOURIER_SERVICE, annotations: { [EXTERNAL_DNS_HOSTNAME]: names().join(",") } }]);
+      const contract = cloud === "aws" ? synth.awsContract : synth.azureContract;
+      expect(serving().spec.services).toEqual([
+        { name: KOURIER_SERVICE, annotations: { ...contract.ingressGateway.loadBalancerAnnotations, [EXTERNAL_DNS_HOSTNAME]: names().join(",") } },
+      ]);
       expect(published()).toEqual(names());
     });
 
@@ -141,6 +158,35 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       expect(serving().spec.config.network["http-protocol"]).toBe("Redirected");
     });
 
+    it("keeps Kourier up before the certificate is issued: cert-manager writes a temporary one into the secret at once", () => {
+      const [certificate] = certificates();
+      const { annotation, value } = CERT_MANAGER.temporaryCertificate;
+      expect(certificate.metadata.annotations).toEqual({ [annotation]: value });
+      // The secret Kourier's one-certificate mode reads, with the keys cert-manager writes.
+      expect(serving().spec.workloads[0].env[0].envVars.map((e: any) => e.name)).toEqual(KNATIVE.kourierOneCertificate.env);
+      expect(KNATIVE.kourierOneCertificate.secretKeys).toEqual(CERT_MANAGER.secretKeys);
+      // One release, which Helm applies kind by kind, kinds it does not know by name: the certificate first.
+      const kinds = manifestsOfRelease(stack(), "knative-serving").map((m) => m.kind);
+      expect(kinds.sort()).toEqual(["Certificate", "KnativeServing"]);
+    });
+
+    it("sets only config-network keys Knative Serving 1.23 reads, redirects HTTP and shows https:// route URLs", () => {
+      const network = serving().spec.config.network;
+      expect(Object.keys(network).filter((key) => !KNATIVE.configNetwork.keys.includes(key))).toEqual([]);
+      expect(KNATIVE.configNetwork.httpProtocolValues).toContain(network["http-protocol"].toLowerCase());
+      expect(network["default-external-scheme"]).toBe("https");
+      // No KIngress gets TLS of its own, so the scheme above is what route URLs use, and readiness
+      // rests on the cluster-local rule every KIngress has, probed without the redirect.
+      expect(network[KNATIVE.readiness.externalDomainTlsKey]).toBeUndefined();
+    });
+
+    it("overrides only the gateway's Service, and only with fields the operator's ServiceOverride has", () => {
+      for (const service of serving().spec.services) {
+        expect(service.name).toBe(KNATIVE.operator.gatewayService);
+        expect(Object.keys(service).filter((field) => !KNATIVE.operator.serviceOverrideFields.includes(field))).toEqual([]);
+      }
+    });
+
     it("has a ClusterIssuer per Let's Encrypt environment, solving DNS-01 in the zone through the platform's solver", () => {
       const issuers = manifests().filter((m) => m.kind === "ClusterIssuer");
       const contract = cloud === "aws" ? synth.awsContract : synth.azureContract;
@@ -172,6 +218,13 @@ describe("in-cluster DNS and TLS, as the default config builds them", () => {
       expect(values.serviceAccount).toEqual({ create: true, name: "cert-manager", annotations: contract.dns.certManager.identity.serviceAccountAnnotations });
       expect(values.podLabels).toEqual(contract.dns.certManager.identity.podLabels);
     });
+  });
+
+  it("fronts the EKS gateway with a Network Load Balancer, as the service controller of EKS 1.33 reads the annotation", () => {
+    const { annotation, networkLoadBalancer } = CLOUD_PROVIDER_AWS.loadBalancerType;
+    const annotationsOf = (stack: TerraformJson) => manifestsOf(stack).find((m) => m.kind === "KnativeServing").spec.services[0].annotations;
+    expect(annotationsOf(synth.aws)[annotation]).toBe(networkLoadBalancer);
+    expect(Object.keys(annotationsOf(synth.azure)).filter((key) => key.startsWith("service.beta.kubernetes.io/aws-"))).toEqual([]);
   });
 
   it("gives each cloud's external-dns its own TXT owner", () => {
@@ -308,13 +361,25 @@ describe("the zone and the DNS identities on Azure", () => {
     expect(stack.output?.dns_name_servers.value).toBe(`\${tolist(azurerm_dns_zone.${zones[0][0]}.name_servers)}`);
   });
 
-  it.each(["external-dns", "cert-manager"])("lets the %s identity act only as DNS Zone Contributor on that zone, from its service account only", (name) => {
-    const [zoneId] = Object.keys(resourcesOf(stack, "azurerm_dns_zone"));
-    const identities = Object.entries(resourcesOf(stack, "azurerm_user_assigned_identity")).filter(([, i]) => i.name === `acme-platform-${name}`);
+  /** Role and scope of every assignment to the identity of one service account, and the identity's logical id. */
+  const assignmentsOf = (azure: TerraformJson, name: string) => {
+    const identities = Object.entries(resourcesOf(azure, "azurerm_user_assigned_identity")).filter(([, i]) => i.name === `acme-platform-${name}`);
     expect(identities).toHaveLength(1);
     const [identityId] = identities[0];
-    const assignments = Object.values(resourcesOf(stack, "azurerm_role_assignment")).filter((a) => a.principal_id === `\${azurerm_user_assigned_identity.${identityId}.principal_id}`);
-    expect(assignments.map((a) => [a.role_definition_name, a.scope])).toEqual([["DNS Zone Contributor", `\${azurerm_dns_zone.${zoneId}.id}`]]);
+    const assignments = Object.values(resourcesOf(azure, "azurerm_role_assignment")).filter((a) => a.principal_id === `\${azurerm_user_assigned_identity.${identityId}.principal_id}`);
+    return { identityId, assignments: assignments.map((a) => [a.role_definition_name, a.scope]).sort() };
+  };
+
+  it.each([
+    ["external-dns", ["Reader on the zone's resource group, to list its zones"]],
+    ["cert-manager", []],
+  ])("lets the %s identity change only that zone, from its service account only", (name, extra) => {
+    const [zoneId] = Object.keys(resourcesOf(stack, "azurerm_dns_zone"));
+    const [groupId] = Object.keys(resourcesOf(stack, "azurerm_resource_group"));
+    const { identityId, assignments } = assignmentsOf(stack, name);
+    expect(assignments).toEqual(
+      [["DNS Zone Contributor", `\${azurerm_dns_zone.${zoneId}.id}`], ...extra.map(() => ["Reader", `\${azurerm_resource_group.${groupId}.id}`])].sort(),
+    );
     const federations = Object.values(resourcesOf(stack, "azurerm_federated_identity_credential")).filter((f) => f.parent_id === `\${azurerm_user_assigned_identity.${identityId}.id}`);
     expect(federations.map((f) => f.subject)).toEqual([`system:serviceaccount:${name}:${name}`]);
   });
@@ -324,6 +389,11 @@ describe("the zone and the DNS identities on Azure", () => {
     try {
       const azure = other.stack("azure-platform");
       expect(resourcesOf(azure, "azurerm_dns_zone")).toEqual({});
+      // external-dns lists the zones of the existing zone's group, not the platform's.
+      expect(assignmentsOf(azure, "external-dns").assignments).toContainEqual([
+        "Reader",
+        `/subscriptions/\${data.azurerm_client_config.client.subscription_id}/resourceGroups/dns`,
+      ]);
       expect(Object.values(azure.data?.azurerm_dns_zone ?? {}).map((z: any) => [z.name, z.resource_group_name])).toEqual([["example.com", "dns"]]);
       expect(azure.output?.dns_name_servers).toBeUndefined();
       const aws = other.stack("aws-platform");
@@ -335,6 +405,53 @@ describe("the zone and the DNS identities on Azure", () => {
     } finally {
       other.cleanup();
     }
+  });
+});
+
+describe("the external checks of the exposed applications' certificates", () => {
+  const ROUTE53 = upstream("route53-health-checks.json");
+  let synth: Synthesized;
+  let aws: TerraformJson;
+  beforeAll(() => {
+    synth = synthesize();
+    aws = synth.stack("aws-platform");
+  });
+  afterAll(() => synth.cleanup());
+
+  it("check, on AWS, every host a Route 53 health check watches, since those do not validate certificates", () => {
+    expect(ROUTE53.validatesCertificates).toBe(false);
+    const watched = Object.values(resourcesOf(aws, "aws_route53_health_check")).map((check) => check.fqdn).sort();
+    expect(watched).toEqual(["api.apps.example.com", "web.apps.example.com"]);
+    const [target] = Object.values(resourcesOf(aws, "aws_cloudwatch_event_target")).filter((t) => t.input !== undefined && t.input.includes("minimumDaysLeft"));
+    const input = JSON.parse(target.input);
+    expect(input.targets.map((t: any) => t.host).sort()).toEqual(watched);
+    expect(input.minimumDaysLeft).toBe(CERTIFICATE_CHECK.minimumDaysLeft);
+  });
+
+  it("run the check's code as a Lambda function in the alarms' region, writing only its own log", () => {
+    const [fn] = Object.values(resourcesOf(aws, "aws_lambda_function"));
+    expect(fn).toMatchObject({ runtime: CERTIFICATE_CHECK.runtime, handler: "index.handler", provider: "aws.external_monitoring" });
+    expect(fn.source_code_hash).toMatch(/^\$\{filebase64sha256\(/);
+    const policies = Object.values(resourcesOf(aws, "aws_iam_role_policy")).filter((p) => String(p.role).includes("certificate-check"));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].policy).toContain('"Action" = ["logs:CreateLogStream", "logs:PutLogEvents"]');
+    expect(policies[0].policy).toMatch(/"Resource" = "\$\{aws_cloudwatch_log_group\.external-monitoring_certificate-check_logs_\w+\.arn\}:\*"/);
+  });
+
+  it("alarm per host when a certificate fails the check or the check stops reporting", () => {
+    const alarms = Object.values(resourcesOf(aws, "aws_cloudwatch_metric_alarm")).filter((a) => a.metric_name === "CertificateValid");
+    expect(alarms.map((a) => a.dimensions.Host).sort()).toEqual(["api.apps.example.com", "web.apps.example.com"]);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ statistic: "Minimum", threshold: 1, comparison_operator: "LessThanThreshold", treat_missing_data: "breaching", provider: "aws.external_monitoring" });
+      expect(alarm.alarm_actions).toEqual(alarm.ok_actions);
+      expect(alarm.alarm_actions[0]).toMatch(/aws_sns_topic\.external-monitoring_alerts_/);
+    }
+  });
+
+  it("validate the certificate, on Azure, in every availability web test", () => {
+    const tests = Object.values(resourcesOf(synth.stack("azure-platform"), "azurerm_application_insights_standard_web_test"));
+    expect(tests).toHaveLength(2);
+    for (const test of tests) expect(test.validation_rules).toMatchObject({ ssl_check_enabled: true, ssl_cert_remaining_lifetime: CERTIFICATE_CHECK.minimumDaysLeft });
   });
 });
 

@@ -119,7 +119,10 @@ const nodePoolSchema = z
       .describe("The cost ceiling: the pool launches no node that would take its total above these."),
     consolidation: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmptyOrUnderutilized").describe("When Karpenter removes or replaces nodes to save cost."),
     consolidateAfter: duration.default("1m").describe("How long a node must qualify before it is consolidated."),
-    expireAfter: z.union([duration, z.literal("Never")]).default("720h").describe("Nodes older than this are replaced, so they pick up new AMIs; Never keeps them."),
+    expireAfter: z.union([duration, z.literal("Never")]).default("720h").describe("Nodes older than this are replaced; Never keeps them."),
+    terminationGracePeriod: duration
+      .default("24h")
+      .describe("How long a node may drain before Karpenter deletes its remaining pods, PodDisruptionBudgets notwithstanding; ends drains a budget blocks forever."),
     disruptionBudget: z
       .string()
       .regex(/^(100|[0-9]{1,2})%$|^[0-9]+$/, { message: "a node count such as 2 or a percentage such as 10%" })
@@ -167,6 +170,10 @@ export const awsSchema = z
         adminPrincipalArns: z.array(iamPrincipalArn).default([]).describe("IAM roles or users granted cluster-admin through access entries."),
         bootstrapCreatorAdmin: z.boolean().default(true).describe("Whether the identity that creates the cluster is made its admin."),
         systemNodeGroup: systemNodeGroupSchema.describe("The managed node group the node autoscaler and the cluster-critical add-ons run on: on-demand, tainted CriticalAddonsOnly, fixed size."),
+        nodePoolAmiVersion: z
+          .string()
+          .regex(/^v[0-9]{8}$/, { message: "an EKS AMI release such as v20260714 (docs/capacity.md)" })
+          .describe("Release of the EKS-optimized Amazon Linux 2023 AMI the node pools launch (al2023@<release>), such as v20260714; changing it replaces every node within the pools' disruption budgets."),
         nodePools: z
           .array(nodePoolSchema)
           .min(1, { message: "at least one node pool: the system group takes no workloads" })

@@ -11,6 +11,7 @@ export {
 export { findPlaceholders, placeholderWarning, PLACEHOLDER_AWS_ACCOUNT, type Placeholder } from "./placeholders";
 export type { PlatformConfig, EnvironmentConfig, DatabaseServerConfig, ApplicationConfig } from "./schema";
 export { sharedServerWarnings, type ResolvedDatabase, type ServerSettings } from "./databases";
+export { issuerWarning } from "./issuer";
 export { STAGES, type Stage, RESERVED_TAG_KEYS } from "./common";
 export type { AwsConfig, AwsNodePoolConfig, AwsSystemNodeGroupConfig } from "./aws";
 export type { AzureConfig } from "./azure";

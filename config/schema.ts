@@ -40,7 +40,7 @@ const rawConfigSchema = z
         issuer: z
           .enum(["letsencrypt-staging", "letsencrypt-production"])
           .default("letsencrypt-staging")
-          .describe("Let's Encrypt environment the routes' certificate comes from; staging certificates are not trusted by browsers."),
+          .describe("Let's Encrypt environment the routes' certificate comes from; staging certificates are not trusted by browsers, and synth warns while it is chosen."),
         acmeEmail: email.optional().describe("ACME account e-mail. Default: the first of alerts.emails."),
       })
       .strict()

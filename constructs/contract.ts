@@ -170,6 +170,15 @@ export interface AlertHeartbeat {
   readonly containerLog?: boolean;
 }
 
+/** How the cloud's load balancer fronts the cluster's ingress gateway. */
+export interface IngressGateway {
+  /**
+   * Annotations on the gateway's LoadBalancer Service, read by the cloud's
+   * service controller (on EKS, the type of load balancer).
+   */
+  readonly loadBalancerAnnotations: Record<string, string>;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -184,6 +193,7 @@ export interface ClusterPlatform {
   /** Where Loki keeps chunks and index. */
   readonly logStorage: LogStorage;
   readonly dns: PublicDns;
+  readonly ingressGateway: IngressGateway;
   /** Where the Watchdog goes, when the cloud watches for it. */
   readonly alertHeartbeat?: AlertHeartbeat;
 }

@@ -123,6 +123,7 @@ export class AddonsStack extends TerraformStack {
       scaleToZero: clusterScaleToZero(config.environments),
       dependsOn: nodes,
       publishedNames: exposedNames,
+      loadBalancerAnnotations: platform.ingressGateway.loadBalancerAnnotations,
       tls: {
         certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
         dependsOn: [this.certManager.issuers.release],

@@ -6,6 +6,7 @@ import type { DatabaseNetwork } from "../constructs/aws/database-server";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
+import { networkLoadBalancerGateway } from "../constructs/aws/ingress-gateway";
 import { EncryptionKey } from "../constructs/aws/kms-key";
 import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
@@ -15,7 +16,7 @@ import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -65,7 +66,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new VpcFlowLogs(this, "flow-logs", {
       name: clusterName,
       vpcId: this.network.vpc.id,
-      region: aws.region,
       retentionDays: aws.network.flowLogRetentionDays,
       key: flowLogsKey,
     });
@@ -105,6 +105,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName,
       region: aws.region,
       nodePools: aws.cluster.nodePools,
+      amiVersion: aws.cluster.nodePoolAmiVersion,
       // The provider's default tags do not reach instances Karpenter launches.
       tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
@@ -230,7 +231,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       zoneName: this.zone.name,
       externalDns: {
         provider: "aws",
-        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public"],
+        // The zone id pins the one zone; matching the parent keeps an existing
+        // zone that is a parent of the base domain (the domain filter alone
+        // drops a zone whose name is not under the base domain).
+        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
         env: [{ name: "AWS_REGION", value: this.region }],
         ownerId: `eks/${this.region}/${this.clusterName}`,
@@ -239,6 +243,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       },
       certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
     };
+  }
+
+  get ingressGateway(): IngressGateway {
+    return networkLoadBalancerGateway();
   }
 
   get alertHeartbeat(): AlertHeartbeat {

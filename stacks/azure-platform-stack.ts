@@ -19,7 +19,7 @@ import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type AlertHeartbeat, type ClusterPlatform, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, type AlertHeartbeat, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -200,6 +200,15 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       IN_CLUSTER.externalDns.serviceAccount,
     );
     this.externalDnsIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    // external-dns lists the zones of the resource group (ListByResourceGroup),
+    // which Azure authorizes at the group, not at the zone: without this every
+    // sync is a 403 and no record is written. Reader, as upstream's guide
+    // assigns it: no built-in role is narrower, and a custom one would need
+    // the deployer to write role definitions as well as assignments.
+    const zoneResourceGroupId = existingZone
+      ? `/subscriptions/${this.subscriptionId}/resourceGroups/${this.zone.resourceGroupName}`
+      : this.resourceGroup.id;
+    this.externalDnsIdentity.grant("dns-zone-group-read", ROLES.reader, zoneResourceGroupId);
     this.certManagerIdentity = this.aks.identityForServiceAccount(
       "cert-manager",
       `${name}-cert-manager`,
@@ -297,7 +306,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       zoneName: this.zone.name,
       externalDns: {
         provider: "azure",
-        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-id-filter=${this.zone.id}`],
+        // By name, not id: Azure returns zone ids with `dnszones` in lower case
+        // while Terraform's carry `dnsZones`, and external-dns compares ids
+        // case-sensitively. The name filter also admits a parent zone of the
+        // base domain; `resourceGroup` in azure.json confines it to one group.
+        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-name-filter=${this.zone.name}`],
         env: [],
         ownerId: `aks/${this.location}/${this.clusterName}`,
         // Names and ids only: the workload identity webhook supplies the credential.
@@ -323,6 +336,11 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     // Container Insights already carries the cluster's container logs to the
     // workspace: the Watchdog is logged in the cluster and read from there.
     return { identity: { serviceAccountAnnotations: {}, podLabels: {} }, containerLog: true };
+  }
+
+  get ingressGateway(): IngressGateway {
+    // AKS's Standard load balancer as it comes.
+    return { loadBalancerAnnotations: {} };
   }
 
   get clusterSecretStore() {

@@ -502,6 +502,8 @@ export async function planRoutineDrift(
   const sibling = mkdtempSync(path.join(tmpdir(), `${path.basename(workdir)}-drift-`));
   symlinkSync(path.join(workdir, ".terraform"), path.join(sibling, ".terraform"));
   for (const file of [".terraform.lock.hcl", "offline.tfrc", "offline_override.tf.json"]) cpSync(path.join(workdir, file), path.join(sibling, file));
+  // The stack's assets (a Lambda package, a chart), which its configuration reads by relative path.
+  if (existsSync(path.join(workdir, "assets"))) symlinkSync(path.join(workdir, "assets"), path.join(sibling, "assets"));
   writeFileSync(path.join(sibling, "cdk.tf.json"), withoutPreventDestroy(readFileSync(path.join(workdir, "cdk.tf.json"), "utf8")));
   const base = structuredClone(state);
   const instances = new Map(stateInstances(base).map((i) => [i.address, i]));

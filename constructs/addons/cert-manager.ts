@@ -152,6 +152,16 @@ export interface RoutesCertificateProps {
 export const ROUTES_CERTIFICATE_SECRET = "routes-tls";
 
 /**
+ * Makes cert-manager write a self-signed certificate into the secret at once
+ * and replace it when the ACME order succeeds. Kourier's controller exits
+ * while its certificate's secret is missing, which takes every route down,
+ * plain HTTP and cluster-local ones too; with a temporary certificate it runs
+ * from the start, and only HTTPS clients see an untrusted certificate until
+ * the real one is issued.
+ */
+export const TEMPORARY_CERTIFICATE_ANNOTATION = "cert-manager.io/issue-temporary-certificate";
+
+/**
  * One certificate for every exposed name: Kourier's HTTPS listener serves a
  * single certificate for all external routes.
  */
@@ -159,7 +169,7 @@ export function routesCertificate(props: RoutesCertificateProps): KubernetesObje
   return {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
-    metadata: { name: "routes", namespace: props.namespace },
+    metadata: { name: "routes", namespace: props.namespace, annotations: { [TEMPORARY_CERTIFICATE_ANNOTATION]: "true" } },
     spec: {
       secretName: ROUTES_CERTIFICATE_SECRET,
       dnsNames: [...props.dnsNames],

@@ -7,6 +7,18 @@ import { HelmAddon, type AddonOptions } from "./helm-addon";
 /** ConfigMap holding the provider's configuration files. */
 export const EXTERNAL_DNS_PROVIDER_CONFIG = "external-dns-provider";
 
+/**
+ * Prefix of the TXT ownership records, carrying the record type as a label of
+ * its own: `extdns-cname.apps.example.com` owns the apex `apps.example.com`.
+ * Without a prefix the owner of a zone's apex is `cname-apps.example.com`, a
+ * sibling outside the zone that is never written, and the apex record stays
+ * unowned: created once, never updated or deleted (docs/dns-and-tls.md).
+ */
+export const TXT_OWNERSHIP_PREFIX = "extdns-%{record_type}.";
+
+/** Replaces the `*` of a wildcard in its ownership record's name, where it would not be a wildcard. */
+export const TXT_WILDCARD_REPLACEMENT = "wildcard";
+
 export interface ExternalDnsProps extends AddonOptions {
   readonly cloud: string;
   readonly dns: PublicDns;
@@ -46,8 +58,9 @@ export class ExternalDnsAddon extends Construct {
         txtOwnerId: settings.ownerId,
         policy: props.policy ?? "upsert-only",
         registry: "txt",
+        txtPrefix: TXT_OWNERSHIP_PREFIX,
         // A TXT ownership record named after a wildcard would carry a `*` in a middle label.
-        extraArgs: [...settings.args, "--txt-wildcard-replacement=wildcard"],
+        extraArgs: [...settings.args, `--txt-wildcard-replacement=${TXT_WILDCARD_REPLACEMENT}`],
         env: settings.env,
         resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
         serviceAccount: { create: true, name: serviceAccount, annotations: settings.identity.serviceAccountAnnotations },

@@ -65,6 +65,8 @@ export interface KnativeProps extends AddonOptions {
   readonly scaleToZero: ScaleToZeroDefaults;
   /** DNS names external-dns publishes at the gateway's load balancer. */
   readonly publishedNames: readonly string[];
+  /** Annotations the cloud's load balancer controller reads on the gateway's Service. @default - none */
+  readonly loadBalancerAnnotations?: Record<string, string>;
   readonly tls: GatewayTls;
 }
 
@@ -97,7 +99,7 @@ export class KnativeAddon extends Construct {
     const spec = releaseValues(
       {
         ingress: { kourier: { enabled: true } },
-        services: [{ name: KOURIER_SERVICE, annotations: { [EXTERNAL_DNS_HOSTNAME]: props.publishedNames.join(",") } }],
+        services: [{ name: KOURIER_SERVICE, annotations: { ...props.loadBalancerAnnotations, [EXTERNAL_DNS_HOSTNAME]: props.publishedNames.join(",") } }],
         // One certificate on Kourier's HTTPS listener for every external route;
         // cluster-local routes get no TLS listener and stay inside the cluster.
         workloads: [
@@ -117,8 +119,12 @@ export class KnativeAddon extends Construct {
         config: {
           network: {
             "ingress-class": KOURIER_INGRESS_CLASS,
-            // Plain HTTP on an external route answers with a redirect to HTTPS.
+            // Plain HTTP on an external route answers with a redirect to HTTPS,
+            // and routes show https:// URLs (status.url, kn): without it
+            // Knative writes http:// for every route whose KIngress has no TLS
+            // of its own, which is every route here.
             "http-protocol": "Redirected",
+            "default-external-scheme": "https",
             // The environment's domain already names the environment, and
             // production may serve on the base domain itself.
             "domain-template": "{{.Name}}.{{.Domain}}",
@@ -155,7 +161,8 @@ export class KnativeAddon extends Construct {
     this.serving = new ManifestsRelease(this, "serving", {
       name: "knative-serving",
       namespace: KNATIVE_SERVING_NAMESPACE,
-      // Kourier's controller restarts until cert-manager has issued the certificate's secret (minutes).
+      // The certificate first: Kourier's controller exits while its secret is
+      // missing, and the certificate's temporary one exists within seconds.
       manifests: [props.tls.certificate, knativeServing],
       dependsOn: [this.operator.release, namespace, ...props.tls.dependsOn],
     });

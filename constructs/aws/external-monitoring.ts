@@ -8,6 +8,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Construct } from "constructs";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { UptimeTarget } from "../common/uptime-targets";
+import { CertificateCheck } from "./certificate-check";
 import { policyDocument, type PolicyStatement } from "./iam";
 import { EncryptionKey } from "./kms-key";
 
@@ -47,7 +48,8 @@ export const EXTERNAL_ALARMS = {
 /**
  * What watches the platform from outside the cluster, in us-east-1 with the
  * health check metrics: an HTTPS health check and alarm per exposed
- * application, the heartbeat topic Alertmanager publishes its Watchdog to
+ * application, a check of each one's certificate (which Route 53 does not
+ * validate), the heartbeat topic Alertmanager publishes its Watchdog to
  * with an alarm on its silence, and the topic those alarms mail
  * `alerts.emails` through. Both topics are encrypted with a key CloudWatch may use.
  */
@@ -62,6 +64,8 @@ export class ExternalMonitoring extends Construct {
   readonly key: KmsKey;
   readonly encryptionKey: EncryptionKey;
   readonly healthChecks: Route53HealthCheck[] = [];
+  /** What the health checks cannot see: whether each target's certificate is one a browser accepts. */
+  readonly certificateCheck?: CertificateCheck;
 
   constructor(scope: Construct, id: string, props: ExternalMonitoringProps) {
     super(scope, id);
@@ -118,6 +122,16 @@ export class ExternalMonitoring extends Construct {
       // Nothing in the cluster can page while its monitoring is down.
       ...page,
     });
+
+    if (props.uptimeTargets.length > 0) {
+      this.certificateCheck = new CertificateCheck(this, "certificate-check", {
+        name: props.name,
+        provider,
+        targets: props.uptimeTargets,
+        key,
+        topicArn: this.alertTopic.arn,
+      });
+    }
 
     const uptime = EXTERNAL_ALARMS.uptime;
     for (const target of props.uptimeTargets) {

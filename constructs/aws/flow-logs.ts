@@ -7,7 +7,6 @@ import type { EncryptionKey } from "./kms-key";
 export interface VpcFlowLogsProps {
   readonly name: string;
   readonly vpcId: string;
-  readonly region: string;
   /** Days CloudWatch Logs keeps the records. */
   readonly retentionDays: number;
   /** Encrypts the log group; its policy is given CloudWatch Logs, for this log group only. */
@@ -28,14 +27,7 @@ export class VpcFlowLogs extends Construct {
     const { key } = props;
     const logGroupName = `/vpc/${props.name}/flow-logs`;
 
-    // CloudWatch Logs uses the key as its service principal; the encryption
-    // context names the log group, so the grant reaches no other group.
-    key.grantServicePrincipal(
-      "CloudWatchLogsFlowLogs",
-      `logs.${props.region}.amazonaws.com`,
-      ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-      { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${key.partition}:logs:${props.region}:${key.accountId}:log-group:${logGroupName}` } },
-    );
+    key.grantLogGroup("CloudWatchLogsFlowLogs", logGroupName);
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: logGroupName,

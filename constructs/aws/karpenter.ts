@@ -11,6 +11,7 @@ import type { NodeAutoscaler } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { CRITICAL_ADDONS_TAINT, SYSTEM_NODE_GROUP, type AwsEksCluster } from "./eks-cluster";
 import { policyDocument, ServiceRole, trustService, type PolicyStatement } from "./iam";
+import { controllerStatements } from "./karpenter-controller-policy";
 import { KARPENTER_DISCOVERY_TAG } from "./network";
 
 /** Where the controller runs and the service account its Pod Identity association names. */
@@ -33,6 +34,8 @@ export interface KarpenterProps {
   readonly clusterName: string;
   readonly region: string;
   readonly nodePools: AwsNodePoolConfig[];
+  /** Release of the EKS-optimized AL2023 AMI every pool launches, such as `v20260714`. */
+  readonly amiVersion: string;
   /** Tags Karpenter puts on the instances, volumes and launch templates it creates. @default - none */
   readonly tags?: Record<string, string>;
   /** Root volume of every node, in GiB. @default 50 */
@@ -49,6 +52,8 @@ export interface KarpenterProps {
  */
 export class Karpenter extends Construct {
   readonly controllerRole: ServiceRole;
+  /** The controller role's policy (karpenter-controller-policy.ts). */
+  readonly controllerPolicy: PolicyStatement[];
   readonly nodeRole: ServiceRole;
   readonly queue: SqsQueue;
   readonly rules: CloudwatchEventRule[];
@@ -95,12 +100,15 @@ export class Karpenter extends Construct {
     // The cluster security group is the one EKS gives managed nodes; Karpenter's nodes join it too.
     new Ec2Tag(this, "security-group-discovery", { resourceId: eks.clusterSecurityGroupId, key: KARPENTER_DISCOVERY_TAG, value: clusterName });
 
-    this.controllerRole = eks.grantToServiceAccount(
-      "karpenter",
-      KARPENTER.namespace,
-      KARPENTER.serviceAccount,
-      controllerStatements({ clusterName, region, clusterArn: eks.cluster.arn, queueArn: this.queue.arn, nodeRoleArn: this.nodeRole.arn }),
-    );
+    this.controllerPolicy = controllerStatements({
+      clusterName,
+      region,
+      clusterArn: eks.cluster.arn,
+      queueArn: this.queue.arn,
+      nodeRoleArn: this.nodeRole.arn,
+      spot: props.nodePools.some((pool) => pool.capacityTypes.includes("spot")),
+    });
+    this.controllerRole = eks.grantToServiceAccount("karpenter", KARPENTER.namespace, KARPENTER.serviceAccount, this.controllerPolicy);
 
     this.nodeAutoscaler = {
       chart: "karpenter",
@@ -115,7 +123,7 @@ export class Karpenter extends Construct {
         tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Exists" }],
         controller: { resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
       },
-      manifests: [nodeClass({ clusterName, nodeRoleName, rootVolumeGb, tags: props.tags ?? {} }), ...props.nodePools.map(nodePool)],
+      manifests: [nodeClass({ clusterName, nodeRoleName, rootVolumeGb, amiVersion: props.amiVersion, tags: props.tags ?? {} }), ...props.nodePools.map(nodePool)],
     };
   }
 }
@@ -142,173 +150,11 @@ export function interruptionQueueStatements(queueArn: string, ruleArns: string[]
   ];
 }
 
-interface ControllerScope {
-  readonly clusterName: string;
-  readonly region: string;
-  readonly clusterArn: string;
-  readonly queueArn: string;
-  readonly nodeRoleArn: string;
-}
-
-/**
- * The controller's permissions, after Karpenter's reference controller policy:
- * every create, tag and delete is conditioned on the `kubernetes.io/cluster/<name>`
- * and `eks:eks-cluster-name` tags of this cluster, so the role cannot touch
- * another cluster's instances, launch templates or instance profiles. Subnets
- * and security groups are further limited to those carrying this cluster's
- * discovery tag.
- */
-export function controllerStatements(scope: ControllerScope): PolicyStatement[] {
-  const { clusterName, region, clusterArn, queueArn, nodeRoleArn } = scope;
-  const ec2 = (type: string, account = "*") => `arn:aws:ec2:${region}:${account}:${type}/*`;
-  const owned = (kind: "RequestTag" | "ResourceTag") => ({ [`aws:${kind}/kubernetes.io/cluster/${clusterName}`]: "owned" });
-  const launched = ["fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request"].map((type) => ec2(type));
-  const instanceProfiles = "arn:aws:iam::*:instance-profile/*";
-  return [
-    {
-      Sid: "AllowScopedEC2InstanceAccessActions",
-      Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
-      Resource: [ec2("image", ""), ec2("snapshot", ""), ec2("capacity-reservation")],
-    },
-    {
-      Sid: "AllowDiscoveredSubnetsAndSecurityGroups",
-      Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
-      Resource: [ec2("subnet"), ec2("security-group")],
-      Condition: { StringEquals: { [`aws:ResourceTag/${KARPENTER_DISCOVERY_TAG}`]: clusterName } },
-    },
-    {
-      Sid: "AllowScopedEC2LaunchTemplateAccessActions",
-      Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
-      Resource: ec2("launch-template"),
-      Condition: { StringEquals: owned("ResourceTag"), StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
-    },
-    {
-      Sid: "AllowScopedEC2InstanceActionsWithTags",
-      Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-      Resource: launched,
-      Condition: {
-        StringEquals: { ...owned("RequestTag"), "aws:RequestTag/eks:eks-cluster-name": clusterName },
-        StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
-      },
-    },
-    {
-      Sid: "AllowScopedResourceCreationTagging",
-      Effect: "Allow",
-      Action: "ec2:CreateTags",
-      Resource: launched,
-      Condition: {
-        StringEquals: {
-          ...owned("RequestTag"),
-          "aws:RequestTag/eks:eks-cluster-name": clusterName,
-          "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
-        },
-        StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
-      },
-    },
-    {
-      Sid: "AllowScopedResourceTagging",
-      Effect: "Allow",
-      Action: "ec2:CreateTags",
-      Resource: ec2("instance"),
-      Condition: {
-        StringEquals: owned("ResourceTag"),
-        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
-        StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": clusterName },
-        "ForAllValues:StringEquals": { "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"] },
-      },
-    },
-    {
-      Sid: "AllowScopedDeletion",
-      Effect: "Allow",
-      Action: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-      Resource: [ec2("instance"), ec2("launch-template")],
-      Condition: { StringEquals: owned("ResourceTag"), StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
-    },
-    {
-      Sid: "AllowRegionalReadActions",
-      Effect: "Allow",
-      Action: [
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeCapacityReservations",
-        "ec2:DescribeImages",
-        "ec2:DescribeInstances",
-        "ec2:DescribeInstanceTypeOfferings",
-        "ec2:DescribeInstanceTypes",
-        "ec2:DescribeLaunchTemplates",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSpotPriceHistory",
-        "ec2:DescribeSubnets",
-      ],
-      // Describe calls support no resource-level scoping.
-      Resource: "*",
-      Condition: { StringEquals: { "aws:RequestedRegion": region } },
-    },
-    { Sid: "AllowSSMReadActions", Effect: "Allow", Action: "ssm:GetParameter", Resource: `arn:aws:ssm:${region}::parameter/aws/service/*` },
-    { Sid: "AllowPricingReadActions", Effect: "Allow", Action: "pricing:GetProducts", Resource: "*" },
-    {
-      Sid: "AllowInterruptionQueueActions",
-      Effect: "Allow",
-      Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-      Resource: queueArn,
-    },
-    {
-      Sid: "AllowPassingInstanceRole",
-      Effect: "Allow",
-      Action: "iam:PassRole",
-      Resource: nodeRoleArn,
-      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
-    },
-    {
-      Sid: "AllowScopedInstanceProfileCreationActions",
-      Effect: "Allow",
-      Action: "iam:CreateInstanceProfile",
-      Resource: instanceProfiles,
-      Condition: {
-        StringEquals: { ...owned("RequestTag"), "aws:RequestTag/eks:eks-cluster-name": clusterName, "aws:RequestTag/topology.kubernetes.io/region": region },
-        StringLike: { "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
-      },
-    },
-    {
-      Sid: "AllowScopedInstanceProfileTagActions",
-      Effect: "Allow",
-      Action: "iam:TagInstanceProfile",
-      Resource: instanceProfiles,
-      Condition: {
-        StringEquals: {
-          ...owned("ResourceTag"),
-          "aws:ResourceTag/topology.kubernetes.io/region": region,
-          ...owned("RequestTag"),
-          "aws:RequestTag/eks:eks-cluster-name": clusterName,
-          "aws:RequestTag/topology.kubernetes.io/region": region,
-        },
-        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
-      },
-    },
-    {
-      Sid: "AllowScopedInstanceProfileActions",
-      Effect: "Allow",
-      Action: ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-      Resource: instanceProfiles,
-      Condition: {
-        StringEquals: { ...owned("ResourceTag"), "aws:ResourceTag/topology.kubernetes.io/region": region },
-        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
-      },
-    },
-    { Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: "iam:GetInstanceProfile", Resource: instanceProfiles },
-    // Listing takes no resource scope; Karpenter lists to clean up profiles it left behind.
-    { Sid: "AllowUnscopedInstanceProfileListAction", Effect: "Allow", Action: "iam:ListInstanceProfiles", Resource: "*" },
-    { Sid: "AllowAPIServerEndpointDiscovery", Effect: "Allow", Action: "eks:DescribeCluster", Resource: clusterArn },
-  ];
-}
-
 interface NodeClassProps {
   readonly clusterName: string;
   readonly nodeRoleName: string;
   readonly rootVolumeGb: number;
+  readonly amiVersion: string;
   readonly tags: Record<string, string>;
 }
 
@@ -321,8 +167,11 @@ function nodeClass(props: NodeClassProps): KubernetesObject {
     metadata: { name: NODE_CLASS_NAME },
     spec: {
       role: props.nodeRoleName,
-      // The newest AL2023 image for the cluster's version; a new image is drift, rolled out within the pools' disruption budgets.
-      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      // A pinned release, not `latest`: a new image drifts every node at
+      // once, which Karpenter advises against in production. Changing the
+      // release in config is the upgrade, rolled out within the pools'
+      // disruption budgets.
+      amiSelectorTerms: [{ alias: `al2023@${props.amiVersion}` }],
       subnetSelectorTerms: discovered,
       securityGroupSelectorTerms: discovered,
       // Hop limit 1: pods cannot reach the instance's credentials; they use Pod Identity.
@@ -362,6 +211,9 @@ export function nodePool(pool: AwsNodePoolConfig): KubernetesObject {
           requirements,
           taints: pool.taints.map((taint) => ({ ...taint })),
           expireAfter: pool.expireAfter,
+          // A drain a PodDisruptionBudget blocks (on expiry, drift or
+          // consolidation) ends after this instead of never.
+          terminationGracePeriod: pool.terminationGracePeriod,
         },
       },
       limits: { cpu: pool.limits.cpu, memory: pool.limits.memory },

@@ -148,6 +148,19 @@ export class EncryptionKey extends Construct {
     });
   }
 
+  /**
+   * Lets CloudWatch Logs encrypt one log group of the key's region with it;
+   * the encryption context names the group, so the grant reaches no other.
+   */
+  grantLogGroup(sid: string, logGroupName: string): void {
+    this.grantServicePrincipal(
+      sid,
+      `logs.${this.region}.amazonaws.com`,
+      ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${this.partition}:logs:${this.region}:${this.accountId}:log-group:${logGroupName}` } },
+    );
+  }
+
   /** The key policy's statements so far, for tests and reviews. */
   get policyStatements(): readonly PolicyStatement[] {
     return [...this.statements];
