@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changeDifferences, openPlan, sealPlan } from "../tools/reviewed-plan";
 import { installCloudStandIns } from "./support/cloud-stand-ins";
 import { skipNote, type Availability } from "./support/environment";
-import { jobDir, type JobDir } from "./support/job-dir";
-import { configWith, synthesize, validateConfig } from "./support/synth";
+import { jobDir, remoteStateProgram, stateKey, type JobDir } from "./support/job-dir";
+import type { Synthesized } from "./support/synth";
 import { evaluate, parsedAction, parsedWorkflow, ROOT, runScript, stepEnv } from "./support/workflows";
 
 /**
@@ -127,12 +127,10 @@ describe("a production stack, its review job and its deploy job, run as the runn
   const steps = () => parsedAction().runs.steps as any[];
   const github = { GITHUB_SHA: "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", GITHUB_RUN_ID: "9001", GITHUB_RUN_ATTEMPT: "1" };
 
+  let program: Synthesized;
   beforeAll(() => {
-    const raw = configWith((config) => {
-      config.clouds.aws.stateBackend = { bucket: "acme-platform-state", region: "eu-west-1", kmsKeyId: "alias/terraform-state" };
-      config.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" };
-    });
-    job = jobDir(synthesize(validateConfig(raw)).outdir);
+    program = remoteStateProgram();
+    job = jobDir(program.outdir);
     installCloudStandIns(job);
     artifacts = path.join(job.temp, "..", "artifacts");
     mkdirSync(artifacts);
@@ -186,7 +184,7 @@ describe("a production stack, its review job and its deploy job, run as the runn
   const commands = () => readFileSync(log, "utf8").split("\n").filter(Boolean);
 
   it("applies the very plan the review job made, and plans nothing after the approval", () => {
-    const states = "platform/aws-platform.tfstate platform/aws-production-data.tfstate";
+    const states = [stateKey(program, "aws-platform"), stateKey(program, "aws-production-data")].join(" ");
     const reviewed = review("aws-production-data", states);
     expect(reviewed.outcomes).toMatchObject({ state: "success", plan: "success", guard: "success", seal: "success", "upload-reviewed": "success" });
     expect(readFileSync(path.join(artifacts, "aws-production-data.sealed.json"), "utf8")).not.toContain("saved plan");
@@ -200,7 +198,7 @@ describe("a production stack, its review job and its deploy job, run as the runn
   });
 
   it("refuses a reviewed plan of another commit, and applies nothing", () => {
-    const states = "platform/aws-platform.tfstate platform/aws-production-data.tfstate";
+    const states = [stateKey(program, "aws-platform"), stateKey(program, "aws-production-data")].join(" ");
     review("aws-production-data", states);
     writeFileSync(log, "");
     const deployed = deploy("aws-production-data", states, keys.privateKey, { GITHUB_SHA: "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b" });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import type { JobDir } from "./job-dir";
 
 /**
@@ -16,12 +18,21 @@ import type { JobDir } from "./job-dir";
  * test can tell one plan from another.
  */
 export function installCloudStandIns(job: JobDir): void {
+  // Each stack's backend type and state key, read once here rather than by every `terraform` call.
+  const out = path.join(job.dir, "cdktf.out");
+  const manifest = existsSync(path.join(out, "manifest.json")) ? JSON.parse(readFileSync(path.join(out, "manifest.json"), "utf8")) : { stacks: {} };
+  const backends = Object.entries<any>(manifest.stacks).map(([stack, entry]) => {
+    const backend = JSON.parse(readFileSync(path.join(out, entry.synthesizedStackPath), "utf8")).terraform.backend;
+    const [type] = Object.keys(backend);
+    return `${stack} ${type} ${backend[type].key ?? backend[type].path}`;
+  });
+  writeFileSync(path.join(job.bin, "backends.txt"), `${backends.join("\n")}\n`);
   job.tool(
     "terraform",
     `#!/bin/bash
 echo "terraform $*" >> "\${FAKE_LOG:-/dev/null}"
 dir="\${1#-chdir=}"; shift
-backend() { node -e 'const b=require(process.argv[1]).terraform.backend; const [t]=Object.keys(b); console.log(t + " " + b[t].key)' "$PWD/$dir/cdk.tf.json"; }
+backend() { grep "^$(basename "$dir") " "$(dirname "$0")/backends.txt" | cut -d' ' -f2-; }
 case "$1" in
   init)
     read -r type key < <(backend)
