@@ -183,11 +183,19 @@ describe("a production stack, its review job and its deploy job, run as the runn
     runJob({ stack, apply: "true", "reviewed-plan": "true", "plan-private-key": privateKey }, { FAKE_STATES: states, FAKE_CAN_WRITE: "true", PLAN_PRIVATE_KEY: privateKey, ...extra });
   const commands = () => readFileSync(log, "utf8").split("\n").filter(Boolean);
 
-  it("applies the very plan the review job made, and plans nothing after the approval", () => {
+  it("refuses the reviewed plan in the deploy of another commit; in its own deploy, applies that very plan and plans nothing", () => {
     const states = [stateKey(program, "aws-platform"), stateKey(program, "aws-production-data")].join(" ");
     const reviewed = review("aws-production-data", states);
     expect(reviewed.outcomes).toMatchObject({ state: "success", plan: "success", guard: "success", seal: "success", "upload-reviewed": "success" });
     expect(readFileSync(path.join(artifacts, "aws-production-data.sealed.json"), "utf8")).not.toContain("saved plan");
+
+    writeFileSync(log, "");
+    const other = deploy("aws-production-data", states, keys.privateKey, { GITHUB_SHA: "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b" });
+    expect(other.outcomes["open-reviewed"]).toBe("failure");
+    expect(other.output).toContain("the reviewed plan is not this deploy's: commit 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a (expected 6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b)");
+    expect(other.outcomes.apply).toBeUndefined();
+    expect(commands().filter((line) => line.startsWith("applied"))).toEqual([]);
+
     writeFileSync(log, "");
     const deployed = deploy("aws-production-data", states);
     expect(deployed.outcomes).toMatchObject({ "open-reviewed": "success", plan: "success", guard: "success", apply: "success" });
@@ -195,17 +203,6 @@ describe("a production stack, its review job and its deploy job, run as the runn
     const terraform = commands().filter((line) => line.startsWith("terraform") || line.startsWith("applied"));
     expect(terraform.filter((line) => /^terraform -chdir=\S+ plan /.test(line))).toEqual([]);
     expect(terraform.at(-1)).toBe("applied saved plan 1 of aws-production-data");
-  });
-
-  it("refuses a reviewed plan of another commit, and applies nothing", () => {
-    const states = [stateKey(program, "aws-platform"), stateKey(program, "aws-production-data")].join(" ");
-    review("aws-production-data", states);
-    writeFileSync(log, "");
-    const deployed = deploy("aws-production-data", states, keys.privateKey, { GITHUB_SHA: "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b" });
-    expect(deployed.outcomes["open-reviewed"]).toBe("failure");
-    expect(deployed.output).toContain("the reviewed plan is not this deploy's: commit 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a (expected 6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b)");
-    expect(deployed.outcomes.apply).toBeUndefined();
-    expect(commands().filter((line) => line.startsWith("applied"))).toEqual([]);
   });
 
   it("a new Azure stack, reviewed against a stand-in, is planned again by the deploy and applied only with the reviewed changes", () => {
