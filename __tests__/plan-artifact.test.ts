@@ -28,8 +28,9 @@ describe("the full plan JSON stays on the runner", () => {
     const plan: string = steps.find((step) => step.id === "plan").run;
     expect(plan).toContain('private="$RUNNER_TEMP/private"');
     expect(plan).toContain('echo "full-plan-json=$private/$STACK.plan.json" >> "$GITHUB_OUTPUT"');
-    const upload = steps.find((step) => String(step.uses ?? "").startsWith("actions/upload-artifact@"));
-    expect(upload.with.path).toBe("${{ runner.temp }}/plans/");
+    const uploads = steps.filter((step) => String(step.uses ?? "").startsWith("actions/upload-artifact@"));
+    // The plans directory, and the sealed reviewed plan alone (tools/reviewed-plan.ts).
+    expect(uploads.map((step) => step.with.path)).toEqual(["${{ runner.temp }}/sealed/${{ inputs.stack }}.sealed.json", "${{ runner.temp }}/plans/"]);
     const readers = steps.filter((step) => step.id !== "plan" && JSON.stringify(step).includes("full-plan-json")).map((step) => step.id);
     expect(readers).toEqual(["setup-python", "checkov"]);
     const record = steps.find((step) => step.name === "Record the result");

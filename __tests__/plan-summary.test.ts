@@ -258,7 +258,7 @@ describe.skipIf(!terraform.available)(`plan summary of real offline plans${skipN
     const markdown = renderSummary([summary]);
     expect(tableRows(markdown)).toEqual([["`aws-develop-data`", String(created), "0", "1", `\`${db}\``, "**blocked** (1 protected)", "—"]]);
     expect(markdown).toContain(`> **Protected:** \`${db}\` would be replaced: a database: destroying it loses its data`);
-    expect(markdown).toContain("Add the label `allow-destroy` to the pull request if this is intended.");
+    expect(markdown).toContain("If this is intended, someone with write, maintain or admin rights adds the label `allow-destroy` after the last push (it holds for that commit only).");
   });
 
   it("derived from the real plan: deletions and updates are counted apart, and the override shows as allowed", () => {

@@ -4,143 +4,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import {
-  convertWorkflowTemplate,
-  isBasicExpression,
-  isBoolean,
-  isMapping,
-  isNumber,
-  isSequence,
-  isString,
-  NoOperationTraceWriter,
-  parseWorkflow,
-} from "@actions/workflow-parser";
-import { parseAction } from "@actions/workflow-parser/actions/index";
-import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { data as expressionData, Evaluator, Lexer, Parser } from "@actions/expressions";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { ConfigPathError, EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
 import { tsxScript } from "./support/environment";
 import { configWith, synthesize, validateConfig, type Synthesized } from "./support/synth";
-
-const ROOT = path.resolve(__dirname, "..");
-const WORKFLOWS = path.join(ROOT, ".github/workflows");
-const ACTION = path.join(ROOT, ".github/actions/terraform-stack/action.yml");
-
-/** Reusable workflows of this repository (`uses: ./.github/workflows/<file>`), read from the working tree. */
-const localWorkflows = {
-  async getFileContent(ref: { path: string }) {
-    if (!/^\.github\/workflows\/[\w.-]+\.yml$/.test(ref.path)) throw new Error(`not a workflow of this repository: ${ref.path}`);
-    return { name: ref.path, content: readFileSync(path.join(ROOT, ref.path), "utf8") };
-  },
-};
-
-/**
- * Errors GitHub's parser reports for a workflow, including those found while
- * converting it (needs, matrix) and, for a job calling a reusable workflow of
- * this repository, those of the called workflow and of the inputs passed to it.
- */
-async function workflowErrors(name: string, content: string): Promise<string[]> {
-  const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
-  if (result.value) await convertWorkflowTemplate(result.context, result.value, localWorkflows, { fetchReusableWorkflowDepth: 1 });
-  return result.context.errors.getErrors().map((error) => error.message);
-}
-
-/** The parsed token tree as plain data; expressions become their `${{ }}` text. */
-function plain(token: TemplateToken): any {
-  if (isMapping(token)) {
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < token.count; i++) {
-      const pair = token.get(i);
-      out[String(plain(pair.key))] = plain(pair.value);
-    }
-    return out;
-  }
-  if (isSequence(token)) return Array.from({ length: token.count }, (_, i) => plain(token.get(i)));
-  if (isBasicExpression(token)) return `\${{ ${token.expression} }}`;
-  if (isString(token)) return token.value;
-  if (isBoolean(token)) return token.value;
-  if (isNumber(token)) return token.value;
-  return null;
-}
-
-function parsedWorkflow(file: string): any {
-  const content = readFileSync(path.join(WORKFLOWS, file), "utf8");
-  const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
-  expect(result.context.errors.getErrors()).toEqual([]);
-  return plain(result.value!);
-}
-
-function parsedAction(): any {
-  const result = parseAction({ name: "action.yml", content: readFileSync(ACTION, "utf8") }, new NoOperationTraceWriter());
-  expect(result.context.errors.getErrors()).toEqual([]);
-  return plain(result.value!);
-}
-
-/** Every string anywhere in a parsed document. */
-function strings(node: unknown): string[] {
-  if (typeof node === "string") return [node];
-  if (Array.isArray(node)) return node.flatMap(strings);
-  if (node && typeof node === "object") return Object.entries(node).flatMap(([key, value]) => [key, ...strings(value)]);
-  return [];
-}
-
-
-const CONTEXTS = ["github", "inputs", "vars", "needs", "steps", "matrix", "env", "job", "runner", "strategy", "secrets"];
-const STATUS_FUNCTIONS = new Map(
-  Object.entries({ always: true, success: true, cancelled: false, failure: false }).map(([name, value]) => [
-    name,
-    { name, minArgs: 0, maxArgs: 0, call: () => new expressionData.BooleanData(value) },
-  ]),
-);
-
-/**
- * Evaluates a `${{ }}` expression as GitHub does, with GitHub's own expression
- * library, against the given contexts (job status functions: a run that went well).
- */
-function evaluate(expression: string, contexts: Record<string, unknown>): unknown {
-  const inner = /^\$\{\{([\s\S]*)\}\}$/.exec(expression.trim())?.[1] ?? expression;
-  const lexed = new Lexer(inner).lex();
-  const parsed = new Parser(lexed.tokens, CONTEXTS, [...STATUS_FUNCTIONS.values()]).parse();
-  const context = JSON.parse(JSON.stringify(contexts), expressionData.reviver);
-  const result = new Evaluator(parsed, context, STATUS_FUNCTIONS).evaluate();
-  return JSON.parse(JSON.stringify(result, expressionData.replacer));
-}
-
-/** The contexts of a pull-request event of this repository (or of a fork). */
-function pullRequestEvent(action: string, options: { label?: string; fork?: boolean } = {}): Record<string, unknown> {
-  const head = options.fork ? "someone/platform" : "acme/platform";
-  return {
-    github: {
-      event_name: "pull_request",
-      repository: "acme/platform",
-      run_id: 7001,
-      event: {
-        action,
-        ...(options.label ? { label: { name: options.label } } : {}),
-        pull_request: { number: 42, labels: [], head: { repo: { full_name: head, fork: options.fork ?? false } } },
-      },
-    },
-  };
-}
-
-/** Runs a `run:` script with bash, as the runner does, with the given environment. */
-function runScript(script: string, env: Record<string, string>): { status: number | null; stdout: string; outputs: Record<string, string> } {
-  const dir = mkdtempSync(path.join(tmpdir(), "workflow-step-"));
-  const outputFile = path.join(dir, "output");
-  writeFileSync(outputFile, "");
-  // The runner's own shell command line for `shell: bash`.
-  const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH, HOME: tmpdir(), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: path.join(dir, "summary"), RUNNER_TEMP: dir, ...env },
-  });
-  const outputs = Object.fromEntries(readFileSync(outputFile, "utf8").trim().split("\n").filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2)));
-  rmSync(dir, { recursive: true, force: true });
-  return { status: result.status, stdout: result.stdout + result.stderr, outputs };
-}
-
-const stepUsing = (steps: any[], action: string): any => steps.find((step) => String(step.uses ?? "").startsWith(`${action}@`));
+import { ACTION, evaluate, parsedAction, parsedWorkflow, pullRequestEvent, ROOT, runScript, stepUsing, strings, workflowErrors, WORKFLOWS } from "./support/workflows";
 
 describe("the workflow files are valid for GitHub's workflow parser", () => {
   const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
@@ -194,12 +63,23 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
     "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
     "doctor.yml": parsedWorkflow("doctor.yml"),
     "action.yml": parsedAction(),
+    "terraform-providers/action.yml": parsedAction("terraform-providers"),
   });
 
-  it("no workflow or action reads a repository secret", () => {
+  it("no workflow or action reads a secret but the production environment's plan key, and only the production deploy job does", () => {
+    const expected: Record<string, string[]> = { "deploy-layer.yml": ["${{ inputs.environment != '' && secrets.PLAN_PRIVATE_KEY || '' }}"] };
     for (const [file, document] of Object.entries(documents())) {
-      expect({ file, secrets: strings(document).filter((s) => /\bsecrets\./.test(s)) }).toEqual({ file, secrets: [] });
+      expect({ file, secrets: strings(document).filter((s) => /\bsecrets\./.test(s)) }).toEqual({ file, secrets: expected[file] ?? [] });
     }
+    const reader = parsedWorkflow("deploy-layer.yml").jobs.deploy.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
+    expect(reader.with["plan-private-key"]).toBe(expected["deploy-layer.yml"][0]);
+    // Outside the environment (non-production deploys) nothing is read.
+    expect(evaluate(reader.with["plan-private-key"], { inputs: { environment: "" }, secrets: { PLAN_PRIVATE_KEY: "k" } })).toBe("");
+    const inheriting = Object.entries<any>(parsedWorkflow("deploy.yml").jobs).filter(([, job]) => job.secrets !== undefined);
+    expect(inheriting.map(([id, job]) => [id, job.secrets, job.with.environment])).toEqual(
+      inheriting.map(([id]) => [id, "inherit", "production"]),
+    );
+    expect(inheriting.length).toBeGreaterThan(0);
   });
 
   it("no step passes an access key, client secret or password", () => {
@@ -230,14 +110,14 @@ describe("credentials are short-lived (OIDC), never stored keys", () => {
     expect(plan.jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-role-arn"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
-  it("pull requests and the review plans before an approval sign in to Azure as the read-only plan application", () => {
+  it("pull requests sign in to Azure as the plan identity, the review plans before an approval as the review identity", () => {
     const clientIds = (file: string) =>
       Object.values<any>(parsedWorkflow(file).jobs)
         .flatMap((job) => job.steps ?? [])
         .filter((s: any) => s.uses === "./.github/actions/terraform-stack")
         .map((s: any) => s.with["azure-client-id"]);
     expect(clientIds("plan.yml")).toEqual(["${{ vars.AZURE_PLAN_CLIENT_ID }}"]);
-    expect(clientIds("deploy-layer.yml")[0]).toBe("${{ vars.AZURE_PLAN_CLIENT_ID }}");
+    expect(clientIds("deploy-layer.yml")[0]).toBe("${{ vars.AZURE_REVIEW_CLIENT_ID }}");
   });
 });
 
@@ -290,15 +170,20 @@ describe("plan workflow", () => {
     expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: "${{ fromJSON(needs.prepare.outputs.stacks) }}" } });
   });
 
-  it(`passes the override only when the pull request carries the '${OVERRIDE_LABEL}' label`, () => {
+  it(`passes the override only when the '${OVERRIDE_LABEL}' label holds for the planned commit`, () => {
     const step = plan().jobs.plan.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack");
-    expect(step.with).toMatchObject({ apply: "false", "allow-destroy": `\${{ contains(github.event.pull_request.labels.*.name, '${OVERRIDE_LABEL}') }}` });
+    expect(step.with).toMatchObject({ apply: "false", "allow-destroy": "${{ needs.prepare.outputs.allow-destroy == 'true' }}" });
+    expect(plan().jobs.prepare.outputs["allow-destroy"]).toBe("${{ steps.override.outputs.allow-destroy }}");
+    expect(strings(plan()).filter((text) => text.includes("labels.*.name"))).toEqual([]);
   });
 
   it("keeps one comment: summarized from every plan, found again by its marker, after failed plans too", () => {
     const job = plan().jobs.comment;
     expect(job.needs).toEqual(["prepare", "plan"]);
-    expect(job.if).toBe("${{ !cancelled() && needs.prepare.result == 'success' && needs.prepare.outputs.cloud == 'true' }}");
+    const prepared = (result: string, cloud: string) => ({ ...pullRequestEvent("synchronize"), needs: { prepare: { result, outputs: { cloud } } } });
+    expect(evaluate(job.if, prepared("success", "true"))).toBe(true);
+    expect(evaluate(job.if, prepared("success", "false"))).toBe(false);
+    expect(evaluate(job.if, prepared("skipped", ""))).toBe(false);
     expect(job.permissions).toEqual({ contents: "read", actions: "read", "pull-requests": "write" });
     const summarize = job.steps.find((s: any) => s.name === "Summarize the plans");
     expect(summarize.run).toContain('scripts/plan-summary.ts --manifest cdktf.out --stacks "$STACKS" --jobs jobs.json');
@@ -383,10 +268,9 @@ describe("deploy workflow", () => {
     expect(jobs.deploy.if).toBe("${{ !cancelled() && needs.review.result != 'failure' }}");
   });
 
-  it("one concurrency group per stack keeps two deploys off the same stack, and never cancels an apply", () => {
+  it("deploys every stack of the layer in a matrix, one failure not stopping the others", () => {
     const job = layer().jobs.deploy;
     expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: "${{ fromJSON(inputs.stacks) }}" } });
-    expect(job.concurrency).toEqual({ group: "${{ format('deploy-{0}', matrix.stack) }}", "cancel-in-progress": false });
   });
 
   it("applies through the guarded action with the override of the merged pull request", () => {
@@ -746,11 +630,12 @@ describe("identities: production power only behind the approval", () => {
     AZURE_PRODUCTION_CLIENT_ID: "production-app",
   };
 
-  it("the review job, before any approval, holds the read-only plan identity", () => {
+  it("the review job, before any approval, holds the read-only review identity, never the pull requests' plan identity", () => {
     const step = stackStep("review");
+    const withReview = { ...vars, AWS_REVIEW_ROLE_ARN: "review-role", AZURE_REVIEW_CLIENT_ID: "review-app" };
     for (const environment of ["production", ""]) {
-      expect(evaluate(step.with["aws-role-arn"], { vars, inputs: { environment } })).toBe("plan-role");
-      expect(evaluate(step.with["azure-client-id"], { vars, inputs: { environment } })).toBe("plan-app");
+      expect(evaluate(step.with["aws-role-arn"], { vars: withReview, inputs: { environment } })).toBe("review-role");
+      expect(evaluate(step.with["azure-client-id"], { vars: withReview, inputs: { environment } })).toBe("review-app");
     }
   });
 
@@ -776,7 +661,7 @@ describe("identities: production power only behind the approval", () => {
     const run = (env: Record<string, string>) => runScript(step.run, { AWS_ROLE_ARN: "", AWS_REGION_INPUT: "", AZURE_CLIENT_ID: "", AZURE_TENANT_ID: "", AZURE_SUBSCRIPTION_ID: "", ...env });
     const aws = run({ STACK: "aws-production", AWS_REGION_INPUT: "eu-west-1" });
     expect(aws.status).toBe(1);
-    expect(aws.stdout).toContain("::error title=aws-production::no identity: aws-role-arn empty");
+    expect(aws.stdout).toContain("::error title=aws-production::aws-role-arn empty; set the repository or environment variables");
     expect(run({ STACK: "aws-production", AWS_ROLE_ARN: "arn:aws:iam::1:role/x", AWS_REGION_INPUT: "eu-west-1" }).status).toBe(0);
     expect(run({ STACK: "azure-develop", AZURE_CLIENT_ID: "a", AZURE_TENANT_ID: "t" }).stdout).toContain("azure-subscription-id");
   });
@@ -787,7 +672,9 @@ describe("identities: production power only behind the approval", () => {
     expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).toContain("repo:<owner>/<repo>:environment:production");
     expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).not.toContain("refs/heads/main");
     expect(rowOf("AWS_DEPLOY_ROLE_ARN")).not.toContain("environment:production");
-    expect(rowOf("AWS_PLAN_ROLE_ARN")).toContain("repo:<owner>/<repo>:ref:refs/heads/main");
+    expect(rowOf("AWS_PLAN_ROLE_ARN")).toContain("repo:<owner>/<repo>:pull_request");
+    expect(rowOf("AWS_PLAN_ROLE_ARN")).not.toContain("refs/heads/main");
+    expect(rowOf("AWS_REVIEW_ROLE_ARN")).toContain("repo:<owner>/<repo>:ref:refs/heads/main");
   });
 });
 
@@ -876,6 +763,8 @@ const ACTION_RUNTIMES: Record<string, string> = {
   "actions/download-artifact@v8": "node24",
   "actions/github-script@v8": "node24",
   "actions/setup-python@v7": "node24",
+  "actions/cache/restore@v5": "node24",
+  "actions/cache/save@v5": "node24",
   "hashicorp/setup-terraform@v4": "node24",
   "aws-actions/configure-aws-credentials@v6": "node24",
   "azure/login@v3": "node24",
@@ -889,6 +778,7 @@ describe("Node 24", () => {
     "deploy-layer.yml": parsedWorkflow("deploy-layer.yml"),
     "doctor.yml": parsedWorkflow("doctor.yml"),
     "action.yml": parsedAction(),
+    "terraform-providers/action.yml": parsedAction("terraform-providers"),
   });
   const stepsOf = (document: any): any[] => [...Object.values<any>(document.jobs ?? {}).flatMap((job) => job.steps ?? []), ...(document.runs?.steps ?? [])];
 
@@ -1057,8 +947,11 @@ echo "$stack: passed 40, failed ${failed}, accepted 2"
   });
 });
 
-describe("the plan step, run as the runner runs it, on a stack whose dependency is not applied", () => {
-  /** A stand-in `terraform` whose init works and whose plan fails as Terraform does on a missing remote state. */
+describe("the plan step, run as the runner runs it, when Terraform finds no state of a dependency", () => {
+  /**
+   * A stand-in `terraform` whose init works and whose plan fails as Terraform does on a missing remote
+   * state: the state check before it found the state, which went missing in between.
+   */
   function runPlanStep(allowWaits: string) {
     const bin = mkdtempSync(path.join(tmpdir(), "plan-bin-"));
     const temp = mkdtempSync(path.join(tmpdir(), "plan-temp-"));
@@ -1079,7 +972,7 @@ exit 2
     const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: outputFile, STACK: "aws-develop", APPLY: "false", ALLOW_WAITS: allowWaits },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_OUTPUT: outputFile, STACK: "aws-develop", APPLY: "false", ALLOW_WAITS: allowWaits, NEW_STACK: "false", WAITS_FOR: "", BACKEND: "s3", REVIEWED: "false" },
     });
     const outcome = {
       status: result.status,

@@ -10,6 +10,7 @@ import {
   planWaits,
   renderSummary,
   summarizePlan,
+  waitingPlan,
   type ActionStep,
   type RunJob,
   type StackSummary,
@@ -20,13 +21,14 @@ import { deployOrder, readManifest } from "../tools/stack-order";
  * Renders the pull-request comment from saved plans.
  *
  *   tsx scripts/plan-summary.ts [--allow-destroy] [--manifest cdktf.out] [--stacks '<JSON list>'] [--jobs jobs.json]
- *                               [--run-url URL] [--out file.md] <dir or file>...
+ *                               [--run-url URL] [--commit SHA] [--out file.md] <dir or file>...
  *   tsx scripts/plan-summary.ts --waits <plan-error.txt>
  *
  * For a stack `<id>` it reads `<id>.plan.json` (`terraform show -json`), and
  * `<id>.plan.txt` (`terraform show -no-color`) when present; `<id>.plan-error.txt`
  * marks a stack whose plan failed (or waits for a dependency); `<id>.checkov.txt`
- * holds `npm run policy`'s counts; `<id>.result.json` the outcome of each step
+ * holds `npm run policy`'s counts; `<id>.state.json` whether the stack and the
+ * stacks it reads have state (scripts/state-presence.ts); `<id>.result.json` the outcome of each step
  * of .github/actions/terraform-stack. With --stacks (the plan matrix), a stack
  * without a plan is listed as failed before plan, at the step its result or
  * --jobs (the run's jobs from GitHub's API) names. With --manifest, stacks are
@@ -52,7 +54,7 @@ if (waitsLog !== undefined) {
   process.exit(0);
 }
 
-const valued = new Set(["--manifest", "--run-url", "--out", "--stacks", "--jobs"]);
+const valued = new Set(["--manifest", "--run-url", "--out", "--stacks", "--jobs", "--commit"]);
 const inputs = args.filter((arg, i) => !arg.startsWith("--") && !valued.has(args[i - 1]));
 const files = inputs.flatMap((input) =>
   statSync(input).isDirectory() ? readdirSync(input).map((name) => path.join(input, name)) : [input],
@@ -65,7 +67,7 @@ const jobsFile = valueOf("--jobs");
 const jobs: RunJob[] = jobsFile && existsSync(jobsFile) ? JSON.parse(readFileSync(jobsFile, "utf8")) : [];
 const matrix: string[] = JSON.parse(valueOf("--stacks") ?? "[]");
 
-const suffixes = [".plan.json", ".plan-error.txt", ".result.json"];
+const suffixes = [".plan.json", ".plan-error.txt", ".result.json", ".state.json"];
 const found = [...byName.keys()].flatMap((name) => suffixes.filter((suffix) => name.endsWith(suffix)).map((suffix) => name.slice(0, -suffix.length)));
 const stacks = [...new Set([...matrix, ...found])];
 
@@ -76,14 +78,17 @@ for (const stack of stacks) {
   const result = read(`${stack}.result.json`);
   const checkovOutput = read(`${stack}.checkov.txt`);
   const checkov = checkovOutput === undefined ? undefined : parseCheckov(stack, checkovOutput);
+  const stateFile = read(`${stack}.state.json`);
+  const state: { newStack?: boolean; waitsFor?: string[] } = stateFile ? JSON.parse(stateFile) : {};
   let summary: StackSummary;
   if (plan !== undefined) summary = summarizePlan(stack, JSON.parse(plan), read(`${stack}.plan.txt`));
+  else if (state.waitsFor && state.waitsFor.length > 0) summary = waitingPlan(stack, state.waitsFor);
   else if (error !== undefined) summary = failedPlan(stack, error);
   else {
     const outcomes: Record<string, string> = result ? JSON.parse(result).outcomes ?? {} : {};
     summary = failedBeforePlan(stack, firstFailedStep(stack, actionSteps, outcomes) ?? jobFailure(stack, jobs));
   }
-  summaries.set(stack, checkov ? { ...summary, checkov } : summary);
+  summaries.set(stack, { ...summary, ...(checkov ? { checkov } : {}), ...(state.newStack ? { newStack: true } : {}) });
 }
 
 const manifestDir = valueOf("--manifest");
@@ -91,7 +96,7 @@ const order = manifestDir ? deployOrder(readManifest(manifestDir)) : [];
 const rank = (stack: string): number => (order.includes(stack) ? order.indexOf(stack) : order.length);
 const ordered = [...summaries.values()].sort((a, b) => rank(a.stack) - rank(b.stack) || a.stack.localeCompare(b.stack));
 
-const markdown = renderSummary(ordered, { allowDestroy: args.includes("--allow-destroy"), runUrl: valueOf("--run-url") });
+const markdown = renderSummary(ordered, { allowDestroy: args.includes("--allow-destroy"), runUrl: valueOf("--run-url"), commit: valueOf("--commit") });
 const out = valueOf("--out");
 if (out) writeFileSync(out, markdown);
 else process.stdout.write(markdown);

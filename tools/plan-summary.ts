@@ -31,6 +31,8 @@ export interface StackSummary {
   readonly beforePlan?: string;
   /** Checkov's counts on the plan, when it was scanned. */
   readonly checkov?: CheckovResult;
+  /** The stack has no state yet: its first apply creates it. */
+  readonly newStack?: boolean;
 }
 
 /** What `npm run policy` prints for one stack; `failed` counts failures not accepted. */
@@ -77,6 +79,15 @@ const EMPTY = { add: 0, change: 0, destroy: 0, created: [], updated: [], deleted
 export function failedPlan(stack: string, log: string): StackSummary {
   const waitsFor = planWaits(log);
   return { stack, ...EMPTY, failure: log, ...(waitsFor ? { waitsFor } : {}) };
+}
+
+/**
+ * A stack whose plan was not made because stacks it reads have no state yet
+ * (scripts/state-presence.ts asked the storage before Terraform ran).
+ */
+export function waitingPlan(stack: string, waitsFor: readonly string[]): StackSummary {
+  const failure = `Not planned: ${waitsFor.join(", ")} ${waitsFor.length === 1 ? "has" : "have"} no state yet. The plan is made once ${waitsFor.length === 1 ? "it is" : "they are"} applied.`;
+  return { stack, ...EMPTY, failure, waitsFor: [...waitsFor].sort() };
 }
 
 /** A stack of the matrix that has no plan: its job failed (or never ran) before `terraform plan`. */
@@ -162,6 +173,8 @@ export interface RenderOptions {
   readonly runUrl?: string;
   /** @default 65,000 characters, under GitHub's comment limit */
   readonly maxLength?: number;
+  /** The commit the plans were made from: a comment never reads as the plans of another push. */
+  readonly commit?: string;
 }
 
 const code = (address: string): string => `\`${address}\``;
@@ -187,10 +200,16 @@ const planned = (summary: StackSummary): boolean => summary.failure === undefine
 function row(summary: StackSummary, allowDestroy: boolean): string {
   const replaced = summary.replaced.length > 0 ? summary.replaced.map(code).join("<br>") : "—";
   const counts = planned(summary) ? [summary.add, summary.change, summary.destroy] : ["—", "—", "—"];
-  return `| ${code(summary.stack)} | ${counts.join(" | ")} | ${replaced} | ${guardCell(summary, allowDestroy)} | ${checkovCell(summary)} |`;
+  const stack = summary.newStack ? `${code(summary.stack)} (new stack)` : code(summary.stack);
+  return `| ${stack} | ${counts.join(" | ")} | ${replaced} | ${guardCell(summary, allowDestroy)} | ${checkovCell(summary)} |`;
 }
 
 function headline(summary: StackSummary): string {
+  const text = headlineText(summary);
+  return summary.newStack ? text.replace(`${summary.stack}: `, `${summary.stack} (new stack): `) : text;
+}
+
+function headlineText(summary: StackSummary): string {
   if (summary.beforePlan !== undefined) return `${summary.stack}: failed before plan, at ${summary.beforePlan}`;
   if (summary.waitsFor) return `${summary.stack}: waits for ${summary.waitsFor.join(", ")}`;
   if (summary.failure) return `${summary.stack}: plan failed`;
@@ -242,13 +261,14 @@ export function renderSummary(summaries: readonly StackSummary[], options: Rende
     COMMENT_MARKER,
     "## Terraform plan",
     "",
+    ...(options.commit ? [`Plans of commit \`${options.commit}\`${options.runUrl ? ` ([run](${options.runUrl}))` : ""}.`, ""] : []),
     "| Stack | Add | Change | Destroy | Replaced | Guard | Checkov |",
     "| --- | ---: | ---: | ---: | --- | --- | --- |",
     ...summaries.map((s) => row(s, allowDestroy)),
     "",
   ];
   if (blocked.length > 0 && !allowDestroy) {
-    head.push(`Protected resources would be deleted or replaced in ${blocked.map((s) => code(s.stack)).join(", ")}. Add the label \`${OVERRIDE_LABEL}\` to the pull request if this is intended.`, "");
+    head.push(`Protected resources would be deleted or replaced in ${blocked.map((s) => code(s.stack)).join(", ")}. If this is intended, someone with write, maintain or admin rights adds the label \`${OVERRIDE_LABEL}\` after the last push (it holds for that commit only).`, "");
   }
   const waiting = summaries.filter((s) => s.waitsFor);
   if (waiting.length > 0) {
@@ -257,7 +277,11 @@ export function renderSummary(summaries: readonly StackSummary[], options: Rende
       "",
     );
   }
-  if (options.runUrl) head.push(`Plans of this commit: ${options.runUrl}`, "");
+  if (options.runUrl && !options.commit) head.push(`Plans of this commit: ${options.runUrl}`, "");
+  const fresh = summaries.filter((s) => s.newStack);
+  if (fresh.length > 0) {
+    head.push(`New stacks (no state yet; their first apply creates everything): ${fresh.map((s) => code(s.stack)).join(", ")}.`, "");
+  }
   const withoutText = [...head, ...summaries.map((s) => details(s, 0))].join("\n");
   const budgets = shareBudget(summaries, maxLength - withoutText.length);
   return [...head, ...summaries.map((s) => details(s, budgets.get(s) ?? 0))].join("\n") + "\n";
