@@ -33,9 +33,9 @@ describe("the review of main has its own identity; the plan identity serves pull
     expect(parsedWorkflow("plan.yml").on).toEqual({ pull_request: expect.anything() });
   });
 
-  it("the review identity is read by the review job alone, which runs only for pushes to main and manual runs of the deploy", () => {
-    expect(readersOf("AWS_REVIEW_ROLE_ARN")).toEqual(["deploy-layer.yml review"]);
-    expect(readersOf("AZURE_REVIEW_CLIENT_ID")).toEqual(["deploy-layer.yml review"]);
+  it("the review identity is read by the review job and the doctor alone, which run only for pushes to main and manual runs", () => {
+    expect(readersOf("AWS_REVIEW_ROLE_ARN")).toEqual(["deploy-layer.yml review", "doctor.yml doctor"]);
+    expect(readersOf("AZURE_REVIEW_CLIENT_ID")).toEqual(["deploy-layer.yml review", "doctor.yml doctor"]);
     const deploy = parsedWorkflow("deploy.yml");
     expect(Object.keys(deploy.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(deploy.on.push).toEqual({ branches: ["main"] });

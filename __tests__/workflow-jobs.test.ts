@@ -82,7 +82,7 @@ describe("tokens stay out of reach of what the jobs install and run", () => {
 
   it("every job that can mint an OIDC token or write with its token installs without install scripts", () => {
     const privileged = runnerJobs().filter(({ job }) => Object.values<string>(job.permissions ?? {}).includes("write"));
-    expect(privileged.map(({ where }) => where).sort()).toEqual(["deploy-layer.yml deploy", "deploy-layer.yml review", "plan.yml comment", "plan.yml plan"]);
+    expect(privileged.map(({ where }) => where).sort()).toEqual(["deploy-layer.yml deploy", "deploy-layer.yml review", "doctor.yml doctor", "plan.yml comment", "plan.yml plan"]);
     for (const { where, steps } of privileged) {
       const installs = steps.map((step) => String(step.run ?? "")).filter((run) => /\bnpm (ci|install|i)\b/.test(run));
       expect(installs.length).toBeGreaterThan(0);

@@ -218,9 +218,19 @@ describe("deploy workflow", () => {
     const layers = layerJobs();
     expect(layers.length).toBeGreaterThanOrEqual(4);
     for (const id of layers) expect(jobs[`${id}-production`]).toBeDefined();
-    expect(Object.keys(jobs).sort()).toEqual(["prepare", ...allLayerJobs()].sort());
+    expect(Object.keys(jobs).sort()).toEqual(["doctor", "prepare", ...allLayerJobs()].sort());
     const matrixStep = jobs.prepare.steps.find((s: any) => s.id === "matrix");
     expect(matrixStep.run).toContain(`--layers ${layers.length}`);
+  });
+
+  it("runs the doctor once every layer is deployed or had nothing to deploy, never after a failed, rejected or cancelled one", () => {
+    const doctorJob = deploy().jobs.doctor;
+    expect(doctorJob.uses).toBe("./.github/workflows/doctor.yml");
+    expect(needsOf(doctorJob).sort()).toEqual(["prepare", ...allLayerJobs()].sort());
+    const results = (result: string) => Object.fromEntries(["prepare", ...allLayerJobs()].map((id) => [id, { result: id === "layer2" ? result : "success" }]));
+    expect(evaluate(doctorJob.if, { needs: results("skipped") })).toBe(true);
+    expect(evaluate(doctorJob.if, { needs: results("failure") })).toBe(false);
+    expect(evaluate(doctorJob.if, { needs: results("cancelled") })).toBe(false);
   });
 
   it("each layer waits for both jobs of every layer before it; production also waits for its own layer", () => {
@@ -1010,19 +1020,19 @@ describe("doctor workflow", () => {
     expect(Object.keys(on.workflow_call.inputs)).toEqual(Object.keys(on.workflow_dispatch.inputs));
   });
 
-  it("signs in with the read-only plan identities only, and only its job may request an OIDC token", () => {
+  it("signs in with the read-only review identities (trusted for main) only, and only its job may request an OIDC token", () => {
     expect(doctor().permissions).toEqual({ contents: "read" });
     expect(doctor().jobs.doctor.permissions).toEqual({ contents: "read", "id-token": "write" });
-    expect(stepUsing(steps(), "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
-    expect(stepUsing(steps(), "azure/login").with["client-id"]).toBe("${{ vars.AZURE_PLAN_CLIENT_ID }}");
+    expect(stepUsing(steps(), "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_REVIEW_ROLE_ARN }}");
+    expect(stepUsing(steps(), "azure/login").with["client-id"]).toBe("${{ vars.AZURE_REVIEW_CLIENT_ID }}");
     expect(strings(doctor()).filter((s) => /DEPLOY|PRODUCTION/.test(s))).toEqual([]);
   });
 
   it("signs in to a cloud only when its identity is configured and the cloud is not left out", () => {
     const condition = stepUsing(steps(), "aws-actions/configure-aws-credentials").if;
-    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "arn:aws:iam::1:role/plan" }, inputs: { cloud: "" } })).toBe(true);
-    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "arn:aws:iam::1:role/plan" }, inputs: { cloud: "azure" } })).toBe(false);
-    expect(evaluate(condition, { vars: { AWS_PLAN_ROLE_ARN: "" }, inputs: { cloud: "" } })).toBe(false);
+    expect(evaluate(condition, { vars: { AWS_REVIEW_ROLE_ARN: "arn:aws:iam::1:role/review" }, inputs: { cloud: "" } })).toBe(true);
+    expect(evaluate(condition, { vars: { AWS_REVIEW_ROLE_ARN: "arn:aws:iam::1:role/review" }, inputs: { cloud: "azure" } })).toBe(false);
+    expect(evaluate(condition, { vars: { AWS_REVIEW_ROLE_ARN: "" }, inputs: { cloud: "" } })).toBe(false);
   });
 
   /** Runs the doctor step with a stand-in npm that prints a table and exits as the doctor would. */
