@@ -4,6 +4,7 @@ import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKU
 import { overlaps, parseIpv4Network, contains } from "./cidr";
 import { dnsLabel, email, STAGES, userTags, type Stage } from "./common";
 import { applicationSchema, environmentSchema, gitopsSchema, SHARED_STACK_PARTS } from "./environments";
+import { DEFAULT_FLUX_VERSION, fluxSchema } from "./flux";
 import { logsSchema } from "./logs";
 import { bytes, millicores } from "./quantity";
 
@@ -17,6 +18,7 @@ const rawConfigSchema = z
     tags: userTags.describe("Extra tags (AWS) and labels (Azure) on every resource. The program sets environment, managed-by and project itself."),
     applications: z.array(applicationSchema).min(1, { message: "at least one application" }).describe("The applications the platform builds and delivers: one registry repository and one image automation each."),
     gitops: gitopsSchema.describe("The GitOps repository every environment syncs from with Flux."),
+    flux: fluxSchema.default({ version: DEFAULT_FLUX_VERSION }).describe("Flux itself, as the Flux Operator installs it in each cluster."),
     domain: z
       .object({
         base: hostname.describe("Base DNS name: each environment is served on <environment>.<base>."),
