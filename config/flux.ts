@@ -18,7 +18,7 @@ export const fluxSchema = z
   .object({
     version: z
       .string()
-      .regex(/^\d+\.\d+\.\d+$/, { message: "an exact Flux release such as 2.8.5, not a range" })
+      .regex(/^\d+\.\d+\.\d+$/, { message: "an exact Flux release such as 2.8.5, not a range", abort: true })
       .refine((version) => (FLUX_OPERATOR_DISTRIBUTIONS as readonly string[]).includes(version), {
         message: `not a Flux release the pinned Flux Operator installs (${FLUX_OPERATOR_DISTRIBUTIONS[0]} to ${FLUX_OPERATOR_DISTRIBUTIONS.at(-1)}, see config/flux.ts); a newer one needs a newer flux-operator chart in constructs/addons/charts.ts`,
       })
