@@ -319,3 +319,14 @@ describe.skipIf(!shared.available)(`every Flux health alert has a metric behind 
     expect(selected(`${RESOURCE_METRIC}{customresource_group=~"fluxcd\\\\.controlplane\\\\.io", customresource_kind="ResourceSet", ready="False"} == 1`)).toEqual([]);
   });
 });
+
+describe("the Flux releases' values", () => {
+  let synth: AddonsSynth;
+  beforeAll(() => (synth = synthesizeAddons()));
+
+  it("are plain YAML, without anchors or aliases", () => {
+    for (const release of Object.values<any>(synth.aws.resource!.helm_release).filter((r) => r.name.startsWith("flux"))) {
+      expect(release.values[0], release.name).not.toMatch(/(^|\s)[&*]a\d+\b/m);
+    }
+  });
+});

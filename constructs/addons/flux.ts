@@ -136,19 +136,20 @@ const READY_CHECK = "flux-instance-ready";
  * account may only read FluxInstances of the Flux namespace.
  */
 export function fluxInstanceReadyCheck(timeoutMinutes: number): KubernetesObject[] {
-  const metadata = { name: READY_CHECK, namespace: FLUX.namespace };
+  // A fresh object each time: a shared one would be written as a YAML alias.
+  const metadata = () => ({ name: READY_CHECK, namespace: FLUX.namespace });
   return [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata() },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
-      metadata,
+      metadata: metadata(),
       rules: [{ apiGroups: ["fluxcd.controlplane.io"], resources: ["fluxinstances"], resourceNames: [FLUX.instance], verbs: ["get"] }],
     },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
-      metadata,
+      metadata: metadata(),
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: READY_CHECK },
       subjects: [{ kind: "ServiceAccount", name: READY_CHECK, namespace: FLUX.namespace }],
     },
@@ -156,7 +157,7 @@ export function fluxInstanceReadyCheck(timeoutMinutes: number): KubernetesObject
       apiVersion: "batch/v1",
       kind: "Job",
       metadata: {
-        ...metadata,
+        ...metadata(),
         annotations: { "helm.sh/hook": "post-install,post-upgrade", "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded" },
       },
       spec: {
