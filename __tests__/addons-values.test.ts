@@ -33,7 +33,7 @@ describe("values merging", () => {
     let dir: string;
     beforeAll(() => {
       dir = mkdtempSync(path.join(tmpdir(), "helm-values-"));
-      writeFileSync(path.join(dir, "flux.yaml"), "logLevel: debug\nsourceController:\n  create: false\n");
+      writeFileSync(path.join(dir, "flux.yaml"), "logLevel: debug\nweb:\n  enabled: true\n");
       writeFileSync(path.join(dir, "flux.azure.yaml"), "logLevel: error\n");
       writeFileSync(path.join(dir, "flux.aws.yaml"), "logLevel: trace\n");
       writeFileSync(path.join(dir, "broken.yaml"), "a: [\n");
@@ -43,7 +43,7 @@ describe("values merging", () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it("reads the release's file, then only its own cloud's overlay", () => {
-      expect(userValues(dir, "flux", "azure")).toEqual([{ logLevel: "debug", sourceController: { create: false } }, { logLevel: "error" }]);
+      expect(userValues(dir, "flux", "azure")).toEqual([{ logLevel: "debug", web: { enabled: true } }, { logLevel: "error" }]);
     });
 
     it("reads nothing for a release without files", () => {
@@ -61,7 +61,7 @@ describe("values merging", () => {
     it("lets what a user writes win over computed values, overlay last", () => {
       const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), "addons-out-")) });
       const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(EXAMPLE_CONFIG_PATH), platform: azureShapedPlatform, valuesDir: dir });
-      expect(stack.flux.values).toMatchObject({ logLevel: "error", sourceController: { create: false }, imageReflectionController: { create: true } });
+      expect(stack.flux.values).toMatchObject({ logLevel: "error", web: { enabled: true }, fullnameOverride: "flux-operator" });
       const prometheus = stack.monitoring.stack.values as any;
       expect(prometheus.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "premium", accessModes: ["ReadWriteOnce"] });
       rmSync(app.outdir, { recursive: true, force: true });
@@ -72,7 +72,7 @@ describe("values merging", () => {
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), "addons-out-")) });
     const stack = new AddonsStack(app, "azure-addons", { config: loadConfig(EXAMPLE_CONFIG_PATH), platform: azureShapedPlatform });
     const name = "a".repeat(54);
-    expect(() => new HelmAddon(stack, "long", { chart: "flux2", releaseName: name, namespace: "x", cloud: "c" })).toThrow(
+    expect(() => new HelmAddon(stack, "long", { chart: "flux-operator", releaseName: name, namespace: "x", cloud: "c" })).toThrow(
       `azure-addons/long: Helm release name '${name}' is 54 characters; the limit is 53`,
     );
     rmSync(app.outdir, { recursive: true, force: true });
@@ -101,7 +101,7 @@ describe("helm-values/", () => {
  * besides the keys its defaults list. `**.` matches at any depth.
  */
 const FREE_FORM: Record<string, string[]> = {
-  flux2: ["**.resources", "**.labels", "**.annotations"],
+  "flux-operator": ["resources", "commonLabels", "commonAnnotations"],
   "external-secrets": ["resources", "podLabels", "serviceAccount.annotations", "crds.annotations"],
   // Maps the chart renders as given (the defaults hold one example key, or none).
   karpenter: ["nodeSelector", "controller.resources"],
@@ -225,8 +225,10 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
       "ClusterSecretStore/platform",
       "ExternalSecret/alertmanager-smtp",
       "ExternalSecret/grafana-admin",
+      "FluxInstance/flux",
       "KnativeServing/knative-serving",
       "PodMonitor/flux-controllers",
+      "PodMonitor/flux-operator",
       "PrometheusRule/certificates",
       "PrometheusRule/loki",
       "PodMonitor/external-secrets",
@@ -245,9 +247,11 @@ describe.skipIf(!shared.available)(`custom resources against their CRD schemas${
     }
   });
 
-  it("leaves unchecked only the Password generator, whose CRD schema is not published with the others, and core ConfigMaps", () => {
+  it("leaves unchecked only the Password generator, whose CRD schema is not published with the others, and core objects", () => {
     const unchecked = manifestsOf(synth.aws).filter((m) => !existsSync(schemaFile(m)));
-    expect([...new Set(unchecked.map((m) => `${m.apiVersion}/${m.kind}`))]).toEqual(["v1/ConfigMap", "generators.external-secrets.io/v1alpha1/Password"]);
+    expect([...new Set(unchecked.map((m) => `${m.apiVersion}/${m.kind}`))].sort()).toEqual(
+      ["v1/ConfigMap", "v1/ServiceAccount", "rbac.authorization.k8s.io/v1/Role", "rbac.authorization.k8s.io/v1/RoleBinding", "batch/v1/Job", "generators.external-secrets.io/v1alpha1/Password"].sort(),
+    );
   });
 
   it("rejects a KnativeServing with a misspelt or mistyped field", () => {

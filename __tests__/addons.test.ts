@@ -3,7 +3,9 @@ import { parse } from "yaml";
 import { TerraformStack, Testing } from "cdktf";
 import { CHARTS } from "../constructs/addons/charts";
 import { ExternalSecretsAddon } from "../constructs/addons/external-secrets";
+import { FLUX_CONTROLLER_RESOURCES, FLUX_CONTROLLERS } from "../constructs/addons/flux";
 import { HelmAddon } from "../constructs/addons/helm-addon";
+import { instanceKeepsCrds } from "../tools/flux-guard";
 import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
 import { clusterScaleToZero } from "../constructs/addons/knative";
 import { IN_CLUSTER } from "../constructs/contract";
@@ -69,7 +71,7 @@ describe("add-on stacks on both clouds", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
       const capacity = id === "aws-addons" ? ["karpenter-node-pools"] : [];
       expect(local.map((r) => r.name).sort()).toEqual(
-        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", "platform-alerting", ...capacity].sort(),
+        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-instance", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", "platform-alerting", ...capacity].sort(),
       );
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();
@@ -95,6 +97,8 @@ describe("add-on stacks on both clouds", () => {
       expect(release(stack(), "monitoring-secrets").depends_on).toContain(id("cluster-secret-store"));
       expect(release(stack(), "kube-prometheus-stack").depends_on).toContain(id("monitoring-secrets"));
       expect(release(stack(), "flux-monitoring").depends_on).toEqual([id("flux"), id("kube-prometheus-stack")]);
+      // The FluxInstance's CRD comes with the operator's chart.
+      expect(release(stack(), "flux-instance").depends_on).toEqual([id("flux")]);
       if (stack() === stacks["aws-addons"]) {
         // Workloads need Karpenter's nodes: the system group takes only critical add-ons.
         expect(release(stack(), "karpenter").depends_on).toEqual([id("karpenter-crd")]);
@@ -123,31 +127,65 @@ describe("add-on stacks on both clouds", () => {
       }
     });
 
-    it("enables all six Flux controllers, image automation included", () => {
-      const flux = releaseValues(stack()).flux;
-      for (const controller of ["sourceController", "kustomizeController", "helmController", "notificationController", "imageReflectionController", "imageAutomationController"]) {
-        expect(flux[controller].create, controller).toBe(true);
-      }
+    it("installs Flux through the operator: one FluxInstance with all six controllers, image automation included, and no sync", () => {
+      expect(release(stack(), "flux")).toMatchObject({ chart: "flux-operator", namespace: "flux-system", create_namespace: true });
+      const instances = manifestsOf(stack()).filter((m) => m.kind === "FluxInstance");
+      expect(instances.map((m) => m.metadata)).toEqual([{ name: "flux", namespace: "flux-system" }]);
+      const [instance] = instances;
+      expect(instance.spec.components).toEqual([...FLUX_CONTROLLERS]);
+      expect(instance.spec.distribution).toEqual({ version: "2.8.5", registry: "ghcr.io/fluxcd" });
+      expect(instance.spec.sync).toBeUndefined();
     });
 
-    it("lets Prometheus scrape every Flux controller", () => {
-      const podMonitor = manifestsOf(stack()).find((m) => m.kind === "PodMonitor" && m.metadata.name === "flux-controllers");
-      expect(podMonitor.metadata).toEqual({ name: "flux-controllers", namespace: "flux-system" });
-      expect(podMonitor.spec.selector.matchExpressions[0].values).toHaveLength(6);
-      expect(podMonitor.spec.podMetricsEndpoints).toEqual([{ port: "http-prom" }]);
-      expect(releaseValues(stack()).flux.prometheus).toBeUndefined();
+    it("lets Prometheus scrape every Flux controller and the operator", () => {
+      const monitors = manifestsOf(stack()).filter((m) => m.kind === "PodMonitor" && m.metadata.namespace === "flux-system");
+      expect(monitors.map((m) => m.metadata.name)).toEqual(["flux-controllers", "flux-operator"]);
+      expect(monitors[0].spec.selector.matchExpressions[0].values).toHaveLength(6);
+      expect(monitors[0].spec.podMetricsEndpoints).toEqual([{ port: "http-prom" }]);
+      expect(monitors[1].spec.podMetricsEndpoints).toEqual([{ port: "http-metrics" }]);
+      // The chart's own ServiceMonitor would make Flux wait for the monitoring stack's CRD.
+      expect(releaseValues(stack()).flux.serviceMonitor).toBeUndefined();
     });
 
-    it("keeps Flux and External Secrets CRDs when their release is uninstalled", () => {
+    it("keeps the Flux CRDs when the FluxInstance goes, and the operator's and External Secrets' CRDs when their release is uninstalled", () => {
       const values = releaseValues(stack());
-      expect(values.flux.crds.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
-      expect(values["external-secrets"].crds.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+      const instance = manifestsOf(stack()).find((m) => m.kind === "FluxInstance");
+      expect(instanceKeepsCrds(instance)).toBe(true);
       expect(values.flux.installCRDs).toBe(true);
+      expect(values["external-secrets"].crds.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
       expect(values["external-secrets"].installCRDs).toBe(true);
     });
 
-    it("locks Flux down for multi-tenancy", () => {
+    it("locks Flux and the operator's ResourceSets down for multi-tenancy, with Flux's network policies", () => {
+      const instance = manifestsOf(stack()).find((m) => m.kind === "FluxInstance");
+      expect(instance.spec.cluster).toMatchObject({ multitenant: true, tenantDefaultServiceAccount: "default", networkPolicy: true });
       expect(releaseValues(stack()).flux.multitenancy).toEqual({ enabled: true, defaultServiceAccount: "default" });
+    });
+
+    it("gives each Flux controller today's requests and a memory limit, and no CPU limit", () => {
+      const patches: any[] = manifestsOf(stack()).find((m) => m.kind === "FluxInstance").spec.kustomize.patches;
+      for (const controller of FLUX_CONTROLLERS) {
+        const patch = patches.find((p) => p.target.kind === "Deployment" && p.target.name === controller && p.patch.includes("/resources"));
+        const [operation] = parse(patch.patch);
+        expect(operation, controller).toEqual({ op: "replace", path: "/spec/template/spec/containers/0/resources", value: FLUX_CONTROLLER_RESOURCES[controller] });
+        expect(operation.value.limits.memory, controller).toMatch(/^\d+(Mi|Gi)$/);
+        expect(operation.value.limits.cpu, controller).toBeUndefined();
+      }
+      expect(FLUX_CONTROLLER_RESOURCES["source-controller"]).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } });
+    });
+
+    it("holds the FluxInstance's release until Flux is Ready, with an account that may only read the instance", () => {
+      const objects = manifestsOf(stack()).filter((m) => m.metadata.name === "flux-instance-ready");
+      expect(objects.map((m) => m.kind)).toEqual(["ServiceAccount", "Role", "RoleBinding", "Job"]);
+      const [, role, binding, job] = objects;
+      expect(role.rules).toEqual([{ apiGroups: ["fluxcd.controlplane.io"], resources: ["fluxinstances"], resourceNames: ["flux"], verbs: ["get"] }]);
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "flux-instance-ready", namespace: "flux-system" }]);
+      expect(job.metadata.annotations["helm.sh/hook"]).toBe("post-install,post-upgrade");
+      const pod = job.spec.template.spec;
+      expect(pod.serviceAccountName).toBe("flux-instance-ready");
+      expect(pod.containers[0].args).toEqual(["wait", "instance", "flux", "--namespace=flux-system", "--timeout=8m"]);
+      // Helm waits for the hook within the release's timeout.
+      expect(release(stack(), "flux-instance").timeout).toBeGreaterThan(8 * 60);
     });
 
     it("turns scale-to-zero on with the cluster-wide timings and Kourier as the ingress", () => {
@@ -280,12 +318,22 @@ describe("add-on stacks on both clouds", () => {
     expect(Object.values(resourcesOf(synth.azure, "helm_release")).map((r) => r.name)).not.toContain("metrics-server");
   });
 
-  it("annotates and labels Flux's image reflector with the contract's identity", () => {
-    const controller = releaseValues(synth.azure).flux.imageReflectionController;
-    expect(controller.serviceAccount.annotations).toEqual(synth.azureContract.identities.fluxImageReflector.serviceAccountAnnotations);
-    expect(controller.serviceAccount.annotations["azure.workload.identity/client-id"]).toMatch(/flux-image-reflector_identity_\w+client_id\}$/);
-    expect(controller.labels).toEqual({ "azure.workload.identity/use": "true" });
-    expect(releaseValues(synth.aws).flux.imageReflectionController).toMatchObject({ serviceAccount: { annotations: {} }, labels: {} });
+  it("annotates and labels Flux's image reflector with the contract's identity through the FluxInstance's patches", () => {
+    const patchesOf = (stack: TerraformJson): any[] => manifestsOf(stack).find((m) => m.kind === "FluxInstance").spec.kustomize.patches;
+    const identity = synth.azureContract.identities.fluxImageReflector;
+    const account = patchesOf(synth.azure).find((p) => p.target.kind === "ServiceAccount");
+    expect(account.target).toEqual({ kind: "ServiceAccount", name: "image-reflector-controller" });
+    expect(parse(account.patch).metadata.annotations).toEqual(identity.serviceAccountAnnotations);
+    expect(parse(account.patch).metadata.annotations["azure.workload.identity/client-id"]).toMatch(/flux-image-reflector_identity_\w+client_id\}$/);
+    const labels = patchesOf(synth.azure).find((p) => p.target.kind === "Deployment" && !p.patch.includes("/resources"));
+    expect(labels.target).toEqual({ kind: "Deployment", name: "image-reflector-controller" });
+    expect(parse(labels.patch).spec.template.metadata.labels).toEqual({ "azure.workload.identity/use": "true" });
+    // Pod Identity on AWS matches the service account by name: the patches merge nothing.
+    const aws = patchesOf(synth.aws).filter((p) => p.target.kind === "ServiceAccount" || (p.target.kind === "Deployment" && !p.patch.includes("/resources")));
+    expect(aws.map((p) => parse(p.patch))).toEqual([
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "image-reflector-controller", annotations: {} } },
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "image-reflector-controller" }, spec: { template: { metadata: { labels: {} } } } },
+    ]);
   });
 
   it("annotates and labels External Secrets with the contract's identity", () => {
@@ -329,7 +377,7 @@ describe("Helm release names", () => {
 
   it.each([
     ["a release of custom resources", (stack: TerraformStack) => new ManifestsRelease(stack, "objects", { name: long, namespace: "default", manifests: [] }), "addons/objects"],
-    ["a chart add-on", (stack: TerraformStack) => new HelmAddon(stack, "flux", { cloud: "aws", chart: "flux2", releaseName: long, namespace: "flux-system" }), "addons/flux"],
+    ["a chart add-on", (stack: TerraformStack) => new HelmAddon(stack, "flux", { cloud: "aws", chart: "flux-operator", releaseName: long, namespace: "flux-system" }), "addons/flux"],
   ])("fail at synth past the limit, for %s", (_, make, path) => {
     expect(() => make(new TerraformStack(Testing.app(), "addons"))).toThrow(`${path}: Helm release name '${long}' is 54 characters; the limit is 53`);
   });

@@ -185,6 +185,7 @@ function cases(environments: readonly AlertEnvironment[], node: NodeThresholds):
       labels: { ...platform, ...root },
     },
     resourceCase("FluxResourceNotReady", "kustomize.toolkit.fluxcd.io", "Kustomization"),
+    resourceCase("FluxInstanceNotReady", "fluxcd.controlplane.io", "FluxInstance"),
     resourceCase("ExternalSecretNotSynced", "external-secrets.io", "ExternalSecret"),
     resourceCase("KnativeRevisionNotReady", "serving.knative.dev", "Revision"),
     {

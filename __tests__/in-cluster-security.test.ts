@@ -63,8 +63,15 @@ describe("in-cluster objects the program writes", () => {
     for (const [id, stack] of Object.entries(stacks)) {
       const types = Object.keys(stack.resource ?? {});
       expect(types.filter((type) => type.startsWith("kubernetes_cluster_role")), id).toEqual([]);
-      const kinds = chartManifests(stack).map((manifest) => manifest.kind);
-      expect(kinds.filter((kind) => /^(Cluster)?Role(Binding)?$/.test(kind)), id).toEqual([]);
+      const manifests = chartManifests(stack);
+      expect(manifests.filter((manifest) => /^ClusterRole(Binding)?$/.test(manifest.kind)).map((m) => m.metadata.name), id).toEqual([]);
+      // A namespaced Role only reads: the Flux ready check's, one FluxInstance.
+      for (const role of manifests.filter((manifest) => manifest.kind === "Role") as any[]) {
+        expect(role.rules.flatMap((rule: any) => rule.verbs), `${id} ${role.metadata.name}`).toEqual(["get"]);
+      }
+      for (const binding of manifests.filter((manifest) => manifest.kind === "RoleBinding") as any[]) {
+        expect(binding.roleRef.kind, `${id} ${binding.metadata.name}`).toBe("Role");
+      }
       for (const binding of Object.values(resourcesOf(stack, "kubernetes_role_binding_v1"))) {
         expect(binding.role_ref.name, id).not.toBe("cluster-admin");
       }

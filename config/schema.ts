@@ -5,6 +5,7 @@ import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Networ
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
 import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, OPERATIONAL_BACKUP_DAYS, SHARED_STACK_PARTS } from "./environments";
+import { DEFAULT_FLUX_VERSION, fluxSchema } from "./flux";
 import { logsSchema } from "./logs";
 import { pagerSchema } from "./pager";
 import { bytes, millicores } from "./quantity";
@@ -20,6 +21,7 @@ const rawConfigSchema = z
     tags: userTags.describe("Extra tags (AWS) and labels (Azure) on every resource. The program sets environment, managed-by and project itself."),
     applications: z.array(applicationSchema).min(1, { message: "at least one application" }).describe("The applications the platform builds and delivers: one registry repository and one image automation each."),
     gitops: gitopsSchema.describe("The GitOps repository every environment syncs from with Flux."),
+    flux: fluxSchema.default({ version: DEFAULT_FLUX_VERSION }).describe("Flux itself, as the Flux Operator installs it in each cluster."),
     domain: z
       .object({
         base: hostname.describe("Base DNS name: each environment is served on <environment>.<base>."),

@@ -33,7 +33,10 @@ export interface AddonsStackProps {
 
 /** Every release of the stack, by what it installs. */
 export interface AddonReleases {
+  /** The Flux Operator. */
   readonly flux: Release;
+  /** The FluxInstance: done when Flux runs and its CRDs are served. */
+  readonly fluxInstance: Release;
   readonly externalSecrets: Release;
   readonly clusterSecretStore: Release;
   readonly knativeOperator: Release;
@@ -91,7 +94,13 @@ export class AddonsStack extends TerraformStack {
     if (!resourceMetricsBuiltIn) this.metricsServer = new MetricsServerAddon(this, "metrics-server", { cloud, valuesDir });
     const nodes = this.nodeAutoscaler?.dependables;
 
-    this.flux = new FluxAddon(this, "flux", { cloud, valuesDir, imageReflectorIdentity: platform.identities.fluxImageReflector, dependsOn: nodes });
+    this.flux = new FluxAddon(this, "flux", {
+      cloud,
+      valuesDir,
+      version: config.flux.version,
+      imageReflectorIdentity: platform.identities.fluxImageReflector,
+      dependsOn: nodes,
+    });
 
     this.externalSecrets = new ExternalSecretsAddon(this, "external-secrets", {
       cloud,
@@ -179,6 +188,7 @@ export class AddonsStack extends TerraformStack {
 
     this.releases = {
       flux: this.flux.release,
+      fluxInstance: this.flux.instance.release,
       externalSecrets: this.externalSecrets.release,
       clusterSecretStore: this.externalSecrets.store.release,
       knativeOperator: this.knative.operator.release,

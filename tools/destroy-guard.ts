@@ -7,8 +7,10 @@
  * the public DNS zone the registrar delegates to; also the locks whose removal
  * is the first step to losing data, so that removing one takes the same
  * explicit override. Other deletions (subnets,
- * roles, releases) are ordinary changes and pass.
+ * roles, releases) are ordinary changes and pass, except changes to a Helm
+ * release that delete the Flux CRDs (tools/flux-guard.ts).
  */
+import { fluxCrdLoss } from "./flux-guard";
 
 /** Why each protected resource type is protected, by exact type. */
 const PROTECTED_TYPES: Record<string, string> = {
@@ -58,9 +60,13 @@ export function protectionReason(type: string): string | undefined {
 export interface ProtectedChange {
   readonly address: string;
   readonly type: string;
-  readonly action: "delete" | "replace";
+  /** `update`: an in-place change that deletes what the release installed (the Flux CRDs). */
+  readonly action: "delete" | "replace" | "update";
   readonly reason: string;
 }
+
+/** How a protected change reads in a sentence: "would be deleted". */
+export const ACTION_VERBS: Record<ProtectedChange["action"], string> = { delete: "deleted", replace: "replaced", update: "updated" };
 
 /** The part of `terraform show -json` output the guard and the summarizer read. */
 export interface PlanJson {
@@ -68,7 +74,8 @@ export interface PlanJson {
     readonly address: string;
     readonly mode: string;
     readonly type: string;
-    readonly change: { readonly actions: readonly string[] };
+    /** `before` and `after` are absent from the workflows' plan artifact, which keeps only actions. */
+    readonly change: { readonly actions: readonly string[]; readonly before?: unknown; readonly after?: unknown };
   }[];
 }
 
@@ -76,7 +83,13 @@ export interface PlanJson {
 export function protectedChanges(plan: PlanJson): ProtectedChange[] {
   const found: ProtectedChange[] = [];
   for (const change of plan.resource_changes ?? []) {
-    if (change.mode !== "managed" || !change.change.actions.includes("delete")) continue;
+    if (change.mode !== "managed") continue;
+    const flux = fluxCrdLoss(change);
+    if (flux) {
+      found.push({ address: change.address, type: change.type, ...flux });
+      continue;
+    }
+    if (!change.change.actions.includes("delete")) continue;
     const reason = protectionReason(change.type);
     if (!reason) continue;
     const action = change.change.actions.includes("create") ? "replace" : "delete";
@@ -127,7 +140,7 @@ export interface GuardResult {
 export function guardPlan(stack: string, plan: PlanJson, options: { readonly allowDestroy?: boolean } = {}): GuardResult {
   const changes = protectedChanges(plan);
   if (changes.length === 0) return { ok: true, changes, message: `${stack}: no protected resource is deleted or replaced` };
-  const lines = changes.map((c) => `  - ${c.address} would be ${c.action === "replace" ? "replaced" : "deleted"}: ${c.reason}`);
+  const lines = changes.map((c) => `  - ${c.address} would be ${ACTION_VERBS[c.action]}: ${c.reason}`);
   if (options.allowDestroy) {
     return { ok: true, changes, message: [`${stack}: allowed by the '${OVERRIDE_LABEL}' override:`, ...lines].join("\n") };
   }

@@ -1,4 +1,4 @@
-import { guardPlan, OVERRIDE_LABEL, type PlanJson, type ProtectedChange } from "./destroy-guard";
+import { ACTION_VERBS, guardPlan, OVERRIDE_LABEL, type PlanJson, type ProtectedChange } from "./destroy-guard";
 
 /** Marks the one pull-request comment the plan workflow keeps updating. */
 export const COMMENT_MARKER = "<!-- platform-kit:plan-summary -->";
@@ -231,7 +231,7 @@ function fenced(text: string): string {
 function details(summary: StackSummary, textBudget: number): string {
   const body: string[] = [];
   for (const change of summary.protectedChanges) {
-    body.push(`> **Protected:** ${code(change.address)} would be ${change.action === "replace" ? "replaced" : "deleted"}: ${change.reason}`, "");
+    body.push(`> **Protected:** ${code(change.address)} would be ${ACTION_VERBS[change.action]}: ${change.reason}`, "");
   }
   body.push(
     ...listing("Replace", summary.replaced),

@@ -264,6 +264,13 @@ function platformHealth(): RuleGroup {
         summary: "Flux {{ $labels.customresource_kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready",
         description: "The Flux {{ $labels.customresource_kind }} {{ $labels.exported_namespace }}/{{ $labels.name }} has not been Ready for 15 minutes; changes to the GitOps repository do not reach the cluster.",
       }),
+      rule("FluxInstanceNotReady", {
+        expr: notReady("fluxcd\\\\.controlplane\\\\.io", "FluxInstance"),
+        for: "15m",
+        labels,
+        summary: "FluxInstance {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready",
+        description: "The Flux Operator has not installed or upgraded Flux as the FluxInstance {{ $labels.exported_namespace }}/{{ $labels.name }} asks for 15 minutes; Flux may be down or on its previous version.",
+      }),
       rule("ExternalSecretNotSynced", {
         expr: notReady("external-secrets\\\\.io", "ExternalSecret"),
         for: "15m",

@@ -4,10 +4,12 @@
  * values file against the new chart's defaults (see README, "Add-ons").
  */
 export const CHARTS = {
-  flux2: {
-    repository: "https://fluxcd-community.github.io/helm-charts",
-    chart: "flux2",
-    version: "2.18.3",
+  // Installs Flux through a FluxInstance; the Flux releases it can install
+  // are listed in config/flux.ts. AGPL-3.0 (docs/dependencies.md).
+  "flux-operator": {
+    repository: "oci://ghcr.io/controlplaneio-fluxcd/charts",
+    chart: "flux-operator",
+    version: "0.49.0",
   },
   "knative-operator": {
     repository: "https://knative.github.io/operator",

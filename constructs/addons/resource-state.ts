@@ -8,6 +8,7 @@ export const WATCHED_RESOURCES = [
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImageRepository", plural: "imagerepositories" },
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImagePolicy", plural: "imagepolicies" },
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImageUpdateAutomation", plural: "imageupdateautomations" },
+  { group: "fluxcd.controlplane.io", version: "v1", kind: "FluxInstance", plural: "fluxinstances" },
   { group: "external-secrets.io", version: "v1", kind: "ExternalSecret", plural: "externalsecrets" },
   { group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions" },
 ] as const;
