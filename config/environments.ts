@@ -62,7 +62,7 @@ function isSemverRange(range: string): boolean {
 }
 
 /** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
-export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
+export const SHARED_STACK_PARTS = ["platform", "addons", "bootstrap"] as const;
 
 /** Namespaces the platform itself runs in; an environment cannot take them over. */
 export const RESERVED_NAMESPACES = ["default", "flux-system", "external-secrets", "knative-serving", "kourier-system", "knative-operator", "monitoring", "cert-manager", "external-dns"] as const;

@@ -93,7 +93,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       secretsKey: clusterKey,
       publicAccessCidrs: aws.cluster.publicAccessCidrs,
       adminPrincipalArns: aws.cluster.adminPrincipalArns,
-      bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin,
+      // With CI the production role is granted explicitly, never as the cluster's creator.
+      bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin ?? config.ci === undefined,
       systemNodeGroup: aws.cluster.systemNodeGroup,
       fargateNamespaces: aws.cluster.fargateNamespaces,
     });

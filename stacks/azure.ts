@@ -1,4 +1,4 @@
-import type { App } from "cdktf";
+import type { App, TerraformStack } from "cdktf";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { useAzureState } from "../constructs/azure/stack-setup";
 import { AzureDataStack } from "./azure-data-stack";
@@ -8,11 +8,13 @@ import { stackId, type CloudDeployment } from "./deployment";
 /** `azure-platform` and one `azure-<env>-data` stack per environment. */
 export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig): CloudDeployment {
   const platform = new AzurePlatformStack(app, stackId("azure", "platform"), { config, azure });
+  const stacks: TerraformStack[] = [platform];
   const databases = Object.fromEntries(
     config.environments.map((environment) => {
       const data = new AzureDataStack(app, stackId("azure", `${environment.name}-data`), { config, azure, environment, platform });
+      stacks.push(data);
       return [environment.name, data.endpoint];
     }),
   );
-  return { cloud: "azure", platform, databases, useState: (stack, id) => useAzureState(stack, azure, id) };
+  return { cloud: "azure", platform, databases, stacks, useState: (stack, id) => useAzureState(stack, azure, id) };
 }

@@ -12,4 +12,11 @@ export interface CloudDeployment {
   readonly databases: Record<string, DatabaseEndpoint>;
   /** Configures the cloud's state backend for an in-cluster stack. */
   useState(stack: TerraformStack, stackId: string): void;
+  /** The cloud's stacks so far (platform and data); the in-cluster ones join them. */
+  readonly stacks: TerraformStack[];
+  /**
+   * Adds the cloud's bootstrap stack (state storage and CI identities) once
+   * every other stack exists, when the config has `ci`.
+   */
+  addBootstrap?(stacks: () => readonly TerraformStack[]): void;
 }

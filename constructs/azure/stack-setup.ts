@@ -2,6 +2,7 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { Aspects, AzurermBackend, type TerraformStack } from "cdktf";
 import type { AzureConfig, PlatformConfig } from "../../config";
 import { standardTags } from "../common/naming";
+import { stateKey } from "../common/ci-state";
 import { useLocalState } from "../common/state";
 import { StandardTags } from "./tagging";
 
@@ -51,7 +52,7 @@ export function useAzureState(stack: TerraformStack, azure: AzureConfig, stackId
       resourceGroupName: backend.resourceGroupName,
       storageAccountName: backend.storageAccountName,
       containerName: backend.containerName,
-      key: `${backend.keyPrefix}/${stackId}.tfstate`,
+      key: stateKey(backend.keyPrefix, stackId),
       useAzureadAuth: true,
     });
   } else {
