@@ -1,6 +1,8 @@
 import type { App, TerraformStack } from "cdktf";
 import type { AzureConfig, PlatformConfig } from "../config";
 import { useAzureState } from "../constructs/azure/stack-setup";
+import { BOOTSTRAP_STACK_PART } from "../tools/stack-order";
+import { AzureBootstrapStack } from "./azure-bootstrap-stack";
 import { AzureDataStack } from "./azure-data-stack";
 import { AzurePlatformStack } from "./azure-platform-stack";
 import { stackId, type CloudDeployment } from "./deployment";
@@ -16,5 +18,13 @@ export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig)
       return [environment.name, data.endpoint];
     }),
   );
-  return { cloud: "azure", platform, databases, stacks, useState: (stack, id) => useAzureState(stack, azure, id) };
+  const ci = config.ci;
+  return {
+    cloud: "azure",
+    platform,
+    databases,
+    stacks,
+    useState: (stack, id) => useAzureState(stack, azure, id),
+    addBootstrap: ci ? (all) => new AzureBootstrapStack(app, stackId("azure", BOOTSTRAP_STACK_PART), { config, azure, ci, stacks: all }) : undefined,
+  };
 }
