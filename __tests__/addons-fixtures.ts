@@ -153,6 +153,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     logStorage: platform.logStorage,
     dns: platform.dns,
     alertHeartbeat: platform.alertHeartbeat,
+    ci: platform.ci,
   };
 }
 
