@@ -50,8 +50,8 @@ export function logAlert(scope: Construct, id: string, props: LogAlertProps): Mo
     action: { actionGroups: [props.actionGroupId] },
     // Azure validates the query against the scope's tables when the rule is
     // created, and a table exists only once its first row arrives: minutes
-    // after the cluster's first logs, a day after a vault's first backup job.
-    // The query is checked here instead (docs/azure.md, "Log alerts on a first deploy").
+    // after the cluster's first logs, a day after a vault's first backup job
+    // (docs/azure.md, "Log alerts on a first deploy").
     skipQueryValidation: true,
     dependsOn: props.dependsOn,
   });
