@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseIpv4Network } from "./cidr";
+import { ipv4Cidr } from "./common";
 
 /**
  * GitHub's rules for names: an owner is 1-39 letters, digits and single
@@ -33,6 +35,12 @@ export const ciSchema = z
       .optional()
       .describe(
         "The OIDC subject format the repository's tokens carry: name (repo:owner/name:...), immutable (repo:owner@id/name@id:...), or both while moving from one to the other. Default: immutable when repositoryIds is set, name otherwise.",
+      ),
+    runnerIpRanges: z
+      .array(ipv4Cidr)
+      .optional()
+      .describe(
+        "Public egress ranges of the runners that plan and apply (self-hosted, or larger runners with static addresses); [] when they run inside the VNet's nodes subnet. Required with clouds.azure: the Azure data stacks read Key Vault while planning, and the vault's firewall admits these ranges besides keyVault.allowedIpRanges.",
       ),
   })
   .strict();
@@ -150,7 +158,17 @@ export function checkCi(config: CiRulesInput, ctx: z.RefinementCtx): void {
       issue(["clouds", "aws", "cluster", "bootstrapCreatorAdmin"], true, "with ci the production role gets its cluster access explicitly; an implicit entry for whoever creates the cluster would collide with it: leave it out or set false");
     }
   }
+  (ci.runnerIpRanges ?? []).forEach((cidr, i) => {
+    if (parseIpv4Network(cidr)?.prefixLength === 0) issue(["ci", "runnerIpRanges", i], cidr, "the vault's firewall is never open to the whole internet; list the runners' egress ranges");
+  });
   const azure = clouds.azure;
+  if (azure && ci.runnerIpRanges === undefined) {
+    issue(
+      ["ci", "runnerIpRanges"],
+      undefined,
+      "required with clouds.azure: the Azure data stacks read Key Vault while planning, which its firewall refuses from GitHub-hosted runners; list your runners' static egress ranges, or [] when they run in the VNet's nodes subnet (docs/azure.md, 'Key Vault and where Terraform runs')",
+    );
+  }
   if (azure) {
     if (!azure.stateBackend) {
       issue(["clouds", "azure", "stateBackend"], undefined, "required with ci: azure-bootstrap creates this storage account and container, and the CI identities keep every stack's state in it");

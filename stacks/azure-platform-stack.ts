@@ -183,7 +183,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       softDeleteRetentionDays: azure.keyVault.softDeleteRetentionDays,
       ...vaultGrantees(azure, this.ciAccess),
       allowedSubnetIds: [this.network.nodesSubnet.id],
-      allowedIpRanges: azure.keyVault.allowedIpRanges ?? azure.cluster.authorizedIpRanges,
+      // Where people and the CI runners run Terraform: the data stacks read the vault while planning.
+      allowedIpRanges: [...new Set([...(azure.keyVault.allowedIpRanges ?? azure.cluster.authorizedIpRanges), ...(config.ci?.runnerIpRanges ?? [])])],
     });
     // The Key Vault secrets provider add-on gets no role here: nothing in the
     // platform mounts secrets through its CSI driver (applications use External
