@@ -35,6 +35,9 @@ describe("protected resource types", () => {
     ["azurerm_management_lock", "a delete lock: without it Azure no longer refuses to delete what it locks"],
     ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
     ["azurerm_kubernetes_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
+    ["aws_s3_bucket", "an S3 bucket: destroying it loses its objects (every stack's Terraform state, the log store's chunks)"],
+    ["azurerm_storage_account", "a storage account: destroying it loses its blobs (every stack's Terraform state, the log store's chunks)"],
+    ["azurerm_storage_container", "a storage container: destroying it loses its blobs (every stack's Terraform state, the log store's chunks)"],
     ["aws_route53_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
     ["azurerm_dns_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
   ])("%s is protected", (type, reason) => {
@@ -86,13 +89,15 @@ describe("destroy guard on the synthesized Azure stacks", () => {
     ]);
   });
 
-  it("deleting every resource of azure-platform trips on its registry, key vault, cluster, DNS zone and resource group and nothing else", () => {
+  it("deleting every resource of azure-platform trips on its registry, key vault, cluster, DNS zone, log storage and resource group and nothing else", () => {
     expect(protectedTypes("azure-platform")).toEqual([
       "azurerm_container_registry",
       "azurerm_dns_zone",
       "azurerm_key_vault",
       "azurerm_kubernetes_cluster",
       "azurerm_resource_group",
+      "azurerm_storage_account",
+      "azurerm_storage_container",
     ]);
   });
 

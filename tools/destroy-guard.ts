@@ -1,7 +1,8 @@
 /**
  * Refuses plans that delete or replace resources whose loss cannot be undone
  * by re-applying: data, backups, encryption keys, generated secrets, images,
- * the resource groups that hold them, the cluster that runs everything and
+ * the buckets and storage accounts that hold state and logs, the resource
+ * groups that hold them, the cluster that runs everything and
  * the public DNS zone the registrar delegates to; also the locks whose removal
  * is the first step to losing data, so that removing one takes the same
  * explicit override. Other deletions (subnets,
@@ -29,6 +30,9 @@ const PROTECTED_TYPES: Record<string, string> = {
   azurerm_management_lock: "a delete lock: without it Azure no longer refuses to delete what it locks",
   aws_eks_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
   azurerm_kubernetes_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
+  aws_s3_bucket: "an S3 bucket: destroying it loses its objects (every stack's Terraform state, the log store's chunks)",
+  azurerm_storage_account: "a storage account: destroying it loses its blobs (every stack's Terraform state, the log store's chunks)",
+  azurerm_storage_container: "a storage container: destroying it loses its blobs (every stack's Terraform state, the log store's chunks)",
   aws_route53_zone: "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them",
   azurerm_dns_zone: "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them",
 };
