@@ -44,13 +44,43 @@ export function roleAssignmentCondition(roleDefinitionIds: readonly string[], pr
   return `${clause("Request", "write")} AND ${clause("Resource", "delete")}`;
 }
 
-/** The built-in and custom roles of an identity, for the table in docs/workflows.md. */
+/** One role of a CI identity: where, and what narrows it. */
 export interface CiGrant {
-  readonly role: string;
+  /** Names the role assignment. */
+  readonly id: string;
+  /** A built-in role, or `locks` for the custom role on management locks. */
+  readonly role: (typeof ROLES)[keyof typeof ROLES] | "locks";
   readonly scope: "subscription" | "state container";
-  /** What narrows the role, in words. */
-  readonly condition?: string;
+  /** What narrows the role, in words (docs/workflows.md). */
+  readonly condition?: "own state blobs" | "own stacks' roles";
 }
+
+/**
+ * Every role each identity gets, at the narrowest scope Azure allows: the
+ * platform's resource groups do not exist before the stacks that create
+ * them run, so what reads or writes them is granted on the subscription.
+ */
+export const AZURE_CI_GRANTS: Record<CiIdentityKind, readonly CiGrant[]> = {
+  plan: [
+    { id: "reader", role: ROLES.reader, scope: "subscription" },
+    { id: "state-reader", role: ROLES.storageBlobDataReader, scope: "state container" },
+  ],
+  review: [
+    { id: "reader", role: ROLES.reader, scope: "subscription" },
+    { id: "state-reader", role: ROLES.storageBlobDataReader, scope: "state container" },
+  ],
+  deploy: [
+    { id: "contributor", role: ROLES.contributor, scope: "subscription" },
+    { id: "role-assignments", role: ROLES.roleBasedAccessControlAdministrator, scope: "subscription", condition: "own stacks' roles" },
+    { id: "state-writer", role: ROLES.storageBlobDataContributor, scope: "state container", condition: "own state blobs" },
+  ],
+  production: [
+    { id: "contributor", role: ROLES.contributor, scope: "subscription" },
+    { id: "role-assignments", role: ROLES.roleBasedAccessControlAdministrator, scope: "subscription", condition: "own stacks' roles" },
+    { id: "state-writer", role: ROLES.storageBlobDataContributor, scope: "state container", condition: "own state blobs" },
+    { id: "locks", role: "locks", scope: "subscription" },
+  ],
+};
 
 export interface AzureCiIdentitiesProps {
   readonly project: string;
@@ -124,24 +154,19 @@ export class AzureCiIdentities extends Construct {
           dependsOn: credentials,
         });
 
-        const grant = (name: string, role: (typeof ROLES)[keyof typeof ROLES], on: string, condition?: string): RoleAssignment =>
-          assignRole(this, `${kind}-${name}`, { principalId: identity.principalId, role, on, principalType: "ServicePrincipal", condition });
-        if (kind === "plan" || kind === "review") {
-          grant("reader", ROLES.reader, subscriptionScope);
-          grant("state-reader", ROLES.storageBlobDataReader, stateContainerScope);
-        } else {
-          grant("contributor", ROLES.contributor, subscriptionScope);
-          grant("role-assignments", ROLES.roleBasedAccessControlAdministrator, subscriptionScope, Lazy.stringValue({ produce: () => this.roleCondition(kind) }));
-          grant("state-writer", ROLES.storageBlobDataContributor, stateContainerScope, Lazy.stringValue({ produce: () => this.stateCondition(kind) }));
-        }
-        if (kind === "production") {
-          new RoleAssignment(this, "production-locks", {
-            principalId: identity.principalId,
-            roleDefinitionId: locks.roleDefinitionResourceId,
-            scope: subscriptionScope,
-            principalType: "ServicePrincipal",
-            skipServicePrincipalAadCheck: true,
-          });
+        for (const grant of AZURE_CI_GRANTS[kind]) {
+          const on = grant.scope === "subscription" ? subscriptionScope : stateContainerScope;
+          const condition =
+            grant.condition === "own state blobs"
+              ? Lazy.stringValue({ produce: () => this.stateCondition(kind) })
+              : grant.condition === "own stacks' roles"
+                ? Lazy.stringValue({ produce: () => this.roleCondition(kind) })
+                : undefined;
+          if (grant.role === "locks") {
+            new RoleAssignment(this, `${kind}-${grant.id}`, { principalId: identity.principalId, roleDefinitionId: locks.roleDefinitionResourceId, scope: on, principalType: "ServicePrincipal", skipServicePrincipalAadCheck: true });
+          } else {
+            assignRole(this, `${kind}-${grant.id}`, { principalId: identity.principalId, role: grant.role, on, principalType: "ServicePrincipal", condition });
+          }
         }
         return [kind, identity];
       }),
