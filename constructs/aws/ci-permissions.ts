@@ -78,7 +78,8 @@ export const READ_ACTIONS: Record<string, readonly string[]> = {
   iam: ["iam:Get*", "iam:List*"],
   kms: ["kms:Describe*", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:List*"],
   rds: ["rds:Describe*", "rds:List*"],
-  backup: ["backup:Describe*", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:GetBackupVaultAccessPolicy", "backup:GetBackupVaultNotifications", "backup:List*"],
+  // Not backup:List*: AWS rates ListIndexedRecoveryPointsForSearch a write.
+  backup: ["backup:Describe*", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:GetBackupVaultAccessPolicy", "backup:GetBackupVaultNotifications", "backup:ListTags"],
   s3: [
     "s3:ListBucket",
     "s3:GetBucket*",
