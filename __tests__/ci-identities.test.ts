@@ -302,6 +302,10 @@ describe("the state storage", () => {
   });
   afterAll(() => synth.cleanup());
 
+  it.each(["aws-bootstrap", "azure-bootstrap"])("%s matches the reviewed snapshot", async (id) => {
+    await expect(JSON.stringify(synth.stack(id), null, 2)).toMatchFileSnapshot(`./__snapshots__/${id}.tf.json`);
+  });
+
   it("AWS: versioned, encrypted with its own key, public access blocked, TLS 1.2 only, and kept through a destroy", () => {
     const stack = synth.stack("aws-bootstrap");
     const [bucket] = Object.values(resourcesOf(stack, "aws_s3_bucket"));
