@@ -2,11 +2,11 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
-import { PRODUCTION_ENVIRONMENT, stateKeyAlias, type CiConfig } from "../config/ci";
+import { stateKeyAlias, type CiConfig } from "../config/ci";
 import { AwsCiRoles } from "../constructs/aws/ci-roles";
 import { StateBucket } from "../constructs/aws/state-bucket";
 import { stateKey } from "../constructs/common/ci-state";
-import { githubVariableCommands } from "../constructs/common/github-variables";
+import { githubVariableOutputs } from "../constructs/common/github-variables";
 import { standardTags } from "../constructs/common/naming";
 import { useLocalState } from "../constructs/common/state";
 
@@ -66,18 +66,7 @@ export class AwsBootstrapStack extends TerraformStack {
       AWS_REGION: aws.region,
     };
     const productionVariables = { AWS_PRODUCTION_ROLE_ARN: this.roles.arn("production") };
-    new TerraformOutput(this, "github_repository_variables", {
-      value: repositoryVariables,
-      description: `Repository variables of ${ci.repository} (Settings, Secrets and variables, Actions, Variables)`,
-    });
-    new TerraformOutput(this, "github_production_variables", {
-      value: productionVariables,
-      description: `Variables of the ${PRODUCTION_ENVIRONMENT} environment of ${ci.repository} (Settings, Environments, ${PRODUCTION_ENVIRONMENT})`,
-    });
-    new TerraformOutput(this, "github_variable_commands", {
-      value: githubVariableCommands(ci.repository, repositoryVariables, productionVariables),
-      description: "The same variables as GitHub CLI commands",
-    });
+    githubVariableOutputs(this, ci.repository, repositoryVariables, productionVariables);
     new TerraformOutput(this, "state_bucket", { value: this.state.bucket.bucket });
   }
 }

@@ -1,15 +1,15 @@
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { DataAzurermSubscription } from "@cdktf/provider-azurerm/lib/data-azurerm-subscription";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { AzurermBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { AzurermBackend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, PlatformConfig } from "../config";
-import { PRODUCTION_ENVIRONMENT, type CiConfig } from "../config/ci";
+import type { CiConfig } from "../config/ci";
 import { AzureCiIdentities } from "../constructs/azure/ci-identities";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import { StateStorage } from "../constructs/azure/state-storage";
 import { stateKey } from "../constructs/common/ci-state";
-import { githubVariableCommands } from "../constructs/common/github-variables";
+import { githubVariableOutputs } from "../constructs/common/github-variables";
 import { useLocalState } from "../constructs/common/state";
 
 export interface AzureBootstrapStackProps {
@@ -89,17 +89,6 @@ export class AzureBootstrapStack extends TerraformStack {
       AZURE_SUBSCRIPTION_ID: subscription.subscriptionId,
     };
     const productionVariables = { AZURE_PRODUCTION_CLIENT_ID: this.identities.clientId("production") };
-    new TerraformOutput(this, "github_repository_variables", {
-      value: repositoryVariables,
-      description: `Repository variables of ${ci.repository} (Settings, Secrets and variables, Actions, Variables)`,
-    });
-    new TerraformOutput(this, "github_production_variables", {
-      value: productionVariables,
-      description: `Variables of the ${PRODUCTION_ENVIRONMENT} environment of ${ci.repository} (Settings, Environments, ${PRODUCTION_ENVIRONMENT})`,
-    });
-    new TerraformOutput(this, "github_variable_commands", {
-      value: githubVariableCommands(ci.repository, repositoryVariables, productionVariables),
-      description: "The same variables as GitHub CLI commands",
-    });
+    githubVariableOutputs(this, ci.repository, repositoryVariables, productionVariables);
   }
 }

@@ -1,14 +1,11 @@
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
-import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { LOKI_DATA_PREFIXES } from "../common/log-store";
+import { bucketBaseline, tlsOnlyStatements } from "./bucket-baseline";
 import { policyDocument, type PolicyStatement } from "./iam";
 import { EncryptionKey } from "./kms-key";
 
@@ -66,43 +63,11 @@ export class LogBucket extends Construct {
     });
     this.key.grantRole("LogStoreUsesKeyThroughS3", props.userRoleArn, ["kms:Decrypt", "kms:GenerateDataKey"], "s3");
 
-    new S3BucketPublicAccessBlock(this, "public-access", {
-      bucket: this.bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "ownership", { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } });
-    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
-      bucket: this.bucket.id,
-      // The bucket key cuts KMS requests (and their cost) by orders of magnitude.
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn }, bucketKeyEnabled: true }],
-    });
+    bucketBaseline(this, this.bucket, this.key.arn);
     new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
-      policy: policyDocument([
-        {
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: { AWS: "*" },
-          Action: "s3:*",
-          Resource: [bucketArn, `${bucketArn}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-        {
-          Sid: "DenyOutdatedTls",
-          Effect: "Deny",
-          Principal: { AWS: "*" },
-          Action: "s3:*",
-          Resource: [bucketArn, `${bucketArn}/*`],
-          Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-        },
-      ]),
+      policy: policyDocument(tlsOnlyStatements(bucketArn)),
     });
-    // Object events go to the account's default EventBridge bus (free for AWS
-    // service events), where an audit rule can watch deletions.
-    new S3BucketNotification(this, "events", { bucket: this.bucket.id, eventbridge: true });
     const versioning = new S3BucketVersioningA(this, "versioning", { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } });
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,

@@ -3,6 +3,7 @@ import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container"
 import { StorageManagementPolicy } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Construct } from "constructs";
 import { LOKI_DATA_PREFIXES } from "../common/log-store";
+import { STORAGE_ACCOUNT_BASELINE } from "./storage-baseline";
 
 /** Days a deleted blob or container stays recoverable. */
 export const LOG_SOFT_DELETE_DAYS = 7;
@@ -45,19 +46,9 @@ export class LogStorageAccount extends Construct {
       name: props.name,
       location: props.location,
       resourceGroupName: props.resourceGroupName,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
+      ...STORAGE_ACCOUNT_BASELINE,
       accountReplicationType: protect ? "ZRS" : "LRS",
-      accessTier: "Hot",
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      localUserEnabled: false,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      crossTenantReplicationEnabled: false,
       allowedCopyScope: "PrivateLink",
-      infrastructureEncryptionEnabled: true,
       networkRules: {
         defaultAction: "Deny",
         virtualNetworkSubnetIds: [props.subnetId],
@@ -68,8 +59,6 @@ export class LogStorageAccount extends Construct {
         deleteRetentionPolicy: { days: LOG_SOFT_DELETE_DAYS },
         containerDeleteRetentionPolicy: { days: LOG_SOFT_DELETE_DAYS },
       },
-      // Short-lived SAS only, should anyone ever turn keys back on.
-      sasPolicy: { expirationPeriod: "01.00:00:00", expirationAction: "Log" },
       lifecycle: { preventDestroy: protect },
     });
 

@@ -2,6 +2,7 @@ import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Construct } from "constructs";
+import { STORAGE_ACCOUNT_BASELINE } from "./storage-baseline";
 
 /** Days a deleted or overwritten state blob, and a deleted container, stay recoverable. */
 export const STATE_RETENTION_DAYS = 90;
@@ -36,25 +37,14 @@ export class StateStorage extends Construct {
       name: props.accountName,
       location: props.location,
       resourceGroupName: props.resourceGroupName,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
+      ...STORAGE_ACCOUNT_BASELINE,
       accountReplicationType: "GRS",
-      accessTier: "Hot",
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      localUserEnabled: false,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      crossTenantReplicationEnabled: false,
-      infrastructureEncryptionEnabled: true,
       blobProperties: {
         versioningEnabled: true,
         changeFeedEnabled: true,
         deleteRetentionPolicy: { days: STATE_RETENTION_DAYS },
         containerDeleteRetentionPolicy: { days: STATE_RETENTION_DAYS },
       },
-      sasPolicy: { expirationPeriod: "01.00:00:00", expirationAction: "Log" },
       lifecycle: { preventDestroy: true },
     });
 

@@ -1,3 +1,5 @@
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
 import { PRODUCTION_ENVIRONMENT } from "../../config/ci";
 
 /**
@@ -20,4 +22,20 @@ export function githubVariableCommands(
     ...Object.entries(productionVariables).map(([name, value]) => line(name, value, PRODUCTION_ENVIRONMENT)),
     "",
   ].join("\n");
+}
+
+/** A bootstrap's outputs: the repository's variables, the production environment's, and the commands setting both. */
+export function githubVariableOutputs(scope: Construct, repository: string, repositoryVariables: Record<string, string>, productionVariables: Record<string, string>): void {
+  new TerraformOutput(scope, "github_repository_variables", {
+    value: repositoryVariables,
+    description: `Repository variables of ${repository} (Settings, Secrets and variables, Actions, Variables)`,
+  });
+  new TerraformOutput(scope, "github_production_variables", {
+    value: productionVariables,
+    description: `Variables of the ${PRODUCTION_ENVIRONMENT} environment of ${repository} (Settings, Environments, ${PRODUCTION_ENVIRONMENT})`,
+  });
+  new TerraformOutput(scope, "github_variable_commands", {
+    value: githubVariableCommands(repository, repositoryVariables, productionVariables),
+    description: "The same variables as GitHub CLI commands",
+  });
 }
