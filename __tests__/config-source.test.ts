@@ -73,6 +73,7 @@ describe("placeholders of the example", () => {
     expect(findPlaceholders(defaultRawConfig()).map((p) => p.path)).toEqual([
       "domain.base",
       "alerts.emails[0]",
+      "ci.runnerIpRanges[0]",
       "clouds.aws.cluster.publicAccessCidrs[0]",
       "clouds.aws.cluster.adminPrincipalArns[0]",
       "clouds.aws.backup.notificationEmails[0]",
@@ -110,8 +111,8 @@ describe("placeholders of the example", () => {
 
   it("make one warning with a line per field, and none when there is no placeholder", () => {
     const warning = placeholderWarning(findPlaceholders(defaultRawConfig()))!;
-    expect(warning.split("\n")).toHaveLength(10);
-    expect(warning).toMatch(/^warning: 9 field\(s\) still hold placeholders of the example/);
+    expect(warning.split("\n")).toHaveLength(11);
+    expect(warning).toMatch(/^warning: 10 field\(s\) still hold placeholders of the example/);
     expect(warning).toContain('  - clouds.aws.cluster.adminPrincipalArns[0]: "arn:aws:iam::123456789012:role/platform-admins" names the example AWS account 123456789012');
     expect(placeholderWarning([])).toBeUndefined();
   });
@@ -170,7 +171,7 @@ describe("npm run synth, through the real entry point", () => {
     expect(example.stdout.split("\n").filter((line) => line.startsWith("platform config: "))).toEqual([
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
-    expect(example.stdout).toContain("warning: 9 field(s) still hold placeholders of the example");
+    expect(example.stdout).toContain("warning: 10 field(s) still hold placeholders of the example");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 
     const subdir = path.join(workdir, "team");

@@ -18,6 +18,7 @@ import {
 import { parseAction } from "@actions/workflow-parser/actions/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { data as expressionData, Evaluator, Lexer, Parser } from "@actions/expressions";
+import { DEPLOY_SESSION_SECONDS } from "../constructs/aws/ci-roles";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { ConfigPathError, EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, ciManifest, deployLayers, deployOrder, isBootstrapStack, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
@@ -797,7 +798,9 @@ describe("identities: production power only behind the approval", () => {
     expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).toContain("repo:<owner>/<repo>:environment:production");
     expect(rowOf("AWS_PRODUCTION_ROLE_ARN")).not.toContain("refs/heads/main");
     expect(rowOf("AWS_DEPLOY_ROLE_ARN")).not.toContain("environment:production");
-    expect(rowOf("AWS_PLAN_ROLE_ARN")).toContain("repo:<owner>/<repo>:ref:refs/heads/main");
+    expect(rowOf("AWS_PLAN_ROLE_ARN")).toContain("repo:<owner>/<repo>:pull_request");
+    expect(rowOf("AWS_PLAN_ROLE_ARN")).not.toContain("refs/heads/main");
+    expect(rowOf("AWS_REVIEW_ROLE_ARN")).toContain("repo:<owner>/<repo>:ref:refs/heads/main");
   });
 });
 
@@ -810,10 +813,11 @@ describe("AWS session duration", () => {
     expect(action.inputs["aws-session-seconds"].default).toBe("3600");
   });
 
-  it("the docs tell to raise the roles' maximum session duration to match", () => {
+  it("aws-bootstrap gives the deploy roles the maximum session the deploy jobs ask for, and the docs say so", () => {
     const docs = readFileSync(path.join(ROOT, "docs/workflows.md"), "utf8");
     const seconds = parsedWorkflow("deploy-layer.yml").jobs.deploy.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-session-seconds"];
-    expect(docs).toContain(`--max-session-duration ${seconds}`);
+    expect(DEPLOY_SESSION_SECONDS).toBe(Number(seconds));
+    expect(docs).toContain(`\`aws-bootstrap\` sets it to ${seconds} seconds`);
   });
 });
 

@@ -122,9 +122,12 @@ export class AwsCiRoles extends Construct {
     const objects = (ids: readonly string[], suffix = ""): string[] => ids.map((id) => `${bucketArn}/${stateKey(keyPrefix, id)}${suffix}`);
     const viaS3 = { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } };
 
+    // Readers read every state, also of a stack the bootstrap has not seen yet (a new
+    // environment's, planned before the bootstrap is re-applied): the key prefix.
+    const readable = access.applies.length === 0 ? `${bucketArn}/${keyPrefix}/*` : objects(access.reads);
     const statements: IamStatement[] = [
       { Sid: "ListStateBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn },
-      { Sid: "ReadState", Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(access.reads) },
+      { Sid: "ReadState", Effect: "Allow", Action: ["s3:GetObject"], Resource: readable },
     ];
     const readServices = access.applies.length === 0 ? servicesOf(stacks.map((stack) => stack.node.id)) : servicesOf(access.applies);
     if (readServices.length > 0) statements.push({ Sid: "RefreshResources", Effect: "Allow", Action: readActions(readServices), Resource: "*" });
