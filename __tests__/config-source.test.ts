@@ -127,6 +127,7 @@ function ownConfig(): unknown {
   raw.clouds.aws.cluster.publicAccessCidrs = ["100.64.10.0/24"];
   raw.clouds.aws.cluster.adminPrincipalArns = ["arn:aws:iam::210987654321:role/platform-admins"];
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
+  raw.ci.runnerIpRanges = ["100.64.20.0/24"];
   return raw;
 }
 
