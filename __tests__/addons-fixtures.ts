@@ -155,6 +155,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     dns: platform.dns,
     ingressGateway: platform.ingressGateway,
     alertHeartbeat: platform.alertHeartbeat,
+    ci: platform.ci,
   };
 }
 

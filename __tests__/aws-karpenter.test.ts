@@ -299,7 +299,8 @@ describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline 
       aws_sqs_queue: 1,
       aws_sqs_queue_policy: 1,
       aws_ec2_tag: 1,
-      aws_eks_access_entry: 2,
+      // Karpenter's nodes', the admins' and the CI roles'.
+      aws_eks_access_entry: 5,
       aws_eks_pod_identity_association: 7,
       aws_eks_node_group: 1,
     });
@@ -321,7 +322,7 @@ describe.skipIf(!terraform.available)(`Karpenter's AWS resources in the offline 
   });
 
   it("admits Karpenter's nodes with an EC2_LINUX access entry and gives the controller its role through Pod Identity", () => {
-    expect(planned("aws_eks_access_entry").map((entry) => entry.type).sort()).toEqual(["EC2_LINUX", "STANDARD"]);
+    expect(planned("aws_eks_access_entry").map((entry) => entry.type).sort()).toEqual(["EC2_LINUX", "STANDARD", "STANDARD", "STANDARD", "STANDARD"]);
     expect(planned("aws_eks_pod_identity_association")).toContainEqual(
       expect.objectContaining({ cluster_name: CLUSTER, namespace: KARPENTER.namespace, service_account: KARPENTER.serviceAccount }),
     );

@@ -27,8 +27,10 @@ describe("aws-platform", () => {
     ]);
   });
 
-  it("keeps local state out of the stack directory by default", () => {
-    expect(stack.terraform!.backend).toEqual({ local: { path: "../../../terraform.aws-platform.tfstate" } });
+  it("keeps its state in the bucket aws-bootstrap creates, encrypted with the bootstrap's key, with S3-native locking", () => {
+    expect(stack.terraform!.backend).toEqual({
+      s3: { bucket: "acme-platform-tfstate", key: "platform/aws-platform.tfstate", region: "eu-west-1", encrypt: true, kms_key_id: "alias/acme/terraform-state", use_lockfile: true },
+    });
   });
 
   describe("network", () => {
@@ -77,16 +79,24 @@ describe("aws-platform", () => {
       expect(JSON.stringify(vpc)).not.toContain("0.0.0.0/0");
     });
 
-    it("authenticates through access entries for the configured admins", () => {
-      expect(onlyResource(stack, "aws_eks_cluster").access_config.authentication_mode).toBe("API");
+    it("authenticates through access entries for the configured admins and the CI roles, never the cluster's creator", () => {
+      const cluster = onlyResource(stack, "aws_eks_cluster");
+      expect(cluster.access_config).toEqual({ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: false });
       const entries = Object.values(resourcesOf(stack, "aws_eks_access_entry"));
-      expect(entries.filter((e) => e.type === "STANDARD").map((e) => e.principal_arn)).toEqual(["arn:aws:iam::123456789012:role/platform-admins"]);
+      expect(entries.filter((e) => e.type === "STANDARD").map((e) => e.principal_arn.replace(/^arn:.*:role\//, "role/"))).toEqual([
+        "role/acme-ci-deploy",
+        "role/acme-ci-production",
+        "role/acme-ci-review",
+        "role/platform-admins",
+      ]);
       // The other entry admits Karpenter's nodes, with no access policy beyond a node's.
       expect(entries.filter((e) => e.type !== "STANDARD").map((e) => e.type)).toEqual(["EC2_LINUX"]);
-      expect(onlyResource(stack, "aws_eks_access_policy_association")).toMatchObject({
-        policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-        access_scope: { type: "cluster" },
-      });
+      const admin = Object.values(resourcesOf(stack, "aws_eks_access_policy_association")).filter((a) => a.principal_arn.includes("eks_admin-0"));
+      expect(admin).toEqual([expect.objectContaining({ policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", access_scope: { type: "cluster" } })]);
+    });
+
+    it("reads the creator flag only when creating the cluster, so changing it never replaces one", () => {
+      expect(onlyResource(stack, "aws_eks_cluster").lifecycle).toEqual({ ignore_changes: ["access_config[0].bootstrap_cluster_creator_admin_permissions"] });
     });
 
     it("runs one fixed-size, on-demand system group on Amazon Linux 2023, tainted for critical add-ons", () => {
@@ -200,9 +210,22 @@ describe("aws-platform from other configurations", () => {
   });
 
   it("stores state in S3, encrypted, with native locking, when a bucket is named", () => {
-    const stack = platformOf((r) => (r.clouds.aws.stateBackend = { bucket: "acme-tf-state", region: "eu-central-1" }));
+    const stack = platformOf((r) => {
+      delete r.ci;
+      r.clouds.aws.stateBackend = { bucket: "acme-tf-state", region: "eu-central-1" };
+    });
     expect(stack.terraform!.backend).toEqual({
       s3: { bucket: "acme-tf-state", key: "platform/aws-platform.tfstate", region: "eu-central-1", encrypt: true, use_lockfile: true },
     });
+  });
+
+  it("keeps local state out of the stack directory without a state backend, and makes the creator admin without ci", () => {
+    const stack = platformOf((r) => {
+      delete r.ci;
+      delete r.clouds.aws.stateBackend;
+    });
+    expect(stack.terraform!.backend).toEqual({ local: { path: "../../../terraform.aws-platform.tfstate" } });
+    expect(onlyResource(stack, "aws_eks_cluster").access_config.bootstrap_cluster_creator_admin_permissions).toBe(true);
+    expect(Object.values(resourcesOf(stack, "aws_eks_access_entry")).map((e) => e.principal_arn)).not.toContainEqual(expect.stringContaining("-ci-"));
   });
 });

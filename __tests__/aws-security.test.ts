@@ -57,6 +57,7 @@ describe("KMS key policies", () => {
 
   it("every key of the default program has a policy", () => {
     expect(Object.keys(policies).sort()).toEqual([
+      "aws-bootstrap/state/key",
       "aws-develop-data/backup-key",
       "aws-develop-data/database-key",
       "aws-develop-data/objects-web/key",
@@ -89,7 +90,7 @@ describe("KMS key policies", () => {
       for (const s of statements.slice(1)) {
         expect(s.Principal.AWS ?? s.Principal.Service, `${key} ${s.Sid}`).not.toBe("*");
         if (s.Principal.AWS?.endsWith(":root")) {
-          expect(s.Condition?.StringEquals?.["kms:ViaService"], `${key} ${s.Sid}`).toMatch(/^[a-z]+\.eu-west-1\.amazonaws\.com$/);
+          expect(s.Condition?.StringEquals?.["kms:ViaService"], `${key} ${s.Sid}`).toMatch(/^[a-z0-9]+\.eu-west-1\.amazonaws\.com$/);
         }
       }
     }

@@ -204,12 +204,17 @@ describe("Azure stacks on day 2", () => {
     });
   });
 
-  describe("the deployer", () => {
-    it("is Azure Kubernetes Service RBAC Cluster Admin on this cluster alone, so the in-cluster stacks can apply", () => {
-      const grants = Object.values(resourcesOf(platform, "azurerm_role_assignment")).filter((r) => r.role_definition_name === "Azure Kubernetes Service RBAC Cluster Admin");
+  describe("the production identity", () => {
+    it("is Azure Kubernetes Service RBAC Cluster Admin on this cluster alone, whoever applies, so the add-ons and production can apply", () => {
+      const grants = Object.entries(resourcesOf(platform, "azurerm_role_assignment")).filter(([, r]) => r.role_definition_name === "Azure Kubernetes Service RBAC Cluster Admin");
       expect(grants).toEqual([
-        expect.objectContaining({ principal_id: "${data.azurerm_client_config.client.object_id}", scope: `\${${ref("azurerm_kubernetes_cluster", platform)}.id}` }),
+        [
+          // The address the applying identity's grant had: the grant moves to the production identity, once.
+          "deployer-cluster-admin",
+          expect.objectContaining({ principal_id: expect.stringMatching(/^\$\{data\.azurerm_user_assigned_identity\.ci-access_production_\w+\.principal_id\}$/), scope: `\${${ref("azurerm_kubernetes_cluster", platform)}.id}` }),
+        ],
       ]);
+      expect(JSON.stringify(resourcesOf(platform, "azurerm_role_assignment"))).not.toContain("azurerm_client_config");
     });
   });
 

@@ -42,8 +42,10 @@ describe("azure-platform", () => {
       expect(provider.resource_provider_registrations).toBe("none");
     });
 
-    it("keeps local state by default", () => {
-      expect(stack.terraform?.backend).toEqual({ local: { path: "../../../terraform.azure-platform.tfstate" } });
+    it("keeps its state in the container azure-bootstrap creates, with Entra ID auth", () => {
+      expect(stack.terraform?.backend).toEqual({
+        azurerm: { resource_group_name: "acme-platform-bootstrap", storage_account_name: "acmeplatformtfstate", container_name: "tfstate", key: "platform/azure-platform.tfstate", use_azuread_auth: true },
+      });
     });
 
     it("keeps state in Azure Storage with Entra ID auth when a backend is configured", () => {
@@ -215,10 +217,11 @@ describe("azure-platform", () => {
       expect(onlyResource(stack, "azurerm_key_vault").access_policy).toBeUndefined();
     });
 
-    it("lets External Secrets alone read the vault's secrets, not the secrets provider add-on", () => {
+    it("lets External Secrets and the review identity alone read the vault's secrets, not the secrets provider add-on", () => {
       const readers = roleAssignments(stack).filter((r) => r.scope.startsWith("${azurerm_key_vault.") && r.role !== "Key Vault Secrets Officer");
       expect(readers).toEqual([
         { role: "Key Vault Secrets User", scope: expect.any(String), principal: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.aks_external-secrets_identity_\w+\.principal_id\}$/) },
+        { role: "Key Vault Secrets User", scope: expect.any(String), principal: expect.stringMatching(/^\$\{data\.azurerm_user_assigned_identity\.ci-access_review_\w+\.principal_id\}$/) },
       ]);
       expect(JSON.stringify(roleAssignments(stack))).not.toContain("key_vault_secrets_provider");
     });

@@ -31,13 +31,13 @@ describe("azure-platform security baseline", () => {
   });
   afterAll(() => synth.cleanup());
 
-  it("puts the Key Vault behind a firewall: the nodes subnet, the deployer ranges and trusted Azure services", () => {
+  it("puts the Key Vault behind a firewall: the nodes subnet, the deployer ranges, the CI runners and trusted Azure services", () => {
     expect(onlyResource(stack, "azurerm_key_vault").network_acls).toEqual({
       default_action: "Deny",
       bypass: "AzureServices",
       virtual_network_subnet_ids: [expect.stringMatching(/^\$\{azurerm_subnet\.network_nodes_\w+\.id\}$/)],
-      // The default config names no vault ranges: the API server's authorized ranges serve.
-      ip_rules: ["203.0.113.0/24"],
+      // The default config names no vault ranges: the API server's authorized ranges serve, and ci.runnerIpRanges.
+      ip_rules: ["203.0.113.0/24", "198.51.100.0/24"],
     });
     const nodes = Object.values(resourcesOf(stack, "azurerm_subnet")).find((subnet) => subnet.name === "nodes");
     expect(nodes.service_endpoints).toEqual(["Microsoft.KeyVault", "Microsoft.Storage"]);
@@ -83,9 +83,12 @@ describe("azure-platform security baseline", () => {
 });
 
 describe("azure-platform security settings from other configurations", () => {
-  it("admits the configured vault ranges instead of the API server's, a /32 as a single address", () => {
-    const stack = platformOf((r) => (r.clouds.azure.keyVault.allowedIpRanges = ["198.51.100.0/24", "192.0.2.7/32"]));
-    expect(onlyResource(stack, "azurerm_key_vault").network_acls.ip_rules).toEqual(["198.51.100.0/24", "192.0.2.7"]);
+  it("admits the configured vault ranges instead of the API server's, a /32 as a single address, and the CI runners' ranges", () => {
+    const stack = platformOf((r) => {
+      r.clouds.azure.keyVault.allowedIpRanges = ["192.0.2.0/25", "192.0.2.200/32"];
+      r.ci.runnerIpRanges = ["198.51.100.0/24", "192.0.2.0/25"];
+    });
+    expect(onlyResource(stack, "azurerm_key_vault").network_acls.ip_rules).toEqual(["192.0.2.0/25", "192.0.2.200", "198.51.100.0/24"]);
   });
 
   it("turns encryption at host off on both pools when the subscription cannot have it", () => {

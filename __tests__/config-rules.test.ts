@@ -30,14 +30,14 @@ const cases: BadConfigCase[] = [
     change: (r) => r.environments.push({ ...r.environments[0], name: "platform", stage: "develop" }),
     path: "environments[3].name",
     value: "platform",
-    message: "names a stack every cloud has (<cloud>-platform); environments cannot be named platform or addons",
+    message: "names a stack every cloud has (<cloud>-platform); environments cannot be named platform, addons or bootstrap",
   },
   {
     name: "an environment named like the add-ons stack",
     change: (r) => r.environments.push({ ...r.environments[0], name: "addons", stage: "develop" }),
     path: "environments[3].name",
     value: "addons",
-    message: "names a stack every cloud has (<cloud>-addons); environments cannot be named platform or addons",
+    message: "names a stack every cloud has (<cloud>-addons); environments cannot be named platform, addons or bootstrap",
   },
   {
     name: "an environment named like another environment's data stack",

@@ -87,6 +87,7 @@ describe("placeholders of the example", () => {
       "applications[0].objectStorage.cors[0].origins[0]",
       "domain.base",
       "alerts.emails[0]",
+      "ci.runnerIpRanges[0]",
       "clouds.aws.cluster.publicAccessCidrs[0]",
       "clouds.aws.cluster.adminPrincipalArns[0]",
       "clouds.aws.backup.notificationEmails[0]",
@@ -124,8 +125,8 @@ describe("placeholders of the example", () => {
 
   it("make one warning with a line per field, and none when there is no placeholder", () => {
     const warning = placeholderWarning(findPlaceholders(defaultRawConfig()))!;
-    expect(warning.split("\n")).toHaveLength(16);
-    expect(warning).toMatch(/^warning: 15 field\(s\) still hold placeholders of the example/);
+    expect(warning.split("\n")).toHaveLength(17);
+    expect(warning).toMatch(/^warning: 16 field\(s\) still hold placeholders of the example/);
     expect(warning).toContain('  - clouds.azure.keyVault.name: "acme-platform-kv" is the example\'s Key Vault name, which must be globally unique: choose your own');
     expect(warning).toContain('  - clouds.aws.cluster.adminPrincipalArns[0]: "arn:aws:iam::123456789012:role/platform-admins" names the example AWS account 123456789012');
     expect(placeholderWarning([])).toBeUndefined();
@@ -146,6 +147,7 @@ function ownConfig(): unknown {
   raw.clouds.aws.backup.notificationEmails = ["platform@acme.io"];
   raw.environments[0].imagePolicy = { semverRange: "^2.0.0" };
   raw.domain.issuer = "letsencrypt-production";
+  raw.ci.runnerIpRanges = ["100.64.20.0/24"];
   return raw;
 }
 
@@ -190,8 +192,8 @@ describe("npm run synth, through the real entry point", () => {
     expect(example.stdout.split("\n").filter((line) => line.startsWith("platform config: "))).toEqual([
       `platform config: ${EXAMPLE_CONFIG_PATH} (from PLATFORM_CONFIG)`,
     ]);
-    // The config's fifteen, and the mail relay's three in helm-values/.
-    expect(example.stdout).toContain("warning: 18 field(s) still hold placeholders of the example");
+    // The config's sixteen, and the mail relay's three in helm-values/.
+    expect(example.stdout).toContain("warning: 19 field(s) still hold placeholders of the example");
     expect(example.stdout).toContain("warning: domain.issuer is letsencrypt-staging");
     expect(readdirSync(path.join(workdir, "cdktf.out/stacks"))).toContain("azure-platform");
 

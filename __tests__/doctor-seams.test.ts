@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, NOW, doctorConfig, runScenario } from "./support/doctor-fakes";
+import { FIXTURES, NOW, runScenario } from "./support/doctor-fakes";
 import { crdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { configWith, synthesize, validateConfig } from "./support/synth";
@@ -100,15 +100,21 @@ describe("stack outputs", () => {
     };
     expect(await outputsFromState(remote, readers, ROOT)("aws-production-data")).toEqual({ cluster_name: "from-s3" });
     expect(await outputsFromState(remote, readers, ROOT)("azure-platform")).toEqual({ cluster_name: "from-blob" });
-    expect(await outputsFromState(doctorConfig(), readers, ROOT)("aws-platform")).toBeUndefined();
+    const localRaw = configWith((c) => {
+      delete c.ci;
+      delete c.clouds.aws.stateBackend;
+      delete c.clouds.azure.stateBackend;
+    });
+    const local = validateConfig(localRaw);
+    expect(await outputsFromState(local, readers, ROOT)("aws-platform")).toBeUndefined();
     const synthesized = synthesize(remote);
     const s3 = synthesized.stack("aws-production-data").terraform!.backend.s3;
     const blob = synthesized.stack("azure-platform").terraform!.backend.azurerm;
-    const local = synthesize().stack("aws-platform").terraform!.backend.local;
+    const localBackend = synthesize(local).stack("aws-platform").terraform!.backend.local;
     expect(asked).toEqual([
       `s3 ${s3.region} ${s3.bucket} ${s3.key}`,
       `blob ${blob.storage_account_name} ${blob.container_name} ${blob.key}`,
-      `file ${path.resolve(ROOT, "cdktf.out/stacks/aws-platform", local.path)}`,
+      `file ${path.resolve(ROOT, "cdktf.out/stacks/aws-platform", localBackend.path)}`,
     ]);
   });
 });

@@ -359,6 +359,10 @@ describe("<cloud>-<env> environment stacks", () => {
      */
     const CONTRACT_FED: [RegExp, string][] = [
       [/^terraform\.backend\./, "deployment.useState"],
+      [/^\/\/\.metadata\.backend$/, "deployment.useState"],
+      // S3-native locking is an override of the backend block.
+      [/^\/\/\.metadata\.overrides\.stack\[\d+\]$/, "deployment.useState"],
+      [/^resource\.kubernetes_role_binding_v1\.namespace_ci-deployer_binding_[0-9A-F]+\.subject\[0\]\.(kind|name)$/, "platform.ci.deploy"],
       [/^data\.terraform_remote_state\./, "cross-stack references to the cloud's stacks"],
       [/^provider\.(kubernetes|helm)\[0\]\./, "platform.cluster"],
       [/^resource\.kubernetes_network_policy_v1\.network-policies_allow-database_[0-9A-F]+\.spec\.egress\[0\]\.to\[/, "database.cidrs"],

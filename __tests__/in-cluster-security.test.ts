@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { applicationServiceAccount, IN_CLUSTER } from "../constructs/contract";
+import { ENVIRONMENT_DEPLOYER_ROLE, ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE } from "../constructs/kubernetes/ci-access";
 import { resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const config = loadConfig();
@@ -59,10 +60,18 @@ describe("in-cluster objects the program writes", () => {
   });
   afterAll(() => synth.cleanup());
 
-  it("binds no role cluster-wide, and nothing to cluster-admin", () => {
+  it("binds roles cluster-wide only for the CI identities (environment namespaces, and reading for the review), and nothing to cluster-admin", () => {
     for (const [id, stack] of Object.entries(stacks)) {
-      const types = Object.keys(stack.resource ?? {});
-      expect(types.filter((type) => type.startsWith("kubernetes_cluster_role")), id).toEqual([]);
+      const types = Object.keys(stack.resource ?? {}).filter((type) => type.startsWith("kubernetes_cluster_role"));
+      if (id.endsWith("-addons")) {
+        const roles = Object.values(resourcesOf(stack, "kubernetes_cluster_role_v1")).map((role) => role.metadata.name).sort();
+        expect(roles, id).toEqual([ENVIRONMENT_DEPLOYER_ROLE, ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE].sort());
+        const bound = Object.values(resourcesOf(stack, "kubernetes_cluster_role_binding_v1")).map((binding) => binding.role_ref.name).sort();
+        // The deployer role is bound in the non-production namespaces only, never cluster-wide.
+        expect(bound, id).toEqual([ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE].sort());
+      } else {
+        expect(types, id).toEqual([]);
+      }
       const manifests = chartManifests(stack);
       expect(manifests.filter((manifest) => /^ClusterRole(Binding)?$/.test(manifest.kind)).map((m) => m.metadata.name), id).toEqual([]);
       // A namespaced Role only reads: the Flux ready check's, one FluxInstance.
@@ -79,15 +88,22 @@ describe("in-cluster objects the program writes", () => {
   });
 
   it.each(CLOUDS.flatMap((cloud) => ENVIRONMENTS.map((env) => [cloud, env])))(
-    "%s-%s: the one role binding is the reconciler's, to admin in its own namespace (the documented GitOps design)",
+    "%s-%s: the role bindings are the reconciler's, to admin in its own namespace (the documented GitOps design), and outside production the deploy identity's, in its own namespace",
     (cloud, env) => {
       const bindings = Object.values(resourcesOf(stacks[`${cloud}-${env}`], "kubernetes_role_binding_v1"));
-      expect(bindings).toHaveLength(1);
+      expect(bindings).toHaveLength(env === "production" ? 1 : 2);
       expect(bindings[0]).toMatchObject({
         metadata: { name: "gitops-reconciler", namespace: env },
         role_ref: { kind: "ClusterRole", name: "admin" },
         subject: [{ kind: "ServiceAccount", name: "gitops-reconciler", namespace: env }],
       });
+      if (env !== "production") {
+        expect(bindings[1]).toMatchObject({
+          metadata: { name: "platform-ci-deployer", namespace: env },
+          role_ref: { kind: "ClusterRole", name: ENVIRONMENT_DEPLOYER_ROLE },
+          subject: [{ kind: cloud === "aws" ? "Group" : "User" }],
+        });
+      }
     },
   );
 

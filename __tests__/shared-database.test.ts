@@ -89,7 +89,7 @@ describe("stack ids", () => {
   it("stay today's for the default one server per environment, with no database server stack", () => {
     const ids = Object.keys(synthesize().manifest.stacks).sort();
     expect(ids).toEqual(
-      CLOUDS.flatMap((cloud) => [`${cloud}-platform`, `${cloud}-addons`, ...["develop", "staging", "production"].flatMap((env) => [`${cloud}-${env}`, `${cloud}-${env}-data`])]).sort(),
+      CLOUDS.flatMap((cloud) => [`${cloud}-bootstrap`, `${cloud}-platform`, `${cloud}-addons`, ...["develop", "staging", "production"].flatMap((env) => [`${cloud}-${env}`, `${cloud}-${env}-data`])]).sort(),
     );
   });
 
@@ -102,7 +102,8 @@ describe("stack ids", () => {
   it("add <cloud>-database-<server> for a shared server and keep every environment's", () => {
     const ids = Object.keys(synthesize(sharedServerConfig()).manifest.stacks);
     expect(ids.filter((id) => id.includes("-database-")).sort()).toEqual([SERVER_STACK("aws"), SERVER_STACK("azure")]);
-    expect(ids).toHaveLength(18);
+    // Each cloud's bootstrap, platform and add-ons, two stacks per environment, and the server.
+    expect(ids).toHaveLength(20);
   });
 });
 

@@ -49,7 +49,7 @@ describe("the review of main has its own identity; the plan identity serves pull
   it("the docs' table gives each identity the one kind of job that uses it", () => {
     expect(subjects(rowOf("AWS_PLAN_ROLE_ARN"))).toEqual(["pull_request"]);
     expect(subjects(rowOf("AWS_REVIEW_ROLE_ARN"))).toEqual(["ref:refs/heads/main"]);
-    expect(rowOf("AZURE_PLAN_CLIENT_ID")).toMatch(/pull request/i);
+    expect(rowOf("AZURE_PLAN_CLIENT_ID")).toMatch(/pull.request/i);
     expect(rowOf("AZURE_PLAN_CLIENT_ID")).not.toMatch(/refs\/heads\/main|Branch/);
     expect(rowOf("AZURE_REVIEW_CLIENT_ID")).toMatch(/refs\/heads\/main|Branch\* `main`/);
     expect(rowOf("AZURE_REVIEW_CLIENT_ID")).not.toMatch(/pull_request|Pull request|environment:production/);

@@ -4,9 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { DEPLOY_SESSION_SECONDS } from "../constructs/aws/ci-roles";
 import { OVERRIDE_LABEL } from "../tools/destroy-guard";
 import { ConfigPathError, EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from "../config";
-import { checkMatrixSize, deployLayers, deployOrder, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
+import { checkMatrixSize, ciManifest, deployLayers, deployOrder, isBootstrapStack, productionEnvironmentNames, productionStacks, stackLayers, withoutStacks, type Manifest } from "../tools/stack-order";
 import { tsxScript } from "./support/environment";
 import { configWith, synthesize, validateConfig, type Synthesized } from "./support/synth";
 import { ACTION, evaluate, parsedAction, parsedWorkflow, pullRequestEvent, ROOT, runScript, stepUsing, strings, workflowErrors, WORKFLOWS } from "./support/workflows";
@@ -298,26 +299,29 @@ describe("deploy workflow", () => {
 
 describe("deploy order of the synthesized program", () => {
   let synth: Synthesized;
+  /** The stacks the workflows see: the bootstrap stacks are deployed from a workstation. */
+  let manifest: Manifest;
   beforeAll(() => {
     synth = synthesize();
+    manifest = ciManifest(synth.manifest);
   });
   afterAll(() => synth?.cleanup());
 
   it("every stack's dependencies deploy in a job its own job waits for", () => {
     const jobs = parsedWorkflow("deploy.yml").jobs;
     const layerCount = Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length;
-    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), layerCount);
+    const layers = deployLayers(manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), layerCount);
     const jobOf = new Map<string, string>();
     layers.forEach((layer, i) => {
       for (const id of layer.stacks) jobOf.set(id, `layer${i}`);
       for (const id of layer.production) jobOf.set(id, `layer${i}-production`);
     });
-    expect([...jobOf.keys()].sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
+    expect([...jobOf.keys()].sort()).toEqual(Object.keys(manifest.stacks).sort());
     const waitsFor = (job: string): Set<string> => {
       const needs: string[] = [jobs[job].needs ?? []].flat();
       return new Set(needs.flatMap((n) => [n, ...waitsFor(n)]));
     };
-    for (const [id, entry] of Object.entries(synth.manifest.stacks)) {
+    for (const [id, entry] of Object.entries(manifest.stacks)) {
       for (const dependency of entry.dependencies) {
         expect({ id, dependency, waits: waitsFor(jobOf.get(id)!).has(jobOf.get(dependency)!) }).toEqual({ id, dependency, waits: true });
       }
@@ -325,7 +329,7 @@ describe("deploy order of the synthesized program", () => {
   });
 
   it("production stacks of the default config are the production environment's and the platform and add-ons it runs on", () => {
-    const production = [...productionStacks(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)))].sort();
+    const production = [...productionStacks(manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)))].sort();
     expect(production).toEqual([
       "aws-addons",
       "aws-platform",
@@ -339,11 +343,11 @@ describe("deploy order of the synthesized program", () => {
   });
 
   it("every stack a production stack of the default config depends on, directly or not, is deployed behind the approval", () => {
-    const production = productionStacks(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)));
-    const ungated = [...production].flatMap((id) => synth.manifest.stacks[id].dependencies.filter((dependency) => !production.has(dependency)));
+    const production = productionStacks(manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)));
+    const ungated = [...production].flatMap((id) => manifest.stacks[id].dependencies.filter((dependency) => !production.has(dependency)));
     expect(ungated).toEqual([]);
     const jobs = parsedWorkflow("deploy.yml").jobs;
-    const layers = deployLayers(synth.manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length);
+    const layers = deployLayers(manifest, productionEnvironmentNames(loadConfig(EXAMPLE_CONFIG_PATH)), Object.keys(jobs).filter((id) => /^layer\d+$/.test(id)).length);
     expect(layers.flatMap((l) => l.production).sort()).toEqual([...production].sort());
     expect(layers[0]).toEqual({ stacks: [], production: ["aws-platform", "azure-platform"] });
   });
@@ -372,35 +376,36 @@ describe("deploy order of the synthesized program", () => {
         expect(JSON.parse(outputs[name])).toEqual(expect.any(Array));
       }
     }
-    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(manifest));
   });
 
   it("the matrix script leaves skipped stacks out of the plans but not out of the deploy layers", () => {
     const { status, outputs } = stackMatrix("--layers", "4", "--skip", "azure-*-data, aws-addons");
     expect(status).toBe(0);
     const skipped = ["aws-addons", "azure-develop-data", "azure-production-data", "azure-staging-data"];
-    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest).filter((id) => !skipped.includes(id)));
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(manifest).filter((id) => !skipped.includes(id)));
     const deployed: string[] = Object.entries(outputs).filter(([name]) => name.startsWith("layer")).flatMap(([, value]) => JSON.parse(String(value)));
-    expect(deployed.sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
+    expect(deployed.sort()).toEqual(Object.keys(manifest.stacks).sort());
   });
 
   it("with an empty skip list the matrix script plans every stack", () => {
     const { status, outputs } = stackMatrix("--skip", "");
     expect(status).toBe(0);
-    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(synth.manifest));
+    expect(JSON.parse(outputs.stacks)).toEqual(deployOrder(manifest));
   });
 
-  it("the matrix script refuses stacks with local state when the workflows ask for remote state", () => {
-    const { status, stderr } = stackMatrix("--require-remote-state");
-    expect(status).toBe(1);
-    expect(stderr).toContain("aws-platform");
-    expect(stderr).toContain("keep their state in a local file, which is lost when a CI job ends: set clouds.<cloud>.stateBackend in the config");
+  it("the matrix script leaves the bootstrap stacks, and their local state, to the workstation", () => {
+    expect(Object.keys(synth.manifest.stacks).filter(isBootstrapStack).sort()).toEqual(["aws-bootstrap", "azure-bootstrap"]);
+    const { status, stderr, outputs } = stackMatrix("--layers", "4", "--require-remote-state");
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    const listed = Object.values<string>(outputs).flatMap((value) => JSON.parse(value));
+    expect(listed.filter(isBootstrapStack)).toEqual([]);
   });
 
   it("the plan matrix lists every stack after its dependencies", () => {
-    const order = deployOrder(synth.manifest);
-    expect([...order].sort()).toEqual(Object.keys(synth.manifest.stacks).sort());
-    for (const [id, entry] of Object.entries(synth.manifest.stacks)) {
+    const order = deployOrder(manifest);
+    expect([...order].sort()).toEqual(Object.keys(manifest.stacks).sort());
+    for (const [id, entry] of Object.entries(manifest.stacks)) {
       for (const dependency of entry.dependencies) expect(order.indexOf(dependency)).toBeLessThan(order.indexOf(id));
     }
   });
@@ -503,14 +508,15 @@ describe("the workflows synthesize the team's deploy configuration", () => {
   });
 });
 
-describe("a deploy configuration with remote state passes the workflows' matrix step", () => {
+describe("a configuration with local state in the workflows' matrix step", () => {
   let synth: Synthesized;
   let dir: string;
   let configFile: string;
   beforeAll(() => {
     const raw = configWith((config) => {
-      config.clouds.aws.stateBackend = { bucket: "acme-platform-state", region: "eu-west-1", kmsKeyId: "alias/terraform-state" };
-      config.clouds.azure.stateBackend = { resourceGroupName: "tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" };
+      delete config.ci;
+      delete config.clouds.aws.stateBackend;
+      delete config.clouds.azure.stateBackend;
     });
     dir = mkdtempSync(path.join(tmpdir(), "deploy-config-"));
     configFile = path.join(dir, "platform.yaml");
@@ -522,14 +528,20 @@ describe("a deploy configuration with remote state passes the workflows' matrix 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const matrix = (env: Record<string, string>) =>
-    spawnSync(
-      process.execPath,
-      tsxScript("scripts/stack-matrix.ts", "--outdir", synth.outdir, "--layers", "4", "--require-remote-state"),
-      { encoding: "utf8", env: { ...process.env, ...env } },
-    );
+  const matrix = (env: Record<string, string>, ...flags: string[]) =>
+    spawnSync(process.execPath, tsxScript("scripts/stack-matrix.ts", "--outdir", synth.outdir, "--layers", "4", ...flags), {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    });
 
-  it("--require-remote-state accepts it and the layers come from that same configuration", () => {
+  it("--require-remote-state refuses it, naming the stacks", () => {
+    const result = matrix({ PLATFORM_CONFIG: configFile }, "--require-remote-state");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("aws-platform");
+    expect(result.stderr).toContain("keep their state in a local file, which is lost when a CI job ends: set clouds.<cloud>.stateBackend in the config");
+  });
+
+  it("the layers come from that same configuration", () => {
     const result = matrix({ PLATFORM_CONFIG: configFile });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -697,10 +709,11 @@ describe("AWS session duration", () => {
     expect(action.inputs["aws-session-seconds"].default).toBe("3600");
   });
 
-  it("the docs tell to raise the roles' maximum session duration to match", () => {
+  it("aws-bootstrap gives the deploy roles the maximum session the deploy jobs ask for, and the docs say so", () => {
     const docs = readFileSync(path.join(ROOT, "docs/workflows.md"), "utf8");
     const seconds = parsedWorkflow("deploy-layer.yml").jobs.deploy.steps.find((s: any) => s.uses === "./.github/actions/terraform-stack").with["aws-session-seconds"];
-    expect(docs).toContain(`--max-session-duration ${seconds}`);
+    expect(DEPLOY_SESSION_SECONDS).toBe(Number(seconds));
+    expect(docs).toContain(`\`aws-bootstrap\` sets it to ${seconds} seconds`);
   });
 });
 

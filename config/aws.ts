@@ -168,7 +168,10 @@ export const awsSchema = z
           .default([])
           .describe("Networks allowed to reach the public API endpoint; empty turns the public endpoint off. Never 0.0.0.0/0."),
         adminPrincipalArns: z.array(iamPrincipalArn).default([]).describe("IAM roles or users granted cluster-admin through access entries."),
-        bootstrapCreatorAdmin: z.boolean().default(true).describe("Whether the identity that creates the cluster is made its admin."),
+        bootstrapCreatorAdmin: z
+          .boolean()
+          .optional()
+          .describe("Whether the identity that creates the cluster is made its admin; read when the cluster is created, ignored afterwards. Default: true, false with ci (the CI roles are granted explicitly)."),
         systemNodeGroup: systemNodeGroupSchema.describe("The managed node group the node autoscaler and the cluster-critical add-ons run on: on-demand, tainted CriticalAddonsOnly, fixed size."),
         nodePoolAmiVersion: z
           .string()
@@ -215,7 +218,11 @@ export const awsSchema = z
           .describe("S3 bucket name."),
         region: awsRegion.describe("Region of the state bucket."),
         keyPrefix: z.string().regex(/^[A-Za-z0-9!_.*'()\/-]*$/).default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
-        kmsKeyId: z.string().optional().describe("KMS key encrypting the state objects. Default: the bucket's encryption."),
+        kmsKeyId: z.string().optional().describe("KMS key encrypting the state objects. Default: the key aws-bootstrap creates with ci, else the bucket's encryption."),
+        bootstrapStateInBackend: z
+          .boolean()
+          .optional()
+          .describe("With ci: true once aws-bootstrap's own state is moved from its local file into this bucket (docs/bootstrap.md). Default: false."),
       })
       .strict()
       .optional()

@@ -186,6 +186,10 @@ export const azureSchema = z
         storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "3-24 lowercase letters and digits" }).describe("Storage account name."),
         containerName: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/).describe("Blob container name."),
         keyPrefix: z.string().default("platform").describe("Prefix of each stack's state key: <keyPrefix>/<stack>.tfstate."),
+        bootstrapStateInBackend: z
+          .boolean()
+          .optional()
+          .describe("With ci: true once azure-bootstrap's own state is moved from its local file into this container (docs/bootstrap.md). Default: false."),
       })
       .strict()
       .optional()

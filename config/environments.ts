@@ -135,7 +135,7 @@ const SEMVER_RANGE = new RegExp(`^\\s*${COMPARATOR_SET}(\\s*\\|\\|\\s*${COMPARAT
 const SEMVER_MESSAGE = "a semver range such as '>=1.0.0 <2.0.0', '^1.4.0' or '1.x'";
 
 /** Stack parts every cloud has besides its environments (stacks/aws.ts, stacks/azure.ts, stacks/app.ts). */
-export const SHARED_STACK_PARTS = ["platform", "addons"] as const;
+export const SHARED_STACK_PARTS = ["platform", "addons", "bootstrap"] as const;
 
 /** The stack part of a shared database server: `<cloud>-database-<name>`. */
 export const databaseServerStackPart = (server: string): string => `database-${server}`;

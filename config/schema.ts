@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
+import { checkCi, ciSchema, resolveCiClouds } from "./ci";
 import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
 import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Network } from "./cidr";
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
@@ -80,6 +81,9 @@ const rawConfigSchema = z
         message: "at least one cloud: aws, azure or both",
       })
       .describe("The clouds to build the platform on: aws, azure or both."),
+    ci: ciSchema
+      .optional()
+      .describe("The GitHub repository that plans and deploys the platform: adds the bootstrap stacks (state storage and the CI identities) and grants those identities their access. Default: no CI identities."),
   })
   .strict();
 
@@ -128,7 +132,7 @@ function checkStackNames(config: RawConfig, ctx: Ctx): void {
   config.environments.forEach((env, i) => {
     const at: Path = ["environments", i, "name"];
     if ((SHARED_STACK_PARTS as readonly string[]).includes(env.name)) {
-      issue(ctx, at, env.name, `names a stack every cloud has (<cloud>-${env.name}); environments cannot be named ${SHARED_STACK_PARTS.join(" or ")}`);
+      issue(ctx, at, env.name, `names a stack every cloud has (<cloud>-${env.name}); environments cannot be named ${SHARED_STACK_PARTS.slice(0, -1).join(", ")} or ${SHARED_STACK_PARTS.at(-1)}`);
       return;
     }
     const owner = env.name.endsWith("-data") ? env.name.slice(0, -"-data".length) : undefined;
@@ -457,6 +461,7 @@ function resolve(config: RawConfig) {
   const applicationNames = config.applications.map((app) => app.name);
   return {
     ...config,
+    clouds: resolveCiClouds(config),
     domain: { ...config.domain, acmeEmail: config.domain.acmeEmail ?? (config.alerts.emails[0] as string | undefined) },
     environments: config.environments.map((env) => ({
       ...env,
@@ -484,6 +489,7 @@ export const configSchema = rawConfigSchema
     checkLogs(config, ctx);
     checkAws(config, ctx);
     checkAzure(config, ctx);
+    checkCi(config, ctx);
     for (const finding of referenceFindings(config)) {
       if (finding.severity === "error") issue(ctx, finding.path, finding.value, finding.message);
     }

@@ -179,6 +179,24 @@ export interface IngressGateway {
   readonly loadBalancerAnnotations: Record<string, string>;
 }
 
+/** A Kubernetes RBAC subject: a group or a user, as the cluster's authenticator names it. */
+export interface RbacSubject {
+  readonly kind: "Group" | "User";
+  readonly name: string;
+}
+
+/**
+ * The CI identities as the cluster knows them. The production identity is
+ * the cluster's administrator through the cloud itself; these two get their
+ * access from the add-on and environment stacks (constructs/kubernetes/ci-access.ts).
+ */
+export interface CiSubjects {
+  /** Applies the non-production environments. */
+  readonly deploy: RbacSubject;
+  /** Plans every stack on `main` before a production approval. */
+  readonly review: RbacSubject;
+}
+
 /** Everything the add-ons stack needs from a cloud platform. */
 export interface ClusterPlatform {
   /** Cloud label used only in names and descriptions. */
@@ -196,6 +214,8 @@ export interface ClusterPlatform {
   readonly ingressGateway: IngressGateway;
   /** Where the Watchdog goes, when the cloud watches for it. */
   readonly alertHeartbeat?: AlertHeartbeat;
+  /** The CI identities, when the config has `ci`. */
+  readonly ci?: CiSubjects;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */

@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig, resolveConfigPath } from "../config";
-import { checkMatrixSize, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
+import { checkMatrixSize, ciManifest, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -22,7 +22,8 @@ const option = (name: string, fallback: string): string => {
 
 try {
   const outdir = option("--outdir", "cdktf.out");
-  const manifest = readManifest(outdir);
+  // The bootstrap stacks are deployed from a workstation, never by the workflows.
+  const manifest = ciManifest(readManifest(outdir));
   const local = args.includes("--require-remote-state") ? localStateStacks(outdir, manifest) : [];
   if (local.length > 0) {
     throw new Error(

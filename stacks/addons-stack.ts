@@ -20,6 +20,7 @@ import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
+import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
 export interface AddonsStackProps {
@@ -86,6 +87,14 @@ export class AddonsStack extends TerraformStack {
     const cloud = platform.cloud;
 
     const storageClass = new PlatformStorageClass(this, "storage-class", platform.storageClass);
+
+    // Cluster-wide, so here: the stack the production identity applies.
+    if (platform.ci) {
+      new CiClusterAccess(this, "ci-access", {
+        ...platform.ci,
+        deployNamespaces: config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+      });
+    }
 
     // Capacity first: where the platform brings its own node autoscaler, the
     // other add-ons have no node to run on until its pools exist.

@@ -17,6 +17,7 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
   // Above this line clouds differ; below it, every stack takes only the contract.
   for (const deployment of deployments) {
     const addons = new AddonsStack(app, stackId(deployment.cloud, "addons"), { config, platform: deployment.platform, useState: deployment.useState });
+    deployment.stacks.push(addons);
     for (const environment of config.environments) {
       const stack = new EnvironmentStack(app, stackId(deployment.cloud, environment.name), {
         platform: deployment.platform,
@@ -28,6 +29,9 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
       });
       // Flux and External Secrets CRDs come with the add-ons.
       stack.addDependency(addons);
+      deployment.stacks.push(stack);
     }
   }
+  // Last, so that it is prepared after every stack whose state its policies name.
+  for (const deployment of deployments) deployment.addBootstrap?.(() => deployment.stacks);
 }

@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import type { DatabaseNetwork } from "../constructs/aws/database-server";
+import { EksCiAccess } from "../constructs/aws/ci-cluster-access";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
@@ -16,7 +17,7 @@ import { EcrRegistry } from "../constructs/aws/registry";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   readonly config: PlatformConfig;
@@ -38,6 +39,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly zone: PublicZone;
   readonly externalMonitoring: ExternalMonitoring;
   readonly region: string;
+  /** The CI roles' cluster access, when the config has `ci`. */
+  readonly ciAccess?: EksCiAccess;
   private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -94,10 +97,21 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       secretsKey: clusterKey,
       publicAccessCidrs: aws.cluster.publicAccessCidrs,
       adminPrincipalArns: aws.cluster.adminPrincipalArns,
-      bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin,
+      // With CI the production role is granted explicitly, never as the cluster's creator.
+      bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin ?? config.ci === undefined,
       systemNodeGroup: aws.cluster.systemNodeGroup,
       fargateNamespaces: aws.cluster.fargateNamespaces,
     });
+
+    // The CI roles aws-bootstrap creates, by name: explicit grants, whoever applies.
+    if (config.ci) {
+      this.ciAccess = new EksCiAccess(this, "ci-access", {
+        clusterName: this.eks.cluster.name,
+        clusterArn: this.eks.cluster.arn,
+        project: config.project,
+        deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      });
+    }
 
     // Workload capacity: Karpenter launches nodes within the configured pools' limits.
     this.karpenter = new Karpenter(this, "karpenter", {
@@ -247,6 +261,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get ingressGateway(): IngressGateway {
     return networkLoadBalancerGateway();
+  }
+
+  get ci(): CiSubjects | undefined {
+    return this.ciAccess?.subjects;
   }
 
   get alertHeartbeat(): AlertHeartbeat {

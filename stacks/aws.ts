@@ -6,6 +6,8 @@ import { AwsDataStack } from "./aws-data-stack";
 import { AwsPlatformStack } from "./aws-platform-stack";
 import { useAwsState } from "../constructs/aws/stack-setup";
 import { environmentData, stackId, type CloudDeployment } from "./deployment";
+import { AwsBootstrapStack } from "./aws-bootstrap-stack";
+import { BOOTSTRAP_STACK_PART } from "../tools/stack-order";
 
 /** `aws-platform`, one `aws-database-<server>` stack per shared server and one `aws-<env>-data` stack per environment. */
 export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): CloudDeployment {
@@ -17,10 +19,13 @@ export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): Clou
     const sharedServer = environment.database.server === undefined ? undefined : servers[environment.database.server].tenants[environment.name];
     return new AwsDataStack(app, stackId("aws", `${environment.name}-data`), { config, aws, environment, platform, sharedServer });
   });
+  const ci = config.ci;
   return {
     cloud: "aws",
     platform,
     ...environmentData(config.environments, data),
+    stacks: [platform, ...Object.values(servers), ...data],
     useState: (stack, id) => useAwsState(stack, aws, id),
+    addBootstrap: ci ? (all) => new AwsBootstrapStack(app, stackId("aws", BOOTSTRAP_STACK_PART), { config, aws, ci, stacks: all }) : undefined,
   };
 }

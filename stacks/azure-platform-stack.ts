@@ -7,7 +7,8 @@ import { logRetention } from "../config/logs";
 import { AksCluster } from "../constructs/azure/aks-cluster";
 import type { DatabasePlatform } from "../constructs/azure/database-server";
 import { ContainerInsights } from "../constructs/azure/container-insights";
-import { PlatformKeyVault } from "../constructs/azure/key-vault";
+import { AksCiAccess } from "../constructs/azure/ci-cluster-access";
+import { PlatformKeyVault, type PlatformKeyVaultProps, type VaultGrantee } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
 import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
 import { Monitoring } from "../constructs/azure/monitoring";
@@ -19,7 +20,29 @@ import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type AlertHeartbeat, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
+
+/**
+ * Who writes the platform vault's secrets and who reads them: the data
+ * stacks' deploying identities and the administrator groups write (each data
+ * stack generates its database password there), the review identity reads
+ * (a plan of a data stack opens the password), nobody by virtue of running
+ * Terraform. Secret-scoped grants would be narrower, but a role assignment
+ * needs its scope to exist, and each data stack creates its own secret.
+ */
+function vaultGrantees(azure: AzureConfig, ci: AksCiAccess | undefined): Pick<PlatformKeyVaultProps, "secretsOfficers" | "secretsReaders"> {
+  const admins: VaultGrantee[] = azure.cluster.adminGroupObjectIds.map((objectId) => ({ id: `admins-${objectId}-secrets-officer`, principalId: objectId, principalType: "Group" }));
+  if (!ci) return { secretsOfficers: admins, secretsReaders: [] };
+  return {
+    secretsOfficers: [
+      // The production identity's grant keeps the address the applying identity's had.
+      { id: "deployer-secrets-officer", principalId: ci.principalId("production"), principalType: "ServicePrincipal" },
+      { id: "ci-deploy-secrets-officer", principalId: ci.principalId("deploy"), principalType: "ServicePrincipal" },
+      ...admins,
+    ],
+    secretsReaders: [{ id: "ci-review-secrets-user", principalId: ci.principalId("review"), principalType: "ServicePrincipal" }],
+  };
+}
 
 export interface AzurePlatformStackProps {
   readonly config: PlatformConfig;
@@ -43,6 +66,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly externalMonitoring: ExternalMonitoring;
   readonly tenantId: string;
   readonly subscriptionId: string;
+  /** The CI identities and their cluster access, when the config has `ci`. */
+  readonly ciAccess?: AksCiAccess;
   private readonly location: string;
   private readonly clusterName: string;
   readonly zone: AzurePublicZone;
@@ -119,15 +144,25 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       workspaceId: this.monitoring.workspace.id,
     });
 
-    // Whoever applies this stack applies the in-cluster stacks next, through
-    // Azure RBAC (local accounts are off): without this every Helm and
-    // Kubernetes resource there gets 403 unless the deployer happens to be in
-    // adminGroupObjectIds. Scoped to this cluster only.
-    assignRole(this, "deployer-cluster-admin", {
-      principalId: client.objectId,
-      role: ROLES.aksRbacClusterAdmin,
-      on: this.aks.cluster.id,
-    });
+    // The CI identities azure-bootstrap creates, by name: explicit grants,
+    // whoever applies. People get theirs from adminGroupObjectIds (AKS's
+    // administrator groups); local accounts are off.
+    if (config.ci) {
+      // The config requires a state backend with ci; the identities live beside it.
+      this.ciAccess = new AksCiAccess(this, "ci-access", {
+        project: config.project,
+        identitiesResourceGroup: azure.stateBackend!.resourceGroupName,
+        clusterId: this.aks.cluster.id,
+        deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      });
+      // The production identity applies the add-ons and the production environments: cluster-wide.
+      assignRole(this, "deployer-cluster-admin", {
+        principalId: this.ciAccess.principalId("production"),
+        role: ROLES.aksRbacClusterAdmin,
+        on: this.aks.cluster.id,
+        principalType: "ServicePrincipal",
+      });
+    }
 
     this.acr = new AcrRegistry(this, "acr", {
       name: azure.registry.name,
@@ -148,9 +183,10 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       resourceGroupName,
       tenantId: this.tenantId,
       softDeleteRetentionDays: azure.keyVault.softDeleteRetentionDays,
-      deployerObjectId: client.objectId,
+      ...vaultGrantees(azure, this.ciAccess),
       allowedSubnetIds: [this.network.nodesSubnet.id],
-      allowedIpRanges: azure.keyVault.allowedIpRanges ?? azure.cluster.authorizedIpRanges,
+      // Where people and the CI runners run Terraform: the data stacks read the vault while planning.
+      allowedIpRanges: [...new Set([...(azure.keyVault.allowedIpRanges ?? azure.cluster.authorizedIpRanges), ...(config.ci?.runnerIpRanges ?? [])])],
     });
     // The Key Vault secrets provider add-on gets no role here: nothing in the
     // platform mounts secrets through its CSI driver (applications use External
@@ -261,6 +297,10 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
 
   get cluster() {
     return { name: this.aks.cluster.name, host: this.aks.host, clusterCaCertificate: this.aks.certificateAuthority, exec: this.aks.exec };
+  }
+
+  get ci(): CiSubjects | undefined {
+    return this.ciAccess?.subjects;
   }
 
   get storageClass() {

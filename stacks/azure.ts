@@ -3,6 +3,8 @@ import type { AzureConfig, PlatformConfig } from "../config";
 import { databaseServerStackPart } from "../config/environments";
 import { useAzureState } from "../constructs/azure/stack-setup";
 import { AzureDatabaseServerStack } from "./azure-database-server-stack";
+import { BOOTSTRAP_STACK_PART } from "../tools/stack-order";
+import { AzureBootstrapStack } from "./azure-bootstrap-stack";
 import { AzureDataStack } from "./azure-data-stack";
 import { AzurePlatformStack } from "./azure-platform-stack";
 import { environmentData, stackId, type CloudDeployment } from "./deployment";
@@ -17,10 +19,13 @@ export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig)
     const sharedServer = environment.database.server === undefined ? undefined : servers[environment.database.server].tenants[environment.name];
     return new AzureDataStack(app, stackId("azure", `${environment.name}-data`), { config, azure, environment, platform, sharedServer });
   });
+  const ci = config.ci;
   return {
     cloud: "azure",
     platform,
     ...environmentData(config.environments, data),
+    stacks: [platform, ...Object.values(servers), ...data],
     useState: (stack, id) => useAzureState(stack, azure, id),
+    addBootstrap: ci ? (all) => new AzureBootstrapStack(app, stackId("azure", BOOTSTRAP_STACK_PART), { config, azure, ci, stacks: all }) : undefined,
   };
 }

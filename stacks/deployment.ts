@@ -14,6 +14,13 @@ export interface CloudDeployment {
   readonly applications: Record<string, Record<string, ApplicationEndpoint>>;
   /** Configures the cloud's state backend for an in-cluster stack. */
   useState(stack: TerraformStack, stackId: string): void;
+  /** The cloud's stacks so far (platform and data); the in-cluster ones join them. */
+  readonly stacks: TerraformStack[];
+  /**
+   * Adds the cloud's bootstrap stack (state storage and CI identities) once
+   * every other stack exists, when the config has `ci`.
+   */
+  addBootstrap?(stacks: () => readonly TerraformStack[]): void;
 }
 
 /** What a cloud's environment data stacks give the in-cluster stacks, by environment name. */

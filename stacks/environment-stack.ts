@@ -70,9 +70,11 @@ export class EnvironmentStack extends TerraformStack {
       podSecurityEnforce: stage.podSecurityEnforce,
       quota: environment.quota,
       limitRange: environment.limitRange,
+      // The production identity administers the cluster; the deploy identity is bound here.
+      deployer: environment.stage === "production" ? undefined : platform.ci?.deploy,
     });
     this.namespace = namespace.name;
-    const inNamespace = [namespace.namespace];
+    const inNamespace = namespace.dependables;
 
     const storage = Object.values(props.applications).flatMap((application) => (application.objectStorage ? [application.objectStorage] : []));
     new NetworkPolicies(this, "network-policies", {

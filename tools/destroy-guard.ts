@@ -3,7 +3,8 @@
  * by re-applying: data (databases, buckets, storage accounts), backups,
  * encryption keys, generated secrets (on a shared database server, an
  * environment's secret stands for its database, which only SQL drops), images,
- * the resource groups that hold them, the cluster that runs everything and
+ * the buckets and storage accounts that hold state and logs, the resource
+ * groups that hold them, the cluster that runs everything and
  * the public DNS zone the registrar delegates to; also the locks whose removal
  * is the first step to losing data, so that removing one takes the same
  * explicit override. Other deletions (subnets,
@@ -30,14 +31,14 @@ const PROTECTED_TYPES: Record<string, string> = {
   azurerm_key_vault_key: "an encryption key: data and backups encrypted with it become unreadable",
   azurerm_key_vault_secret: "a key vault secret: its value (a generated database password) is kept nowhere else; on a shared server it stands for an environment's database",
   aws_secretsmanager_secret: "a generated secret: its value (a database role's password) is kept nowhere else; on a shared server it stands for an environment's database",
-  aws_s3_bucket: "a bucket: destroying it deletes every object in it",
-  azurerm_storage_account: "a storage account: deleting it deletes every blob in it",
-  azurerm_storage_container: "a blob container: deleting it deletes every blob in it",
   azurerm_data_protection_backup_instance_blob_storage: "a backup instance: without it the storage account's objects are not backed up",
   azurerm_resource_group: "a resource group: deleting it deletes every resource in it, also those Terraform does not manage",
   azurerm_management_lock: "a delete lock: without it Azure no longer refuses to delete what it locks",
   aws_eks_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
   azurerm_kubernetes_cluster: "the Kubernetes cluster: every workload and in-cluster stack runs on it",
+  aws_s3_bucket: "an S3 bucket: destroying it loses its objects (an application's files, every stack's Terraform state, the log store's chunks)",
+  azurerm_storage_account: "a storage account: destroying it loses its blobs (an application's files, every stack's Terraform state, the log store's chunks)",
+  azurerm_storage_container: "a storage container: destroying it loses its blobs (an application's files, every stack's Terraform state, the log store's chunks)",
   aws_route53_zone: "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them",
   azurerm_dns_zone: "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them",
 };

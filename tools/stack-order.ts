@@ -20,6 +20,23 @@ export function localStateStacks(outdir: string, manifest: Manifest): string[] {
     .sort();
 }
 
+/** The stack part of each cloud's bootstrap stack: `aws-bootstrap`, `azure-bootstrap`. */
+export const BOOTSTRAP_STACK_PART = "bootstrap";
+
+/** Whether a stack id is a cloud's bootstrap (`<cloud>-bootstrap`). */
+export function isBootstrapStack(id: string): boolean {
+  return id.slice(id.indexOf("-") + 1) === BOOTSTRAP_STACK_PART;
+}
+
+/**
+ * The manifest without the bootstrap stacks, which the workflows never plan
+ * or apply: they create the CI identities themselves, and are deployed from
+ * a workstation (docs/bootstrap.md).
+ */
+export function ciManifest(manifest: Manifest): Manifest {
+  return { stacks: Object.fromEntries(Object.entries(manifest.stacks).filter(([id]) => !isBootstrapStack(id))) };
+}
+
 export function readManifest(outdir: string): Manifest {
   const file = path.join(outdir, "manifest.json");
   try {

@@ -75,6 +75,8 @@ function overrideFor(stack: TerraformJson, stackText: string, workdir: string): 
     [...remoteStateReferences(stackText)].map(([name, outputs]) => [
       name,
       {
+        // Whatever backend the program reads it from (S3 with a state backend configured).
+        backend: "local",
         config: { path: emptyState },
         defaults: Object.fromEntries([...outputs].map((output) => [output, placeholderFor(output)])),
       },

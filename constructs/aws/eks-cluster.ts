@@ -98,6 +98,9 @@ export class AwsEksCluster extends Construct {
         bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin,
       },
       dependsOn: [...clusterRole.dependables, props.secretsKey.policy],
+      // EKS reads it once, when creating the cluster, and the provider would
+      // replace the cluster to change it: a later value must not matter.
+      lifecycle: { ignoreChanges: ["access_config[0].bootstrap_cluster_creator_admin_permissions"] },
     });
 
     for (const [i, principalArn] of props.adminPrincipalArns.entries()) {

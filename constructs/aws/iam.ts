@@ -14,8 +14,17 @@ export interface PolicyStatement {
   readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
+/**
+ * Any statement IAM accepts: with `NotAction` instead of `Action`, and without
+ * `Resource` in a trust policy.
+ */
+export type IamStatement = Omit<PolicyStatement, "Action" | "Resource"> & { readonly Resource?: string | string[] } & (
+    | { readonly Action: string | string[]; readonly NotAction?: undefined }
+    | { readonly NotAction: string | string[]; readonly Action?: undefined }
+  );
+
 /** A policy document; `Fn.jsonencode` keeps cross-resource references intact. */
-export function policyDocument(statements: PolicyStatement[]): string {
+export function policyDocument(statements: readonly IamStatement[]): string {
   return Fn.jsonencode({ Version: "2012-10-17", Statement: statements });
 }
 

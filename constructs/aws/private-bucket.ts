@@ -5,7 +5,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import type { Construct } from "constructs";
-import { policyDocument } from "./iam";
+import { policyDocument, type PolicyStatement } from "./iam";
 
 /**
  * What every bucket of the platform has, added beside the bucket in `scope`
@@ -14,9 +14,9 @@ import { policyDocument } from "./iam";
  * bucket key, TLS 1.2 or later required, and object events on the account's
  * default EventBridge bus (free for AWS service events), where an audit rule
  * can watch deletions and AWS Backup for S3 finds the changes it needs.
+ * `statements` join the bucket policy after the TLS rules.
  */
-export function hardenBucket(scope: Construct, bucket: S3Bucket, keyArn: string): void {
-  const bucketArn = bucket.arn;
+export function hardenBucket(scope: Construct, bucket: S3Bucket, keyArn: string, statements: PolicyStatement[] = []): void {
   new S3BucketPublicAccessBlock(scope, "public-access", {
     bucket: bucket.id,
     blockPublicAcls: true,
@@ -30,26 +30,19 @@ export function hardenBucket(scope: Construct, bucket: S3Bucket, keyArn: string)
     // The bucket key cuts KMS requests (and their cost) by orders of magnitude.
     rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn }, bucketKeyEnabled: true }],
   });
-  new S3BucketPolicy(scope, "policy", {
-    bucket: bucket.id,
-    policy: policyDocument([
-      {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: { AWS: "*" },
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-      {
-        Sid: "DenyOutdatedTls",
-        Effect: "Deny",
-        Principal: { AWS: "*" },
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-      },
-    ]),
-  });
+  new S3BucketPolicy(scope, "policy", { bucket: bucket.id, policy: policyDocument([...tlsOnlyStatements(bucket.arn), ...statements]) });
   new S3BucketNotification(scope, "events", { bucket: bucket.id, eventbridge: true });
+}
+
+/** Bucket policy statements refusing every request without TLS, or with TLS older than 1.2. */
+export function tlsOnlyStatements(bucketArn: string): PolicyStatement[] {
+  const deny = (sid: string, condition: PolicyStatement["Condition"]): PolicyStatement => ({
+    Sid: sid,
+    Effect: "Deny",
+    Principal: { AWS: "*" },
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: condition,
+  });
+  return [deny("DenyInsecureTransport", { Bool: { "aws:SecureTransport": "false" } }), deny("DenyOutdatedTls", { NumericLessThan: { "s3:TlsVersion": "1.2" } })];
 }

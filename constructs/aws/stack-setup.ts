@@ -2,6 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, type TerraformStack } from "cdktf";
 import type { AwsConfig, PlatformConfig } from "../../config";
 import { standardTags } from "../common/naming";
+import { stateKey } from "../common/ci-state";
 import { useLocalState } from "../common/state";
 
 export interface AwsStackSetupProps {
@@ -33,7 +34,7 @@ export function useAwsState(stack: TerraformStack, aws: AwsConfig, stackId: stri
   if (backend) {
     new S3Backend(stack, {
       bucket: backend.bucket,
-      key: `${backend.keyPrefix}/${stackId}.tfstate`,
+      key: stateKey(backend.keyPrefix, stackId),
       region: backend.region,
       encrypt: true,
       kmsKeyId: backend.kmsKeyId,

@@ -2,14 +2,27 @@ import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { Construct } from "constructs";
 import { assignRole, ROLES } from "./role-assignment";
 
+/** A principal granted a role on the vault; `id` names its role assignment. */
+export interface VaultGrantee {
+  readonly id: string;
+  readonly principalId: string;
+  readonly principalType: "ServicePrincipal" | "Group" | "User";
+}
+
 export interface PlatformKeyVaultProps {
   readonly name: string;
   readonly location: string;
   readonly resourceGroupName: string;
   readonly tenantId: string;
   readonly softDeleteRetentionDays: number;
-  /** The principal running Terraform, which writes the generated secrets. */
-  readonly deployerObjectId: string;
+  /**
+   * Who may write secrets (the identities that apply the data stacks, the
+   * administrator groups) and who may read them (the review identity), by
+   * construct id. Never whoever runs Terraform: a grant to the caller would
+   * move to every other identity that applies the stack.
+   */
+  readonly secretsOfficers: readonly VaultGrantee[];
+  readonly secretsReaders: readonly VaultGrantee[];
   /** Subnets the firewall admits (each needs the `Microsoft.KeyVault` service endpoint). */
   readonly allowedSubnetIds: string[];
   /** Public ranges the firewall admits: where Terraform and operators run. */
@@ -45,7 +58,12 @@ export class PlatformKeyVault extends Construct {
       },
       lifecycle: { preventDestroy: true },
     });
-    assignRole(this, "deployer-secrets-officer", { principalId: props.deployerObjectId, role: ROLES.keyVaultSecretsOfficer, on: this.vault.id });
+    for (const grantee of props.secretsOfficers) {
+      assignRole(this, grantee.id, { principalId: grantee.principalId, role: ROLES.keyVaultSecretsOfficer, on: this.vault.id, principalType: grantee.principalType });
+    }
+    for (const grantee of props.secretsReaders) {
+      assignRole(this, grantee.id, { principalId: grantee.principalId, role: ROLES.keyVaultSecretsUser, on: this.vault.id, principalType: grantee.principalType });
+    }
   }
 
   get id(): string {

@@ -49,6 +49,11 @@ export function logAlert(scope: Construct, id: string, props: LogAlertProps): Mo
       },
     ],
     action: { actionGroups: [...props.actionGroupIds] },
+    // Azure validates the query against the scope's tables when the rule is
+    // created, and a table exists only once its first row arrives: minutes
+    // after the cluster's first logs, a day after a vault's first backup job
+    // (docs/azure.md, "Log alerts on a first deploy").
+    skipQueryValidation: true,
     dependsOn: props.dependsOn,
   });
 }

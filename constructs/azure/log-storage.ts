@@ -58,8 +58,6 @@ export class LogStorageAccount extends Construct {
         deleteRetentionPolicy: { days: LOG_SOFT_DELETE_DAYS },
         containerDeleteRetentionPolicy: { days: LOG_SOFT_DELETE_DAYS },
       },
-      // Short-lived SAS only, should anyone ever turn keys back on.
-      sasPolicy: { expirationPeriod: "01.00:00:00", expirationAction: "Log" },
       lifecycle: { preventDestroy: protect },
     });
 

@@ -8,12 +8,16 @@ export const ROLES = {
   storageBlobDelegator: "Storage Blob Delegator",
   storageAccountBackupContributor: "Storage Account Backup Contributor",
   aksRbacClusterAdmin: "Azure Kubernetes Service RBAC Cluster Admin",
+  aksRbacAdmin: "Azure Kubernetes Service RBAC Admin",
   keyVaultSecretsUser: "Key Vault Secrets User",
   keyVaultSecretsOfficer: "Key Vault Secrets Officer",
   networkContributor: "Network Contributor",
   reader: "Reader",
   dnsZoneContributor: "DNS Zone Contributor",
   postgresLongTermRetentionBackup: "PostgreSQL Flexible Server Long Term Retention Backup Role",
+  contributor: "Contributor",
+  roleBasedAccessControlAdministrator: "Role Based Access Control Administrator",
+  storageBlobDataReader: "Storage Blob Data Reader",
 } as const;
 
 export type RoleName = (typeof ROLES)[keyof typeof ROLES];
@@ -26,7 +30,14 @@ export type RoleName = (typeof ROLES)[keyof typeof ROLES];
 export function assignRole(
   scope: Construct,
   id: string,
-  props: { readonly principalId: string; readonly role: RoleName; readonly on: string; readonly principalType?: "ServicePrincipal" | "User" | "Group" },
+  props: {
+    readonly principalId: string;
+    readonly role: RoleName;
+    readonly on: string;
+    readonly principalType?: "ServicePrincipal" | "User" | "Group";
+    /** An Azure ABAC condition (version 2.0) narrowing the role. */
+    readonly condition?: string;
+  },
 ): RoleAssignment {
   return new RoleAssignment(scope, id, {
     principalId: props.principalId,
@@ -34,5 +45,7 @@ export function assignRole(
     scope: props.on,
     principalType: props.principalType,
     skipServicePrincipalAadCheck: props.principalType === "ServicePrincipal" ? true : undefined,
+    condition: props.condition,
+    conditionVersion: props.condition === undefined ? undefined : "2.0",
   });
 }

@@ -2,6 +2,7 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { Aspects, AzurermBackend, type TerraformStack } from "cdktf";
 import type { AzureConfig, PlatformConfig } from "../../config";
 import { standardTags } from "../common/naming";
+import { stateKey } from "../common/ci-state";
 import { useLocalState } from "../common/state";
 import { StandardTags } from "./tagging";
 
@@ -14,6 +15,8 @@ export interface AzureStackSetupProps {
   readonly stackId: string;
   /** Value of the `environment` tag: an environment name, or `platform` for shared resources. */
   readonly environment: string;
+  /** Where the stack keeps its state. @default the configured backend, else local state */
+  readonly useState?: (stack: TerraformStack) => void;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface AzureStackSetupProps {
  */
 export function setUpAzureStack(stack: TerraformStack, props: AzureStackSetupProps): AzurermProvider {
   const { config, azure, stackId, environment } = props;
-  useAzureState(stack, azure, stackId);
+  (props.useState ?? ((self: TerraformStack) => useAzureState(self, azure, stackId)))(stack);
   stack.addOverride("terraform.required_version", AZURE_REQUIRED_TERRAFORM);
   Aspects.of(stack).add(new StandardTags({ ...config.tags, ...standardTags(config.project, environment) }));
   return new AzurermProvider(stack, "azurerm", {
@@ -51,7 +54,7 @@ export function useAzureState(stack: TerraformStack, azure: AzureConfig, stackId
       resourceGroupName: backend.resourceGroupName,
       storageAccountName: backend.storageAccountName,
       containerName: backend.containerName,
-      key: `${backend.keyPrefix}/${stackId}.tfstate`,
+      key: stateKey(backend.keyPrefix, stackId),
       useAzureadAuth: true,
     });
   } else {

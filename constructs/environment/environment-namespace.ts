@@ -1,8 +1,11 @@
 import { LimitRangeV1 } from "@cdktf/provider-kubernetes/lib/limit-range-v1";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config";
+import type { RbacSubject } from "../contract";
+import { CiNamespaceAccess } from "../kubernetes/ci-access";
 import type { PodSecurityLevel } from "./stage-settings";
 
 export interface EnvironmentNamespaceProps {
@@ -13,6 +16,12 @@ export interface EnvironmentNamespaceProps {
   readonly podSecurityEnforce: PodSecurityLevel;
   readonly quota: EnvironmentConfig["quota"];
   readonly limitRange: EnvironmentConfig["limitRange"];
+  /**
+   * The CI identity that deploys the environment, bound the environment
+   * deployer role here before anything else is created in the namespace.
+   * @default - no binding: the deploying identity is a cluster administrator
+   */
+  readonly deployer?: RbacSubject;
 }
 
 /**
@@ -23,6 +32,8 @@ export interface EnvironmentNamespaceProps {
 export class EnvironmentNamespace extends Construct {
   readonly namespace: NamespaceV1;
   readonly name: string;
+  /** What the namespace's other objects wait for: the namespace, and the deployer's binding. */
+  readonly dependables: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: EnvironmentNamespaceProps) {
     super(scope, id);
@@ -39,6 +50,11 @@ export class EnvironmentNamespace extends Construct {
         },
       },
     });
+    this.dependables = [this.namespace];
+    if (props.deployer) {
+      const access = new CiNamespaceAccess(this, "ci-deployer", { namespace: this.name, deployer: props.deployer, dependsOn: [this.namespace] });
+      this.dependables.push(access.binding);
+    }
     const metadata = { name: props.name, namespace: this.name };
     const { quota, limitRange } = props;
     new ResourceQuotaV1(this, "quota", {
@@ -52,7 +68,7 @@ export class EnvironmentNamespace extends Construct {
           pods: String(quota.pods),
         },
       },
-      dependsOn: [this.namespace],
+      dependsOn: this.dependables,
     });
     new LimitRangeV1(this, "limit-range", {
       metadata,
@@ -65,7 +81,7 @@ export class EnvironmentNamespace extends Construct {
           },
         ],
       },
-      dependsOn: [this.namespace],
+      dependsOn: this.dependables,
     });
   }
 }
