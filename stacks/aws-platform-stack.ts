@@ -13,7 +13,9 @@ import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
-import { EcrRegistry } from "../constructs/aws/registry";
+import { EcrRegistry, ecrPullStatements } from "../constructs/aws/registry";
+import type { PolicyStatement } from "../constructs/aws/iam";
+import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName, standardTags } from "../constructs/common/naming";
@@ -51,6 +53,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   /** The CI roles' cluster access, when the config has `ci`. */
   readonly ciAccess?: EksCiAccess;
   private readonly clusterName: string;
+  /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
+  private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string> };
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
     super(scope, id);
@@ -74,7 +78,18 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.externalMonitoring = this.addExternalMonitoring(config);
+    this.sharedValues = relaySharedValues(this, shared !== undefined, {
+      zoneId: this.zone.zoneId,
+      loginServer: this.ecr.loginServer,
+      repositoryUrls: this.ecr.repositoryUrls,
+      repositoryArns: this.ecr.repositoryArns,
+    });
     this.addOutputs(aws);
+  }
+
+  /** What lets the cluster's workloads pull the applications' images. */
+  registryPullStatements(): PolicyStatement[] {
+    return ecrPullStatements(Object.values(this.sharedValues.repositoryArns));
   }
 
   private addNetwork(aws: AwsConfig): Network {
@@ -239,9 +254,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   private addOutputs(aws: AwsConfig): void {
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
-    new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
+    new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     // Read by `npm run doctor`.
-    new TerraformOutput(this, "dns_zone_id", { value: this.zone.zoneId });
+    new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
     new TerraformOutput(this, "heartbeat_alarm", { value: this.externalMonitoring.heartbeatAlarm.alarmName });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `aws eks update-kubeconfig --name ${this.clusterName} --region ${aws.region}`,
@@ -262,7 +277,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   }
 
   get registry() {
-    return { loginServer: this.ecr.loginServer, repositories: this.ecr.repositoryUrls, fluxProvider: "aws" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "aws" as const };
   }
 
   get identities() {
@@ -301,14 +316,14 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         // The zone id pins the one zone; matching the parent keeps an existing
         // zone that is a parent of the base domain (the domain filter alone
         // drops a zone whose name is not under the base domain).
-        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
+        args: [`--zone-id-filter=${this.sharedValues.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
         env: [{ name: "AWS_REGION", value: this.region }],
         ownerId: `eks/${this.region}/${this.clusterName}`,
         configFiles: {},
         identity: none,
       },
-      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
+      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.sharedValues.zoneId } }, identity: none },
     };
   }
 

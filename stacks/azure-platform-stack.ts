@@ -20,6 +20,7 @@ import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
+import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
@@ -84,6 +85,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
   private readonly lokiIdentity: ServiceAccountIdentity;
+  /** The shared zone's and registry's values as this cluster's stacks read them (`relaySharedValues`). */
+  private readonly sharedValues: { zoneId: string; zoneName: string; zoneResourceGroupName: string; loginServer: string; repositoryUrls: Record<string, string> };
 
   constructor(scope: Construct, id: string, props: AzurePlatformStackProps) {
     super(scope, id);
@@ -121,6 +124,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.zone = shared?.zone ?? this.addZone(config);
     [this.externalDnsIdentity, this.certManagerIdentity] = this.addDnsIdentities(config, shared);
     this.externalMonitoring = this.addExternalMonitoring(config);
+    this.sharedValues = relaySharedValues(this, shared !== undefined, {
+      zoneId: this.zone.id,
+      zoneName: this.zone.name,
+      zoneResourceGroupName: this.zone.resourceGroupName,
+      loginServer: this.acr.loginServer,
+      repositoryUrls: this.acr.repositoryUrls,
+    });
     this.addOutputs();
   }
 
@@ -306,12 +316,12 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   private addOutputs(): void {
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
-    new TerraformOutput(this, "registry", { value: this.acr.loginServer });
+    new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     new TerraformOutput(this, "key_vault_uri", { value: this.keyVault.uri });
     // Read by `npm run doctor`. The CA is no secret, but the attribute it comes from is marked sensitive.
     new TerraformOutput(this, "cluster_id", { value: this.aks.cluster.id });
     new TerraformOutput(this, "cluster_ca_certificate", { value: this.aks.certificateAuthority, sensitive: true });
-    new TerraformOutput(this, "dns_zone_id", { value: this.zone.id });
+    new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
     new TerraformOutput(this, "heartbeat_alert_id", { value: this.externalMonitoring.heartbeat.id });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `az aks get-credentials --resource-group ${this.clusterName} --name ${this.clusterName} && kubelogin convert-kubeconfig --login azurecli`,
@@ -344,7 +354,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   }
 
   get registry() {
-    return { loginServer: this.acr.loginServer, repositories: this.acr.repositoryUrls, fluxProvider: "azure" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "azure" as const };
   }
 
   get identities() {
@@ -374,18 +384,18 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     const azureConfig = {
       tenantId: this.tenantId,
       subscriptionId: this.subscriptionId,
-      resourceGroup: this.zone.resourceGroupName,
+      resourceGroup: this.sharedValues.zoneResourceGroupName,
       useWorkloadIdentityExtension: true,
     };
     return {
-      zoneName: this.zone.name,
+      zoneName: this.sharedValues.zoneName,
       externalDns: {
         provider: "azure",
         // By name, not id: Azure returns zone ids with `dnszones` in lower case
         // while Terraform's carry `dnsZones`, and external-dns compares ids
         // case-sensitively. The name filter also admits a parent zone of the
         // base domain; `resourceGroup` in azure.json confines it to one group.
-        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-name-filter=${this.zone.name}`],
+        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-name-filter=${this.sharedValues.zoneName}`],
         env: [],
         ownerId: `aks/${this.location}/${this.clusterName}`,
         // Names and ids only: the workload identity webhook supplies the credential.
@@ -396,8 +406,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         dns01: {
           azureDNS: {
             subscriptionID: this.subscriptionId,
-            resourceGroupName: this.zone.resourceGroupName,
-            hostedZoneName: this.zone.name,
+            resourceGroupName: this.sharedValues.zoneResourceGroupName,
+            hostedZoneName: this.sharedValues.zoneName,
             environment: "AzurePublicCloud",
             managedIdentity: { clientID: this.certManagerIdentity.identity.clientId },
           },
