@@ -93,6 +93,10 @@ export function clusterCloud<C extends AwsConfig | AzureConfig>(cloud: C, overri
 /** The stack part of one of a cluster's stacks: `platform` for `main`, `<cluster>-platform` for the others. */
 export const clusterStackPart = (cluster: string, part: "platform" | "addons"): string => (cluster === DEFAULT_CLUSTER ? part : `${cluster}-${part}`);
 
+/** The stack parts of every cluster's platform and add-ons. */
+export const clusterStackParts = (clusters: readonly { readonly name: string }[]): string[] =>
+  clusters.flatMap((cluster) => [clusterStackPart(cluster.name, "platform"), clusterStackPart(cluster.name, "addons")]);
+
 /** Where the resource names of a cluster's platform come from: `<project>-platform` for `main`, `<project>-<cluster>-platform` for the others. */
 export const clusterNameParts = (project: string, cluster: string): string[] => (cluster === DEFAULT_CLUSTER ? [project, "platform"] : [project, cluster, "platform"]);
 
