@@ -13,7 +13,7 @@ import { clusterStackParts } from "../config/clusters";
  * local file, which a CI runner would lose. `--skip` leaves stacks out of
  * `stacks` (the pull-request plans) only; the deploy layers keep every stack.
  *
- *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--require-remote-state] [--skip 'azure-*-data,...'] [--github-output]
+ *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 5] [--require-remote-state] [--skip 'azure-*-data,...'] [--github-output]
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -37,7 +37,7 @@ try {
   const stacks = withoutStacks(deployOrder(manifest), option("--skip", ""));
   checkMatrixSize("the plan matrix", stacks);
   const lines = [`stacks=${JSON.stringify(stacks)}`];
-  deployLayers(manifest, production, Number(option("--layers", "4")), clusterStackParts(config.clusters)).forEach((layer, i) => {
+  deployLayers(manifest, production, Number(option("--layers", "5")), clusterStackParts(config.clusters)).forEach((layer, i) => {
     checkMatrixSize(`layer ${i}`, layer.stacks);
     checkMatrixSize(`layer ${i} (production)`, layer.production);
     lines.push(`layer${i}=${JSON.stringify(layer.stacks)}`, `layer${i}_production=${JSON.stringify(layer.production)}`);
