@@ -26,7 +26,9 @@ function overrideOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>): z.ZodType<
   const shape = Object.fromEntries(
     Object.entries(schema.shape).map(([key, field]) => {
       const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
-      return [key, inner.optional().describe(`${(field as z.ZodType).description ?? key} Default: the cloud's own.`)];
+      // The cloud's own default is not this field's: what the cluster leaves out is the cloud's value.
+      const description = ((field as z.ZodType).description ?? key).replace(/\s*Default:.*$/, "");
+      return [key, inner.optional().describe(`${description} Default: the cloud's own.`)];
     }),
   );
   return z.object(shape).strict() as unknown as z.ZodType<Partial<z.output<z.ZodObject<T>>>>;
