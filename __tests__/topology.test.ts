@@ -6,6 +6,7 @@ import { ConfigError, validateConfig, type PlatformConfig } from "../config";
 import { clusterStackParts } from "../config/clusters";
 import type { AddonsStack } from "../stacks/addons-stack";
 import { buildPlatform } from "../stacks/app";
+import { ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE } from "../constructs/kubernetes/ci-access";
 import { deployLayers, productionEnvironmentNames, productionStacks } from "../tools/stack-order";
 import { programAddresses } from "./support/addresses";
 import { problemOf } from "./support/config-problems";
@@ -70,7 +71,10 @@ describe("cluster rules", () => {
     ["an environment in none", (raw) => (raw.clusters = [{ name: "main", environments: ["develop", "staging"] }]), "environments[2].name", /in no cluster; list it in the environments of one of the clusters main/],
     ["an unknown environment", (raw) => (raw.clusters = [{ name: "main", environments: ["develop", "staging", "production", "qa"] }]), "clusters[0].environments[3]", /unknown environment; configured environments are develop, staging, production/],
     ["a workload cluster without environments", (raw) => (raw.clusters = [{ name: "main", environments: ["develop", "staging", "production"] }, { name: "spare", clouds: ranges(41) }]), "clusters[1].environments", /a workload cluster runs at least one environment; list some, or set role: tools/],
-    ["two tools clusters", (raw) => threeClusters(raw) || raw.clusters.push({ name: "tools2", role: "tools", clouds: ranges(43) }), "clusters[3].role", /clusters\[0\] is already the tools cluster/],
+    ["two tools clusters", (raw) => {
+        threeClusters(raw);
+        raw.clusters.push({ name: "tools2", role: "tools", clouds: ranges(43) });
+      }, "clusters[3].role", /clusters\[0\] is already the tools cluster/],
     ["a duplicate name", (raw) => (raw.clusters = [{ name: "main", environments: ["develop", "staging"] }, { name: "main", environments: ["production"], clouds: ranges(41) }]), "clusters[1].name", /duplicate cluster name/],
     [
       "overlapping VPCs",
@@ -80,16 +84,31 @@ describe("cluster rules", () => {
     ],
     [
       "a production cluster on AKS's Free tier",
-      (raw) => twoClusters(raw) || (raw.clusters[1].clouds.azure.cluster = { skuTier: "Free" }),
+      (raw) => {
+        twoClusters(raw);
+        raw.clusters[1].clouds.azure.cluster = { skuTier: "Free" };
+      },
       "clusters[1].clouds.azure.cluster.skuTier",
       /cluster 'prod' serves production \(production\) and needs the uptime SLA: Standard or Premium/,
     ],
-    ["a name too long for the Key Vault", (raw) => twoClusters(raw) || (raw.clusters[1].name = "production1"), "clusters[1].name", /makes the Key Vault name 'acme-platform-kv-production1' 28 characters; the limit is 24/],
-    ["a stack id taken twice", (raw) => (raw.clusters = [{ name: "main", environments: ["develop", "staging"] }, { name: "staging", environments: ["production"], clouds: ranges(41) }]) && raw.environments.push({ ...structuredClone(raw.environments[0]), name: "staging-addons", stage: "develop" }) && raw.clusters[0].environments.push("staging-addons"), "clusters[1].name", /its stack <cloud>-staging-addons collides with the stack of environment 'staging-addons'/],
-    ["settings for a cloud not configured", (raw) => twoClusters(raw) || delete raw.clouds.azure || delete raw.clusters[1].clouds.azure || (raw.clusters[1].clouds.azure = ranges(41).azure), "clusters[1].clouds.azure", /sets azure settings, but clouds.azure is not configured/],
+    ["a name too long for the Key Vault", (raw) => {
+        twoClusters(raw);
+        raw.clusters[1].name = "production1";
+      }, "clusters[1].name", /makes the Key Vault name 'acme-platform-kv-production1' 28 characters; the limit is 24/],
+    ["a stack id taken twice", (raw) => {
+        raw.environments.push({ ...structuredClone(raw.environments[0]), name: "staging-addons", stage: "develop" });
+        raw.clusters = [{ name: "main", environments: ["develop", "staging", "staging-addons"] }, { name: "staging", environments: ["production"], clouds: ranges(41) }];
+      }, "clusters[1].name", /its stack <cloud>-staging-addons collides with the stack of environment 'staging-addons'/],
+    ["settings for a cloud not configured", (raw) => {
+        twoClusters(raw);
+        delete raw.clouds.azure;
+      }, "clusters[1].clouds.azure", /sets azure settings, but clouds.azure is not configured/],
     [
       "a cluster's own subnet outside its VNet",
-      (raw) => twoClusters(raw) || (raw.clusters[1].clouds.azure.network.nodesSubnetCidr = "10.90.0.0/20"),
+      (raw) => {
+        twoClusters(raw);
+        raw.clusters[1].clouds.azure.network.nodesSubnetCidr = "10.90.0.0/20";
+      },
       "clusters[1].clouds.azure.network.nodesSubnetCidr",
       /must lie inside the VNet 10\.51\.0\.0\/16/,
     ],
@@ -173,6 +192,19 @@ describe.each([
     // The non-production environments' Kubernetes provider reaches main's cluster.
     const provider = synth.stack("aws-develop").provider!.kubernetes[0];
     expect(provider.host).toContain("cross-stack-reference-input-aws-platform");
+  });
+
+  it("give the non-production deploy identity no access to a cluster running only production", () => {
+    const prod = JSON.stringify(synth.stack("aws-prod-platform"));
+    expect(Object.keys(resourcesOf(synth.stack("aws-prod-platform"), "aws_eks_access_entry")).filter((key) => key.includes("deploy"))).toEqual([]);
+    expect(prod).not.toContain("platform-ci-deploy");
+    for (const cloud of ["aws", "azure"]) {
+      const bindings = Object.values(resourcesOf(synth.stack(`${cloud}-prod-addons`), "kubernetes_cluster_role_binding_v1")).map((binding) => binding.metadata.name);
+      expect(bindings).not.toContain(ENVIRONMENT_NAMESPACES_ROLE);
+      expect(bindings).toContain(REVIEW_ROLE);
+      // main's still lets it create its environments' namespaces.
+      expect(Object.keys(resourcesOf(synth.stack(`${cloud}-addons`), "kubernetes_cluster_role_binding_v1")).some((key) => key.includes("environment-namespaces"))).toBe(true);
+    }
   });
 
   it("give every cluster identities of its own", () => {
