@@ -7,30 +7,16 @@ import { BOOTSTRAP_STACK_PART } from "../tools/stack-order";
 import { AzureBootstrapStack } from "./azure-bootstrap-stack";
 import { AzureDataStack } from "./azure-data-stack";
 import { AzurePlatformStack } from "./azure-platform-stack";
-import { clusterCloud, clusterStackPart } from "../config/clusters";
-import { clusterView, environmentData, platformOf, stackId, type CloudDeployment } from "./deployment";
+import { clusterCloud } from "../config/clusters";
+import { clusterPlatforms, environmentData, platformOf, serverPlatform, stackId, type CloudDeployment } from "./deployment";
 
-/** `azure-platform`, one `azure-database-<server>` stack per shared server and one `azure-<env>-data` stack per environment. */
+/** One `azure-[<cluster>-]platform` per cluster, one `azure-database-<server>` stack per shared server and one `azure-<env>-data` stack per environment. */
 export function buildAzure(app: App, config: PlatformConfig, azure: AzureConfig): CloudDeployment {
-  // The first cluster's platform holds the zone and registry every cluster uses.
-  let shared: AzurePlatformStack | undefined;
-  const clusters = config.clusters.map((cluster) => {
-    const platform = new AzurePlatformStack(app, stackId("azure", clusterStackPart(cluster.name, "platform")), {
-      config: clusterView(config, cluster),
-      azure: clusterCloud(azure, cluster.clouds.azure),
-      cluster,
-      shared,
-    });
-    shared ??= platform;
-    return { cluster, platform };
-  });
-  // A shared server sits in the network of the cluster its tenants run in (the config keeps them in one).
-  const serverPlatform = (server: string) => {
-    const tenant = config.environments.find((env) => env.database.server === server);
-    return tenant ? platformOf(clusters, tenant.name) : clusters[0].platform;
-  };
+  const clusters = clusterPlatforms(config, "azure", (id, cluster, view, shared?: AzurePlatformStack) =>
+    new AzurePlatformStack(app, id, { config: view, azure: clusterCloud(azure, cluster.clouds.azure), cluster, shared }),
+  );
   const servers = Object.fromEntries(
-    config.databaseServers.map((server) => [server.name, new AzureDatabaseServerStack(app, stackId("azure", databaseServerStackPart(server.name)), { config, azure, server, platform: serverPlatform(server.name) })]),
+    config.databaseServers.map((server) => [server.name, new AzureDatabaseServerStack(app, stackId("azure", databaseServerStackPart(server.name)), { config, azure, server, platform: serverPlatform(config, clusters, server.name) })]),
   );
   const data = config.environments.map((environment) => {
     const sharedServer = environment.database.server === undefined ? undefined : servers[environment.database.server].tenants[environment.name];

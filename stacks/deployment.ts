@@ -1,6 +1,6 @@
 import type { TerraformStack } from "cdktf";
 import type { PlatformConfig } from "../config";
-import type { ClusterConfig } from "../config/clusters";
+import { clusterStackPart, type ClusterConfig } from "../config/clusters";
 import type { ApplicationEndpoint, ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
 
 /** Stack ids follow `<cloud>-<part>`. */
@@ -54,4 +54,28 @@ export function platformOf<P>(clusters: readonly { readonly cluster: ClusterConf
   const found = clusters.find(({ cluster }) => cluster.environments.includes(environment));
   if (!found) throw new Error(`environment '${environment}' is in no cluster`);
   return found.platform;
+}
+
+/**
+ * One platform stack per cluster of a cloud, in the config's order; the
+ * first one holds the cloud's shared zone and registry and is handed to the
+ * others as `shared`.
+ */
+export function clusterPlatforms<P>(
+  config: PlatformConfig,
+  cloud: string,
+  make: (id: string, cluster: ClusterConfig, view: PlatformConfig, shared: P | undefined) => P,
+): { readonly cluster: ClusterConfig; readonly platform: P }[] {
+  let shared: P | undefined;
+  return config.clusters.map((cluster) => {
+    const platform = make(stackId(cloud, clusterStackPart(cluster.name, "platform")), cluster, clusterView(config, cluster), shared);
+    shared ??= platform;
+    return { cluster, platform };
+  });
+}
+
+/** The platform a shared database server sits in: its tenants' cluster's (the config keeps them in one). */
+export function serverPlatform<P>(config: PlatformConfig, clusters: readonly { readonly cluster: ClusterConfig; readonly platform: P }[], server: string): P {
+  const tenant = config.environments.find((env) => env.database.server === server);
+  return tenant ? platformOf(clusters, tenant.name) : clusters[0].platform;
 }
