@@ -7,6 +7,7 @@ import { clusterStackParts } from "../config/clusters";
 import type { AddonsStack } from "../stacks/addons-stack";
 import { buildPlatform } from "../stacks/app";
 import { ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE } from "../constructs/kubernetes/ci-access";
+import { clusterTargets } from "../tools/doctor/targets";
 import { deployLayers, productionEnvironmentNames, productionStacks } from "../tools/stack-order";
 import { programAddresses } from "./support/addresses";
 import { problemOf } from "./support/config-problems";
@@ -265,6 +266,20 @@ describe.each([
     for (const id of ["aws-develop", "aws-staging-data", "azure-develop-data"]) expect({ id, production: production.has(id) }).toEqual({ id, production: false });
     // The deploy workflow's five layers hold every stack.
     expect(() => deployLayers(synth.manifest, productionEnvironmentNames(config), 5, clusterStackParts(config.clusters))).not.toThrow();
+  });
+});
+
+describe("the doctor", () => {
+  it("examines every cluster of every cloud, each with its own environments and stacks", () => {
+    const targets = clusterTargets(configOf(threeClusters));
+    expect(targets.map((target) => [target.stacks.platform, target.stacks.addons, target.environments.map((env) => env.name)])).toEqual([
+      ["aws-tools-platform", "aws-tools-addons", []],
+      ["aws-platform", "aws-addons", ["develop", "staging"]],
+      ["aws-prod-platform", "aws-prod-addons", ["production"]],
+      ["azure-tools-platform", "azure-tools-addons", []],
+      ["azure-platform", "azure-addons", ["develop", "staging"]],
+      ["azure-prod-platform", "azure-prod-addons", ["production"]],
+    ]);
   });
 });
 
