@@ -238,6 +238,14 @@ describe.each([
     for (const assignment of pull) expect(assignment.scope).toContain(`cross-stack-reference-input-${home.replace("aws", "azure")}`);
   });
 
+  it("keep one deploy-role boundary per account, in the first cluster's platform, on every non-production role of every cluster", () => {
+    const holders = ids().filter((id) => id.startsWith("aws-") && Object.keys(resourcesOf(synth.stack(id), "aws_iam_policy")).some((key) => key.startsWith("environment-boundary")));
+    expect(holders).toEqual([home]);
+    const boundaries = Object.values(resourcesOf(synth.stack("aws-develop-data"), "aws_iam_role")).map((role) => role.permissions_boundary);
+    expect(boundaries.length).toBeGreaterThan(0);
+    for (const boundary of boundaries) expect(boundary).toContain("cross-stack-reference-input-aws-platform");
+  });
+
   it("give the AKS cluster running production the SLA tier and the others the free one", () => {
     const tier = (id: string) => Object.values(resourcesOf(synth.stack(id), "azurerm_kubernetes_cluster"))[0].sku_tier;
     expect(tier("azure-prod-platform")).toBe("Standard");

@@ -4,6 +4,7 @@ import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import type { DatabaseNetwork } from "../constructs/aws/database-server";
 import { EksCiAccess } from "../constructs/aws/ci-cluster-access";
+import { EnvironmentBoundary } from "../constructs/aws/environment-boundary";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
@@ -31,6 +32,12 @@ export interface AwsPlatformStackProps {
   readonly cluster?: ClusterConfig;
   /** The platform holding the cloud's shared DNS zone and registry, when this is not it. */
   readonly shared?: AwsPlatformStack;
+  /**
+   * Every environment of the config, for what the platform holding the shared
+   * resources makes for all clusters (the deploy roles' boundary).
+   * @default config.environments
+   */
+  readonly allEnvironments?: PlatformConfig["environments"];
 }
 
 /**
@@ -52,9 +59,11 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly region: string;
   /** The CI roles' cluster access, when the config has `ci`. */
   readonly ciAccess?: EksCiAccess;
+  /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
+  readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
-  private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string> };
+  private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
     super(scope, id);
@@ -69,6 +78,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.network = this.addNetwork(aws);
     const registryKey = shared ? undefined : this.addRegistryKey(config, aws);
     this.eks = this.addCluster(config, aws);
+    this.environmentBoundary = shared ? undefined : this.addEnvironmentBoundary(config, props.allEnvironments ?? config.environments);
     this.ciAccess = this.addCiAccess(config);
     this.karpenter = this.addCapacity(config, aws);
     this.ecr = shared?.ecr ?? this.addRegistry(config, aws, registryKey!);
@@ -78,13 +88,20 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.externalMonitoring = this.addExternalMonitoring(config);
+    const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
       zoneId: this.zone.zoneId,
       loginServer: this.ecr.loginServer,
       repositoryUrls: this.ecr.repositoryUrls,
       repositoryArns: this.ecr.repositoryArns,
+      ...(boundary ? { boundaryArn: boundary.policy.arn } : {}),
     });
     this.addOutputs(aws);
+  }
+
+  /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
+  get environmentBoundaryArn(): string | undefined {
+    return this.sharedValues.boundaryArn;
   }
 
   /** What lets the cluster's workloads pull the applications' images. */
@@ -146,6 +163,20 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       bootstrapCreatorAdmin: aws.cluster.bootstrapCreatorAdmin ?? config.ci === undefined,
       systemNodeGroup: aws.cluster.systemNodeGroup,
       fargateNamespaces: aws.cluster.fargateNamespaces,
+    });
+  }
+
+  /**
+   * What a role the deploy identity creates may do at most (stacks/aws.ts
+   * puts it on each): one policy per account, for the environments of every
+   * cluster, in the platform holding the shared resources.
+   */
+  private addEnvironmentBoundary(config: PlatformConfig, environments: PlatformConfig["environments"]): EnvironmentBoundary | undefined {
+    if (!config.ci) return undefined;
+    return new EnvironmentBoundary(this, "environment-boundary", {
+      project: config.project,
+      environments: environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      protectedEnvironments: ["platform", ...environments.filter((env) => env.stage === "production").map((env) => env.name)],
     });
   }
 
