@@ -146,6 +146,24 @@ describe("stale entries", () => {
   });
 });
 
+describe("optional entries", () => {
+  it("are not stale where their configuration does not occur, and accept the failure where it does", () => {
+    const [entry] = parseAcceptedList(`accepted:
+  - check: CKV_AZURE_170
+    stacks: [azure-platform, azure-*-platform]
+    resource: aks_cluster_*
+    optional: true
+    reason: the Free tier of a cluster without production
+`);
+    const freeTier = { check: "CKV_AZURE_170", resource: "resource.aks_cluster_D4B35EC5", name: "Ensure that AKS use the Paid Sku for its SLA" };
+    expect(staleEntries([judgeStack("azure-platform", "terraform_json", 80, [], [entry])], "terraform_json", [entry])).toEqual([]);
+    expect(staleEntries([judgeStack("azure-platform", "terraform_json", 80, [], [{ ...entry, optional: undefined }])], "terraform_json", [{ ...entry, optional: undefined }])).toHaveLength(1);
+    const verdict = judgeStack("azure-tools-platform", "terraform_json", 80, [freeTier], [entry]);
+    expect(verdict.failed).toEqual([]);
+    expect(verdict.accepted).toHaveLength(1);
+  });
+});
+
 describe("Checkov reports", () => {
   it("reads the passed count and the failures of a report", () => {
     const report = {

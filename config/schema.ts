@@ -2,6 +2,7 @@ import { z } from "zod";
 import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
 import { checkCi, ciSchema, resolveCiClouds } from "./ci";
 import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
+import { checkClusters, clusterCloud, clustersSchema, resolveClusters } from "./clusters";
 import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Network } from "./cidr";
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
@@ -81,6 +82,7 @@ const rawConfigSchema = z
         message: "at least one cloud: aws, azure or both",
       })
       .describe("The clouds to build the platform on: aws, azure or both."),
+    clusters: clustersSchema,
     ci: ciSchema
       .optional()
       .describe("The GitHub repository that plans and deploys the platform: adds the bootstrap stacks (state storage and the CI identities) and grants those identities their access. Default: no CI identities."),
@@ -414,7 +416,8 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
     }
   }
   const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
-  if (hasProduction && azure.cluster.skuTier === "Free") {
+  // With clusters, the tier is each cluster's own (checkClusters).
+  if (hasProduction && azure.cluster.skuTier === "Free" && !config.clusters) {
     issue(ctx, at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
   }
   if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {
@@ -475,7 +478,35 @@ function resolve(config: RawConfig) {
       alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
     })),
     databaseServers: resolveDatabaseServers(config),
+    clusters: resolveClusters(config),
   };
+}
+
+/**
+ * A cluster's own network and cluster settings, checked by the cloud's rules
+ * as if they were the cloud's: each finding names the cluster's field.
+ */
+function checkClusterOverrides(config: RawConfig, ctx: Ctx): void {
+  (config.clusters ?? []).forEach((cluster, i) => {
+    for (const cloud of ["aws", "azure"] as const) {
+      const base = config.clouds[cloud];
+      const override = cluster.clouds[cloud];
+      if (!base || !override) continue;
+      const own = new Set(cluster.environments);
+      const view = { ...config, clusters: undefined, environments: config.environments.filter((env) => own.has(env.name)), clouds: { [cloud]: clusterCloud(base, override) } } as RawConfig;
+      const relay = {
+        addIssue(found: z.core.$ZodRawIssue) {
+          const path = (found.path ?? []) as Path;
+          const [, , section] = path;
+          // The tier is checked per cluster by checkClusters, whether set here or inherited.
+          if ((section !== "network" && section !== "cluster") || path.at(-1) === "skuTier") return;
+          ctx.addIssue({ ...found, path: ["clusters", i, ...path] } as z.core.$ZodRawIssue);
+        },
+      } as Ctx;
+      if (cloud === "aws") checkAws(view, relay);
+      else checkAzure(view, relay);
+    }
+  });
 }
 
 export const configSchema = rawConfigSchema
@@ -490,6 +521,8 @@ export const configSchema = rawConfigSchema
     checkAws(config, ctx);
     checkAzure(config, ctx);
     checkCi(config, ctx);
+    checkClusters(config, (path, input, message) => issue(ctx, path, input, message));
+    checkClusterOverrides(config, ctx);
     for (const finding of referenceFindings(config)) {
       if (finding.severity === "error") issue(ctx, finding.path, finding.value, finding.message);
     }

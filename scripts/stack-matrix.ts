@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { loadConfig, resolveConfigPath } from "../config";
 import { checkMatrixSize, ciManifest, deployLayers, deployOrder, localStateStacks, productionEnvironmentNames, readManifest, withoutStacks } from "../tools/stack-order";
+import { clusterStackParts } from "../config/clusters";
 
 /**
  * Prints the stacks of the synthesized program for the workflows' matrices:
@@ -12,7 +13,7 @@ import { checkMatrixSize, ciManifest, deployLayers, deployOrder, localStateStack
  * local file, which a CI runner would lose. `--skip` leaves stacks out of
  * `stacks` (the pull-request plans) only; the deploy layers keep every stack.
  *
- *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 4] [--require-remote-state] [--skip 'azure-*-data,...'] [--github-output]
+ *   tsx scripts/stack-matrix.ts [--outdir cdktf.out] [--layers 5] [--require-remote-state] [--skip 'azure-*-data,...'] [--github-output]
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -31,11 +32,12 @@ try {
         "set clouds.<cloud>.stateBackend in the config (docs/stacks.md, 'State')",
     );
   }
-  const production = productionEnvironmentNames(loadConfig(resolveConfigPath().path));
+  const config = loadConfig(resolveConfigPath().path);
+  const production = productionEnvironmentNames(config);
   const stacks = withoutStacks(deployOrder(manifest), option("--skip", ""));
   checkMatrixSize("the plan matrix", stacks);
   const lines = [`stacks=${JSON.stringify(stacks)}`];
-  deployLayers(manifest, production, Number(option("--layers", "4"))).forEach((layer, i) => {
+  deployLayers(manifest, production, Number(option("--layers", "5")), clusterStackParts(config.clusters)).forEach((layer, i) => {
     checkMatrixSize(`layer ${i}`, layer.stacks);
     checkMatrixSize(`layer ${i} (production)`, layer.production);
     lines.push(`layer${i}=${JSON.stringify(layer.stacks)}`, `layer${i}_production=${JSON.stringify(layer.production)}`);

@@ -22,6 +22,7 @@ import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../const
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
+import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
 
 export interface AddonsStackProps {
   readonly config: PlatformConfig;
@@ -30,6 +31,25 @@ export interface AddonsStackProps {
   readonly useState?: (stack: TerraformStack, stackId: string) => void;
   /** Directory of the per-release values files. @default helm-values/ at the project root */
   readonly valuesDir?: string;
+  /**
+   * The cluster these add-ons run in: a `tools` cluster also runs what
+   * operates the others. `config` holds this cluster's environments only.
+   * @default the one cluster `main`, running every environment of the config
+   */
+  readonly cluster?: AddonsCluster;
+  /**
+   * The `cluster` label on the cluster's metrics and alerts.
+   * @default - none: a platform of one cluster needs no label
+   */
+  readonly clusterLabel?: string;
+}
+
+/** What the add-ons know of their cluster. */
+export interface AddonsCluster {
+  readonly name: string;
+  readonly role: ClusterRole;
+  /** Names of the environments that run in it. */
+  readonly environments: readonly string[];
 }
 
 /** Every release of the stack, by what it installs. */
@@ -78,10 +98,12 @@ export class AddonsStack extends TerraformStack {
   readonly certManager: CertManagerAddon;
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
+  readonly cluster: AddonsCluster;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
     const { config, platform, valuesDir } = props;
+    this.cluster = props.cluster ?? { name: DEFAULT_CLUSTER, role: "workload", environments: config.environments.map((environment) => environment.name) };
     (props.useState ?? useLocalState)(this, id);
     useClusterProviders(this, platform.cluster);
     const cloud = platform.cloud;
@@ -164,6 +186,7 @@ export class AddonsStack extends TerraformStack {
       },
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
       dataSources: [lokiDataSource()],
+      clusterLabel: props.clusterLabel,
     });
 
     this.logs = new LogsAddon(this, "logs", {

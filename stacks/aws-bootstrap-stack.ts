@@ -9,6 +9,7 @@ import { stateKey } from "../constructs/common/ci-state";
 import { githubVariableOutputs } from "../constructs/common/github-variables";
 import { standardTags } from "../constructs/common/naming";
 import { useLocalState } from "../constructs/common/state";
+import { clusterStackParts } from "../config/clusters";
 
 export interface AwsBootstrapStackProps {
   readonly config: PlatformConfig;
@@ -56,6 +57,7 @@ export class AwsBootstrapStack extends TerraformStack {
       state: { bucketArn: this.state.arn, keyArn: this.state.key.arn, keyPrefix: backend.keyPrefix, region: backend.region },
       stacks: props.stacks,
       productionEnvironments: production,
+      clusterStacks: clusterStackParts(config.clusters),
       nonProductionEnvironments: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
     });
 

@@ -71,7 +71,7 @@ export class AwsDataStack extends TerraformStack {
     const appRole = new ServiceRole(this, "app-role", {
       name: boundedName(64, name, "app"),
       trust: trustServiceAccount(this, "app-trust", platform.eks.oidcProvider.arn, platform.eks.oidcIssuerUrl, environment.name, IN_CLUSTER.applicationServiceAccount),
-      statements: [...readCredentials, ...platform.ecr.pullStatements()],
+      statements: [...readCredentials, ...platform.registryPullStatements()],
     });
     grantKey?.(appRole.arn);
 

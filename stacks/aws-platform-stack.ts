@@ -14,21 +14,38 @@ import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
-import { EcrRegistry } from "../constructs/aws/registry";
+import { EcrRegistry, ecrPullStatements } from "../constructs/aws/registry";
+import type { PolicyStatement } from "../constructs/aws/iam";
+import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
+import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
+  /** The config as this cluster sees it: its environments only. */
   readonly config: PlatformConfig;
+  /** The cloud's settings with the cluster's own network and cluster fields. */
   readonly aws: AwsConfig;
+  /** Default: the one cluster `main`, holding the shared resources. */
+  readonly cluster?: ClusterConfig;
+  /** The platform holding the cloud's shared DNS zone and registry, when this is not it. */
+  readonly shared?: AwsPlatformStack;
+  /**
+   * Every environment of the config, for what the platform holding the shared
+   * resources makes for all clusters (the deploy roles' boundary).
+   * @default config.environments
+   */
+  readonly allEnvironments?: PlatformConfig["environments"];
 }
 
 /**
- * The shared AWS platform: network, EKS, ECR and their keys. Stateful
- * per-environment resources live in the data stacks, so an apply here can
- * never touch a database.
+ * One cluster's AWS platform: network, EKS and their keys, the log bucket and
+ * the identities of in-cluster components; the first cluster's also holds
+ * the cloud's DNS zone and ECR, which the others use (docs/topology.md).
+ * Stateful per-environment resources live in the data stacks, so an apply
+ * here can never touch a database.
  */
 export class AwsPlatformStack extends TerraformStack implements ClusterPlatform {
   readonly cloud = "aws";
@@ -45,44 +62,79 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
   readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
+  /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
+  private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
     super(scope, id);
-    const { config, aws } = props;
+    const { config, aws, shared } = props;
+    const cluster = props.cluster?.name ?? DEFAULT_CLUSTER;
     setUpAwsStack(this, { config, aws, stackId: id, environment: "platform" });
     this.region = aws.region;
-
     // IAM role names derived from it are at most 64 characters.
-    const clusterName = boundedName(40, config.project, "platform");
-    this.clusterName = clusterName;
+    this.clusterName = boundedName(40, ...clusterNameParts(config.project, cluster));
 
-    this.network = new Network(this, "network", {
-      name: clusterName,
+    // The steps, in the order their resources depend on each other.
+    this.network = this.addNetwork(aws);
+    const registryKey = shared ? undefined : this.addRegistryKey(config, aws);
+    this.eks = this.addCluster(config, aws);
+    this.environmentBoundary = shared ? undefined : this.addEnvironmentBoundary(config, props.allEnvironments ?? config.environments);
+    this.ciAccess = this.addCiAccess(config);
+    this.karpenter = this.addCapacity(config, aws);
+    this.ecr = shared?.ecr ?? this.addRegistry(config, aws, registryKey!);
+    this.addIdentities(config, aws);
+    this.logBucket = this.addLogStore(config, aws, cluster);
+    this.zone = shared?.zone ?? this.addZone(config);
+    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
+    this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
+    this.externalMonitoring = this.addExternalMonitoring(config);
+    const boundary = (shared ?? this).environmentBoundary;
+    this.sharedValues = relaySharedValues(this, shared !== undefined, {
+      zoneId: this.zone.zoneId,
+      loginServer: this.ecr.loginServer,
+      repositoryUrls: this.ecr.repositoryUrls,
+      repositoryArns: this.ecr.repositoryArns,
+      ...(boundary ? { boundaryArn: boundary.policy.arn } : {}),
+    });
+    this.addOutputs(aws);
+  }
+
+  /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
+  get environmentBoundaryArn(): string | undefined {
+    return this.sharedValues.boundaryArn;
+  }
+
+  /** What lets the cluster's workloads pull the applications' images. */
+  registryPullStatements(): PolicyStatement[] {
+    return ecrPullStatements(Object.values(this.sharedValues.repositoryArns));
+  }
+
+  private addNetwork(aws: AwsConfig): Network {
+    const network = new Network(this, "network", {
+      name: this.clusterName,
       cidr: aws.network.vpcCidr,
       availabilityZones: aws.availabilityZones,
       natGateways: aws.network.natGateways,
-      clusterName,
+      clusterName: this.clusterName,
     });
-
     const flowLogsKey = new EncryptionKey(this, "flow-logs-key", {
-      alias: `${clusterName}/flow-logs`,
-      description: `VPC flow logs of ${clusterName}`,
+      alias: `${this.clusterName}/flow-logs`,
+      description: `VPC flow logs of ${this.clusterName}`,
       region: aws.region,
     });
     new VpcFlowLogs(this, "flow-logs", {
-      name: clusterName,
-      vpcId: this.network.vpc.id,
+      name: this.clusterName,
+      vpcId: network.vpc.id,
       retentionDays: aws.network.flowLogRetentionDays,
       key: flowLogsKey,
     });
+    return network;
+  }
 
-    const clusterKey = new EncryptionKey(this, "cluster-key", {
-      alias: `${clusterName}/eks-secrets`,
-      description: `Envelope encryption of Kubernetes secrets in ${clusterName}`,
-      region: aws.region,
-    });
-    const registryKey = new EncryptionKey(this, "registry-key", {
-      alias: `${clusterName}/ecr`,
+  /** The registry's key, when this platform holds the registry. */
+  private addRegistryKey(config: PlatformConfig, aws: AwsConfig): EncryptionKey {
+    return new EncryptionKey(this, "registry-key", {
+      alias: `${this.clusterName}/ecr`,
       description: `Container images of ${config.project}`,
       region: aws.region,
       // ECR encrypts layers and reads them back for every pull through its own grants.
@@ -90,9 +142,16 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       // Images pushed under this key cannot be read without it.
       preventDestroy: true,
     });
+  }
 
-    this.eks = new AwsEksCluster(this, "eks", {
-      name: clusterName,
+  private addCluster(config: PlatformConfig, aws: AwsConfig): AwsEksCluster {
+    const clusterKey = new EncryptionKey(this, "cluster-key", {
+      alias: `${this.clusterName}/eks-secrets`,
+      description: `Envelope encryption of Kubernetes secrets in ${this.clusterName}`,
+      region: aws.region,
+    });
+    return new AwsEksCluster(this, "eks", {
+      name: this.clusterName,
       region: aws.region,
       version: aws.cluster.version,
       subnetIds: this.network.privateSubnetIds,
@@ -105,43 +164,58 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       systemNodeGroup: aws.cluster.systemNodeGroup,
       fargateNamespaces: aws.cluster.fargateNamespaces,
     });
+  }
 
-    // The CI roles aws-bootstrap creates, by name: explicit grants, whoever applies.
-    if (config.ci) {
-      // What a role the deploy identity creates may do at most (stacks/aws.ts puts it on each).
-      const production = config.environments.filter((env) => env.stage === "production").map((env) => env.name);
-      this.environmentBoundary = new EnvironmentBoundary(this, "environment-boundary", {
-        project: config.project,
-        environments: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
-        protectedEnvironments: ["platform", ...production],
-      });
-      this.ciAccess = new EksCiAccess(this, "ci-access", {
-        clusterName: this.eks.cluster.name,
-        clusterArn: this.eks.cluster.arn,
-        project: config.project,
-        deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
-      });
-    }
+  /**
+   * What a role the deploy identity creates may do at most (stacks/aws.ts
+   * puts it on each): one policy per account, for the environments of every
+   * cluster, in the platform holding the shared resources.
+   */
+  private addEnvironmentBoundary(config: PlatformConfig, environments: PlatformConfig["environments"]): EnvironmentBoundary | undefined {
+    if (!config.ci) return undefined;
+    return new EnvironmentBoundary(this, "environment-boundary", {
+      project: config.project,
+      environments: environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      protectedEnvironments: ["platform", ...environments.filter((env) => env.stage === "production").map((env) => env.name)],
+    });
+  }
 
-    // Workload capacity: Karpenter launches nodes within the configured pools' limits.
-    this.karpenter = new Karpenter(this, "karpenter", {
+  /** The CI roles aws-bootstrap creates, by name: explicit grants, whoever applies. */
+  private addCiAccess(config: PlatformConfig): EksCiAccess | undefined {
+    if (!config.ci) return undefined;
+    return new EksCiAccess(this, "ci-access", {
+      clusterName: this.eks.cluster.name,
+      clusterArn: this.eks.cluster.arn,
+      project: config.project,
+      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+    });
+  }
+
+  /** Workload capacity: Karpenter launches nodes within the configured pools' limits. */
+  private addCapacity(config: PlatformConfig, aws: AwsConfig): Karpenter {
+    return new Karpenter(this, "karpenter", {
       eks: this.eks,
-      clusterName,
+      clusterName: this.clusterName,
       region: aws.region,
       nodePools: aws.cluster.nodePools,
       amiVersion: aws.cluster.nodePoolAmiVersion,
       // The provider's default tags do not reach instances Karpenter launches.
       tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
+  }
 
-    this.ecr = new EcrRegistry(this, "ecr", {
+  private addRegistry(config: PlatformConfig, aws: AwsConfig, key: EncryptionKey): EcrRegistry {
+    return new EcrRegistry(this, "ecr", {
       prefix: config.project,
       applications: config.applications.map((app) => app.name),
-      kmsKeyArn: registryKey.arn,
+      kmsKeyArn: key.arn,
       keepLastImages: aws.registry.keepLastImages,
       untaggedExpiryDays: aws.registry.untaggedExpiryDays,
     });
+  }
 
+  /** The in-cluster services' own roles: image scanning and platform secrets. */
+  private addIdentities(config: PlatformConfig, aws: AwsConfig): void {
     this.eks.grantToServiceAccount("flux-image-reflector", IN_CLUSTER.flux.namespace, IN_CLUSTER.flux.imageReflectorServiceAccount, this.ecr.pullStatements());
     this.eks.grantToServiceAccount("external-secrets", IN_CLUSTER.externalSecrets.namespace, IN_CLUSTER.externalSecrets.serviceAccount, [
       {
@@ -152,34 +226,46 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         Resource: `arn:aws:secretsmanager:${aws.region}:*:secret:${platformSecretPrefix(config.project)}*`,
       },
     ]);
+  }
 
-    // Loki's role: created bare, so that the bucket's key policy can name it
-    // and its one policy can name the bucket and the key.
+  /**
+   * Loki's role, created bare so that the bucket's key policy can name it,
+   * and the cluster's own log bucket.
+   */
+  private addLogStore(config: PlatformConfig, aws: AwsConfig, cluster: string): LogBucket {
     const lokiRole = this.eks.grantToServiceAccount("loki", IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount, []);
-    this.logBucket = new LogBucket(this, "log-bucket", {
-      namePrefix: config.project,
+    const bucket = new LogBucket(this, "log-bucket", {
+      namePrefix: cluster === DEFAULT_CLUSTER ? config.project : `${config.project}-${cluster}`,
       region: aws.region,
       expiryDays: logRetention(config).storageExpiryDays,
       userRoleArn: lokiRole.arn,
       protect: config.environments.some((env) => env.stage === "production"),
     });
-    lokiRole.addInlinePolicy("log-bucket", this.logBucket.accessStatements());
-    // DNS: the public zone, and the two in-cluster identities that may change it.
-    this.zone = new PublicZone(this, "public-zone", {
+    lokiRole.addInlinePolicy("log-bucket", bucket.accessStatements());
+    return bucket;
+  }
+
+  /** The public zone; external-dns and cert-manager of every cluster may change it. */
+  private addZone(config: PlatformConfig): PublicZone {
+    const zone = new PublicZone(this, "public-zone", {
       name: config.domain.existingZone?.name ?? config.domain.base,
       existing: config.domain.existingZone !== undefined,
       comment: `Routes of ${config.project}, managed by external-dns and cert-manager`,
     });
-    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
-    this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
-    if (this.zone.nameServers) {
-      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
+    if (zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: zone.nameServers, description: `Delegate ${zone.name} to these at the registrar` });
     }
-    // Here, beside the cluster it watches and outside every environment's
-    // data: the uptime checks cover all exposed environments, and the
-    // heartbeat needs the cluster's Alertmanager identity.
-    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
-      name: clusterName,
+    return zone;
+  }
+
+  /**
+   * Here, beside the cluster it watches and outside every environment's
+   * data: the uptime checks cover the cluster's exposed environments, and
+   * the heartbeat needs the cluster's Alertmanager identity.
+   */
+  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
+    const monitoring = new ExternalMonitoring(this, "external-monitoring", {
+      name: this.clusterName,
       alertEmails: config.alerts.emails,
       pageEmail: config.alerts.pager?.email,
       pagedEnvironments: productionEnvironments(config),
@@ -190,18 +276,21 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       "alertmanager-heartbeat",
       IN_CLUSTER.alertmanager.namespace,
       IN_CLUSTER.alertmanager.serviceAccount,
-      this.externalMonitoring.publishHeartbeatStatements(),
+      monitoring.publishHeartbeatStatements(),
     );
-    this.externalMonitoring.allowHeartbeatPublisher(heartbeatPublisher.arn);
+    monitoring.allowHeartbeatPublisher(heartbeatPublisher.arn);
+    return monitoring;
+  }
 
+  private addOutputs(aws: AwsConfig): void {
     new TerraformOutput(this, "cluster_name", { value: this.eks.cluster.name });
     new TerraformOutput(this, "cluster_endpoint", { value: this.eks.host });
-    new TerraformOutput(this, "registry", { value: this.ecr.loginServer });
+    new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     // Read by `npm run doctor`.
-    new TerraformOutput(this, "dns_zone_id", { value: this.zone.zoneId });
+    new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
     new TerraformOutput(this, "heartbeat_alarm", { value: this.externalMonitoring.heartbeatAlarm.alarmName });
     new TerraformOutput(this, "kubeconfig_command", {
-      value: `aws eks update-kubeconfig --name ${clusterName} --region ${aws.region}`,
+      value: `aws eks update-kubeconfig --name ${this.clusterName} --region ${aws.region}`,
     });
   }
 
@@ -219,7 +308,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   }
 
   get registry() {
-    return { loginServer: this.ecr.loginServer, repositories: this.ecr.repositoryUrls, fluxProvider: "aws" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "aws" as const };
   }
 
   get identities() {
@@ -258,14 +347,14 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         // The zone id pins the one zone; matching the parent keeps an existing
         // zone that is a parent of the base domain (the domain filter alone
         // drops a zone whose name is not under the base domain).
-        args: [`--zone-id-filter=${this.zone.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
+        args: [`--zone-id-filter=${this.sharedValues.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
         env: [{ name: "AWS_REGION", value: this.region }],
         ownerId: `eks/${this.region}/${this.clusterName}`,
         configFiles: {},
         identity: none,
       },
-      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.zone.zoneId } }, identity: none },
+      certManager: { dns01: { route53: { region: this.region, hostedZoneID: this.sharedValues.zoneId } }, identity: none },
     };
   }
 

@@ -11,6 +11,7 @@ import { StateStorage } from "../constructs/azure/state-storage";
 import { stateKey } from "../constructs/common/ci-state";
 import { githubVariableOutputs } from "../constructs/common/github-variables";
 import { useLocalState } from "../constructs/common/state";
+import { clusterStackParts } from "../config/clusters";
 
 export interface AzureBootstrapStackProps {
   readonly config: PlatformConfig;
@@ -79,6 +80,7 @@ export class AzureBootstrapStack extends TerraformStack {
       keyPrefix: backend.keyPrefix,
       stacks: props.stacks,
       productionEnvironments: config.environments.filter((env) => env.stage === "production").map((env) => env.name),
+      clusterStacks: clusterStackParts(config.clusters),
     });
 
     const repositoryVariables = {

@@ -18,7 +18,9 @@ import { AcrRegistry } from "../constructs/azure/registry";
 import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
+import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
+import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
 
@@ -45,14 +47,21 @@ function vaultGrantees(azure: AzureConfig, ci: AksCiAccess | undefined): Pick<Pl
 }
 
 export interface AzurePlatformStackProps {
+  /** The config as this cluster sees it: its environments only. */
   readonly config: PlatformConfig;
+  /** The cloud's settings with the cluster's own network and cluster fields. */
   readonly azure: AzureConfig;
+  /** Default: the one cluster `main`, holding the shared resources. */
+  readonly cluster?: ClusterConfig;
+  /** The platform holding the cloud's shared DNS zone and registry, when this is not it. */
+  readonly shared?: AzurePlatformStack;
 }
 
 /**
- * The shared Azure platform: network, AKS, ACR, Key Vault, monitoring and the
- * identities of in-cluster components. Databases live in the data stacks, so
- * an apply here can never touch one.
+ * One cluster's Azure platform: network, AKS, Key Vault, monitoring and the
+ * identities of in-cluster components; the first cluster's also holds the
+ * cloud's DNS zone and ACR, which the others use (docs/topology.md).
+ * Databases live in the data stacks, so an apply here can never touch one.
  */
 export class AzurePlatformStack extends TerraformStack implements ClusterPlatform {
   readonly cloud = "azure";
@@ -63,6 +72,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
   readonly logStorageAccount: LogStorageAccount;
+  readonly zone: AzurePublicZone;
   readonly externalMonitoring: ExternalMonitoring;
   readonly tenantId: string;
   readonly subscriptionId: string;
@@ -70,53 +80,87 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly ciAccess?: AksCiAccess;
   private readonly location: string;
   private readonly clusterName: string;
-  readonly zone: AzurePublicZone;
   private readonly fluxIdentity: ServiceAccountIdentity;
   private readonly externalDnsIdentity: ServiceAccountIdentity;
   private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
   private readonly lokiIdentity: ServiceAccountIdentity;
+  /** The shared zone's and registry's values as this cluster's stacks read them (`relaySharedValues`). */
+  private readonly sharedValues: { zoneId: string; zoneName: string; zoneResourceGroupName: string; loginServer: string; repositoryUrls: Record<string, string> };
 
   constructor(scope: Construct, id: string, props: AzurePlatformStackProps) {
     super(scope, id);
-    const { config, azure } = props;
+    const { config, azure, shared } = props;
+    const cluster = props.cluster?.name ?? DEFAULT_CLUSTER;
     setUpAzureStack(this, { config, azure, stackId: id, environment: "platform" });
 
     // AKS adds `-nodes`, and node resource group names stop at 80 characters; DNS prefixes at 54.
-    const name = boundedName(54, config.project, "platform");
-    const location = azure.location;
-    this.location = location;
-    this.clusterName = name;
+    this.clusterName = boundedName(54, ...clusterNameParts(config.project, cluster));
+    this.location = azure.location;
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
     this.subscriptionId = client.subscriptionId;
     const hasProduction = config.environments.some((env) => env.stage === "production");
 
-    this.resourceGroup = new ResourceGroup(this, "resource-group", { name, location });
-    const resourceGroupName = this.resourceGroup.name;
+    // The steps, in the order their resources depend on each other.
+    this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
+    this.network = this.addNetwork(azure);
+    this.monitoring = this.addMonitoring(config, azure);
+    this.aks = this.addCluster(azure, hasProduction);
+    this.ciAccess = this.addCiAccess(config, azure);
+    this.acr = shared?.acr ?? this.addRegistry(config, azure);
+    // Every cluster's nodes pull from the one registry.
+    if (shared) assignRole(this, "kubelet-pull", { principalId: this.aks.kubeletObjectId, role: ROLES.acrPull, on: this.acr.registry.id, principalType: "ServicePrincipal" });
+    else this.acr.grantPull("kubelet-pull", this.aks.kubeletObjectId);
+    this.keyVault = this.addKeyVault(config, azure, cluster);
+    this.fluxIdentity = this.aks.identityFor("flux-image-reflector", { namespace: IN_CLUSTER.flux.namespace, serviceAccount: IN_CLUSTER.flux.imageReflectorServiceAccount });
+    this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
+    this.externalSecretsIdentity = this.aks.identityFor("external-secrets", IN_CLUSTER.externalSecrets);
+    this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
+    this.logStorageAccount = this.addLogStorage(config, azure, cluster, hasProduction);
+    this.lokiIdentity = this.aks.identityFor("loki", IN_CLUSTER.logs);
+    // The one container, not the account: nothing else in it is Loki's to touch.
+    this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
+    this.zone = shared?.zone ?? this.addZone(config);
+    [this.externalDnsIdentity, this.certManagerIdentity] = this.addDnsIdentities(config, shared);
+    this.externalMonitoring = this.addExternalMonitoring(config);
+    this.sharedValues = relaySharedValues(this, shared !== undefined, {
+      zoneId: this.zone.id,
+      zoneName: this.zone.name,
+      zoneResourceGroupName: this.zone.resourceGroupName,
+      loginServer: this.acr.loginServer,
+      repositoryUrls: this.acr.repositoryUrls,
+    });
+    this.addOutputs();
+  }
 
-    this.network = new AzureNetwork(this, "network", {
-      name,
-      location,
-      resourceGroupName,
+  private addNetwork(azure: AzureConfig): AzureNetwork {
+    return new AzureNetwork(this, "network", {
+      name: this.clusterName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       vnetCidr: azure.network.vnetCidr,
       nodesSubnetCidr: azure.network.nodesSubnetCidr,
       postgresSubnetCidr: azure.network.postgresSubnetCidr,
       podCidr: azure.cluster.podCidr,
     });
+  }
 
-    this.monitoring = new Monitoring(this, "monitoring", {
-      name,
-      location,
-      resourceGroupName,
+  private addMonitoring(config: PlatformConfig, azure: AzureConfig): Monitoring {
+    return new Monitoring(this, "monitoring", {
+      name: this.clusterName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       alertEmails: azure.alertEmails.length > 0 ? azure.alertEmails : config.alerts.emails,
       pageEmail: config.alerts.pager?.email,
     });
+  }
 
-    this.aks = new AksCluster(this, "aks", {
-      name,
-      location,
-      resourceGroupName,
+  private addCluster(azure: AzureConfig, hasProduction: boolean): AksCluster {
+    const aks = new AksCluster(this, "aks", {
+      name: this.clusterName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       tenantId: this.tenantId,
       nodesSubnetId: this.network.nodesSubnet.id,
       logAnalyticsWorkspaceId: this.monitoring.workspace.id,
@@ -135,39 +179,45 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       // The uptime SLA is what production pays for.
       skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
     });
-
     new ContainerInsights(this, "container-insights", {
-      name,
-      location,
-      resourceGroupName,
-      clusterId: this.aks.cluster.id,
+      name: this.clusterName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
+      clusterId: aks.cluster.id,
       workspaceId: this.monitoring.workspace.id,
     });
+    return aks;
+  }
 
-    // The CI identities azure-bootstrap creates, by name: explicit grants,
-    // whoever applies. People get theirs from adminGroupObjectIds (AKS's
-    // administrator groups); local accounts are off.
-    if (config.ci) {
-      // The config requires a state backend with ci; the identities live beside it.
-      this.ciAccess = new AksCiAccess(this, "ci-access", {
-        project: config.project,
-        identitiesResourceGroup: azure.stateBackend!.resourceGroupName,
-        clusterId: this.aks.cluster.id,
-        deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
-      });
-      // The production identity applies the add-ons and the production environments: cluster-wide.
-      assignRole(this, "deployer-cluster-admin", {
-        principalId: this.ciAccess.principalId("production"),
-        role: ROLES.aksRbacClusterAdmin,
-        on: this.aks.cluster.id,
-        principalType: "ServicePrincipal",
-      });
-    }
+  /**
+   * The CI identities azure-bootstrap creates, by name: explicit grants,
+   * whoever applies. People get theirs from adminGroupObjectIds (AKS's
+   * administrator groups); local accounts are off.
+   */
+  private addCiAccess(config: PlatformConfig, azure: AzureConfig): AksCiAccess | undefined {
+    if (!config.ci) return undefined;
+    // The config requires a state backend with ci; the identities live beside it.
+    const access = new AksCiAccess(this, "ci-access", {
+      project: config.project,
+      identitiesResourceGroup: azure.stateBackend!.resourceGroupName,
+      clusterId: this.aks.cluster.id,
+      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+    });
+    // The production identity applies the add-ons and the production environments: cluster-wide.
+    assignRole(this, "deployer-cluster-admin", {
+      principalId: access.principalId("production"),
+      role: ROLES.aksRbacClusterAdmin,
+      on: this.aks.cluster.id,
+      principalType: "ServicePrincipal",
+    });
+    return access;
+  }
 
-    this.acr = new AcrRegistry(this, "acr", {
+  private addRegistry(config: PlatformConfig, azure: AzureConfig): AcrRegistry {
+    return new AcrRegistry(this, "acr", {
       name: azure.registry.name,
-      location,
-      resourceGroupName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       sku: azure.registry.sku,
       prefix: config.project,
       applications: config.applications.map((app) => app.name),
@@ -175,12 +225,17 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       zoneRedundancy: azure.registry.zoneRedundancy,
       privateAccess: azure.registry.privateAccess ? { subnetId: this.network.nodesSubnet.id, vnetId: this.network.vnet.id } : undefined,
     });
-    this.acr.grantPull("kubelet-pull", this.aks.kubeletObjectId);
+  }
 
-    this.keyVault = new PlatformKeyVault(this, "key-vault", {
-      name: azure.keyVault.name,
-      location,
-      resourceGroupName,
+  /**
+   * The cluster's own vault: a cluster's External Secrets reads its
+   * environments' database passwords and no other cluster's.
+   */
+  private addKeyVault(config: PlatformConfig, azure: AzureConfig, cluster: string): PlatformKeyVault {
+    const vault = new PlatformKeyVault(this, "key-vault", {
+      name: cluster === DEFAULT_CLUSTER ? azure.keyVault.name : `${azure.keyVault.name}-${cluster}`,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       tenantId: this.tenantId,
       softDeleteRetentionDays: azure.keyVault.softDeleteRetentionDays,
       ...vaultGrantees(azure, this.ciAccess),
@@ -193,74 +248,62 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     // Secrets with their own identities), and a vault-wide grant to an identity
     // any pod's SecretProviderClass can name would expose every environment's
     // database password.
+    return vault;
+  }
 
-    this.fluxIdentity = this.aks.identityForServiceAccount(
-      "flux-image-reflector",
-      `${name}-flux-image-reflector`,
-      IN_CLUSTER.flux.namespace,
-      IN_CLUSTER.flux.imageReflectorServiceAccount,
-    );
-    this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
-
-    this.externalSecretsIdentity = this.aks.identityForServiceAccount(
-      "external-secrets",
-      `${name}-external-secrets`,
-      IN_CLUSTER.externalSecrets.namespace,
-      IN_CLUSTER.externalSecrets.serviceAccount,
-    );
-    this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
-
-    this.logStorageAccount = new LogStorageAccount(this, "log-storage", {
-      name: azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24),
-      location,
-      resourceGroupName,
+  private addLogStorage(config: PlatformConfig, azure: AzureConfig, cluster: string, hasProduction: boolean): LogStorageAccount {
+    const base = azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24);
+    return new LogStorageAccount(this, "log-storage", {
+      name: cluster === DEFAULT_CLUSTER ? base : `${base}${cluster.replace(/-/g, "")}`,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       subnetId: this.network.nodesSubnet.id,
       expiryDays: logRetention(config).storageExpiryDays,
       protect: hasProduction,
     });
-    this.lokiIdentity = this.aks.identityForServiceAccount("loki", `${name}-loki`, IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount);
-    // The one container, not the account: nothing else in it is Loki's to touch.
-    this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
-    // DNS: the public zone, and the two in-cluster identities that may change it.
+  }
+
+  private addZone(config: PlatformConfig): AzurePublicZone {
     const existingZone = config.domain.existingZone;
-    this.zone = new AzurePublicZone(this, "public-zone", {
+    const zone = new AzurePublicZone(this, "public-zone", {
       name: existingZone?.name ?? config.domain.base,
       // Config requires the resource group of an existing zone when Azure is configured.
-      resourceGroupName: existingZone?.resourceGroup ?? resourceGroupName,
+      resourceGroupName: existingZone?.resourceGroup ?? this.resourceGroup.name,
       existing: existingZone !== undefined,
     });
-    this.externalDnsIdentity = this.aks.identityForServiceAccount(
-      "external-dns",
-      `${name}-external-dns`,
-      IN_CLUSTER.externalDns.namespace,
-      IN_CLUSTER.externalDns.serviceAccount,
-    );
-    this.externalDnsIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    if (zone.nameServers) {
+      new TerraformOutput(this, "dns_name_servers", { value: zone.nameServers, description: `Delegate ${zone.name} to these at the registrar` });
+    }
+    return zone;
+  }
+
+  /** The two in-cluster identities that may change the public zone: external-dns and cert-manager. */
+  private addDnsIdentities(config: PlatformConfig, shared: AzurePlatformStack | undefined): [ServiceAccountIdentity, ServiceAccountIdentity] {
+    const externalDns = this.aks.identityFor("external-dns", IN_CLUSTER.externalDns);
+    externalDns.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
     // external-dns lists the zones of the resource group (ListByResourceGroup),
     // which Azure authorizes at the group, not at the zone: without this every
     // sync is a 403 and no record is written. Reader, as upstream's guide
     // assigns it: no built-in role is narrower, and a custom one would need
     // the deployer to write role definitions as well as assignments.
-    const zoneResourceGroupId = existingZone
+    const zoneResourceGroupId = config.domain.existingZone
       ? `/subscriptions/${this.subscriptionId}/resourceGroups/${this.zone.resourceGroupName}`
-      : this.resourceGroup.id;
-    this.externalDnsIdentity.grant("dns-zone-group-read", ROLES.reader, zoneResourceGroupId);
-    this.certManagerIdentity = this.aks.identityForServiceAccount(
-      "cert-manager",
-      `${name}-cert-manager`,
-      IN_CLUSTER.certManager.namespace,
-      IN_CLUSTER.certManager.serviceAccount,
-    );
-    this.certManagerIdentity.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
-    if (this.zone.nameServers) {
-      new TerraformOutput(this, "dns_name_servers", { value: this.zone.nameServers, description: `Delegate ${this.zone.name} to these at the registrar` });
-    }
-    // Beside the workspace and action groups it uses and the cluster it
-    // watches, whose container logs carry the Watchdog (alertHeartbeat).
-    this.externalMonitoring = new ExternalMonitoring(this, "external-monitoring", {
-      name,
-      location,
-      resourceGroupName,
+      : (shared ?? this).resourceGroup.id;
+    externalDns.grant("dns-zone-group-read", ROLES.reader, zoneResourceGroupId);
+    const certManager = this.aks.identityFor("cert-manager", IN_CLUSTER.certManager);
+    certManager.grant("dns-zone", ROLES.dnsZoneContributor, this.zone.id);
+    return [externalDns, certManager];
+  }
+
+  /**
+   * Beside the workspace and action groups it uses and the cluster it
+   * watches, whose container logs carry the Watchdog (alertHeartbeat).
+   */
+  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
+    return new ExternalMonitoring(this, "external-monitoring", {
+      name: this.clusterName,
+      location: this.location,
+      resourceGroupName: this.resourceGroup.name,
       workspaceId: this.monitoring.workspace.id,
       actionGroupId: this.monitoring.actionGroup.id,
       pageActionGroupId: this.monitoring.pagesActionGroup?.id,
@@ -268,18 +311,20 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       clusterId: this.aks.cluster.id,
       uptimeTargets: uptimeTargets(config),
     });
+  }
 
+  private addOutputs(): void {
     new TerraformOutput(this, "cluster_name", { value: this.aks.cluster.name });
     new TerraformOutput(this, "cluster_fqdn", { value: this.aks.cluster.fqdn });
-    new TerraformOutput(this, "registry", { value: this.acr.loginServer });
+    new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     new TerraformOutput(this, "key_vault_uri", { value: this.keyVault.uri });
     // Read by `npm run doctor`. The CA is no secret, but the attribute it comes from is marked sensitive.
     new TerraformOutput(this, "cluster_id", { value: this.aks.cluster.id });
     new TerraformOutput(this, "cluster_ca_certificate", { value: this.aks.certificateAuthority, sensitive: true });
-    new TerraformOutput(this, "dns_zone_id", { value: this.zone.id });
+    new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
     new TerraformOutput(this, "heartbeat_alert_id", { value: this.externalMonitoring.heartbeat.id });
     new TerraformOutput(this, "kubeconfig_command", {
-      value: `az aks get-credentials --resource-group ${name} --name ${name} && kubelogin convert-kubeconfig --login azurecli`,
+      value: `az aks get-credentials --resource-group ${this.clusterName} --name ${this.clusterName} && kubelogin convert-kubeconfig --login azurecli`,
     });
   }
 
@@ -309,7 +354,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   }
 
   get registry() {
-    return { loginServer: this.acr.loginServer, repositories: this.acr.repositoryUrls, fluxProvider: "azure" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "azure" as const };
   }
 
   get identities() {
@@ -339,18 +384,18 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     const azureConfig = {
       tenantId: this.tenantId,
       subscriptionId: this.subscriptionId,
-      resourceGroup: this.zone.resourceGroupName,
+      resourceGroup: this.sharedValues.zoneResourceGroupName,
       useWorkloadIdentityExtension: true,
     };
     return {
-      zoneName: this.zone.name,
+      zoneName: this.sharedValues.zoneName,
       externalDns: {
         provider: "azure",
         // By name, not id: Azure returns zone ids with `dnszones` in lower case
         // while Terraform's carry `dnsZones`, and external-dns compares ids
         // case-sensitively. The name filter also admits a parent zone of the
         // base domain; `resourceGroup` in azure.json confines it to one group.
-        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-name-filter=${this.zone.name}`],
+        args: [`--azure-config-file=${IN_CLUSTER.externalDns.configDir}/azure.json`, `--zone-name-filter=${this.sharedValues.zoneName}`],
         env: [],
         ownerId: `aks/${this.location}/${this.clusterName}`,
         // Names and ids only: the workload identity webhook supplies the credential.
@@ -361,8 +406,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         dns01: {
           azureDNS: {
             subscriptionID: this.subscriptionId,
-            resourceGroupName: this.zone.resourceGroupName,
-            hostedZoneName: this.zone.name,
+            resourceGroupName: this.sharedValues.zoneResourceGroupName,
+            hostedZoneName: this.sharedValues.zoneName,
             environment: "AzurePublicCloud",
             managedIdentity: { clientID: this.certManagerIdentity.identity.clientId },
           },

@@ -1,4 +1,6 @@
 import type { TerraformStack } from "cdktf";
+import type { PlatformConfig } from "../config";
+import { clusterStackPart, type ClusterConfig } from "../config/clusters";
 import type { ApplicationEndpoint, ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
 
 /** Stack ids follow `<cloud>-<part>`. */
@@ -7,7 +9,10 @@ export const stackId = (cloud: string, part: string): string => `${cloud}-${part
 /** What one cloud's stacks give the cloud-agnostic add-on and environment stacks. */
 export interface CloudDeployment {
   readonly cloud: string;
+  /** The first cluster's platform, which holds the cloud's shared zone and registry. */
   readonly platform: ClusterPlatform;
+  /** Every cluster of the cloud with its platform, in the config's order. */
+  readonly clusters: readonly { readonly cluster: ClusterConfig; readonly platform: ClusterPlatform }[];
   /** Database endpoint per environment name. */
   readonly databases: Record<string, DatabaseEndpoint>;
   /** Per environment name, what each of its applications gets, by application name. */
@@ -32,4 +37,45 @@ export function environmentData(
     databases: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.endpoint])),
     applications: Object.fromEntries(stacks.map((stack, i) => [environments[i].name, stack.applications])),
   };
+}
+
+/**
+ * The config as one cluster's stacks see it: the cluster's environments
+ * only, so that its platform's uptime checks, CI grants and data protection
+ * and its add-ons' alerts and routes cover what runs in it and nothing else.
+ */
+export function clusterView(config: PlatformConfig, cluster: ClusterConfig): PlatformConfig {
+  const own = new Set(cluster.environments);
+  return { ...config, environments: config.environments.filter((env) => own.has(env.name)) };
+}
+
+/** The platform of the cluster an environment runs in. */
+export function platformOf<P>(clusters: readonly { readonly cluster: ClusterConfig; readonly platform: P }[], environment: string): P {
+  const found = clusters.find(({ cluster }) => cluster.environments.includes(environment));
+  if (!found) throw new Error(`environment '${environment}' is in no cluster`);
+  return found.platform;
+}
+
+/**
+ * One platform stack per cluster of a cloud, in the config's order; the
+ * first one holds the cloud's shared zone and registry and is handed to the
+ * others as `shared`.
+ */
+export function clusterPlatforms<P>(
+  config: PlatformConfig,
+  cloud: string,
+  make: (id: string, cluster: ClusterConfig, view: PlatformConfig, shared: P | undefined) => P,
+): { readonly cluster: ClusterConfig; readonly platform: P }[] {
+  let shared: P | undefined;
+  return config.clusters.map((cluster) => {
+    const platform = make(stackId(cloud, clusterStackPart(cluster.name, "platform")), cluster, clusterView(config, cluster), shared);
+    shared ??= platform;
+    return { cluster, platform };
+  });
+}
+
+/** The platform a shared database server sits in: its tenants' cluster's (the config keeps them in one). */
+export function serverPlatform<P>(config: PlatformConfig, clusters: readonly { readonly cluster: ClusterConfig; readonly platform: P }[], server: string): P {
+  const tenant = config.environments.find((env) => env.database.server === server);
+  return tenant ? platformOf(clusters, tenant.name) : clusters[0].platform;
 }

@@ -167,7 +167,7 @@ const STAGE_CYCLE = ["develop", "staging"] as const;
  * The deploy config with `count` environments: the default ones first, then
  * copies of develop and staging (unique names, `stage` set) up to the count.
  */
-function configWithEnvironments(count: number, dir: string): string {
+function configWithEnvironments(count: number, dir: string, { clusters = false }: { clusters?: boolean } = {}): string {
   // The configuration every entry point reads (cdktf.json, or PLATFORM_CONFIG), grown to `count` environments.
   const raw = parse(readFileSync(resolveConfigPath().path, "utf8"));
   const defaults: any[] = raw.environments;
@@ -178,9 +178,22 @@ function configWithEnvironments(count: number, dir: string): string {
     environments.push({ ...structuredClone(byName[stage]), name: `${stage.slice(0, 3)}-${String(i).padStart(3, "0")}`, stage });
   }
   raw.environments = environments;
+  if (clusters) {
+    // A tools cluster, the non-production environments and production apart, each with ranges of its own.
+    const ranges = (second: number) => ({
+      aws: { network: { vpcCidr: `10.${second}.0.0/16` } },
+      azure: { network: { vnetCidr: `10.${second}.0.0/16`, nodesSubnetCidr: `10.${second}.0.0/20`, postgresSubnetCidr: `10.${second}.16.0/24` } },
+    });
+    const named = (production: boolean) => environments.filter((env) => ((env.stage ?? env.name) === "production") === production).map((env) => env.name);
+    raw.clusters = [
+      { name: "tools", role: "tools", clouds: ranges(201) },
+      { name: "main", environments: named(false) },
+      { name: "prod", environments: named(true), clouds: ranges(202) },
+    ];
+  }
   // One name per environment on the routes' certificate: 100 environments stay within Let's Encrypt's 100 names.
   raw.domain = { ...raw.domain, productionOnBase: false };
-  const file = path.join(dir, `platform-${count}.yaml`);
+  const file = path.join(dir, `platform-${count}${clusters ? "-clusters" : ""}.yaml`);
   writeFileSync(file, stringify(raw));
   return file;
 }
@@ -298,6 +311,20 @@ function main(): void {
       ]);
     }
 
+    // Clusters add stacks, not work per environment: 30 environments on 3 clusters stay near 30 on one.
+    const clustered = measure("synth, 30 environments on 3 clusters", process.execPath, SYNTH, {
+      cwd: ROOT,
+      env: synthEnv(out("clusters-30"), { PLATFORM_CONFIG: configWithEnvironments(30, work, { clusters: true }) }),
+      warmUp: false,
+    });
+    const clusteredStacks = Object.keys(JSON.parse(readFileSync(path.join(work, "clusters-30", "manifest.json"), "utf8")).stacks).length;
+    rows.push([
+      `synth, 30 environments on 3 clusters (${clusteredStacks} stacks)`,
+      fmt(clustered.seconds, 2),
+      fmt(clustered.peakMb, 0),
+      `${fmt(clustered.seconds / scaling[30].seconds, 2)}× of 30 envs on 1 cluster`,
+    ]);
+
     let testsWith: Measurement | undefined;
     let testsWithout: Measurement | undefined;
     if (!SKIP_TESTS) {
@@ -340,6 +367,7 @@ function main(): void {
       ["≥ 4× faster than the barrel build", `${fmt(timeRatio, 2)}×`, verdict(timeRatio >= 4)],
       ["≥ 3× leaner than the barrel build", `${fmt(memoryRatio, 2)}×`, verdict(memoryRatio === undefined ? undefined : memoryRatio >= 3)],
       ["100 environments ≤ 10× the 3-environment time", `${fmt(growth, 2)}×`, verdict(growth <= 10)],
+      ["30 environments on 3 clusters ≤ 1.5× on 1 cluster", `${fmt(clustered.seconds / scaling[30].seconds, 2)}×`, verdict(clustered.seconds / scaling[30].seconds <= 1.5)],
       ["`npm test` with the offline plans ≤ 60 s", testsWith ? `${fmt(testsWith.seconds, 1)} s` : "n/a", verdict(testsWith && !testsWith.failed ? testsWith.seconds <= 60 : undefined)],
       ["`npm test` without the offline plans ≤ 30 s", testsWithout ? `${fmt(testsWithout.seconds, 1)} s` : "n/a", verdict(testsWithout && !testsWithout.failed ? testsWithout.seconds <= 30 : undefined)],
       ["`.ci/run` on a fresh clone ≤ 180 s, policy scan aside", ci ? `${fmt(ci.counted, 0)} s` : "n/a", verdict(ci?.ok ? ci.counted <= 180 : undefined)],

@@ -25,6 +25,8 @@ const acceptedEntrySchema = z
     resource: pattern.optional(),
     /** Scans the entry applies to; both when absent. */
     frameworks: z.array(z.enum(FRAMEWORKS)).min(1).optional(),
+    /** The failure appears with some configurations only (the reason says which): matching nothing is not stale. */
+    optional: z.boolean().optional(),
     /** Why the failure is accepted: the trade-off, or why the check is wrong here. */
     reason: z.string().trim().min(20, { message: "a reason of at least 20 characters: why the failure is accepted" }),
   })
@@ -114,7 +116,7 @@ export function judgeStack(stack: string, framework: Framework, passed: number, 
  */
 export function staleEntries(verdicts: StackVerdict[], framework: Framework, accepted: AcceptedEntry[]): AcceptedEntry[] {
   const used = new Set(verdicts.flatMap((verdict) => verdict.accepted.map(({ entry }) => entry)));
-  return accepted.filter((entry) => !used.has(entry) && verdicts.some((verdict) => applies(entry, verdict.stack, framework)));
+  return accepted.filter((entry) => !entry.optional && !used.has(entry) && verdicts.some((verdict) => applies(entry, verdict.stack, framework)));
 }
 
 /** The part of Checkov's `-o json` report read here. */

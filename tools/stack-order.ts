@@ -91,12 +91,18 @@ export function productionEnvironmentNames(config: { readonly environments: read
  * the add-ons are the cluster and the in-cluster services production runs
  * on, so a change to them is a change to production.
  */
-export function productionStacks(manifest: Manifest, productionEnvironments: readonly string[]): Set<string> {
+export function productionStacks(manifest: Manifest, productionEnvironments: readonly string[], clusterStacks: readonly string[] = []): Set<string> {
   const production = new Set<string>();
   for (const id of deployOrder(manifest)) {
     const part = id.slice(id.indexOf("-") + 1);
     const named = productionEnvironments.some((env) => part === env || part === `${env}-data`);
     if (named || manifest.stacks[id].dependencies.some((dependency) => production.has(dependency))) production.add(id);
+  }
+  // Every cluster's platform and add-ons: they build clusters and identities,
+  // which only the production identity may. Not what depends on them: a
+  // non-production environment stays outside.
+  for (const id of Object.keys(manifest.stacks)) {
+    if (clusterStacks.includes(id.slice(id.indexOf("-") + 1))) production.add(id);
   }
   const addDependencies = (id: string): void => {
     for (const dependency of manifest.stacks[id].dependencies) {
@@ -143,7 +149,7 @@ export interface DeployLayer {
  * jobs: a manifest deeper than that fails here rather than leaving stacks
  * undeployed.
  */
-export function deployLayers(manifest: Manifest, productionEnvironments: readonly string[], jobs: number): DeployLayer[] {
+export function deployLayers(manifest: Manifest, productionEnvironments: readonly string[], jobs: number, clusterStacks: readonly string[] = []): DeployLayer[] {
   const layers = stackLayers(manifest);
   if (layers.length > jobs) {
     throw new Error(
@@ -151,7 +157,7 @@ export function deployLayers(manifest: Manifest, productionEnvironments: readonl
         `add a layer job to .github/workflows/deploy.yml (layers: ${layers.map((layer) => layer.join(", ")).join(" | ")})`,
     );
   }
-  const production = productionStacks(manifest, productionEnvironments);
+  const production = productionStacks(manifest, productionEnvironments, clusterStacks);
   return Array.from({ length: jobs }, (_, i) => ({
     stacks: (layers[i] ?? []).filter((id) => !production.has(id)),
     production: (layers[i] ?? []).filter((id) => production.has(id)),

@@ -44,6 +44,12 @@ export interface MonitoringProps extends AddonOptions {
    * @default - none: they are mailed
    */
   readonly pager?: { readonly service: PagerService; readonly secretKey: string; readonly url?: string };
+  /**
+   * The `cluster` label on every series and alert, so that a shared
+   * Grafana and the alert mails tell the clusters apart.
+   * @default - none: the one cluster needs no label
+   */
+  readonly clusterLabel?: string;
 }
 
 /**
@@ -171,6 +177,7 @@ export class MonitoringAddon extends Construct {
             probeSelectorNilUsesHelmValues: false,
             scrapeConfigSelectorNilUsesHelmValues: false,
             storageSpec: { volumeClaimTemplate: { spec: volume() } },
+            ...(props.clusterLabel === undefined ? {} : { externalLabels: { cluster: props.clusterLabel } }),
           },
         },
       },

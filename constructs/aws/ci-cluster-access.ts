@@ -42,8 +42,9 @@ export class EksCiAccess extends Construct {
     const production = this.entry("production", []);
     this.associate("production", production, EKS_ACCESS_POLICIES.clusterAdmin, { type: "cluster" });
 
-    const deploy = this.entry("deploy", [CI_KUBERNETES_GROUPS.deploy]);
+    // A cluster running no non-production environment (production's own) has no entry for the deploy role.
     if (props.deployNamespaces.length > 0) {
+      const deploy = this.entry("deploy", [CI_KUBERNETES_GROUPS.deploy]);
       this.associate("deploy", deploy, EKS_ACCESS_POLICIES.admin, { type: "namespace", namespaces: [...props.deployNamespaces] });
     }
     this.entry("review", [CI_KUBERNETES_GROUPS.review]);

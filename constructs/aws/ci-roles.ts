@@ -47,6 +47,8 @@ export interface AwsCiRolesProps {
   readonly stacks: () => readonly TerraformStack[];
   /** Names of the environments of stage production. */
   readonly productionEnvironments: readonly string[];
+  /** Stack parts of every cluster's platform and add-ons (`clusterStackParts`), applied by the production identity. */
+  readonly clusterStacks?: readonly string[];
   /** Names of the other environments: the deploy role's. */
   readonly nonProductionEnvironments: readonly string[];
 }
@@ -111,7 +113,7 @@ export class AwsCiRoles extends Construct {
 
   /** The state each identity may touch, from the stacks' dependencies. */
   stateAccess(): Record<CiIdentityKind, CiStateAccess> {
-    return ciStateAccess(this.props.stacks(), this.props.productionEnvironments);
+    return ciStateAccess(this.props.stacks(), this.props.productionEnvironments, this.props.clusterStacks);
   }
 
   /** An identity's permissions. Call once every stack is prepared (while synthesizing). */

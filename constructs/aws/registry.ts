@@ -4,6 +4,18 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import type { PolicyStatement } from "./iam";
 
+/** Statements that let a principal pull (and list tags, for image automation) from the given repositories. */
+export function ecrPullStatements(repositoryArns: readonly string[]): PolicyStatement[] {
+  return [
+    { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages", "ecr:ListImages"],
+      Resource: [...repositoryArns],
+    },
+  ];
+}
+
 export interface EcrRegistryProps {
   /** Repository path prefix, usually the project name. */
   readonly prefix: string;
@@ -53,14 +65,11 @@ export class EcrRegistry extends Construct {
 
   /** Statements that let a principal pull (and list tags, for image automation) from these repositories. */
   pullStatements(): PolicyStatement[] {
-    return [
-      { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-      {
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages", "ecr:ListImages"],
-        Resource: Object.values(this.repositories).map((repository) => repository.arn),
-      },
-    ];
+    return ecrPullStatements(Object.values(this.repositories).map((repository) => repository.arn));
+  }
+
+  get repositoryArns(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.repositories).map(([app, repository]) => [app, repository.arn]));
   }
 
   /** `<account>.dkr.ecr.<region>.amazonaws.com`, from the first repository's URL. */

@@ -59,9 +59,11 @@ export class AksCluster extends Construct {
   readonly userPool: KubernetesClusterNodePool;
   private readonly location: string;
   private readonly resourceGroupName: string;
+  private readonly name: string;
 
   constructor(scope: Construct, id: string, props: AksClusterProps) {
     super(scope, id);
+    this.name = props.name;
     this.location = props.location;
     this.resourceGroupName = props.resourceGroupName;
     const encryptionAtHost = props.encryptionAtHost ?? true;
@@ -183,6 +185,14 @@ export class AksCluster extends Construct {
       upgradeSettings,
       lifecycle: { ignoreChanges: ["orchestrator_version"] },
     });
+  }
+
+  /**
+   * A managed identity the given in-cluster service account acts as through
+   * workload identity, named `<cluster>-<id>`.
+   */
+  identityFor(id: string, account: { readonly namespace: string; readonly serviceAccount: string }): ServiceAccountIdentity {
+    return this.identityForServiceAccount(id, `${this.name}-${id}`, account.namespace, account.serviceAccount);
   }
 
   /** A managed identity the given service account acts as through workload identity. */

@@ -94,6 +94,8 @@ export interface AzureCiIdentitiesProps {
   /** Every stack the workflows plan and apply; read when synthesizing. */
   readonly stacks: () => readonly TerraformStack[];
   readonly productionEnvironments: readonly string[];
+  /** Stack parts of every cluster's platform and add-ons (`clusterStackParts`), applied by the production identity. */
+  readonly clusterStacks?: readonly string[];
 }
 
 /**
@@ -175,7 +177,7 @@ export class AzureCiIdentities extends Construct {
 
   /** The state each identity may touch, from the stacks' dependencies. */
   stateAccess(): Record<CiIdentityKind, CiStateAccess> {
-    return ciStateAccess(this.props.stacks(), this.props.productionEnvironments);
+    return ciStateAccess(this.props.stacks(), this.props.productionEnvironments, this.props.clusterStacks);
   }
 
   /** Roles the stacks an identity applies assign, by name. */

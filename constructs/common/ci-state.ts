@@ -20,14 +20,14 @@ export interface CiStateAccess {
  * Dependencies between stacks exist only once every stack has been prepared
  * for synthesis, so call this from a lazy value, never in a constructor.
  */
-export function ciStateAccess(stacks: readonly TerraformStack[], productionEnvironments: readonly string[]): Record<CiIdentityKind, CiStateAccess> {
+export function ciStateAccess(stacks: readonly TerraformStack[], productionEnvironments: readonly string[], clusterStacks: readonly string[] = []): Record<CiIdentityKind, CiStateAccess> {
   const manifest: Manifest = {
     stacks: Object.fromEntries(
       stacks.map((stack) => [stack.node.id, { dependencies: stack.dependencies.map((dependency) => dependency.node.id), workingDirectory: "", synthesizedStackPath: "" }]),
     ),
   };
   const all = Object.keys(manifest.stacks).sort();
-  const production = productionStacks(manifest, productionEnvironments);
+  const production = productionStacks(manifest, productionEnvironments, clusterStacks);
   const access = (applies: string[]): CiStateAccess => {
     const reads = new Set(applies);
     for (const id of applies) for (const dependency of manifest.stacks[id].dependencies) reads.add(dependency);

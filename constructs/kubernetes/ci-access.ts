@@ -62,6 +62,13 @@ export interface CiClusterAccessProps {
 export class CiClusterAccess extends Construct {
   constructor(scope: Construct, id: string, props: CiClusterAccessProps) {
     super(scope, id);
+    // A cluster running no non-production environment (production's own)
+    // gives the deploy identity nothing: not even namespaces to create.
+    if (props.deployNamespaces.length > 0) this.deployAccess(props.deploy, props.deployNamespaces);
+    this.reviewAccess(props.review);
+  }
+
+  private deployAccess(deploy: RbacSubject, deployNamespaces: readonly string[]): void {
     const deployer = new ClusterRoleV1(this, "environment-deployer", {
       metadata: { name: ENVIRONMENT_DEPLOYER_ROLE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
       rule: ENVIRONMENT_DEPLOYER_RULES.map((rule) => ({ ...rule }) as ClusterRoleV1Rule),
@@ -70,9 +77,7 @@ export class CiClusterAccess extends Construct {
       { apiGroups: [""], resources: ["namespaces"], verbs: ["create"] },
       { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: BINDABLE_ROLES },
     ];
-    if (props.deployNamespaces.length > 0) {
-      namespaceRules.splice(1, 0, { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "update", "patch", "delete"], resourceNames: [...props.deployNamespaces] });
-    }
+    namespaceRules.splice(1, 0, { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "update", "patch", "delete"], resourceNames: [...deployNamespaces] });
     const namespaces = new ClusterRoleV1(this, "environment-namespaces", {
       metadata: { name: ENVIRONMENT_NAMESPACES_ROLE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
       rule: namespaceRules,
@@ -81,10 +86,12 @@ export class CiClusterAccess extends Construct {
     new ClusterRoleBindingV1(this, "environment-namespaces-binding", {
       metadata: { name: ENVIRONMENT_NAMESPACES_ROLE },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ENVIRONMENT_NAMESPACES_ROLE },
-      subject: [subjectOf(props.deploy)],
+      subject: [subjectOf(deploy)],
       dependsOn: [namespaces],
     });
+  }
 
+  private reviewAccess(subject: RbacSubject): void {
     const review = new ClusterRoleV1(this, "review", {
       metadata: { name: REVIEW_ROLE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
       rule: [{ apiGroups: ["*"], resources: ["*"], verbs: ["get", "list", "watch"] }],
@@ -92,7 +99,7 @@ export class CiClusterAccess extends Construct {
     new ClusterRoleBindingV1(this, "review-binding", {
       metadata: { name: REVIEW_ROLE },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: REVIEW_ROLE },
-      subject: [subjectOf(props.review)],
+      subject: [subjectOf(subject)],
       dependsOn: [review],
     });
   }

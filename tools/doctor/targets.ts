@@ -1,5 +1,6 @@
 import type { PlatformConfig } from "../../config";
 import { environmentDomain, exposedDomains } from "../../constructs/environment/domain";
+import { clusterCloud, clusterStackPart } from "../../config/clusters";
 import { stackId } from "../../stacks/deployment";
 
 /** An application as the doctor reaches it from outside: `https://<host><healthPath>`. */
@@ -26,8 +27,7 @@ export interface EnvironmentTarget {
 
 /**
  * One cluster the doctor examines, with everything it needs from the config.
- * Today each cloud has one cluster; a config with several clusters per cloud
- * yields one target per cluster, and the doctor loops over them unchanged.
+ * A config with several clusters per cloud yields one target per cluster.
  */
 export interface ClusterTarget {
   readonly cloud: "aws" | "azure";
@@ -45,31 +45,39 @@ export interface ClusterTarget {
   readonly environments: readonly EnvironmentTarget[];
 }
 
-/** The clusters of a configuration, in the order their stacks are deployed. */
+/** The clusters of a configuration, in the order their stacks are deployed: every cluster of every cloud. */
 export function clusterTargets(config: PlatformConfig): ClusterTarget[] {
   const clouds = (["aws", "azure"] as const).filter((cloud) => config.clouds[cloud] !== undefined);
   const healthPaths = new Map(config.applications.map((app) => [app.name, app.healthPath]));
   const exposed = new Map(exposedDomains(config.domain, config.environments).map((e) => [e.environment, e.names]));
-  return clouds.map((cloud) => ({
-    cloud,
-    label: stackId(cloud, "platform"),
-    stacks: { platform: stackId(cloud, "platform"), addons: stackId(cloud, "addons") },
-    region: cloud === "aws" ? config.clouds.aws!.region : undefined,
-    zoneName: config.domain.existingZone?.name ?? config.domain.base,
-    issuer: config.domain.issuer,
-    nodePools: cloud === "aws" ? config.clouds.aws!.cluster.nodePools.map((pool) => pool.name) : [],
-    environments: config.environments.map((environment) => {
-      const domain = environmentDomain(config.domain, environment);
+  return clouds.flatMap((cloud) =>
+    config.clusters.map((cluster) => {
+      const platform = stackId(cloud, clusterStackPart(cluster.name, "platform"));
+      const own = new Set(cluster.environments);
       return {
-        name: environment.name,
-        stage: environment.stage,
-        namespace: environment.name,
-        domain,
-        names: exposed.get(environment.name) ?? [],
-        gitops: { url: config.gitops.url, branch: environment.gitops.branch, path: environment.gitops.path },
-        applications: environment.applications.map((name) => ({ name, host: `${name}.${domain}`, healthPath: healthPaths.get(name) ?? "/" })),
-        stacks: { data: stackId(cloud, `${environment.name}-data`), environment: stackId(cloud, environment.name) },
+        cloud,
+        label: platform,
+        stacks: { platform, addons: stackId(cloud, clusterStackPart(cluster.name, "addons")) },
+        region: cloud === "aws" ? config.clouds.aws!.region : undefined,
+        zoneName: config.domain.existingZone?.name ?? config.domain.base,
+        issuer: config.domain.issuer,
+        nodePools: cloud === "aws" ? clusterCloud(config.clouds.aws!, cluster.clouds.aws).cluster.nodePools.map((pool) => pool.name) : [],
+        environments: config.environments
+          .filter((environment) => own.has(environment.name))
+          .map((environment) => {
+            const domain = environmentDomain(config.domain, environment);
+            return {
+              name: environment.name,
+              stage: environment.stage,
+              namespace: environment.name,
+              domain,
+              names: exposed.get(environment.name) ?? [],
+              gitops: { url: config.gitops.url, branch: environment.gitops.branch, path: environment.gitops.path },
+              applications: environment.applications.map((name) => ({ name, host: `${name}.${domain}`, healthPath: healthPaths.get(name) ?? "/" })),
+              stacks: { data: stackId(cloud, `${environment.name}-data`), environment: stackId(cloud, environment.name) },
+            };
+          }),
       };
     }),
-  }));
+  );
 }
