@@ -25,6 +25,7 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
         applications: deployment.applications[environment.name],
         config,
         environment,
+        previews: config.previews?.environment === environment.name ? { project: config.project, applications: config.applications, previews: config.previews } : undefined,
         useState: deployment.useState,
       });
       // Flux and External Secrets CRDs come with the add-ons.

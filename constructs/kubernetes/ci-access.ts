@@ -31,6 +31,9 @@ export const ENVIRONMENT_DEPLOYER_RULES: readonly { readonly apiGroups: string[]
   { apiGroups: ["source.toolkit.fluxcd.io"], resources: ["gitrepositories", "ocirepositories"], verbs: ALL_VERBS },
   { apiGroups: ["kustomize.toolkit.fluxcd.io"], resources: ["kustomizations"], verbs: ALL_VERBS },
   { apiGroups: ["image.toolkit.fluxcd.io"], resources: ["imagerepositories", "imagepolicies", "imageupdateautomations"], verbs: ALL_VERBS },
+  // Pull-request previews: input providers, ResourceSets and their GitHub notifications.
+  { apiGroups: ["fluxcd.controlplane.io"], resources: ["resourcesetinputproviders", "resourcesets"], verbs: ALL_VERBS },
+  { apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["providers", "alerts"], verbs: ALL_VERBS },
 ];
 
 /**
