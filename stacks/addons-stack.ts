@@ -93,7 +93,11 @@ export class AddonsStack extends TerraformStack {
     if (platform.ci) {
       new CiClusterAccess(this, "ci-access", {
         ...platform.ci,
-        deployNamespaces: config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+        deployNamespaces: [
+          ...config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+          ...(config.previews ? [PREVIEWS.namespace, PREVIEWS.deliveryNamespace] : []),
+        ],
+        previews: config.previews !== undefined,
       });
     }
 

@@ -31,7 +31,10 @@ export const ENVIRONMENT_DEPLOYER_RULES: readonly { readonly apiGroups: string[]
   { apiGroups: ["source.toolkit.fluxcd.io"], resources: ["gitrepositories", "ocirepositories"], verbs: ALL_VERBS },
   { apiGroups: ["kustomize.toolkit.fluxcd.io"], resources: ["kustomizations"], verbs: ALL_VERBS },
   { apiGroups: ["image.toolkit.fluxcd.io"], resources: ["imagerepositories", "imagepolicies", "imageupdateautomations"], verbs: ALL_VERBS },
-  // Pull-request previews: input providers, ResourceSets and their GitHub notifications.
+];
+
+/** What the environment stack that carries pull-request previews writes besides: input providers, ResourceSets and their GitHub notifications. */
+export const PREVIEW_DEPLOYER_RULES: typeof ENVIRONMENT_DEPLOYER_RULES = [
   { apiGroups: ["fluxcd.controlplane.io"], resources: ["resourcesetinputproviders", "resourcesets"], verbs: ALL_VERBS },
   { apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["providers", "alerts"], verbs: ALL_VERBS },
 ];
@@ -51,6 +54,11 @@ export interface CiClusterAccessProps {
   readonly review: RbacSubject;
   /** Namespaces of the non-production environments: the only ones the deploy identity may change or delete. */
   readonly deployNamespaces: readonly string[];
+  /**
+   * The deploy identity also writes pull-request previews (PREVIEW_DEPLOYER_RULES).
+   * @default false
+   */
+  readonly previews?: boolean;
 }
 
 /**
@@ -67,7 +75,7 @@ export class CiClusterAccess extends Construct {
     super(scope, id);
     const deployer = new ClusterRoleV1(this, "environment-deployer", {
       metadata: { name: ENVIRONMENT_DEPLOYER_ROLE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
-      rule: ENVIRONMENT_DEPLOYER_RULES.map((rule) => ({ ...rule }) as ClusterRoleV1Rule),
+      rule: [...ENVIRONMENT_DEPLOYER_RULES, ...(props.previews ? PREVIEW_DEPLOYER_RULES : [])].map((rule) => ({ ...rule }) as ClusterRoleV1Rule),
     });
     const namespaceRules: ClusterRoleV1Rule[] = [
       { apiGroups: [""], resources: ["namespaces"], verbs: ["create"] },
