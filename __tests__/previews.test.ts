@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
-import { PREVIEW_NAMESPACES } from "../config/previews";
+import { DEFAULT_PREVIEW_STALE_DAYS, PREVIEW_NAMESPACES } from "../config/previews";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { PREVIEWS, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
@@ -330,5 +331,22 @@ describe("previewManifests", () => {
   it("exposes each input provider's name and namespace for a webhook Receiver", () => {
     const provider = previewManifests(TEMPLATE_PROPS).find((m) => m.kind === "ResourceSetInputProvider")!;
     expect({ name: provider.metadata.name, namespace: provider.metadata.namespace }).toEqual(previewInputProvider("web"));
+  });
+});
+
+describe("the label expiry workflow application repositories copy", () => {
+  const workflow = parse(readFileSync(path.join(__dirname, "..", "docs", "examples", "preview-label-expiry.yml"), "utf8"));
+
+  it("removes the configured default label after the default number of days, on a schedule", () => {
+    const defaults = previewsConfig((raw) => {
+      delete raw.previews.label;
+      delete raw.previews.staleDays;
+    }).previews!;
+    expect(workflow.jobs.expire.env).toMatchObject({ LABEL: defaults.label, STALE_DAYS: String(DEFAULT_PREVIEW_STALE_DAYS) });
+    expect(defaults.staleDays).toBe(DEFAULT_PREVIEW_STALE_DAYS);
+    expect(workflow.on.schedule).toHaveLength(1);
+    // It may edit pull requests and nothing else.
+    expect(workflow.permissions).toEqual({ "pull-requests": "write" });
+    expect(workflow.jobs.expire.steps[0].run).toContain('gh pr edit "$number" --remove-label "$LABEL"');
   });
 });
