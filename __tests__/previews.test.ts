@@ -1,16 +1,20 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { DEFAULT_PREVIEW_STALE_DAYS, PREVIEW_NAMESPACES } from "../config/previews";
+import { alertmanagerConfig } from "../constructs/addons/alertmanager-config";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { PREVIEWS, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
 import { problemOf } from "./support/config-problems";
 import { crdValidator } from "./support/crd-schemas";
-import { sharedDataDir, skipNote } from "./support/environment";
+import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const shared = sharedDataDir();
@@ -256,7 +260,7 @@ describe("pull-request previews in the borrowed environment's stack", () => {
       expect(token.metadata.namespace).toBe(PREVIEWS.deliveryNamespace);
       expect(token.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: CLUSTER_SECRET_STORE });
       expect(token.spec.data).toEqual([{ secretKey: "token", remoteRef: { key: previewGithubTokenKey("acme") } }]);
-      expect(Object.keys(develop[cloud].variable ?? {}).filter((name) => /token|github/i.test(name))).toEqual([]);
+      expect(Object.keys((develop[cloud] as any).variable ?? {}).filter((name) => /token|github/i.test(name))).toEqual([]);
     }
   });
 
@@ -348,5 +352,29 @@ describe("the label expiry workflow application repositories copy", () => {
     // It may edit pull requests and nothing else.
     expect(workflow.permissions).toEqual({ "pull-requests": "write" });
     expect(workflow.jobs.expire.steps[0].run).toContain('gh pr edit "$number" --remove-label "$LABEL"');
+  });
+});
+
+const amtool = commandLineTool("amtool", "AMTOOL");
+
+describe.skipIf(!amtool.available)(`previews' alerts, routed by the real amtool${skipNote(amtool)}`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "previews-alerts-"));
+    const config = previewsConfig((raw) => (raw.alerts.pager = { service: "pagerduty", email: "oncall@acme.pagerduty.com" }));
+    const routing = alertmanagerConfig({ emails: config.alerts.emails, smtpPasswordFile: "/etc/smtp", productionEnvironments: productionEnvironments(config), pager: { service: "pagerduty", keyFile: "/etc/pager" } });
+    // The SMTP server comes from helm-values/ in the add-on; any will do for routing.
+    const global = { ...(routing.global as object), smtp_smarthost: "smtp.example.com:587", smtp_from: "alerts@example.com" };
+    writeFileSync(path.join(dir, "alertmanager.yaml"), stringify({ ...routing, global }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ["a critical alert of the preview namespace is mailed, never paged", ["alertname=KubePodNotReady", "severity=critical", "namespace=preview"], "email"],
+    ["a critical alert labelled with the preview environment is mailed", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=preview"], "email"],
+    ["while production's still pages", ["alertname=ApplicationErrorRatioHigh", "severity=critical", "environment=production"], "pager"],
+  ])("%s", (_, labels, receiver) => {
+    const out = execFileSync(amtool.path!, ["config", "routes", "test", "--config.file=alertmanager.yaml", `--verify.receivers=${receiver}`, ...labels], { cwd: dir, encoding: "utf8" });
+    expect(out.trim()).toBe(receiver);
   });
 });
