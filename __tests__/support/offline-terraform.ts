@@ -3,6 +3,7 @@ import { isDeepStrictEqual, promisify } from "node:util";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { withPooledProvider } from "./provider-pool";
 import type { Availability } from "./environment";
 import type { TerraformJson } from "./synth";
 
@@ -255,12 +256,10 @@ export interface ResourceSchemas {
 /** Terraform's CLI in a workdir prepared by `planOffline`. */
 async function runIn(env: OfflineTerraform, workdir: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(env.terraform!, args, {
-      cwd: workdir,
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-      env: offlineEnvironment(path.join(workdir, "offline.tfrc")),
-    });
+    // `init` starts no provider; the commands that do use a running one when they can.
+    const run = (commandEnv: NodeJS.ProcessEnv) => execFileAsync(env.terraform!, args, { cwd: workdir, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: commandEnv });
+    const commandEnv = offlineEnvironment(path.join(workdir, "offline.tfrc"));
+    const { stdout } = args[0] === "init" ? await run(commandEnv) : await withPooledProvider(workdir, commandEnv, run);
     return stdout;
   } catch (error) {
     const failure = error as { message?: string; stdout?: string; stderr?: string };
@@ -339,6 +338,27 @@ function fillUnknown(value: any, unknown: any, block: SchemaBlock | undefined, a
 /** `${aws_kms_key.backup.arn}`: a configuration value that is exactly one attribute of one managed resource. */
 const DIRECT_REFERENCE = /^\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\}$/;
 
+/** One interpolation the stand-ins can resolve: a direct reference, or one field of an ARN-like value (`element(split(":", x.arn), 4)`). */
+const INTERPOLATION = /\$\{(?:element\(split\("(.)", ([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\), (\d+)\)|([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[\d+\])+))\}/g;
+
+/**
+ * A string template whose every interpolation is one of those above, with the
+ * referenced stand-ins in place (`acme-logs-${element(split(":", role.arn), 4)}-eu-west-1`),
+ * or undefined when any part is out of reach.
+ */
+function resolveTemplate(template: string, lookup: (reference: string, attributePath: string) => unknown): string | undefined {
+  let unresolved = false;
+  const resolved = template.replace(INTERPOLATION, (_, separator, splitReference, splitPath, index, reference, attributePath) => {
+    const value = splitReference ? lookup(splitReference, splitPath) : lookup(reference, attributePath);
+    if (typeof value !== "string") {
+      unresolved = true;
+      return "";
+    }
+    return splitReference ? (value.split(separator)[Number(index)] ?? "") : value;
+  });
+  return unresolved || resolved.includes("${") ? undefined : resolved;
+}
+
 /** The value at a reference's attribute path (`.identity[0].oidc[0].issuer`), or undefined. */
 function valueAt(attributes: any, attributePath: string): unknown {
   let value = attributes;
@@ -363,7 +383,7 @@ function seedReferences(attributes: any, unknown: any, configured: any, lookup: 
     const isUnknown = unknown === true || unknown?.[name] === true;
     if (typeof value === "string") {
       const match = isUnknown ? DIRECT_REFERENCE.exec(value) : null;
-      const resolved = match ? lookup(match[1], match[2]) : undefined;
+      const resolved = match ? lookup(match[1], match[2]) : isUnknown ? resolveTemplate(value, lookup) : undefined;
       if (resolved !== undefined && !isDeepStrictEqual(attributes[name], resolved)) {
         attributes[name] = structuredClone(resolved);
         seeded++;

@@ -168,6 +168,14 @@ export const STATE_BUCKET_ADMINISTRATION = [
 export const STATE_KEY_READ = ["kms:Decrypt"];
 export const STATE_KEY_WRITE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"];
 
+/**
+ * What `npm run doctor` reads beyond a refresh's actions, with the review
+ * identity it runs as after a deploy: the heartbeat's and the databases'
+ * metrics, and the recovery points of the backup vaults. Both are reads
+ * (AWS rates them Read and List); neither returns data of the applications.
+ */
+export const DOCTOR_READ_ACTIONS = ["cloudwatch:GetMetricStatistics", "backup:ListRecoveryPointsByBackupVault"];
+
 /** The read actions for a set of services, sorted and without repeats. */
 export function readActions(services: Iterable<string>): string[] {
   return [...new Set([...services].flatMap((service) => READ_ACTIONS[service] ?? []))].sort();

@@ -10,6 +10,7 @@ import {
   DEPLOY_EC2_ACTIONS,
   DEPLOY_IAM_ROLE_ACTIONS,
   DEPLOY_PASS_ROLE_SERVICES,
+  DOCTOR_READ_ACTIONS,
   readActions,
   SERVICE_OF_TYPE,
   STATE_BUCKET_ADMINISTRATION,
@@ -133,6 +134,8 @@ export class AwsCiRoles extends Construct {
     if (readServices.length > 0) statements.push({ Sid: "RefreshResources", Effect: "Allow", Action: readActions(readServices), Resource: "*" });
     if (access.applies.length === 0) {
       statements.push({ Sid: "DecryptState", Effect: "Allow", Action: STATE_KEY_READ, Resource: keyArn, Condition: viaS3 });
+      // The doctor runs after each deploy with the review identity (docs/operations.md).
+      if (kind === "review") statements.push({ Sid: "CheckPlatform", Effect: "Allow", Action: [...DOCTOR_READ_ACTIONS], Resource: "*" });
       return statements;
     }
 
