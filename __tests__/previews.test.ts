@@ -279,6 +279,14 @@ describe("pull-request previews in the borrowed environment's stack", () => {
     expect(parse(serving.spec.config.domain["preview.apps.example.com"])).toEqual({ selector: { environment: "preview" } });
   });
 
+  it("labels preview pods' logs and events with their environment, as the environments' are", () => {
+    const names = `(${[...previewsConfig().environments.map((environment) => environment.name), PREVIEWS.namespace].join("|")})`;
+    const values = (stack: TerraformJson) => Object.values(resourcesOf(stack, "helm_release")).flatMap((release: any) => release.values ?? []).join("\n");
+    // Once for the pods' logs, once for the events.
+    expect(values(synth.stack("aws-addons")).split(`regex         = "${names}"`)).toHaveLength(3);
+    expect(values(defaultSynth.stack("aws-addons"))).not.toContain(names);
+  });
+
   describe("the preview namespace's guard rails", () => {
     const namespaces = (stack: TerraformJson) => Object.fromEntries(Object.values(resourcesOf(stack, "kubernetes_namespace_v1")).map((n: any) => [n.metadata.name, n.metadata.labels]));
     const byNamespace = (stack: TerraformJson, type: string, namespace: string) => Object.values(resourcesOf(stack, type)).filter((r: any) => r.metadata.namespace === namespace) as any[];
@@ -376,5 +384,22 @@ describe.skipIf(!amtool.available)(`previews' alerts, routed by the real amtool$
   ])("%s", (_, labels, receiver) => {
     const out = execFileSync(amtool.path!, ["config", "routes", "test", "--config.file=alertmanager.yaml", `--verify.receivers=${receiver}`, ...labels], { cwd: dir, encoding: "utf8" });
     expect(out.trim()).toBe(receiver);
+  });
+});
+
+describe("previews fields", () => {
+  it.each([
+    ["applications[0].repository", (raw: any) => (raw.applications[0].repository = "https://github.com/acme/web.git")],
+    ["previews.path", (raw: any) => (raw.previews.path = "deploy/../../etc")],
+  ])("refuse what would leave the repository or name it twice: %s", (at, change) => {
+    expect(() => previewsConfig(change)).toThrow();
+    expect(
+      problemOf((raw) => {
+        raw.previews = { environment: "develop", quota: { requestsCpu: "4", requestsMemory: "8Gi", pods: 40 } };
+        raw.applications[0].repository = "https://github.com/acme/web";
+        raw.applications[0].previews = true;
+        change(raw);
+      }).path,
+    ).toBe(at);
   });
 });

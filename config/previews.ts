@@ -31,7 +31,7 @@ export const previewsSchema = z
     path: z
       .string()
       .regex(/^[A-Za-z0-9._/-]+$/, { message: "a directory in the application's repository, such as deploy/preview" })
-      .refine((path) => !path.split("/").includes(".."), { message: "stays inside the repository: no '..'" })
+      .regex(/^(?!(.*\/)?\.\.(\/|$))/, { message: "stays inside the repository: no '..'" })
       .default("deploy/preview")
       .describe("Where an application's repository keeps the manifests a preview applies, at the pull request's head commit."),
     staleDays: z
@@ -49,8 +49,7 @@ export type PreviewsConfig = z.infer<typeof previewsSchema>;
 /** A GitHub repository URL: the only host the GitHubPullRequest input provider reads. */
 export const applicationRepository = z
   .string()
-  .regex(/^https:\/\/github\.com\/[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, { message: "a GitHub repository URL such as https://github.com/acme/web (no .git, no trailing slash)" })
-  .refine((url) => !url.endsWith(".git"), { message: "a GitHub repository URL such as https://github.com/acme/web (no .git, no trailing slash)" });
+  .regex(/^https:\/\/github\.com\/[A-Za-z0-9-]+\/(?!.*\.git$)[A-Za-z0-9._-]+$/, { message: "a GitHub repository URL such as https://github.com/acme/web (no .git, no trailing slash)" });
 
 interface PreviewsInput {
   readonly previews?: PreviewsConfig;

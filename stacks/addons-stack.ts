@@ -179,7 +179,8 @@ export class AddonsStack extends TerraformStack {
       storageClassName: storageClass.name,
       retention: logRetention(config),
       limits: config.logs.limits,
-      environments: config.environments.map((environment) => environment.name),
+      // Preview pods' logs carry `environment: preview`, not the platform's label.
+      environments: [...config.environments.map((environment) => environment.name), ...(config.previews ? [PREVIEWS.namespace] : [])],
       monitoring: this.monitoring.stack.release,
       dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });
