@@ -174,6 +174,13 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
     }
   });
 
+  it("keeps a commit SHA that YAML would read as a number a string", () => {
+    for (const sha of ["1234567890123456789012345678901234567890", "1234567e12345678901234567890123456789012"]) {
+      const [source, sync] = render(template, { ...TWO_PULL_REQUESTS[0], sha }) as any[];
+      expect([source.spec.ref.commit, sync.spec.images[0].newTag, sync.spec.postBuild.substitute.IMAGE_TAG]).toEqual([sha, sha, sha]);
+    }
+  });
+
   it("gives Flux's substitutions, labels and annotations strings, as the API server requires", () => {
     for (const [, sync] of rendered) {
       for (const map of [sync.spec.postBuild.substitute, sync.metadata.labels, sync.metadata.annotations, sync.spec.commonMetadata.labels]) {

@@ -92,7 +92,8 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
       metadata: { name, namespace, labels },
       spec: {
         url: application.repository,
-        ref: { commit: "<< inputs.sha >>" },
+        // Quoted: a SHA of digits (and an `e`) would read back as a number.
+        ref: { commit: "<< inputs.sha | quote >>" },
         secretRef: { name: PREVIEWS.githubSecret },
         // The commit never moves: a push is a new input and a new revision.
         interval: "1h",
@@ -124,7 +125,7 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
         serviceAccountName: PREVIEWS.reconcilerAccount,
         nameSuffix: "-pr-<< inputs.id >>",
         commonMetadata: { labels: { environment: PREVIEWS.namespace, stage: PREVIEW_STAGE, ...labels } },
-        images: [{ name: application.imageRepository, newTag: "<< inputs.sha >>" }],
+        images: [{ name: application.imageRepository, newTag: "<< inputs.sha | quote >>" }],
         postBuild: {
           substitute: {
             ENVIRONMENT: PREVIEWS.namespace,
