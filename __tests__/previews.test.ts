@@ -37,18 +37,24 @@ const EXPRESSION = /<<\s*inputs\.([A-Za-z_]+)\s*(\|\s*([a-z]+)\s*)?>>/g;
 
 /**
  * Renders a ResourceSet template for one input set the way the operator
- * does: the object is written as YAML, `<< >>` expressions are executed, and
- * the text is read back. An expression that is a whole value is written
- * unquoted, so `<< inputs.id >>` reads back as a number and
- * `<< inputs.id | quote >>` as a string.
+ * does (flux-operator internal/builder/resourceset.go, BuildResource): the
+ * object is written as YAML (sigs.k8s.io/yaml JSONToYAML), the `<< >>`
+ * expressions are executed with `missingkey=error`, and the text is read
+ * back. An expression that is a whole value is written unquoted, so
+ * `<< inputs.id >>` reads back as a number and `<< inputs.id | quote >>` as
+ * a string.
  */
 function render(template: unknown, inputs: Record<string, string>): unknown {
+  const value = (key: string) => {
+    if (!(key in inputs)) throw new Error(`map has no entry for key "${key}"`);
+    return inputs[key];
+  };
   if (Array.isArray(template)) return template.map((item) => render(item, inputs));
   if (template !== null && typeof template === "object") return Object.fromEntries(Object.entries(template).map(([key, value]) => [render(key, inputs), render(value, inputs)]));
   if (typeof template !== "string") return template;
   const whole = /^<<\s*inputs\.([A-Za-z_]+)\s*(\|\s*quote\s*)?>>$/.exec(template);
-  if (whole) return whole[2] ? inputs[whole[1]] : parse(inputs[whole[1]]);
-  return template.replace(EXPRESSION, (_, key: string) => inputs[key]);
+  if (whole) return whole[2] ? value(whole[1]) : parse(value(whole[1]));
+  return template.replace(EXPRESSION, (_, key: string) => value(key));
 }
 
 const previewsConfig = (change?: (raw: any) => void): PlatformConfig =>
