@@ -8,6 +8,7 @@ import { CI_IDENTITIES, ciSubjects, DEPLOY_BRANCH, PRODUCTION_ENVIRONMENT, type 
 import { DEPLOY_EC2_TYPES, READ_ACTIONS, SERVICE_OF_TYPE } from "../constructs/aws/ci-permissions";
 import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from "../constructs/aws/ci-roles";
 import { CI_KUBERNETES_GROUPS } from "../constructs/aws/ci-cluster-access";
+import { environmentBoundaryName, environmentBoundaryStatements } from "../constructs/aws/environment-boundary";
 import { blobWriteCondition, GITHUB_ISSUER, roleAssignmentCondition } from "../constructs/azure/ci-identities";
 import { TOKEN_EXCHANGE_AUDIENCE } from "../constructs/azure/workload-identity";
 import { BINDABLE_ROLES, ENVIRONMENT_DEPLOYER_ROLE, ENVIRONMENT_DEPLOYER_RULES, ENVIRONMENT_NAMESPACES_ROLE, REVIEW_ROLE } from "../constructs/kubernetes/ci-access";
@@ -289,6 +290,61 @@ describe("what the AWS CI roles may do", () => {
     for (const name of roles) expect({ name, own: patterns.some((p: RegExp) => p.test(name)) }).toEqual({ name, own: true });
     expect(statement("deploy", "ManageEnvironmentRoles").Resource.join(" ")).not.toContain("production");
     expect(statement("deploy", "PassEnvironmentRoles").Condition).toEqual({ StringEquals: { "iam:PassedToService": ["backup.amazonaws.com", "monitoring.rds.amazonaws.com"] } });
+  });
+
+  it("every role of a stack the deploy role applies carries the environment boundary, and no other role does", () => {
+    const production = productionStacks(ciManifest(synth.manifest), PRODUCTION_ENVS);
+    const platform = synth.stack("aws-platform");
+    const [boundaryId, boundary] = Object.entries(resourcesOf(platform, "aws_iam_policy")).find(([, p]: [string, any]) => p.name === environmentBoundaryName("acme"))!;
+    const boundaries: Record<string, string[]> = {};
+    for (const id of awsStacks()) {
+      for (const role of Object.values(resourcesOf(synth.stack(id), "aws_iam_role")) as any[]) (boundaries[id] ??= []).push(role.permissions_boundary ?? "none");
+    }
+    const deployed = Object.keys(boundaries).filter((id) => !production.has(id));
+    expect(deployed.length).toBeGreaterThan(0);
+    // Another stack's attribute reaches a stack through the platform's remote state.
+    for (const id of deployed) expect({ id, boundaries: [...new Set(boundaries[id])] }).toEqual({ id, boundaries: [expect.stringMatching(/^\$\{data\.terraform_remote_state\.\S+\.outputs\.\S+\}$/)] });
+    for (const id of Object.keys(boundaries).filter((stack) => production.has(stack))) expect({ id, boundaries: [...new Set(boundaries[id])] }).toEqual({ id, boundaries: ["none"] });
+    const output = Object.entries(platform.output ?? {}).find(([, o]: [string, any]) => o.value === `\${aws_iam_policy.${boundaryId}.arn}`);
+    expect(output).toBeDefined();
+    expect(boundaries["aws-develop-data"][0]).toContain(`.outputs.${output![0]}}`);
+    expect(policyOf(boundary.policy).Statement).toEqual(
+      environmentBoundaryStatements({ project: "acme", environments: ["develop", "staging"], protectedEnvironments: ["platform", ...PRODUCTION_ENVS] }),
+    );
+  });
+
+  it("the deploy role changes a role only while it carries the boundary, so it can never make a role stronger than the boundary", () => {
+    const deploy = [{ Statement: statements.deploy }];
+    const request = (action: string, role: string, boundaryArn?: string) =>
+      evaluate({ principal: "arn:aws:iam::000000000000:role/acme-ci-deploy", account: "000000000000", action, resource: `arn:aws:iam::000000000000:role/${role}`, context: boundaryArn ? { "iam:PermissionsBoundary": boundaryArn } : {} }, deploy);
+    const ours = `arn:aws:iam::000000000000:policy/${environmentBoundaryName("acme")}`;
+    for (const action of ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePermissionsBoundary"]) {
+      expect({ action, decision: request(action, "acme-develop-web", ours) }).toEqual({ action, decision: "Allowed" });
+      expect({ action, decision: request(action, "acme-develop-web") }).toEqual({ action, decision: "ImplicitlyDenied" });
+      expect({ action, decision: request(action, "acme-develop-web", "arn:aws:iam::000000000000:policy/anything-else") }).toEqual({ action, decision: "ImplicitlyDenied" });
+      expect({ action, decision: request(action, "acme-production-web", ours) }).toEqual({ action, decision: "ImplicitlyDenied" });
+    }
+    expect(request("iam:DeleteRolePermissionsBoundary", "acme-develop-web", ours)).toBe("ImplicitlyDenied");
+    expect(request("iam:TagRole", "acme-develop-web")).toBe("Allowed");
+    // Nor may it change the boundary itself.
+    const onBoundary = evaluate({ principal: "arn:aws:iam::000000000000:role/acme-ci-deploy", account: "000000000000", action: "iam:CreatePolicyVersion", resource: ours }, deploy);
+    expect(onBoundary).toBe("ImplicitlyDenied");
+  });
+
+  it("within the boundary, a role of develop given every permission still reaches no IAM, no other role, nothing of the platform or production and no other bucket", () => {
+    const boundary = [{ Statement: environmentBoundaryStatements({ project: "acme", environments: ["develop", "staging"], protectedEnvironments: ["platform", ...PRODUCTION_ENVS] }) }];
+    const decide = (action: string, resource: string, context: Record<string, string> = {}) =>
+      evaluate({ principal: "arn:aws:iam::000000000000:role/acme-develop-web", account: "000000000000", action, resource, context }, boundary);
+    expect(decide("iam:CreatePolicyVersion", "arn:aws:iam::000000000000:policy/anything")).toBe("ExplicitlyDenied");
+    expect(decide("iam:PassRole", "arn:aws:iam::000000000000:role/acme-ci-production")).toBe("ExplicitlyDenied");
+    expect(decide("sts:AssumeRole", "arn:aws:iam::000000000000:role/acme-ci-production")).toBe("ExplicitlyDenied");
+    expect(decide("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-west-1:000000000000:secret:acme-production-db", { "aws:ResourceTag/environment": "production" })).toBe("ExplicitlyDenied");
+    expect(decide("rds:DeleteDBInstance", "arn:aws:rds:eu-west-1:000000000000:db:acme-platform", { "aws:ResourceTag/environment": "platform" })).toBe("ExplicitlyDenied");
+    expect(decide("s3:GetObject", "arn:aws:s3:::acme-production-web-000000000000-eu-west-1/photo.jpg")).toBe("ExplicitlyDenied");
+    expect(decide("s3:GetObject", "arn:aws:s3:::acme-logs-000000000000-eu-west-1/chunk")).toBe("ExplicitlyDenied");
+    // What the environment's own roles do stays possible.
+    expect(decide("s3:PutObject", "arn:aws:s3:::acme-develop-web-000000000000-eu-west-1/photo.jpg")).toBe("Allowed");
+    expect(decide("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-west-1:000000000000:secret:acme-develop-db", { "aws:ResourceTag/environment": "develop" })).toBe("Allowed");
   });
 
   it("the deploy role's denial covers every tag the production stacks carry, and none the non-production ones do", () => {

@@ -4,6 +4,7 @@ import type { AwsConfig, PlatformConfig } from "../config";
 import { logRetention } from "../config/logs";
 import type { DatabaseNetwork } from "../constructs/aws/database-server";
 import { EksCiAccess } from "../constructs/aws/ci-cluster-access";
+import { EnvironmentBoundary } from "../constructs/aws/environment-boundary";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
 import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
@@ -41,6 +42,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly region: string;
   /** The CI roles' cluster access, when the config has `ci`. */
   readonly ciAccess?: EksCiAccess;
+  /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
+  readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: AwsPlatformStackProps) {
@@ -105,6 +108,13 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
     // The CI roles aws-bootstrap creates, by name: explicit grants, whoever applies.
     if (config.ci) {
+      // What a role the deploy identity creates may do at most (stacks/aws.ts puts it on each).
+      const production = config.environments.filter((env) => env.stage === "production").map((env) => env.name);
+      this.environmentBoundary = new EnvironmentBoundary(this, "environment-boundary", {
+        project: config.project,
+        environments: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+        protectedEnvironments: ["platform", ...production],
+      });
       this.ciAccess = new EksCiAccess(this, "ci-access", {
         clusterName: this.eks.cluster.name,
         clusterArn: this.eks.cluster.arn,

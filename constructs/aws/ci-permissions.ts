@@ -29,6 +29,7 @@ export const SERVICE_OF_TYPE: Record<string, string> = {
   aws_eks_access_policy_association: "eks",
   aws_eks_pod_identity_association: "eks",
   aws_eks_fargate_profile: "eks",
+  aws_iam_policy: "iam",
   aws_iam_role: "iam",
   aws_iam_role_policy: "iam",
   aws_iam_role_policy_attachment: "iam",
@@ -137,19 +138,27 @@ export const DEPLOY_EC2_ACTIONS = [
   "ec2:DeleteTags",
 ];
 
-/** IAM on the deploy role's own roles (named `<project>-<environment>-...`). */
+/**
+ * IAM on the deploy role's own roles (named `<project>-<environment>-...`),
+ * each only on a role that carries the environment boundary (IAM checks the
+ * `iam:PermissionsBoundary` condition key on every one of these): the deploy
+ * identity cannot make a role stronger than the boundary, and so cannot make
+ * itself one. Setting the boundary on a role made before it is among them.
+ */
 export const DEPLOY_IAM_ROLE_ACTIONS = [
   "iam:CreateRole",
   "iam:DeleteRole",
   "iam:UpdateRole",
   "iam:UpdateAssumeRolePolicy",
-  "iam:TagRole",
-  "iam:UntagRole",
   "iam:PutRolePolicy",
   "iam:DeleteRolePolicy",
   "iam:AttachRolePolicy",
   "iam:DetachRolePolicy",
+  "iam:PutRolePermissionsBoundary",
 ];
+
+/** Tagging the deploy role's own roles: IAM offers no boundary condition key for it, and tags grant nothing. */
+export const DEPLOY_IAM_TAG_ACTIONS = ["iam:TagRole", "iam:UntagRole"];
 
 /** Services the roles the deploy role creates may be handed to: AWS Backup, and RDS Enhanced Monitoring. */
 export const DEPLOY_PASS_ROLE_SERVICES = ["backup.amazonaws.com", "monitoring.rds.amazonaws.com"];

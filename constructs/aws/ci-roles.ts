@@ -9,6 +9,7 @@ import {
   COMPANION_ACTIONS,
   DEPLOY_EC2_ACTIONS,
   DEPLOY_IAM_ROLE_ACTIONS,
+  DEPLOY_IAM_TAG_ACTIONS,
   DEPLOY_PASS_ROLE_SERVICES,
   DOCTOR_READ_ACTIONS,
   readActions,
@@ -17,6 +18,7 @@ import {
   STATE_KEY_READ,
   STATE_KEY_WRITE,
 } from "./ci-permissions";
+import { environmentBoundaryArnPattern } from "./environment-boundary";
 import { policyDocument, type IamStatement } from "./iam";
 
 /** GitHub's OIDC issuer, without the scheme as IAM's condition keys name it. */
@@ -165,7 +167,14 @@ export class AwsCiRoles extends Construct {
     if (services.includes("ec2")) statements.push({ Sid: "WriteDatabaseSecurityGroups", Effect: "Allow", Action: DEPLOY_EC2_ACTIONS, Resource: "*" });
     if (services.includes("iam") && ownRoles.length > 0) {
       statements.push(
-        { Sid: "ManageEnvironmentRoles", Effect: "Allow", Action: DEPLOY_IAM_ROLE_ACTIONS, Resource: ownRoles },
+        {
+          Sid: "ManageEnvironmentRoles",
+          Effect: "Allow",
+          Action: DEPLOY_IAM_ROLE_ACTIONS,
+          Resource: ownRoles,
+          Condition: { ArnLike: { "iam:PermissionsBoundary": environmentBoundaryArnPattern(project) } },
+        },
+        { Sid: "TagEnvironmentRoles", Effect: "Allow", Action: DEPLOY_IAM_TAG_ACTIONS, Resource: ownRoles },
         { Sid: "PassEnvironmentRoles", Effect: "Allow", Action: ["iam:PassRole"], Resource: ownRoles, Condition: { StringEquals: { "iam:PassedToService": DEPLOY_PASS_ROLE_SERVICES } } },
       );
     }

@@ -18,7 +18,7 @@ export interface PolicyStatement {
  * Any statement IAM accepts: with `NotAction` instead of `Action`, and without
  * `Resource` in a trust policy.
  */
-export type IamStatement = Omit<PolicyStatement, "Action" | "Resource"> & { readonly Resource?: string | string[] } & (
+export type IamStatement = Omit<PolicyStatement, "Action" | "Resource"> & { readonly Resource?: string | string[]; readonly NotResource?: string | string[] } & (
     | { readonly Action: string | string[]; readonly NotAction?: undefined }
     | { readonly NotAction: string | string[]; readonly Action?: undefined }
   );
