@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BACKUP_TIERS } from "../constructs/aws/backup";
 import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const ENVIRONMENTS = ["develop", "staging", "production"] as const;
@@ -76,9 +75,10 @@ describe("aws-<env>-data", () => {
     it("backs up hourly, daily and monthly into a KMS-encrypted vault", () => {
       const plan = onlyResource(stacks[env], "aws_backup_plan");
       expect(plan.rule.map((r: any) => [r.rule_name, r.schedule, r.lifecycle.delete_after])).toEqual([
-        ["hourly", BACKUP_TIERS.hourly.schedule, 30],
-        ["daily", BACKUP_TIERS.daily.schedule, 365],
-        ["monthly", BACKUP_TIERS.monthly.schedule, 2555],
+        // At the top of every hour, at midnight, on the first of the month (AWS cron: minutes hours day month weekday year).
+        ["hourly", "cron(0 * * * ? *)", 30],
+        ["daily", "cron(0 0 * * ? *)", 365],
+        ["monthly", "cron(0 0 1 * ? *)", 2555],
       ]);
       expect(onlyResource(stacks[env], "aws_backup_vault").kms_key_arn).toContain("aws_kms_key.backup-key");
       expect(databaseSelection(stacks[env]).resources).toEqual([expect.stringContaining("aws_db_instance.postgres_instance")]);

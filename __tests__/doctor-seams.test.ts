@@ -12,7 +12,8 @@ import { KNATIVE_SERVING_NAMESPACE, KOURIER_SERVICE } from "../constructs/addons
 import { routesCertificate } from "../constructs/addons/cert-manager";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { MONITORING_NAMESPACE } from "../constructs/addons/monitoring";
-import { ALERTMANAGER_URL, LOKI_URL } from "../constructs/addons/logs";
+import { LOKI_URL } from "../constructs/addons/logs";
+import { ALERTMANAGER_URL } from "../constructs/addons/monitoring";
 import { QUEUE_PROXY_JOB } from "../constructs/addons/alert-rules";
 import { HEALTH_CHECK_REGION } from "../constructs/aws/external-monitoring";
 import { cronIntervalHours } from "../tools/doctor/cloud";

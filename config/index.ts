@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig, loadConfigFile, validateConfig, readConfigText, DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, type ConfigProblem } from "./load";
+export { ConfigError, loadConfig, loadConfigFile, validateConfig, readConfigText, MAX_CONFIG_BYTES, type ConfigProblem } from "./load";
 export {
   ConfigPathError,
   EXAMPLE_CONFIG_PATH,

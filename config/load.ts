@@ -6,9 +6,6 @@ import { configSchema, type PlatformConfig } from "./schema";
 import { closestMatch } from "./suggest";
 import { ConfigPathError, EXAMPLE_CONFIG_PATH } from "./source";
 
-/** @deprecated the example is not what the project deploys; use EXAMPLE_CONFIG_PATH or resolveConfigPath(). */
-export const DEFAULT_CONFIG_PATH = EXAMPLE_CONFIG_PATH;
-
 /** One problem in a configuration: where, what was given, what is allowed. */
 export interface ConfigProblem {
   readonly path: string;

@@ -1,4 +1,3 @@
-import type { Release } from "@cdktf/provider-helm/lib/release";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
@@ -53,42 +52,12 @@ export interface AddonsCluster {
   readonly environments: readonly string[];
 }
 
-/** Every release of the stack, by what it installs. */
-export interface AddonReleases {
-  /** The Flux Operator. */
-  readonly flux: Release;
-  /** The FluxInstance: done when Flux runs and its CRDs are served. */
-  readonly fluxInstance: Release;
-  readonly externalSecrets: Release;
-  readonly clusterSecretStore: Release;
-  readonly knativeOperator: Release;
-  readonly knativeServing: Release;
-  readonly monitoringSecrets: Release;
-  readonly kubePrometheusStack: Release;
-  readonly fluxMonitoring: Release;
-  /** Present where the platform asks for them (EKS), absent where the cloud provides them (AKS). */
-  readonly nodeAutoscaler?: Release;
-  readonly metricsServer?: Release;
-  readonly loki: Release;
-  readonly alloyLogs: Release;
-  readonly alloyEvents: Release;
-  readonly lokiHealthRules: Release;
-  readonly certManager: Release;
-  readonly clusterIssuers: Release;
-  readonly certManagerMonitoring: Release;
-  readonly externalDns: Release;
-  readonly alerting: Release;
-  /** Present where the cloud reads the Watchdog from the container logs (AKS). */
-  readonly watchdogSink?: Release;
-}
-
 /**
  * The in-cluster platform, written once for every cloud: it reads only the
  * platform contract and config, never which cloud it runs on. The cloud label
  * serves only to pick a values overlay file.
  */
 export class AddonsStack extends TerraformStack {
-  readonly releases: AddonReleases;
   readonly flux: FluxAddon;
   readonly externalSecrets: ExternalSecretsAddon;
   readonly knative: KnativeAddon;
@@ -208,8 +177,8 @@ export class AddonsStack extends TerraformStack {
       dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });
 
-    const fluxMonitoring = this.flux.monitorWith(this.monitoring.stack.release);
-    const certManagerMonitoring = this.certManager.monitorWith(this.monitoring.stack.release);
+    this.flux.monitorWith(this.monitoring.stack.release);
+    this.certManager.monitorWith(this.monitoring.stack.release);
 
     // Where the environments on shared database servers run their setup Jobs: no application deploys here.
     if (config.environments.some((environment) => environment.database.server !== undefined)) {
@@ -224,29 +193,5 @@ export class AddonsStack extends TerraformStack {
       rules: { environments: config.environments, node: config.alerts.node },
       dependsOn: [this.monitoring.stack.release],
     });
-
-    this.releases = {
-      flux: this.flux.release,
-      fluxInstance: this.flux.instance.release,
-      externalSecrets: this.externalSecrets.release,
-      clusterSecretStore: this.externalSecrets.store.release,
-      knativeOperator: this.knative.operator.release,
-      knativeServing: this.knative.serving.release,
-      monitoringSecrets: this.monitoring.secrets.release,
-      kubePrometheusStack: this.monitoring.stack.release,
-      fluxMonitoring: fluxMonitoring.release,
-      nodeAutoscaler: this.nodeAutoscaler?.controller.release,
-      metricsServer: this.metricsServer?.release,
-      loki: this.logs.loki.release,
-      alloyLogs: this.logs.collector.release,
-      alloyEvents: this.logs.events.release,
-      lokiHealthRules: this.logs.rules.release,
-      certManager: this.certManager.release,
-      clusterIssuers: this.certManager.issuers.release,
-      certManagerMonitoring: certManagerMonitoring.release,
-      externalDns: this.externalDns.release,
-      alerting: this.alerting.manifests.release,
-      watchdogSink: this.monitoring.watchdogSink?.release,
-    };
   }
 }

@@ -9,6 +9,7 @@ import { LOKI_INDEX_PREFIX, LOKI_TENANT } from "../common/log-store";
 import { IN_CLUSTER, type LogStorage } from "../contract";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { ALERTMANAGER_URL } from "./monitoring";
 import type { Values } from "./values";
 
 /** The rule files, kept as code beside the program. */
@@ -22,8 +23,6 @@ export const LOKI_RELEASE = "loki";
 const LOKI_PORT = 3100;
 /** Loki's HTTP API in the cluster: Alloy pushes there, Grafana queries there. */
 export const LOKI_URL = `http://${LOKI_RELEASE}.${IN_CLUSTER.logs.namespace}.svc.cluster.local:${LOKI_PORT}`;
-/** kube-prometheus-stack's Alertmanager service. */
-export const ALERTMANAGER_URL = `http://kube-prometheus-stack-alertmanager.${IN_CLUSTER.logs.namespace}.svc.cluster.local:9093`;
 /** Label the Loki chart's rules sidecar selects ConfigMaps by. */
 const RULES_LABEL = "loki_rule";
 /** Where the sidecar writes rule files: the ruler reads `<dir>/<tenant>/`. */

@@ -14,6 +14,12 @@ import { userValues } from "./values";
 import { WatchdogSink, watchdogSinkReceiver } from "./watchdog-sink";
 
 export const MONITORING_NAMESPACE = "monitoring";
+/** kube-prometheus-stack's release: the chart names its Services after it. */
+export const MONITORING_RELEASE = "kube-prometheus-stack";
+/** The chart's Alertmanager Service (`<release>-alertmanager`) at its default port, `alertmanager.service.port`. */
+export const ALERTMANAGER_PORT = 9093;
+/** Alertmanager in the cluster, for the other alert sources (Loki's ruler). */
+export const ALERTMANAGER_URL = `http://${MONITORING_RELEASE}-alertmanager.${MONITORING_NAMESPACE}.svc.cluster.local:${ALERTMANAGER_PORT}`;
 /** Secret holding Grafana's admin user and generated password. */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** Secret holding the SMTP password Alertmanager sends mail with. */
@@ -129,7 +135,7 @@ export class MonitoringAddon extends Construct {
     });
     this.stack = new HelmAddon(this, "stack", {
       chart: "kube-prometheus-stack",
-      releaseName: "kube-prometheus-stack",
+      releaseName: MONITORING_RELEASE,
       namespace: MONITORING_NAMESPACE,
       createNamespace: false,
       cloud: props.cloud,
@@ -196,7 +202,7 @@ export const SMTP_SETTINGS = ["smtp_smarthost", "smtp_from", "smtp_auth_username
  */
 export function smtpPlaceholders(valuesDir: string, clouds: readonly string[], alertEmails: readonly string[]): Placeholder[] {
   if (alertEmails.length === 0) return [];
-  const release = "kube-prometheus-stack";
+  const release = MONITORING_RELEASE;
   const found = new Map<string, Placeholder>();
   for (const cloud of clouds) {
     const files = [`${release}.yaml`, `${release}.${cloud}.yaml`].filter((file) => existsSync(path.join(valuesDir, file)));
