@@ -8,6 +8,7 @@ import { PAGER_SECRET_SUFFIX } from "../config/pager";
 import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
@@ -99,6 +100,8 @@ export class AddonsStack extends TerraformStack {
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
   readonly cluster: AddonsCluster;
+  /** Self-hosted GitHub Actions runners: on a tools cluster only. */
+  readonly ciRunners?: CiRunnersAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -107,6 +110,10 @@ export class AddonsStack extends TerraformStack {
     (props.useState ?? useLocalState)(this, id);
     useClusterProviders(this, platform.cluster);
     const cloud = platform.cloud;
+    const runsCiRunners = this.cluster.role === "tools";
+    if (runsCiRunners && (!platform.ciRunner || !config.ci)) {
+      throw new Error(`${id}: a tools cluster runs the CI runners, which need config ci and the platform's runner identity (ClusterPlatform.ciRunner)`);
+    }
 
     const storageClass = new PlatformStorageClass(this, "storage-class", platform.storageClass);
 
@@ -138,8 +145,8 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
-      // Alertmanager's SMTP password is the only platform secret read in the cluster.
-      namespaces: [MONITORING_NAMESPACE],
+      // Alertmanager's SMTP password and, on a tools cluster, the runners' GitHub App are the only platform secrets read in the cluster.
+      namespaces: [MONITORING_NAMESPACE, ...(runsCiRunners ? [IN_CLUSTER.ciRunners.namespace] : [])],
       dependsOn: nodes,
     });
 
@@ -217,6 +224,20 @@ export class AddonsStack extends TerraformStack {
       rules: { environments: config.environments, node: config.alerts.node },
       dependsOn: [this.monitoring.stack.release],
     });
+
+    if (runsCiRunners) {
+      this.ciRunners = new CiRunnersAddon(this, "ci-runners", {
+        cloud,
+        valuesDir,
+        project: config.project,
+        cluster: this.cluster.name,
+        repository: config.ci!.repository,
+        identity: platform.ciRunner!,
+        secretStore: CLUSTER_SECRET_STORE,
+        secretStoreRelease: this.externalSecrets.store.release,
+        dependsOn: nodes,
+      });
+    }
 
     this.releases = {
       flux: this.flux.release,

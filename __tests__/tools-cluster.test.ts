@@ -1,0 +1,143 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { validateConfig, type PlatformConfig } from "../config";
+import { CHARTS } from "../constructs/addons/charts";
+import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
+import { IN_CLUSTER } from "../constructs/contract";
+import { manifestsOf, release, releaseValues } from "./addons-fixtures";
+import { problemOf } from "./support/config-problems";
+import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
+
+/** The values paths the actions-runner-controller charts' templates read, at the pinned tag. */
+const ARC_UPSTREAM = JSON.parse(readFileSync(path.join(__dirname, "upstream/actions-runner-controller-0.14.2-values-read.json"), "utf8")) as {
+  tag: string;
+  charts: Record<string, string[]>;
+};
+
+const ranges = (second: number) => ({
+  aws: { network: { vpcCidr: `10.${second}.0.0/16` } },
+  azure: { network: { vnetCidr: `10.${second + 10}.0.0/16`, nodesSubnetCidr: `10.${second + 10}.0.0/20`, postgresSubnetCidr: `10.${second + 10}.16.0/24` } },
+});
+
+/** A tools cluster first, then main (develop, staging) and prod (production). */
+export const withToolsCluster = (raw: any) => {
+  raw.clusters = [{ name: "tools", role: "tools", clouds: ranges(42) }, { name: "main", environments: ["develop", "staging"] }, { name: "prod", environments: ["production"], clouds: ranges(41) }];
+};
+
+/** Leaf key paths of a values object; a map under `template.metadata` counts as its parent's path. */
+function keyPaths(values: unknown, at = ""): string[] {
+  if (values === null || typeof values !== "object" || Array.isArray(values)) return [at];
+  return Object.entries(values).flatMap(([key, value]) => keyPaths(value, at ? `${at}.${key}` : key));
+}
+
+/** A path the chart reads, or lies under one it reads as a whole (a map it passes on, such as `template.metadata`). */
+const readByChart = (chart: string, key: string): boolean => ARC_UPSTREAM.charts[chart].some((read) => key === read || key.startsWith(`${read}.`));
+
+describe("a tools cluster's CI runners", () => {
+  let synth: Synthesized;
+  let config: PlatformConfig;
+  beforeAll(() => {
+    config = validateConfig(configWith(withToolsCluster));
+    synth = synthesize(config);
+  });
+
+  it.each(["aws", "azure"])("%s: run the controller and one scale set, on the tools cluster only", (cloud) => {
+    const charts = (id: string) => Object.values<any>(synth.stack(id).resource?.helm_release ?? {}).map((r) => r.chart);
+    expect(charts(`${cloud}-tools-addons`)).toEqual(expect.arrayContaining(["gha-runner-scale-set-controller", "gha-runner-scale-set"]));
+    for (const id of [`${cloud}-addons`, `${cloud}-prod-addons`]) expect(charts(id).filter((chart) => chart.startsWith("gha-"))).toEqual([]);
+    const controller = release(synth.stack(`${cloud}-tools-addons`), CI_RUNNER_CONTROLLER_RELEASE);
+    expect([controller.repository, controller.version]).toEqual([CHARTS["gha-runner-scale-set-controller"].repository, CHARTS["gha-runner-scale-set-controller"].version]);
+  });
+
+  it("register with the CI repository through the GitHub App Secret, as the runner service account", () => {
+    const values = releaseValues(synth.stack("aws-tools-addons"))["acme-tools"];
+    expect(values).toMatchObject({
+      githubConfigUrl: `https://github.com/${config.ci!.repository}`,
+      githubConfigSecret: GITHUB_APP_SECRET,
+      runnerScaleSetName: "acme-tools",
+      controllerServiceAccount: { namespace: IN_CLUSTER.ciRunners.controllerNamespace },
+      template: { spec: { serviceAccountName: IN_CLUSTER.ciRunners.serviceAccount } },
+    });
+    // The controller watches the runners' namespace only.
+    expect(releaseValues(synth.stack("aws-tools-addons"))[CI_RUNNER_CONTROLLER_RELEASE].flags.watchSingleNamespace).toBe(IN_CLUSTER.ciRunners.namespace);
+  });
+
+  it("take the GitHub App from the cloud's secret store through External Secrets: no key in the synthesized program", () => {
+    for (const cloud of ["aws", "azure"]) {
+      const stack = synth.stack(`${cloud}-tools-addons`);
+      const appSecret = manifestsOf(stack).find((m) => m.kind === "ExternalSecret" && m.metadata.name === GITHUB_APP_SECRET);
+      expect(appSecret.metadata.namespace).toBe(IN_CLUSTER.ciRunners.namespace);
+      expect(appSecret.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key])).toEqual([
+        ["github_app_id", "acme-platform-github-app-id"],
+        ["github_app_installation_id", "acme-platform-github-app-installation-id"],
+        ["github_app_private_key", "acme-platform-github-app-private-key"],
+      ]);
+      // The cluster-wide store serves the runners' namespace beside monitoring, on the tools cluster alone.
+      const store = (id: string) => manifestsOf(synth.stack(id)).find((m) => m.kind === "ClusterSecretStore").spec.conditions[0].namespaces;
+      expect(store(`${cloud}-tools-addons`)).toEqual(["monitoring", IN_CLUSTER.ciRunners.namespace]);
+      expect(store(`${cloud}-prod-addons`)).toEqual(["monitoring"]);
+      // A chart-made secret would carry the key in the release's values.
+      expect(JSON.stringify(stack)).not.toMatch(/github_app_private_key\\?":\s*\\?"[^a]/);
+    }
+  });
+
+  it("set only values the pinned charts' templates read", () => {
+    expect(ARC_UPSTREAM.tag).toBe(`gha-runner-scale-set-${CHARTS["gha-runner-scale-set"].version}`);
+    expect(CHARTS["gha-runner-scale-set-controller"].version).toBe(CHARTS["gha-runner-scale-set"].version);
+    const values = releaseValues(synth.stack("azure-tools-addons"));
+    const unread = (chart: string, release: string) => keyPaths(values[release]).filter((key) => !readByChart(chart, key));
+    expect(unread("gha-runner-scale-set-controller", CI_RUNNER_CONTROLLER_RELEASE)).toEqual([]);
+    expect(unread("gha-runner-scale-set", "acme-tools")).toEqual([]);
+    // The check can fail: a misspelt key is not read.
+    expect(readByChart("gha-runner-scale-set", "minRunner")).toBe(false);
+    expect(readByChart("gha-runner-scale-set-controller", "flags.watchSingleNamespaces")).toBe(false);
+    expect(readByChart("gha-runner-scale-set", "template.metadata.labels.x")).toBe(true);
+  });
+
+  it("aws: the runner pods carry a role of their own with no permission, through Pod Identity, on the tools cluster only", () => {
+    const associations = (id: string) => Object.values<any>(resourcesOf(synth.stack(id), "aws_eks_pod_identity_association")).map((a) => `${a.namespace}/${a.service_account}`);
+    const runner = `${IN_CLUSTER.ciRunners.namespace}/${IN_CLUSTER.ciRunners.serviceAccount}`;
+    expect(associations("aws-tools-platform")).toContain(runner);
+    expect(associations("aws-platform")).not.toContain(runner);
+    expect(associations("aws-prod-platform")).not.toContain(runner);
+    const stack = synth.stack("aws-tools-platform");
+    const role = Object.entries<any>(resourcesOf(stack, "aws_iam_role")).find(([, r]) => String(r.name).endsWith("-ci-runner"));
+    expect(role).toBeDefined();
+    const [roleId] = role!;
+    const attached = [...Object.values<any>(resourcesOf(stack, "aws_iam_role_policy")), ...Object.values<any>(resourcesOf(stack, "aws_iam_role_policy_attachment"))].filter((p) =>
+      String(p.role).includes(`aws_iam_role.${roleId}.`),
+    );
+    expect(attached).toEqual([]);
+    expect(role![1].inline_policy ?? []).toEqual([]);
+  });
+
+  it("azure: the runner pods carry a managed identity federated with their service account, granted no role", () => {
+    const stack = synth.stack("azure-tools-platform");
+    const federation = Object.values<any>(resourcesOf(stack, "azurerm_federated_identity_credential")).filter((f) => f.subject === `system:serviceaccount:${IN_CLUSTER.ciRunners.namespace}:${IN_CLUSTER.ciRunners.serviceAccount}`);
+    expect(federation).toHaveLength(1);
+    const identityId = Object.entries<any>(resourcesOf(stack, "azurerm_user_assigned_identity")).find(([, i]) => String(i.name).endsWith("-ci-runner"))![0];
+    const grants = Object.values<any>(resourcesOf(stack, "azurerm_role_assignment")).filter((a) => String(a.principal_id).includes(`azurerm_user_assigned_identity.${identityId}.`));
+    expect(grants).toEqual([]);
+    for (const id of ["azure-platform", "azure-prod-platform"]) {
+      expect(Object.values<any>(resourcesOf(synth.stack(id), "azurerm_user_assigned_identity")).map((i) => i.name).filter((name) => name.endsWith("-ci-runner"))).toEqual([]);
+    }
+    // The workload identity webhook mutates only pods labelled for it.
+    const values = releaseValues(synth.stack("azure-tools-addons"))["acme-tools"];
+    expect(values.template.metadata.labels).toEqual({ "azure.workload.identity/use": "true" });
+    expect(manifestsOf(synth.stack("azure-tools-addons")).find((m) => m.kind === "ServiceAccount" && m.metadata.name === IN_CLUSTER.ciRunners.serviceAccount).metadata.annotations).toHaveProperty(
+      "azure.workload.identity/client-id",
+    );
+  });
+});
+
+describe("a tools cluster without ci", () => {
+  it("is refused: its runners serve ci.repository", () => {
+    const problem = problemOf((raw) => {
+      withToolsCluster(raw);
+      delete raw.ci;
+    });
+    expect(problem.path).toBe("clusters[0].role");
+    expect(problem.message).toMatch(/a tools cluster runs the CI runners of ci.repository: configure ci/);
+  });
+});
