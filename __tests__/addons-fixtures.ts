@@ -167,7 +167,7 @@ export const CAPACITY_CHARTS: readonly string[] = ["karpenter", "karpenter-crd",
  * the default program has none, and their upstream data is a fixture in
  * __tests__/upstream rather than the shared charts.
  */
-export const TOOLS_CHARTS: readonly string[] = ["gha-runner-scale-set-controller", "gha-runner-scale-set"];
+export const TOOLS_CHARTS: readonly string[] = ["gha-runner-scale-set-controller", "gha-runner-scale-set", "grafana"];
 
 /** Parsed values of every helm_release, by release name. */
 export function releaseValues(stack: TerraformJson): Record<string, any> {

@@ -1,19 +1,28 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { CHARTS } from "../constructs/addons/charts";
+import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE } from "../constructs/addons/central-grafana";
 import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
+import { LOKI_URL } from "../constructs/addons/logs";
+import { PROMETHEUS_URL } from "../constructs/addons/monitoring";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
+import { sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
 
-/** The values paths the actions-runner-controller charts' templates read, at the pinned tag. */
-const ARC_UPSTREAM = JSON.parse(readFileSync(path.join(__dirname, "upstream/actions-runner-controller-0.14.2-values-read.json"), "utf8")) as {
-  tag: string;
-  charts: Record<string, string[]>;
-};
+interface ValuesRead {
+  readonly tag: string;
+  readonly charts: Record<string, string[]>;
+}
+const upstream = (file: string): ValuesRead => JSON.parse(readFileSync(path.join(__dirname, "upstream", file), "utf8")) as ValuesRead;
+/** The values paths the actions-runner-controller charts' and the grafana chart's templates read, at the pinned tags. */
+const ARC_UPSTREAM = upstream("actions-runner-controller-0.14.2-values-read.json");
+const GRAFANA_UPSTREAM = upstream("grafana-12.11.1-values-read.json");
+const VALUES_READ: Record<string, string[]> = { ...ARC_UPSTREAM.charts, ...GRAFANA_UPSTREAM.charts };
 
 const ranges = (second: number) => ({
   aws: { network: { vpcCidr: `10.${second}.0.0/16` } },
@@ -32,7 +41,9 @@ function keyPaths(values: unknown, at = ""): string[] {
 }
 
 /** A path the chart reads, or lies under one it reads as a whole (a map it passes on, such as `template.metadata`). */
-const readByChart = (chart: string, key: string): boolean => ARC_UPSTREAM.charts[chart].some((read) => key === read || key.startsWith(`${read}.`));
+const shared = sharedDataDir();
+
+const readByChart = (chart: string, key: string): boolean => VALUES_READ[chart].some((read) => key === read || key.startsWith(`${read}.`));
 
 describe("a tools cluster's CI runners", () => {
   let synth: Synthesized;
@@ -139,5 +150,44 @@ describe("a tools cluster without ci", () => {
     });
     expect(problem.path).toBe("clusters[0].role");
     expect(problem.message).toMatch(/a tools cluster runs the CI runners of ci.repository: configure ci/);
+  });
+});
+
+describe("a tools cluster's central Grafana", () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize(validateConfig(configWith(withToolsCluster)));
+  });
+  const grafanaValues = (id: string) => releaseValues(synth.stack(id))[CENTRAL_GRAFANA_RELEASE];
+
+  it.each(["aws", "azure"])("%s: has every cluster's Prometheus and Loki as data sources, from the cluster list", (cloud) => {
+    const sources = grafanaValues(`${cloud}-tools-addons`).datasources["datasources.yaml"].datasources;
+    expect(sources.map((source: any) => source.uid)).toEqual(["prometheus-tools", "loki-tools", "prometheus-main", "loki-main", "prometheus-prod", "loki-prod"]);
+    // Its own cluster's in the cluster, the others' at their private names.
+    expect(sources.find((source: any) => source.uid === "prometheus-tools").url).toBe(PROMETHEUS_URL);
+    expect(sources.find((source: any) => source.uid === "loki-tools").url).toBe(LOKI_URL);
+    expect(sources.find((source: any) => source.uid === "prometheus-prod").url).toBe("http://prometheus.prod.internal.apps.example.com:9090");
+    expect(sources.find((source: any) => source.uid === "loki-main").url).toBe("http://loki.main.internal.apps.example.com:3100");
+    for (const id of [`${cloud}-addons`, `${cloud}-prod-addons`]) expect(releaseValues(synth.stack(id))[CENTRAL_GRAFANA_RELEASE]).toBeUndefined();
+  });
+
+  it("takes its admin password from a Secret External Secrets generates in the cluster: none in the synthesized program", () => {
+    const values = grafanaValues("aws-tools-addons");
+    expect(values.admin).toEqual({ existingSecret: CENTRAL_GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" });
+    const manifests = manifestsOf(synth.stack("aws-tools-addons")).filter((m) => m.metadata.name === CENTRAL_GRAFANA_ADMIN_SECRET);
+    expect(manifests.map((m) => m.kind).sort()).toEqual(["ExternalSecret", "Password"]);
+    expect(JSON.stringify(values)).not.toMatch(/adminPassword/);
+  });
+
+  it("sets only values the pinned chart's templates read, and runs the Grafana kube-prometheus-stack runs", () => {
+    expect(GRAFANA_UPSTREAM.tag).toBe(`grafana-${CHARTS.grafana.version}`);
+    expect(keyPaths(grafanaValues("azure-tools-addons")).filter((key) => !readByChart("grafana", key))).toEqual([]);
+    expect(readByChart("grafana", "persistence.storageClass")).toBe(false);
+  });
+
+  it.skipIf(!shared.available)(`pins the grafana chart kube-prometheus-stack depends on${skipNote(shared)}`, () => {
+    const chart = parse(readFileSync(path.join(shared.dir!, "charts", `kube-prometheus-stack-${CHARTS["kube-prometheus-stack"].version}`, "Chart.yaml"), "utf8"));
+    const dependency = chart.dependencies.find((d: any) => d.name === "grafana");
+    expect({ repository: CHARTS.grafana.repository, version: CHARTS.grafana.version }).toEqual({ repository: dependency.repository, version: dependency.version });
   });
 });

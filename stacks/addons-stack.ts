@@ -8,6 +8,7 @@ import { PAGER_SECRET_SUFFIX } from "../config/pager";
 import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { CentralGrafana } from "../constructs/addons/central-grafana";
 import { CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
@@ -100,6 +101,8 @@ export class AddonsStack extends TerraformStack {
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
   readonly cluster: AddonsCluster;
+  /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
+  readonly centralGrafana?: CentralGrafana;
   /** Self-hosted GitHub Actions runners: on a tools cluster only. */
   readonly ciRunners?: CiRunnersAddon;
 
@@ -224,6 +227,19 @@ export class AddonsStack extends TerraformStack {
       rules: { environments: config.environments, node: config.alerts.node },
       dependsOn: [this.monitoring.stack.release],
     });
+
+    if (this.cluster.role === "tools") {
+      this.centralGrafana = new CentralGrafana(this, "central-grafana", {
+        cloud,
+        valuesDir,
+        cluster: this.cluster.name,
+        otherClusters: config.clusters.map((cluster) => cluster.name).filter((name) => name !== this.cluster.name),
+        baseDomain: config.domain.base,
+        storageClassName: storageClass.name,
+        // The generator's and the ServiceMonitor's CRDs come with these.
+        dependsOn: [this.monitoring.stack.release, this.externalSecrets.release],
+      });
+    }
 
     if (runsCiRunners) {
       this.ciRunners = new CiRunnersAddon(this, "ci-runners", {

@@ -75,6 +75,14 @@ export const CHARTS = {
     chart: "gha-runner-scale-set",
     version: "0.14.2",
   },
+  // The tools cluster's central Grafana. The chart moved from grafana/helm-charts
+  // to grafana-community/helm-charts; this is the version kube-prometheus-stack
+  // pins for the per-cluster Grafana, so both run the same Grafana.
+  grafana: {
+    repository: "https://grafana-community.github.io/helm-charts",
+    chart: "grafana",
+    version: "12.11.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {
