@@ -1,17 +1,20 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { CHARTS } from "../constructs/addons/charts";
 import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE } from "../constructs/addons/central-grafana";
 import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
 import { LOKI_URL } from "../constructs/addons/logs";
 import { PROMETHEUS_URL } from "../constructs/addons/monitoring";
+import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
-import { sharedDataDir, skipNote } from "./support/environment";
+import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
 
 interface ValuesRead {
@@ -189,5 +192,72 @@ describe("a tools cluster's central Grafana", () => {
     const chart = parse(readFileSync(path.join(shared.dir!, "charts", `kube-prometheus-stack-${CHARTS["kube-prometheus-stack"].version}`, "Chart.yaml"), "utf8"));
     const dependency = chart.dependencies.find((d: any) => d.name === "grafana");
     expect({ repository: CHARTS.grafana.repository, version: CHARTS.grafana.version }).toEqual({ repository: dependency.repository, version: dependency.version });
+  });
+});
+
+const promtool = commandLineTool("promtool", "PROMTOOL");
+
+describe("a tools cluster's alerts on itself", () => {
+  it("run on the tools cluster only, as a PrometheusRule in monitoring", () => {
+    const synth = synthesize(validateConfig(configWith(withToolsCluster)), { only: "aws" });
+    const rules = (id: string) => manifestsOf(synth.stack(id)).filter((m) => m.kind === "PrometheusRule" && m.metadata.name === "platform-tools");
+    expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CentralGrafanaDown"]]);
+    expect(rules("aws-prod-addons")).toEqual([]);
+  });
+
+  describe.skipIf(!promtool.available)(`under the real promtool${skipNote(promtool)}`, () => {
+    const group = toolsClusterRules();
+    const run = (dir: string, ...args: string[]): { ok: boolean; output: string } => {
+      try {
+        return { ok: true, output: execFileSync(promtool.path!, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
+      } catch (error) {
+        const failure = error as { stdout?: string; stderr?: string };
+        return { ok: false, output: `${failure.stdout ?? ""}${failure.stderr ?? ""}` };
+      }
+    };
+    const series = (name: string, labels: Record<string, string>, values: string) => ({
+      series: `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ")}}`,
+      values,
+    });
+    const expected = (alertname: string, labels: Record<string, string>) => [{ exp_labels: { alertname, severity: "warning", environment: "platform", ...labels } }];
+    const arc = IN_CLUSTER.ciRunners.controllerNamespace;
+    const listener = (ready: string) => series("kube_pod_status_ready", { namespace: arc, pod: "acme-tools-754b578d-listener", condition: "true" }, ready);
+    const controller = (available: string) => series("kube_deployment_status_replicas_available", { namespace: arc, deployment: "arc-gha-rs-controller" }, available);
+    const grafana = (up: string) => series("up", { job: CENTRAL_GRAFANA_RELEASE, namespace: "monitoring", instance: "10.0.0.1:3000" }, up);
+    const cases = [
+      ["CiRunnerControllerDown", "no replica", [controller("0x30")], expected("CiRunnerControllerDown", { namespace: arc })],
+      ["CiRunnerControllerDown", "gone", [], expected("CiRunnerControllerDown", { namespace: arc })],
+      ["CiRunnerControllerDown", "one replica", [controller("1x30")], []],
+      ["CiRunnerListenerDown", "not ready", [listener("0x30")], expected("CiRunnerListenerDown", { namespace: arc })],
+      ["CiRunnerListenerDown", "ready", [listener("1x30")], []],
+      ["CentralGrafanaDown", "down", [grafana("0x30")], expected("CentralGrafanaDown", { namespace: "monitoring" })],
+      ["CentralGrafanaDown", "up", [grafana("1x30")], []],
+    ] as const;
+
+    it("checks the group and fires each rule on its series and on no other", () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "tools-rules-"));
+      try {
+        writeFileSync(path.join(dir, "rules.yaml"), stringify({ groups: [{ name: group.name, rules: group.rules }] }));
+        const checked = run(dir, "check", "rules", "rules.yaml");
+        expect(checked.output).toContain(`SUCCESS: ${group.rules.length} rules found`);
+        // promtool's unit tests compare annotations too; `check rules` covered them.
+        writeFileSync(path.join(dir, "under-test.yaml"), stringify({ groups: [{ name: group.name, rules: group.rules.map(({ annotations: _, ...rest }) => rest) }] }));
+        const tests = cases.map(([alertname, name, input_series, exp_alerts]) => ({
+          name: `${alertname} ${name}`,
+          interval: "1m",
+          input_series,
+          alert_rule_test: [{ eval_time: "25m", alertname, exp_alerts }],
+        }));
+        writeFileSync(path.join(dir, "tests.yaml"), stringify({ rule_files: ["under-test.yaml"], evaluation_interval: "1m", tests }));
+        const result = run(dir, "test", "rules", "tests.yaml");
+        expect(result.output).toContain("SUCCESS");
+        expect(result.ok).toBe(true);
+        // A wrong expectation fails, so the cases above can fail.
+        writeFileSync(path.join(dir, "broken.yaml"), stringify({ rule_files: ["under-test.yaml"], evaluation_interval: "1m", tests: [{ ...tests[2], alert_rule_test: [{ ...tests[2].alert_rule_test[0], exp_alerts: tests[0].alert_rule_test[0].exp_alerts }] }] }));
+        expect(run(dir, "test", "rules", "broken.yaml").ok).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

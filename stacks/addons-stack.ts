@@ -9,6 +9,9 @@ import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-m
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { CentralGrafana } from "../constructs/addons/central-grafana";
+import { prometheusRules } from "../constructs/addons/alert-rules";
+import { toolsClusterRules } from "../constructs/addons/tools-rules";
+import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
 import { CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
@@ -103,6 +106,8 @@ export class AddonsStack extends TerraformStack {
   readonly cluster: AddonsCluster;
   /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
   readonly centralGrafana?: CentralGrafana;
+  /** The tools cluster's rules on its runners and Grafana. */
+  readonly toolsAlerting?: ManifestsRelease;
   /** Self-hosted GitHub Actions runners: on a tools cluster only. */
   readonly ciRunners?: CiRunnersAddon;
 
@@ -238,6 +243,13 @@ export class AddonsStack extends TerraformStack {
         storageClassName: storageClass.name,
         // The generator's and the ServiceMonitor's CRDs come with these.
         dependsOn: [this.monitoring.stack.release, this.externalSecrets.release],
+      });
+      // The tools cluster's alerts on its own services, beside every cluster's.
+      this.toolsAlerting = new ManifestsRelease(this, "tools-alerting", {
+        name: "tools-alerting",
+        namespace: MONITORING_NAMESPACE,
+        manifests: prometheusRules([toolsClusterRules()], MONITORING_NAMESPACE),
+        dependsOn: [this.monitoring.stack.release],
       });
     }
 
