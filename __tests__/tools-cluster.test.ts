@@ -24,7 +24,7 @@ interface ValuesRead {
 const upstream = (file: string): ValuesRead => JSON.parse(readFileSync(path.join(__dirname, "upstream", file), "utf8")) as ValuesRead;
 /** The values paths the actions-runner-controller charts' and the grafana chart's templates read, at the pinned tags. */
 const ARC_UPSTREAM = upstream("actions-runner-controller-0.14.2-values-read.json");
-const GRAFANA_UPSTREAM = upstream("grafana-12.11.1-values-read.json");
+const GRAFANA_UPSTREAM = upstream("grafana-12.11.1-values-read.json") as ValuesRead & { dashboardMountPath: string };
 const VALUES_READ: Record<string, string[]> = { ...ARC_UPSTREAM.charts, ...GRAFANA_UPSTREAM.charts };
 
 const ranges = (second: number) => ({
@@ -186,6 +186,28 @@ describe("a tools cluster's central Grafana", () => {
     expect(GRAFANA_UPSTREAM.tag).toBe(`grafana-${CHARTS.grafana.version}`);
     expect(keyPaths(grafanaValues("azure-tools-addons")).filter((key) => !readByChart("grafana", key))).toEqual([]);
     expect(readByChart("grafana", "persistence.storageClass")).toBe(false);
+  });
+
+  it("shows every cluster's heartbeat on one dashboard, each panel on that cluster's data source, mounted where the provider reads", () => {
+    const values = grafanaValues("aws-tools-addons");
+    const dashboard = JSON.parse(values.dashboards.platform.clusters.json);
+    const uids = values.datasources["datasources.yaml"].datasources.map((source: any) => source.uid);
+    expect(dashboard.panels.map((panel: any) => [panel.title, panel.datasource.uid])).toEqual([
+      ["tools", "prometheus-tools"],
+      ["main", "prometheus-main"],
+      ["prod", "prometheus-prod"],
+    ]);
+    for (const panel of dashboard.panels) {
+      expect(uids).toContain(panel.datasource.uid);
+      expect(panel.targets[0].expr).toContain('alertname="Watchdog"');
+    }
+    // The chart mounts dashboard <key> of provider <provider> here; the provider must read that directory.
+    const [provider] = values.dashboardProviders["dashboardproviders.yaml"].providers;
+    const mounted = GRAFANA_UPSTREAM.dashboardMountPath.replace("{{ $provider }}", "platform").replace("{{ $key }}", "clusters");
+    expect(Object.keys(values.dashboards)).toEqual([provider.name]);
+    expect(path.dirname(mounted)).toBe(provider.options.path);
+    // The chart writes the JSON verbatim, but a template brace would read as one elsewhere.
+    expect(values.dashboards.platform.clusters.json).not.toContain("{{");
   });
 
   it.skipIf(!shared.available)(`pins the grafana chart kube-prometheus-stack depends on${skipNote(shared)}`, () => {

@@ -40,6 +40,41 @@ export function clusterDataSources(cluster: string, urls: { prometheus: string; 
   ];
 }
 
+/** Where the chart puts the dashboards of the provider `platform`. */
+const DASHBOARDS_DIR = "/var/lib/grafana/dashboards/platform";
+
+/**
+ * One stat per cluster: how many Watchdogs its Prometheus has firing. 1 is
+ * alive, 0 is "silent" (the rules stopped), no value is "unreachable" (the
+ * cluster, its Prometheus or the path to it is down).
+ */
+export function heartbeatDashboard(clusters: readonly string[]): Values {
+  return {
+    uid: "platform-clusters",
+    title: "Clusters: heartbeats",
+    schemaVersion: 39,
+    refresh: "1m",
+    time: { from: "now-1h", to: "now" },
+    panels: clusters.map((cluster, i) => ({
+      id: i + 1,
+      type: "stat",
+      title: cluster,
+      gridPos: { x: (i % 4) * 6, y: Math.floor(i / 4) * 4, w: 6, h: 4 },
+      datasource: { type: "prometheus", uid: `prometheus-${cluster}` },
+      targets: [{ refId: "A", datasource: { type: "prometheus", uid: `prometheus-${cluster}` }, expr: 'count(ALERTS{alertname="Watchdog", alertstate="firing"}) or vector(0)', instant: true }],
+      fieldConfig: {
+        defaults: {
+          noValue: "unreachable",
+          mappings: [{ type: "value", options: { "0": { text: "silent", color: "red" } } }],
+          thresholds: { mode: "absolute", steps: [{ color: "red", value: null }, { color: "green", value: 1 }] },
+        },
+        overrides: [],
+      },
+      options: { colorMode: "background", graphMode: "none", reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false } },
+    })),
+  };
+}
+
 /**
  * Grafana on the tools cluster with every cluster's Prometheus and Loki as
  * data sources, provisioned from the cluster list: one place to look. Its
@@ -50,6 +85,7 @@ export class CentralGrafana extends Construct {
   readonly secrets: ManifestsRelease;
   readonly grafana: HelmAddon;
   readonly dataSources: Values[];
+  readonly dashboard: Values;
 
   constructor(scope: Construct, id: string, props: CentralGrafanaProps) {
     super(scope, id);
@@ -62,6 +98,7 @@ export class CentralGrafana extends Construct {
         }),
       ),
     ];
+    this.dashboard = heartbeatDashboard([props.cluster, ...props.otherClusters]);
     const manifests: KubernetesObject[] = grafanaAdminSecret(CENTRAL_GRAFANA_ADMIN_SECRET, MONITORING_NAMESPACE);
     this.secrets = new ManifestsRelease(this, "secrets", { name: "grafana-central-secrets", namespace: MONITORING_NAMESPACE, manifests, dependsOn: props.dependsOn });
     this.grafana = new HelmAddon(this, "grafana", {
@@ -80,6 +117,14 @@ export class CentralGrafana extends Construct {
         serviceMonitor: { enabled: true },
         testFramework: { enabled: false },
         datasources: { "datasources.yaml": { apiVersion: 1, datasources: this.dataSources } },
+        // The other clusters' heartbeats, in one place (docs/topology.md).
+        dashboardProviders: {
+          "dashboardproviders.yaml": {
+            apiVersion: 1,
+            providers: [{ name: "platform", orgId: 1, folder: "Platform", type: "file", disableDeletion: true, editable: false, options: { path: DASHBOARDS_DIR } }],
+          },
+        },
+        dashboards: { platform: { clusters: { json: JSON.stringify(this.dashboard) } } },
       },
     });
   }
