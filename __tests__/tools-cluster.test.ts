@@ -14,6 +14,7 @@ import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
+import { crdValidator, undeclaredFields } from "./support/crd-schemas";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
 
@@ -46,14 +47,23 @@ function keyPaths(values: unknown, at = ""): string[] {
 /** A path the chart reads, or lies under one it reads as a whole (a map it passes on, such as `template.metadata`). */
 const shared = sharedDataDir();
 
+/** The three-cluster program with a tools cluster, synthesized once for every test here. */
+let synthesized: { config: PlatformConfig; synth: Synthesized } | undefined;
+function toolsProgram(): { config: PlatformConfig; synth: Synthesized } {
+  if (!synthesized) {
+    const config = validateConfig(configWith(withToolsCluster));
+    synthesized = { config, synth: synthesize(config) };
+  }
+  return synthesized;
+}
+
 const readByChart = (chart: string, key: string): boolean => VALUES_READ[chart].some((read) => key === read || key.startsWith(`${read}.`));
 
 describe("a tools cluster's CI runners", () => {
   let synth: Synthesized;
   let config: PlatformConfig;
   beforeAll(() => {
-    config = validateConfig(configWith(withToolsCluster));
-    synth = synthesize(config);
+    ({ config, synth } = toolsProgram());
   });
 
   it.each(["aws", "azure"])("%s: run the controller and one scale set, on the tools cluster only", (cloud) => {
@@ -73,6 +83,9 @@ describe("a tools cluster's CI runners", () => {
       controllerServiceAccount: { namespace: IN_CLUSTER.ciRunners.controllerNamespace },
       template: { spec: { serviceAccountName: IN_CLUSTER.ciRunners.serviceAccount } },
     });
+    // The runners' namespace exists before the controller puts its Roles for it there.
+    const namespace = Object.entries<any>(resourcesOf(synth.stack("aws-tools-addons"), "kubernetes_namespace_v1")).find(([, n]) => n.metadata.name === IN_CLUSTER.ciRunners.namespace);
+    expect(release(synth.stack("aws-tools-addons"), CI_RUNNER_CONTROLLER_RELEASE).depends_on).toContain(`kubernetes_namespace_v1.${namespace![0]}`);
     // The controller watches the runners' namespace only.
     expect(releaseValues(synth.stack("aws-tools-addons"))[CI_RUNNER_CONTROLLER_RELEASE].flags.watchSingleNamespace).toBe(IN_CLUSTER.ciRunners.namespace);
   });
@@ -159,7 +172,7 @@ describe("a tools cluster without ci", () => {
 describe("a tools cluster's central Grafana", () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthesize(validateConfig(configWith(withToolsCluster)));
+    synth = toolsProgram().synth;
   });
   const grafanaValues = (id: string) => releaseValues(synth.stack(id))[CENTRAL_GRAFANA_RELEASE];
 
@@ -221,7 +234,7 @@ const promtool = commandLineTool("promtool", "PROMTOOL");
 
 describe("a tools cluster's alerts on itself", () => {
   it("run on the tools cluster only, as a PrometheusRule in monitoring", () => {
-    const synth = synthesize(validateConfig(configWith(withToolsCluster)), { only: "aws" });
+    const { synth } = toolsProgram();
     const rules = (id: string) => manifestsOf(synth.stack(id)).filter((m) => m.kind === "PrometheusRule" && m.metadata.name === "platform-tools");
     expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CentralGrafanaDown"]]);
     expect(rules("aws-prod-addons")).toEqual([]);
@@ -281,5 +294,24 @@ describe("a tools cluster's alerts on itself", () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe.skipIf(!shared.available)(`a tools cluster's custom resources against their CRD schemas${skipNote(shared)}`, () => {
+  it.each(["aws", "azure"])("%s: what only the tools cluster applies is valid and declares only known fields", (cloud) => {
+    const { synth } = toolsProgram();
+    const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
+    const schemaFile = (manifest: { apiVersion: string; kind: string }) => {
+      const [group, version] = manifest.apiVersion.split("/");
+      return path.join(shared.dir!, "crd-schemas", group, `${manifest.kind}_${version}.json`);
+    };
+    const own = ["ExternalSecret/github-app", `ExternalSecret/${CENTRAL_GRAFANA_ADMIN_SECRET}`, "PrometheusRule/platform-tools"];
+    const manifests = manifestsOf(synth.stack(`${cloud}-tools-addons`)).filter((m) => own.includes(`${m.kind}/${m.metadata.name}`));
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([...own].sort());
+    for (const manifest of manifests) {
+      const label = `${manifest.kind}/${manifest.metadata.name}`;
+      expect(validator.validate(manifest), label).toEqual([]);
+      expect(undeclaredFields(manifest, JSON.parse(readFileSync(schemaFile(manifest), "utf8"))), label).toEqual([]);
+    }
   });
 });

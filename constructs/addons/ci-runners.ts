@@ -1,3 +1,4 @@
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { IN_CLUSTER, platformSecretPrefix, type WorkloadIdentity } from "../contract";
@@ -46,6 +47,8 @@ export interface CiRunnersProps extends AddonOptions {
  * the platform's runner identity.
  */
 export class CiRunnersAddon extends Construct {
+  /** The runners' namespace. */
+  readonly namespace: NamespaceV1;
   readonly controller: HelmAddon;
   /** The runners' service account and the GitHub App's ExternalSecret. */
   readonly prerequisites: ManifestsRelease;
@@ -55,10 +58,16 @@ export class CiRunnersAddon extends Construct {
   constructor(scope: Construct, id: string, props: CiRunnersProps) {
     super(scope, id);
     const { namespace, controllerNamespace, serviceAccount } = IN_CLUSTER.ciRunners;
+    // First: the controller's chart puts its Roles for a single watched namespace there.
+    // Baseline, not restricted: the chart's runner pod sets no seccomp profile or capabilities.
+    const podSecurity = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "baseline"]));
+    this.namespace = new NamespaceV1(this, "namespace", {
+      metadata: { name: namespace, labels: { ...podSecurity, "app.kubernetes.io/managed-by": "cdktf" } },
+    });
     this.controller = new HelmAddon(this, "controller", {
       cloud: props.cloud,
       valuesDir: props.valuesDir,
-      dependsOn: props.dependsOn,
+      dependsOn: [...(props.dependsOn ?? []), this.namespace],
       chart: "gha-runner-scale-set-controller",
       releaseName: CI_RUNNER_CONTROLLER_RELEASE,
       namespace: controllerNamespace,
@@ -91,7 +100,7 @@ export class CiRunnersAddon extends Construct {
           },
         },
       ],
-      dependsOn: [props.secretStoreRelease, ...(props.dependsOn ?? [])],
+      dependsOn: [props.secretStoreRelease, this.namespace, ...(props.dependsOn ?? [])],
     });
     this.scaleSetName = runnerScaleSetName(props.project, props.cluster);
     this.scaleSet = new HelmAddon(this, "scale-set", {
@@ -101,6 +110,7 @@ export class CiRunnersAddon extends Construct {
       chart: "gha-runner-scale-set",
       releaseName: this.scaleSetName,
       namespace,
+      createNamespace: false,
       values: {
         githubConfigUrl: `https://github.com/${props.repository}`,
         githubConfigSecret: GITHUB_APP_SECRET,
