@@ -25,6 +25,7 @@ import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
+import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
 import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
@@ -129,7 +130,11 @@ export class AddonsStack extends TerraformStack {
     if (platform.ci) {
       new CiClusterAccess(this, "ci-access", {
         ...platform.ci,
-        deployNamespaces: config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+        deployNamespaces: [
+          ...config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+          ...(config.previews ? [PREVIEWS.namespace, PREVIEWS.deliveryNamespace] : []),
+        ],
+        previews: config.previews !== undefined,
       });
     }
 
@@ -153,14 +158,20 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
-      // Alertmanager's SMTP password and, on a tools cluster, the runners' GitHub App are the only platform secrets read in the cluster.
-      namespaces: [MONITORING_NAMESPACE, ...(runsCiRunners ? [IN_CLUSTER.ciRunners.namespace] : [])],
+      // Alertmanager's SMTP password, the previews' GitHub token in a namespace no workload runs in,
+      // and on a tools cluster the runners' GitHub App: the only platform secrets read in the cluster.
+      namespaces: [
+        MONITORING_NAMESPACE,
+        ...(config.previews ? [PREVIEWS.deliveryNamespace] : []),
+        ...(runsCiRunners ? [IN_CLUSTER.ciRunners.namespace] : []),
+      ],
       dependsOn: nodes,
     });
 
     // Public names: every exposed environment domain gets one DNS record set
     // at the gateway and a place on the one certificate the gateway serves.
-    const exposedNames = exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names);
+    const previews = config.previews && [{ environment: PREVIEWS.namespace, domain: previewDomain(config.domain.base) }];
+    const exposedNames = [...exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names), ...(previews ?? []).map(({ domain }) => `*.${domain}`)];
     this.certManager = new CertManagerAddon(this, "cert-manager", { cloud, valuesDir, dns: platform.dns, acmeEmail: config.domain.acmeEmail, dependsOn: nodes });
     this.externalDns = new ExternalDnsAddon(this, "external-dns", {
       cloud,
@@ -174,7 +185,7 @@ export class AddonsStack extends TerraformStack {
     this.knative = new KnativeAddon(this, "knative", {
       cloud,
       valuesDir,
-      domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
+      domains: [...config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })), ...(previews ?? [])],
       scaleToZero: clusterScaleToZero(config.environments),
       dependsOn: nodes,
       publishedNames: exposedNames,
@@ -211,7 +222,8 @@ export class AddonsStack extends TerraformStack {
       storageClassName: storageClass.name,
       retention: logRetention(config),
       limits: config.logs.limits,
-      environments: config.environments.map((environment) => environment.name),
+      // Preview pods' logs carry `environment: preview`, not the platform's label.
+      environments: [...config.environments.map((environment) => environment.name), ...(config.previews ? [PREVIEWS.namespace] : [])],
       monitoring: this.monitoring.stack.release,
       dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });

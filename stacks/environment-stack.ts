@@ -12,6 +12,7 @@ import { EnvironmentNamespace } from "../constructs/environment/environment-name
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
+import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
@@ -24,6 +25,12 @@ export interface EnvironmentStackProps {
   readonly applications: Record<string, ApplicationEndpoint>;
   readonly config: Pick<PlatformConfig, "gitops" | "domain">;
   readonly environment: EnvironmentConfig;
+  /**
+   * Pull-request previews, borrowing this environment's cluster, registry
+   * and limit range.
+   * @default - none: the config has no previews, or they borrow another environment
+   */
+  readonly previews?: Pick<PlatformConfig, "project" | "applications"> & { readonly previews: NonNullable<PlatformConfig["previews"]> };
   /** Configures the state backend. @default local state beside the project */
   readonly useState?: (stack: TerraformStack, stackId: string) => void;
 }
@@ -49,6 +56,8 @@ export class EnvironmentStack extends TerraformStack {
   readonly applications: ApplicationAccounts;
   /** Present when the database lives on a shared server. */
   readonly databaseSetup?: DatabaseSetup;
+  /** Present when previews borrow this environment. */
+  readonly previews?: Previews;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -163,6 +172,18 @@ export class EnvironmentStack extends TerraformStack {
       // The automation pushes through the GitRepository of the delivery.
       dependsOn: [...inNamespace, this.delivery.release.release],
     });
+
+    if (props.previews) {
+      this.previews = new Previews(this, "previews", {
+        previews: props.previews.previews,
+        project: props.previews.project,
+        applications: props.previews.applications.filter((application) => application.previews),
+        domain: config.domain,
+        environment,
+        registry: platform.registry,
+        deployer: platform.ci?.deploy,
+      });
+    }
 
     new TerraformOutput(this, "namespace_name", { value: this.namespace });
     new TerraformOutput(this, "domain", { value: this.domain, description: "DNS suffix of the environment's Knative routes" });
