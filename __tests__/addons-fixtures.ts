@@ -162,6 +162,13 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
 /** Charts the add-ons install only where the platform's capacity slot asks for them (EKS, not AKS). */
 export const CAPACITY_CHARTS: readonly string[] = ["karpenter", "karpenter-crd", "metrics-server"];
 
+/**
+ * Charts only a tools cluster installs (__tests__/tools-cluster.test.ts):
+ * the default program has none, and their upstream data is a fixture in
+ * __tests__/upstream rather than the shared charts.
+ */
+export const TOOLS_CHARTS: readonly string[] = ["gha-runner-scale-set-controller", "gha-runner-scale-set", "grafana"];
+
 /** Parsed values of every helm_release, by release name. */
 export function releaseValues(stack: TerraformJson): Record<string, any> {
   const releases = Object.values(stack.resource?.helm_release ?? {});

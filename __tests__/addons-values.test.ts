@@ -9,7 +9,7 @@ import { CHARTS } from "../constructs/addons/charts";
 import { HelmAddon } from "../constructs/addons/helm-addon";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { AddonsStack } from "../stacks/addons-stack";
-import { CAPACITY_CHARTS, azureShapedPlatform, manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
+import { CAPACITY_CHARTS, TOOLS_CHARTS, azureShapedPlatform, manifestsOf, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { crdValidator, undeclaredFields, type CrdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import type { TerraformJson } from "./support/synth";
@@ -173,7 +173,7 @@ describe.skipIf(!shared.available)(`values against the charts' upstream defaults
   };
 
   it("has the defaults of every pinned chart", () => {
-    for (const pin of Object.values(CHARTS)) {
+    for (const pin of Object.values(CHARTS).filter((pin) => !TOOLS_CHARTS.includes(pin.chart))) {
       expect(existsSync(path.join(shared.dir!, "charts", `${pin.chart}-${pin.version}`, "values.yaml")), pin.chart).toBe(true);
     }
   });
@@ -183,7 +183,7 @@ describe.skipIf(!shared.available)(`values against the charts' upstream defaults
     const values = releaseValues(stack);
     const charted = Object.values<any>(stack.resource!.helm_release).filter((r) => r.repository !== undefined);
     // The capacity charts (Karpenter, metrics-server) only where the platform asks for them; a chart may serve more than one release.
-    expect(new Set(charted.map((r) => r.chart)).size).toBe(Object.keys(CHARTS).length - (cloud === "azure" ? CAPACITY_CHARTS.length : 0));
+    expect(new Set(charted.map((r) => r.chart)).size).toBe(Object.keys(CHARTS).length - TOOLS_CHARTS.length - (cloud === "azure" ? CAPACITY_CHARTS.length : 0));
     for (const release of charted) {
       expect(unknownKeys(values[release.name], upstreamDefaults(release.chart, release.version), FREE_FORM[release.chart]), release.name).toEqual([]);
     }

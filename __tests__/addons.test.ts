@@ -10,7 +10,7 @@ import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
 import { clusterScaleToZero } from "../constructs/addons/knative";
 import { IN_CLUSTER } from "../constructs/contract";
 import { validateConfig } from "../config";
-import { CAPACITY_CHARTS, manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
+import { CAPACITY_CHARTS, TOOLS_CHARTS, manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { configWith, onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 describe.each(["aws", "azure"])("%s-addons, as the program builds it", (cloud) => {
@@ -58,7 +58,9 @@ describe("add-on stacks on both clouds", () => {
       const pinned = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository !== undefined);
       // AKS scales its own pools and serves resource metrics; EKS asks for Karpenter and metrics-server.
       // A chart may serve more than one release (Alloy: pod logs and events).
-      const expected = Object.values(CHARTS).map((c) => c.chart).filter((chart) => id === "aws-addons" || !CAPACITY_CHARTS.includes(chart));
+      const expected = Object.values(CHARTS)
+        .map((c) => c.chart)
+        .filter((chart) => !TOOLS_CHARTS.includes(chart) && (id === "aws-addons" || !CAPACITY_CHARTS.includes(chart)));
       expect([...new Set(pinned.map((r) => r.chart))].sort()).toEqual(expected.sort());
       for (const r of pinned) {
         const pin = Object.values(CHARTS).find((c) => c.chart === r.chart)!;

@@ -4,13 +4,15 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { alertRuleGroups } from "../constructs/addons/alert-rules";
 import { certificateRules } from "../constructs/addons/cert-manager";
+import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { CLOUD_ALARMS } from "../constructs/common/runbook";
 
 const doc = readFileSync(path.join(__dirname, "..", "docs", "alerting.md"), "utf8");
 const config = loadConfig();
 const ruleAlerts = new Set(alertRuleGroups({ environments: config.environments, node: config.alerts.node }).flatMap((g) => g.rules.map((r) => r.alert)));
 const certificateAlerts = (certificateRules().spec as any).groups.flatMap((g: any) => g.rules.map((r: any) => r.alert as string));
-const allAlerts = new Set([...ruleAlerts, ...certificateAlerts, ...Object.values(CLOUD_ALARMS)]);
+const toolsAlerts = toolsClusterRules().rules.map((r) => r.alert);
+const allAlerts = new Set([...ruleAlerts, ...certificateAlerts, ...toolsAlerts, ...Object.values(CLOUD_ALARMS)]);
 
 /** Rows of the criteria table: the criterion and the alerts named in backticks. */
 function criteriaTable(): { criterion: string; alerts: string[] }[] {

@@ -113,6 +113,7 @@ interface ClusterRulesInput {
   readonly environments: readonly { readonly name: string; readonly stage?: string; readonly database: { readonly server?: string } }[];
   readonly databaseServers: readonly { readonly name: string }[];
   readonly clouds: { readonly aws?: AwsConfig; readonly azure?: AzureConfig };
+  readonly ci?: { readonly repository: string };
 }
 
 /** Resource names that grow with the cluster name, by cloud: `[what, name, limit]`. */
@@ -154,6 +155,7 @@ export function checkClusters(config: ClusterRulesInput, issue: Issue): void {
     if (cluster.role === "tools") {
       if (tools !== undefined) issue(at("role"), cluster.role, `clusters[${tools}] is already the tools cluster; one operates the others`);
       tools ??= i;
+      if (!config.ci) issue(at("role"), cluster.role, "a tools cluster runs the CI runners of ci.repository: configure ci (docs/runners.md)");
     } else if (cluster.environments.length === 0) {
       issue(at("environments"), cluster.environments, "a workload cluster runs at least one environment; list some, or set role: tools");
     }

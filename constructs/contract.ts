@@ -216,6 +216,14 @@ export interface ClusterPlatform {
   readonly alertHeartbeat?: AlertHeartbeat;
   /** The CI identities, when the config has `ci`. */
   readonly ci?: CiSubjects;
+  /**
+   * The identity of the self-hosted CI runner pods, carried by
+   * `IN_CLUSTER.ciRunners.serviceAccount`: present on a tools cluster's
+   * platform only. It holds no permission of its own: the workflows still
+   * act through the CI identities their OIDC tokens assume (docs/runners.md).
+   * @default - no runners in this cluster
+   */
+  readonly ciRunner?: WorkloadIdentity;
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -318,6 +326,12 @@ export const IN_CLUSTER = {
   applicationServiceAccount: "app",
   /** Where the Jobs that create databases and roles on shared servers run: a platform namespace, no application's. */
   databaseSetup: { namespace: "database-setup" },
+  /**
+   * Self-hosted GitHub Actions runners on a tools cluster: the
+   * actions-runner-controller in `controllerNamespace`, the runner pods in
+   * `namespace` under `serviceAccount`, which carries `ClusterPlatform.ciRunner`.
+   */
+  ciRunners: { controllerNamespace: "arc-systems", namespace: "arc-runners", serviceAccount: "ci-runner" },
 } as const;
 
 /**

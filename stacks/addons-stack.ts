@@ -7,6 +7,11 @@ import { PAGER_SECRET_SUFFIX } from "../config/pager";
 import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { CentralGrafana } from "../constructs/addons/central-grafana";
+import { prometheusRules } from "../constructs/addons/alert-rules";
+import { toolsClusterRules } from "../constructs/addons/tools-rules";
+import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
+import { CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
@@ -69,6 +74,12 @@ export class AddonsStack extends TerraformStack {
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
   readonly cluster: AddonsCluster;
+  /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
+  readonly centralGrafana?: CentralGrafana;
+  /** The tools cluster's rules on its runners and Grafana. */
+  readonly toolsAlerting?: ManifestsRelease;
+  /** Self-hosted GitHub Actions runners: on a tools cluster only. */
+  readonly ciRunners?: CiRunnersAddon;
 
   constructor(scope: Construct, id: string, props: AddonsStackProps) {
     super(scope, id);
@@ -77,6 +88,10 @@ export class AddonsStack extends TerraformStack {
     (props.useState ?? useLocalState)(this, id);
     useClusterProviders(this, platform.cluster);
     const cloud = platform.cloud;
+    const runsCiRunners = this.cluster.role === "tools";
+    if (runsCiRunners && (!platform.ciRunner || !config.ci)) {
+      throw new Error(`${id}: a tools cluster runs the CI runners, which need config ci and the platform's runner identity (ClusterPlatform.ciRunner)`);
+    }
 
     const storageClass = new PlatformStorageClass(this, "storage-class", platform.storageClass);
 
@@ -112,8 +127,13 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
-      // Alertmanager's SMTP password, and the previews' GitHub token in a namespace no workload runs in.
-      namespaces: [MONITORING_NAMESPACE, ...(config.previews ? [PREVIEWS.deliveryNamespace] : [])],
+      // Alertmanager's SMTP password, the previews' GitHub token in a namespace no workload runs in,
+      // and on a tools cluster the runners' GitHub App: the only platform secrets read in the cluster.
+      namespaces: [
+        MONITORING_NAMESPACE,
+        ...(config.previews ? [PREVIEWS.deliveryNamespace] : []),
+        ...(runsCiRunners ? [IN_CLUSTER.ciRunners.namespace] : []),
+      ],
       dependsOn: nodes,
     });
 
@@ -193,5 +213,39 @@ export class AddonsStack extends TerraformStack {
       rules: { environments: config.environments, node: config.alerts.node },
       dependsOn: [this.monitoring.stack.release],
     });
+
+    if (this.cluster.role === "tools") {
+      this.centralGrafana = new CentralGrafana(this, "central-grafana", {
+        cloud,
+        valuesDir,
+        cluster: this.cluster.name,
+        otherClusters: config.clusters.map((cluster) => cluster.name).filter((name) => name !== this.cluster.name),
+        baseDomain: config.domain.base,
+        storageClassName: storageClass.name,
+        // The generator's and the ServiceMonitor's CRDs come with these.
+        dependsOn: [this.monitoring.stack.release, this.externalSecrets.release],
+      });
+      // The tools cluster's alerts on its own services, beside every cluster's.
+      this.toolsAlerting = new ManifestsRelease(this, "tools-alerting", {
+        name: "tools-alerting",
+        namespace: MONITORING_NAMESPACE,
+        manifests: prometheusRules([toolsClusterRules()], MONITORING_NAMESPACE),
+        dependsOn: [this.monitoring.stack.release],
+      });
+    }
+
+    if (runsCiRunners) {
+      this.ciRunners = new CiRunnersAddon(this, "ci-runners", {
+        cloud,
+        valuesDir,
+        project: config.project,
+        cluster: this.cluster.name,
+        repository: config.ci!.repository,
+        identity: platform.ciRunner!,
+        secretStore: CLUSTER_SECRET_STORE,
+        secretStoreRelease: this.externalSecrets.store.release,
+        dependsOn: nodes,
+      });
+    }
   }
 }

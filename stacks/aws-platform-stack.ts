@@ -21,7 +21,7 @@ import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   /** The config as this cluster sees it: its environments only. */
@@ -62,6 +62,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
   readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
+  private hasCiRunners = false;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
   private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
 
@@ -88,6 +89,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.externalMonitoring = this.addExternalMonitoring(config);
+    if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
     const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
       zoneId: this.zone.zoneId,
@@ -229,6 +231,16 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   }
 
   /**
+   * The runner pods' own role, with no permission: the pods' default
+   * credentials are then this empty role, never the node role, and every
+   * workflow step acts through the CI role its OIDC token assumes.
+   */
+  private addCiRunnerIdentity(): void {
+    this.eks.grantToServiceAccount("ci-runner", IN_CLUSTER.ciRunners.namespace, IN_CLUSTER.ciRunners.serviceAccount, []);
+    this.hasCiRunners = true;
+  }
+
+  /**
    * Loki's role, created bare so that the bucket's key policy can name it,
    * and the cluster's own log bucket.
    */
@@ -364,6 +376,11 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get ci(): CiSubjects | undefined {
     return this.ciAccess?.subjects;
+  }
+
+  get ciRunner(): WorkloadIdentity | undefined {
+    // The Pod Identity association carries the role; no annotation needed.
+    return this.hasCiRunners ? { serviceAccountAnnotations: {}, podLabels: {} } : undefined;
   }
 
   get alertHeartbeat(): AlertHeartbeat {

@@ -22,7 +22,7 @@ import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config
 import { boundedName } from "../constructs/common/naming";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns } from "../constructs/contract";
+import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 /**
  * Who writes the platform vault's secrets and who reads them: the data
@@ -84,6 +84,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   private readonly externalDnsIdentity: ServiceAccountIdentity;
   private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
+  private readonly ciRunnerIdentity?: ServiceAccountIdentity;
   private readonly lokiIdentity: ServiceAccountIdentity;
   /** The shared zone's and registry's values as this cluster's stacks read them (`relaySharedValues`). */
   private readonly sharedValues: { zoneId: string; zoneName: string; zoneResourceGroupName: string; loginServer: string; repositoryUrls: Record<string, string> };
@@ -124,6 +125,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.zone = shared?.zone ?? this.addZone(config);
     [this.externalDnsIdentity, this.certManagerIdentity] = this.addDnsIdentities(config, shared);
     this.externalMonitoring = this.addExternalMonitoring(config);
+    // The runner pods' own identity, granted nothing: the workflows act through the CI identities.
+    if (props.cluster?.role === "tools") this.ciRunnerIdentity = this.aks.identityFor("ci-runner", IN_CLUSTER.ciRunners);
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
       zoneId: this.zone.id,
       zoneName: this.zone.name,
@@ -355,6 +358,10 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
 
   get registry() {
     return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "azure" as const };
+  }
+
+  get ciRunner(): WorkloadIdentity | undefined {
+    return this.ciRunnerIdentity?.workloadIdentity;
   }
 
   get identities() {

@@ -63,6 +63,26 @@ export const CHARTS = {
     chart: "cert-manager",
     version: "v1.21.1",
   },
+  // Self-hosted GitHub Actions runners, on a tools cluster only: the
+  // controller and one runner scale set, released together upstream.
+  "gha-runner-scale-set-controller": {
+    repository: "oci://ghcr.io/actions/actions-runner-controller-charts",
+    chart: "gha-runner-scale-set-controller",
+    version: "0.14.2",
+  },
+  "gha-runner-scale-set": {
+    repository: "oci://ghcr.io/actions/actions-runner-controller-charts",
+    chart: "gha-runner-scale-set",
+    version: "0.14.2",
+  },
+  // The tools cluster's central Grafana. The chart moved from grafana/helm-charts
+  // to grafana-community/helm-charts; this is the version kube-prometheus-stack
+  // pins for the per-cluster Grafana, so both run the same Grafana.
+  grafana: {
+    repository: "https://grafana-community.github.io/helm-charts",
+    chart: "grafana",
+    version: "12.11.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export interface ChartPin {

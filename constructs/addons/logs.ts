@@ -20,7 +20,7 @@ export const LOG_ALERT_RULES_FILE = path.join(ALERT_RULES_DIR, "application-logs
 export const LOKI_HEALTH_RULES_FILE = path.join(ALERT_RULES_DIR, "loki.rules.yaml");
 
 export const LOKI_RELEASE = "loki";
-const LOKI_PORT = 3100;
+export const LOKI_PORT = 3100;
 /** Loki's HTTP API in the cluster: Alloy pushes there, Grafana queries there. */
 export const LOKI_URL = `http://${LOKI_RELEASE}.${IN_CLUSTER.logs.namespace}.svc.cluster.local:${LOKI_PORT}`;
 /** Label the Loki chart's rules sidecar selects ConfigMaps by. */

@@ -20,6 +20,9 @@ export const MONITORING_RELEASE = "kube-prometheus-stack";
 export const ALERTMANAGER_PORT = 9093;
 /** Alertmanager in the cluster, for the other alert sources (Loki's ruler). */
 export const ALERTMANAGER_URL = `http://${MONITORING_RELEASE}-alertmanager.${MONITORING_NAMESPACE}.svc.cluster.local:${ALERTMANAGER_PORT}`;
+/** kube-prometheus-stack's Prometheus service: its query API in the cluster. */
+export const PROMETHEUS_PORT = 9090;
+export const PROMETHEUS_URL = `http://${MONITORING_RELEASE}-prometheus.${MONITORING_NAMESPACE}.svc.cluster.local:${PROMETHEUS_PORT}`;
 /** Secret holding Grafana's admin user and generated password. */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** Secret holding the SMTP password Alertmanager sends mail with. */
@@ -28,6 +31,37 @@ export const ALERTMANAGER_SMTP_SECRET = "alertmanager-smtp";
 export const ALERTMANAGER_PAGER_SECRET = "alertmanager-pager";
 /** Where the chart mounts a secret of `alertmanagerSpec.secrets`: `<dir>/<name>/<key>`. */
 const SECRETS_DIR = "/etc/alertmanager/secrets";
+
+/**
+ * A Grafana admin Secret generated in the cluster by External Secrets
+ * (`admin-user`, `admin-password`): a Password generator and the
+ * ExternalSecret that writes it once.
+ */
+export function grafanaAdminSecret(name: string, namespace: string): KubernetesObject[] {
+  return [
+    {
+      apiVersion: "generators.external-secrets.io/v1alpha1",
+      kind: "Password",
+      metadata: { name, namespace },
+      spec: { length: 32, digits: 6, symbols: 0, noUpper: false, allowRepeat: true },
+    },
+    {
+      apiVersion: "external-secrets.io/v1",
+      kind: "ExternalSecret",
+      metadata: { name, namespace },
+      spec: {
+        // Grafana takes the admin password only when it first creates its
+        // database; a rotated secret would no longer match it.
+        refreshPolicy: "CreatedOnce",
+        dataFrom: [{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name } } }],
+        target: {
+          name,
+          template: { engineVersion: "v2", data: { "admin-user": "admin", "admin-password": "{{ .password }}" } },
+        },
+      },
+    },
+  ];
+}
 
 export interface MonitoringProps extends AddonOptions {
   readonly cloud: string;
@@ -78,29 +112,7 @@ export class MonitoringAddon extends Construct {
       metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
     });
 
-    const manifests: KubernetesObject[] = [
-      {
-        apiVersion: "generators.external-secrets.io/v1alpha1",
-        kind: "Password",
-        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
-        spec: { length: 32, digits: 6, symbols: 0, noUpper: false, allowRepeat: true },
-      },
-      {
-        apiVersion: "external-secrets.io/v1",
-        kind: "ExternalSecret",
-        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: MONITORING_NAMESPACE },
-        spec: {
-          // Grafana takes the admin password only when it first creates its
-          // database; a rotated secret would no longer match it.
-          refreshPolicy: "CreatedOnce",
-          dataFrom: [{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: GRAFANA_ADMIN_SECRET } } }],
-          target: {
-            name: GRAFANA_ADMIN_SECRET,
-            template: { engineVersion: "v2", data: { "admin-user": "admin", "admin-password": "{{ .password }}" } },
-          },
-        },
-      },
-    ];
+    const manifests: KubernetesObject[] = [...grafanaAdminSecret(GRAFANA_ADMIN_SECRET, MONITORING_NAMESPACE)];
     // Alertmanager's secrets, each one value of the cloud's secret store, copied into one key of a Secret it mounts.
     const storeSecret = (name: string, secretKey: string, remoteKey: string): KubernetesObject => ({
       apiVersion: "external-secrets.io/v1",
