@@ -12,6 +12,7 @@ import { EnvironmentNamespace } from "../constructs/environment/environment-name
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
+import { WebhookReceivers } from "../constructs/environment/receiver";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
@@ -49,6 +50,8 @@ export class EnvironmentStack extends TerraformStack {
   readonly applications: ApplicationAccounts;
   /** Present when the database lives on a shared server. */
   readonly databaseSetup?: DatabaseSetup;
+  /** Present when `gitops.receivers` asks for a Git or a registry webhook. */
+  readonly receivers?: WebhookReceivers;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -163,6 +166,19 @@ export class EnvironmentStack extends TerraformStack {
       // The automation pushes through the GitRepository of the delivery.
       dependsOn: [...inNamespace, this.delivery.release.release],
     });
+
+    // Webhooks reconcile at once what polling would pick up at the next interval.
+    const receivers = config.gitops.receivers;
+    if (receivers.git || receivers.registry) {
+      this.receivers = new WebhookReceivers(this, "receivers", {
+        namespace: this.namespace,
+        gitRepository: receivers.git ? this.delivery.gitRepository.metadata.name : undefined,
+        registry: receivers.registry ? { type: platform.registry.webhookReceiver, imageRepositories: this.images.imageRepositories.map((repository) => repository.metadata.name) } : undefined,
+        tokenVersion: receivers.tokenVersion,
+        // The Receivers name the objects of both releases.
+        dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
+      });
+    }
 
     new TerraformOutput(this, "namespace_name", { value: this.namespace });
     new TerraformOutput(this, "domain", { value: this.domain, description: "DNS suffix of the environment's Knative routes" });
