@@ -11,6 +11,7 @@ import {
   WebhookReceivers,
 } from "../constructs/environment/receiver";
 import { ACR_WEBHOOK_QUOTA } from "../config/schema";
+import { platformResourceState } from "../constructs/addons/resource-state";
 import { problemOf } from "./support/config-problems";
 import { crdValidator, type CrdValidator } from "./support/crd-schemas";
 import { configWith, validateConfig } from "./support/synth";
@@ -244,5 +245,24 @@ describe("the registry tier's webhook quota", () => {
         })
       )
     ).not.toThrow();
+  });
+});
+
+describe("a Receiver that is not Ready", () => {
+  it("is watched like the other Flux objects, so FluxResourceNotReady fires for it", () => {
+    const receiver = fluxReceiver({
+      name: "x",
+      namespace: "develop",
+      type: "github",
+      secretName: "t",
+      resources: [],
+    });
+    const [group, version] = receiver.apiVersion.split("/");
+    const published = (
+      platformResourceState() as any
+    ).customResourceState.config.spec.resources.map(
+      (r: any) => r.groupVersionKind
+    );
+    expect(published).toContainEqual({ group, version, kind: receiver.kind });
   });
 });
