@@ -3,13 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  fluxReceiver,
-  RECEIVER_OBJECTS,
-  TOKEN_VERSION_ANNOTATION,
-  webhookPath,
-  WebhookReceivers,
-} from "../constructs/environment/receiver";
+import { fluxReceiver, RECEIVER_OBJECTS, TOKEN_VERSION_ANNOTATION, webhookPath, WebhookReceivers } from "../constructs/environment/receiver";
 import { ACR_WEBHOOK_QUOTA } from "../config/schema";
 import { platformResourceState } from "../constructs/addons/resource-state";
 import { problemOf } from "./support/config-problems";
@@ -19,14 +13,10 @@ import { skipNote, sharedDataDir } from "./support/environment";
 import { operatorPatchedNotificationValidator } from "./support/operator-crds";
 
 const shared = sharedDataDir();
-const upstream = JSON.parse(
-  readFileSync(path.join(__dirname, "upstream", "flux-receiver.json"), "utf8")
-);
+const upstream = JSON.parse(readFileSync(path.join(__dirname, "upstream", "flux-receiver.json"), "utf8"));
 
 const stack = () => new TerraformStack(Testing.app(), "test");
-const receivers = (
-  props: Partial<ConstructorParameters<typeof WebhookReceivers>[2]> = {}
-) =>
+const receivers = (props: Partial<ConstructorParameters<typeof WebhookReceivers>[2]> = {}) =>
   new WebhookReceivers(stack(), "receivers", {
     namespace: "develop",
     gitRepository: "gitops",
@@ -34,8 +24,7 @@ const receivers = (
     tokenVersion: 1,
     ...props,
   });
-const byKind = (r: WebhookReceivers, kind: string) =>
-  r.release.manifests.filter((m) => m.kind === kind) as any[];
+const byKind = (r: WebhookReceivers, kind: string) => r.release.manifests.filter((m) => m.kind === kind) as any[];
 
 describe("the webhook path", () => {
   it("is the controller's: prefix and the hex digest of token, name and namespace, in its order", () => {
@@ -50,23 +39,17 @@ describe("the webhook path", () => {
       createHash(digest)
         .update(digestOf.map((part: string) => parts[part]).join(""))
         .digest(encoding);
-    expect(webhookPath(parts.token, parts.name, parts.namespace)).toBe(
-      expected
-    );
+    expect(webhookPath(parts.token, parts.name, parts.namespace)).toBe(expected);
   });
 
   it("differs between two Receivers sharing a token", () => {
-    expect(webhookPath("t", RECEIVER_OBJECTS.git, "develop")).not.toBe(
-      webhookPath("t", RECEIVER_OBJECTS.registry, "develop")
-    );
+    expect(webhookPath("t", RECEIVER_OBJECTS.git, "develop")).not.toBe(webhookPath("t", RECEIVER_OBJECTS.registry, "develop"));
   });
 });
 
 describe("WebhookReceivers", () => {
   it("a github Receiver reconciling the environment's GitRepository on GitHub's ping and push", () => {
-    const git = byKind(receivers(), "Receiver").find(
-      (r) => r.metadata.name === RECEIVER_OBJECTS.git
-    );
+    const git = byKind(receivers(), "Receiver").find((r) => r.metadata.name === RECEIVER_OBJECTS.git);
     expect(git.spec).toEqual({
       type: "github",
       events: upstream.githubEvents.events,
@@ -83,9 +66,7 @@ describe("WebhookReceivers", () => {
   });
 
   it("a registry Receiver of the contract's type rescanning every ImageRepository of the environment, in its namespace only", () => {
-    const registry = byKind(receivers(), "Receiver").find(
-      (r) => r.metadata.name === RECEIVER_OBJECTS.registry
-    );
+    const registry = byKind(receivers(), "Receiver").find((r) => r.metadata.name === RECEIVER_OBJECTS.registry);
     expect(registry.spec.type).toBe("acr");
     expect(registry.spec.events).toBeUndefined();
     expect(registry.spec.resources).toEqual(
@@ -99,26 +80,10 @@ describe("WebhookReceivers", () => {
   });
 
   it("only the receivers asked for", () => {
-    expect(
-      byKind(receivers({ registry: undefined }), "Receiver").map(
-        (r) => r.metadata.name
-      )
-    ).toEqual([RECEIVER_OBJECTS.git]);
-    expect(
-      byKind(receivers({ gitRepository: undefined }), "Receiver").map(
-        (r) => r.metadata.name
-      )
-    ).toEqual([RECEIVER_OBJECTS.registry]);
-    expect(() =>
-      receivers({ gitRepository: undefined, registry: undefined })
-    ).toThrow(
-      "test/receivers: neither a Git nor a registry receiver is asked for"
-    );
-    expect(() =>
-      receivers({ registry: { type: "generic", imageRepositories: [] } })
-    ).toThrow(
-      "test/receivers: a registry receiver needs at least one ImageRepository"
-    );
+    expect(byKind(receivers({ registry: undefined }), "Receiver").map((r) => r.metadata.name)).toEqual([RECEIVER_OBJECTS.git]);
+    expect(byKind(receivers({ gitRepository: undefined }), "Receiver").map((r) => r.metadata.name)).toEqual([RECEIVER_OBJECTS.registry]);
+    expect(() => receivers({ gitRepository: undefined, registry: undefined })).toThrow("test/receivers: neither a Git nor a registry receiver is asked for");
+    expect(() => receivers({ registry: { type: "generic", imageRepositories: [] } })).toThrow("test/receivers: a registry receiver needs at least one ImageRepository");
   });
 
   it("a token generated in the cluster, generated again only when its version changes, never in Terraform", () => {
@@ -147,74 +112,59 @@ describe("WebhookReceivers", () => {
   });
 });
 
-describe.skipIf(!shared.available)(
-  `Receivers against the notification-controller's CRD${skipNote(shared)}`,
-  () => {
-    let unpatched: CrdValidator;
-    let patched: CrdValidator;
-    let dispose: () => void;
-    beforeAll(() => {
-      const dir = path.join(shared.dir!, "crd-schemas");
-      unpatched = crdValidator(dir);
-      ({ validator: patched, dispose } =
-        operatorPatchedNotificationValidator(dir));
-    });
-    afterAll(() => dispose());
+describe.skipIf(!shared.available)(`Receivers against the notification-controller's CRD${skipNote(shared)}`, () => {
+  let unpatched: CrdValidator;
+  let patched: CrdValidator;
+  let dispose: () => void;
+  beforeAll(() => {
+    const dir = path.join(shared.dir!, "crd-schemas");
+    unpatched = crdValidator(dir);
+    ({ validator: patched, dispose } = operatorPatchedNotificationValidator(dir));
+  });
+  afterAll(() => dispose());
 
-    it.each(["acr", "generic"] as const)(
-      "the environment's Receivers (registry type %s) and token ExternalSecret validate",
-      (type) => {
-        const r = receivers({ registry: { type, imageRepositories: ["web"] } });
-        for (const manifest of r.release.manifests.filter(
-          (m) => m.kind !== "Password"
-        ))
-          expect(unpatched.validate(manifest), manifest.kind).toEqual([]);
-      }
-    );
+  it.each(["acr", "generic"] as const)("the environment's Receivers (registry type %s) and token ExternalSecret validate", (type) => {
+    const r = receivers({ registry: { type, imageRepositories: ["web"] } });
+    for (const manifest of r.release.manifests.filter((m) => m.kind !== "Password")) expect(unpatched.validate(manifest), manifest.kind).toEqual([]);
+  });
 
-    it("a preview's Receiver of its ResourceSetInputProvider: valid once the operator patches the CRD, refused as Flux ships it", () => {
-      const preview = fluxReceiver({
-        name: "pull-requests",
-        namespace: "preview",
-        type: "github",
-        events: ["ping", "pull_request"],
-        secretName: RECEIVER_OBJECTS.token,
-        resources: [
-          {
-            apiVersion: "fluxcd.controlplane.io/v1",
-            kind: "ResourceSetInputProvider",
-            name: "pull-requests",
-            namespace: "preview",
-          },
-        ],
-      });
-      expect(patched.validate(preview)).toEqual([]);
-      expect(unpatched.validate(preview)).toEqual([
-        "/spec/resources/0/kind: must be equal to one of the allowed values",
-      ]);
+  it("a preview's Receiver of its ResourceSetInputProvider: valid once the operator patches the CRD, refused as Flux ships it", () => {
+    const preview = fluxReceiver({
+      name: "pull-requests",
+      namespace: "preview",
+      type: "github",
+      events: ["ping", "pull_request"],
+      secretName: RECEIVER_OBJECTS.token,
+      resources: [
+        {
+          apiVersion: "fluxcd.controlplane.io/v1",
+          kind: "ResourceSetInputProvider",
+          name: "pull-requests",
+          namespace: "preview",
+        },
+      ],
     });
+    expect(patched.validate(preview)).toEqual([]);
+    expect(unpatched.validate(preview)).toEqual(["/spec/resources/0/kind: must be equal to one of the allowed values"]);
+  });
 
-    it("refuses a Receiver type the controller does not know", () => {
-      const bad = fluxReceiver({
-        name: "x",
-        namespace: "develop",
-        type: "acr",
-        secretName: "t",
-        resources: [
-          { apiVersion: "v1", kind: "GitRepository", name: "gitops" },
-        ],
-      }) as any;
-      bad.spec.type = "ecr";
-      expect(unpatched.validate(bad)).not.toEqual([]);
-    });
-  }
-);
+  it("refuses a Receiver type the controller does not know", () => {
+    const bad = fluxReceiver({
+      name: "x",
+      namespace: "develop",
+      type: "acr",
+      secretName: "t",
+      resources: [{ apiVersion: "v1", kind: "GitRepository", name: "gitops" }],
+    }) as any;
+    bad.spec.type = "ecr";
+    expect(unpatched.validate(bad)).not.toEqual([]);
+  });
+});
 
 describe("the registry tier's webhook quota", () => {
   // The example's Premium registry keeps untagged images a while and is zone-redundant: Basic offers neither.
   const basicRegistry = (raw: any) => {
-    const { untaggedRetentionDays: _days, ...registry } =
-      raw.clouds.azure.registry;
+    const { untaggedRetentionDays: _days, ...registry } = raw.clouds.azure.registry;
     raw.clouds.azure.registry = {
       ...registry,
       sku: "Basic",
@@ -258,11 +208,7 @@ describe("a Receiver that is not Ready", () => {
       resources: [],
     });
     const [group, version] = receiver.apiVersion.split("/");
-    const published = (
-      platformResourceState() as any
-    ).customResourceState.config.spec.resources.map(
-      (r: any) => r.groupVersionKind
-    );
+    const published = (platformResourceState() as any).customResourceState.config.spec.resources.map((r: any) => r.groupVersionKind);
     expect(published).toContainEqual({ group, version, kind: receiver.kind });
   });
 });

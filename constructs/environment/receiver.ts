@@ -57,7 +57,9 @@ export function fluxReceiver(props: ReceiverProps): KubernetesObject {
  * namespace, concatenated. Tools read the status; this is for checking it.
  */
 export function webhookPath(token: string, name: string, namespace: string): string {
-  return `/hook/${createHash("sha256").update(token + name + namespace).digest("hex")}`;
+  return `/hook/${createHash("sha256")
+    .update(token + name + namespace)
+    .digest("hex")}`;
 }
 
 /** The annotation whose change makes External Secrets generate a new token (`refreshPolicy: OnChange`). */
@@ -130,7 +132,7 @@ export class WebhookReceivers extends Construct {
           type: "github",
           secretName,
           resources: [{ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: props.gitRepository }],
-        }),
+        })
       );
     }
     const registry = props.registry;
@@ -143,7 +145,7 @@ export class WebhookReceivers extends Construct {
           type: registry.type,
           secretName,
           resources: registry.imageRepositories.map((name) => ({ apiVersion: "image.toolkit.fluxcd.io/v1", kind: "ImageRepository", name })),
-        }),
+        })
       );
     }
     this.release = new ManifestsRelease(this, "manifests", {
