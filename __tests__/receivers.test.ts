@@ -8,7 +8,8 @@ import { ACR_WEBHOOK_QUOTA } from "../config/schema";
 import { platformResourceState } from "../constructs/addons/resource-state";
 import { problemOf } from "./support/config-problems";
 import { crdValidator, type CrdValidator } from "./support/crd-schemas";
-import { configWith, validateConfig } from "./support/synth";
+import { manifestsOf } from "./addons-fixtures";
+import { configWith, synthesize, validateConfig } from "./support/synth";
 import { skipNote, sharedDataDir } from "./support/environment";
 import { operatorPatchedNotificationValidator } from "./support/operator-crds";
 
@@ -210,5 +211,22 @@ describe("a Receiver that is not Ready", () => {
     const [group, version] = receiver.apiVersion.split("/");
     const published = (platformResourceState() as any).customResourceState.config.spec.resources.map((r: any) => r.groupVersionKind);
     expect(published).toContainEqual({ group, version, kind: receiver.kind });
+  });
+});
+
+describe("the environment stacks with gitops.receivers", () => {
+  const receiverNames = (stack: any) => manifestsOf(stack).filter((m) => m.kind === "Receiver").map((m) => `${m.metadata.namespace}/${m.metadata.name}:${m.spec.type}`);
+
+  it("none by default: polling only", () => {
+    const synth = synthesize(undefined, { only: "aws" });
+    for (const env of ["develop", "staging", "production"]) expect(receiverNames(synth.stack(`aws-${env}`))).toEqual([]);
+  });
+
+  it("each environment its own Receivers in its own namespace, the registry's of the cloud's type, and no token in the synthesized Terraform", () => {
+    const synth = synthesize(validateConfig(configWith((raw) => (raw.gitops.receivers = { git: true, registry: true }))), { only: "aws" });
+    for (const env of ["develop", "staging", "production"]) {
+      expect(receiverNames(synth.stack(`aws-${env}`))).toEqual([`${env}/${RECEIVER_OBJECTS.git}:github`, `${env}/${RECEIVER_OBJECTS.registry}:generic`]);
+    }
+    expect(synth.allText()).not.toMatch(/random_password|"token":\s*"[^{]/);
   });
 });
