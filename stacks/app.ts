@@ -35,6 +35,7 @@ export function buildPlatform(app: App, config: PlatformConfig): void {
           applications: deployment.applications[environment.name],
           config: view,
           environment,
+          previews: view.previews?.environment === environment.name ? { project: config.project, applications: config.applications, previews: view.previews } : undefined,
           useState: deployment.useState,
         });
         // Flux and External Secrets CRDs come with the add-ons.

@@ -46,7 +46,9 @@ export function environmentData(
  */
 export function clusterView(config: PlatformConfig, cluster: ClusterConfig): PlatformConfig {
   const own = new Set(cluster.environments);
-  return { ...config, environments: config.environments.filter((env) => own.has(env.name)) };
+  // Previews live in the cluster of the environment they borrow.
+  const previews = config.previews && own.has(config.previews.environment) ? config.previews : undefined;
+  return { ...config, environments: config.environments.filter((env) => own.has(env.name)), previews };
 }
 
 /** The platform of the cluster an environment runs in. */

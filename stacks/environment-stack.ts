@@ -13,6 +13,7 @@ import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
 import { WebhookReceivers } from "../constructs/environment/receiver";
+import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
@@ -25,6 +26,12 @@ export interface EnvironmentStackProps {
   readonly applications: Record<string, ApplicationEndpoint>;
   readonly config: Pick<PlatformConfig, "gitops" | "domain">;
   readonly environment: EnvironmentConfig;
+  /**
+   * Pull-request previews, borrowing this environment's cluster, registry
+   * and limit range.
+   * @default - none: the config has no previews, or they borrow another environment
+   */
+  readonly previews?: Pick<PlatformConfig, "project" | "applications"> & { readonly previews: NonNullable<PlatformConfig["previews"]> };
   /** Configures the state backend. @default local state beside the project */
   readonly useState?: (stack: TerraformStack, stackId: string) => void;
 }
@@ -52,6 +59,8 @@ export class EnvironmentStack extends TerraformStack {
   readonly databaseSetup?: DatabaseSetup;
   /** Present when `gitops.receivers` asks for a Git or a registry webhook. */
   readonly receivers?: WebhookReceivers;
+  /** Present when previews borrow this environment. */
+  readonly previews?: Previews;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -177,6 +186,18 @@ export class EnvironmentStack extends TerraformStack {
         tokenVersion: receivers.tokenVersion,
         // The Receivers name the objects of both releases.
         dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
+      });
+    }
+
+    if (props.previews) {
+      this.previews = new Previews(this, "previews", {
+        previews: props.previews.previews,
+        project: props.previews.project,
+        applications: props.previews.applications.filter((application) => application.previews),
+        domain: config.domain,
+        environment,
+        registry: platform.registry,
+        deployer: platform.ci?.deploy,
       });
     }
 

@@ -14,7 +14,8 @@ export interface EnvironmentNamespaceProps {
   readonly labels: Record<string, string>;
   /** Level the API server enforces. */
   readonly podSecurityEnforce: PodSecurityLevel;
-  readonly quota: EnvironmentConfig["quota"];
+  /** Limits sums are optional: without them the quota bounds requests and pods only. */
+  readonly quota: Omit<EnvironmentConfig["quota"], "limitsCpu" | "limitsMemory"> & Partial<Pick<EnvironmentConfig["quota"], "limitsCpu" | "limitsMemory">>;
   readonly limitRange: EnvironmentConfig["limitRange"];
   /**
    * The CI identity that deploys the environment, bound the environment
@@ -63,8 +64,8 @@ export class EnvironmentNamespace extends Construct {
         hard: {
           "requests.cpu": quota.requestsCpu,
           "requests.memory": quota.requestsMemory,
-          "limits.cpu": quota.limitsCpu,
-          "limits.memory": quota.limitsMemory,
+          ...(quota.limitsCpu !== undefined && { "limits.cpu": quota.limitsCpu }),
+          ...(quota.limitsMemory !== undefined && { "limits.memory": quota.limitsMemory }),
           pods: String(quota.pods),
         },
       },

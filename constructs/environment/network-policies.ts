@@ -5,7 +5,7 @@ import { portString } from "../common/port";
 
 export interface NetworkPoliciesProps {
   readonly namespace: string;
-  /** Address ranges of the environment's database. */
+  /** Address ranges of the environment's database; none for a namespace without one. */
   readonly databaseCidrs: string[];
   readonly databasePort: number;
   /**
@@ -74,11 +74,14 @@ export class NetworkPolicies extends Construct {
         },
       ],
     });
-    add("allow-database", {
-      podSelector: everyPod,
-      policyTypes: ["Egress"],
-      egress: [{ to: props.databaseCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: databasePort }] }],
-    });
+    // An empty `to` would allow every destination: no database, no rule.
+    if (props.databaseCidrs.length > 0) {
+      add("allow-database", {
+        podSelector: everyPod,
+        policyTypes: ["Egress"],
+        egress: [{ to: props.databaseCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: databasePort }] }],
+      });
+    }
     const storage = props.objectStorageEgress ?? [];
     if (storage.length > 0) {
       // Object storage is a public endpoint of the cloud with no fixed addresses: HTTPS anywhere.

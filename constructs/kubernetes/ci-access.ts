@@ -33,6 +33,12 @@ export const ENVIRONMENT_DEPLOYER_RULES: readonly { readonly apiGroups: string[]
   { apiGroups: ["image.toolkit.fluxcd.io"], resources: ["imagerepositories", "imagepolicies", "imageupdateautomations"], verbs: ALL_VERBS },
 ];
 
+/** What the environment stack that carries pull-request previews writes besides: input providers, ResourceSets and their GitHub notifications. */
+export const PREVIEW_DEPLOYER_RULES: typeof ENVIRONMENT_DEPLOYER_RULES = [
+  { apiGroups: ["fluxcd.controlplane.io"], resources: ["resourcesetinputproviders", "resourcesets"], verbs: ALL_VERBS },
+  { apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["providers", "alerts"], verbs: ALL_VERBS },
+];
+
 /**
  * ClusterRoles an environment namespace's role bindings may name: the
  * deployer role above, and Kubernetes' `admin`, which the GitOps reconciler
@@ -48,6 +54,11 @@ export interface CiClusterAccessProps {
   readonly review: RbacSubject;
   /** Namespaces of the non-production environments: the only ones the deploy identity may change or delete. */
   readonly deployNamespaces: readonly string[];
+  /**
+   * The deploy identity also writes pull-request previews (PREVIEW_DEPLOYER_RULES).
+   * @default false
+   */
+  readonly previews?: boolean;
 }
 
 /**
@@ -64,14 +75,14 @@ export class CiClusterAccess extends Construct {
     super(scope, id);
     // A cluster running no non-production environment (production's own)
     // gives the deploy identity nothing: not even namespaces to create.
-    if (props.deployNamespaces.length > 0) this.deployAccess(props.deploy, props.deployNamespaces);
+    if (props.deployNamespaces.length > 0) this.deployAccess(props.deploy, props.deployNamespaces, props.previews ?? false);
     this.reviewAccess(props.review);
   }
 
-  private deployAccess(deploy: RbacSubject, deployNamespaces: readonly string[]): void {
+  private deployAccess(deploy: RbacSubject, deployNamespaces: readonly string[], previews: boolean): void {
     const deployer = new ClusterRoleV1(this, "environment-deployer", {
       metadata: { name: ENVIRONMENT_DEPLOYER_ROLE, labels: { "app.kubernetes.io/managed-by": "cdktf" } },
-      rule: ENVIRONMENT_DEPLOYER_RULES.map((rule) => ({ ...rule }) as ClusterRoleV1Rule),
+      rule: [...ENVIRONMENT_DEPLOYER_RULES, ...(previews ? PREVIEW_DEPLOYER_RULES : [])].map((rule) => ({ ...rule }) as ClusterRoleV1Rule),
     });
     const namespaceRules: ClusterRoleV1Rule[] = [
       { apiGroups: [""], resources: ["namespaces"], verbs: ["create"] },
