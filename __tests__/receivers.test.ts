@@ -83,7 +83,7 @@ describe("WebhookReceivers", () => {
   it("only the receivers asked for", () => {
     expect(byKind(receivers({ registry: undefined }), "Receiver").map((r) => r.metadata.name)).toEqual([RECEIVER_OBJECTS.git]);
     expect(byKind(receivers({ gitRepository: undefined }), "Receiver").map((r) => r.metadata.name)).toEqual([RECEIVER_OBJECTS.registry]);
-    expect(() => receivers({ gitRepository: undefined, registry: undefined })).toThrow("test/receivers: neither a Git nor a registry receiver is asked for");
+    expect(() => receivers({ gitRepository: undefined, registry: undefined })).toThrow("test/receivers: no receiver is asked for");
     expect(() => receivers({ registry: { type: "generic", imageRepositories: [] } })).toThrow("test/receivers: a registry receiver needs at least one ImageRepository");
   });
 
@@ -159,6 +159,34 @@ describe.skipIf(!shared.available)(`Receivers against the notification-controlle
     }) as any;
     bad.spec.type = "ecr";
     expect(unpatched.validate(bad)).not.toEqual([]);
+  });
+});
+
+describe.skipIf(!shared.available)(`previews with gitops.receivers.git${skipNote(shared)}`, () => {
+  it("a github Receiver beside the previews' input providers refreshes them on a pull request event, valid once the operator patches the CRD", () => {
+    const config = validateConfig(
+      configWith((raw) => {
+        raw.previews = { environment: "develop", label: "preview", maxOpen: 3, quota: { requestsCpu: "4", requestsMemory: "8Gi", pods: 40 } };
+        raw.applications[0].repository = "https://github.com/acme/web";
+        raw.applications[0].previews = true;
+        raw.gitops.receivers = { git: true };
+      }),
+    );
+    const stack = synthesize(config, { only: "aws" }).stack("aws-develop");
+    const providers = manifestsOf(stack).filter((m) => m.kind === "ResourceSetInputProvider");
+    const receiver = manifestsOf(stack).find((m) => m.kind === "Receiver" && m.metadata.name === RECEIVER_OBJECTS.pullRequests);
+    expect(providers.length).toBeGreaterThan(0);
+    expect(receiver.metadata.namespace).toBe(providers[0].metadata.namespace);
+    expect(receiver.spec.events).toEqual(["ping", "pull_request"]);
+    expect(receiver.spec.resources).toEqual(providers.map((p) => ({ apiVersion: p.apiVersion, kind: p.kind, name: p.metadata.name })));
+    const { validator, dispose } = operatorPatchedNotificationValidator(path.join(shared.dir!, "crd-schemas"));
+    try {
+      expect(validator.validate(receiver)).toEqual([]);
+    } finally {
+      dispose();
+    }
+    const token = manifestsOf(stack).find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === receiver.metadata.namespace && m.metadata.name === RECEIVER_OBJECTS.token);
+    expect(token).toBeDefined();
   });
 });
 

@@ -199,6 +199,16 @@ export class EnvironmentStack extends TerraformStack {
         registry: platform.registry,
         deployer: platform.ci?.deploy,
       });
+      // A pull request event refreshes the previews' input providers at once, from their own namespace.
+      const providers = this.previews.inputProviders;
+      if (config.gitops.receivers.git && providers.length > 0) {
+        new WebhookReceivers(this, "preview-receivers", {
+          namespace: providers[0].namespace,
+          inputProviders: providers.map((provider) => provider.name),
+          tokenVersion: config.gitops.receivers.tokenVersion,
+          dependsOn: [this.previews.release.release],
+        });
+      }
     }
 
     new TerraformOutput(this, "namespace_name", { value: this.namespace });

@@ -95,7 +95,7 @@ export function receiverToken(name: string, namespace: string, version: number):
 }
 
 /** Names in every environment namespace with Receivers. */
-export const RECEIVER_OBJECTS = { git: "gitops", registry: "registry", token: "webhook-token" } as const;
+export const RECEIVER_OBJECTS = { git: "gitops", registry: "registry", pullRequests: "pull-requests", token: "webhook-token" } as const;
 
 export interface WebhookReceiversProps {
   readonly namespace: string;
@@ -103,6 +103,12 @@ export interface WebhookReceiversProps {
   readonly gitRepository?: string;
   /** The registry's Receiver type and the ImageRepositories a push rescans. @default - no registry receiver */
   readonly registry?: { readonly type: Exclude<ReceiverType, "github">; readonly imageRepositories: readonly string[] };
+  /**
+   * ResourceSetInputProviders of GitHub pull requests (previews) that a pull
+   * request event refreshes at once.
+   * @default - no pull request receiver
+   */
+  readonly inputProviders?: readonly string[];
   /** Raised to rotate the token. */
   readonly tokenVersion: number;
   readonly dependsOn?: ITerraformDependable[];
@@ -121,7 +127,7 @@ export class WebhookReceivers extends Construct {
   constructor(scope: Construct, id: string, props: WebhookReceiversProps) {
     super(scope, id);
     const { namespace } = props;
-    if (!props.gitRepository && !props.registry) throw new Error(`${this.node.path}: neither a Git nor a registry receiver is asked for`);
+    if (!props.gitRepository && !props.registry && !props.inputProviders?.length) throw new Error(`${this.node.path}: no receiver is asked for`);
     const secretName = RECEIVER_OBJECTS.token;
     this.receivers = [];
     if (props.gitRepository) {
@@ -146,6 +152,18 @@ export class WebhookReceivers extends Construct {
           secretName,
           resources: registry.imageRepositories.map((name) => ({ apiVersion: "image.toolkit.fluxcd.io/v1", kind: "ImageRepository", name })),
         })
+      );
+    }
+    if (props.inputProviders?.length) {
+      this.receivers.push(
+        fluxReceiver({
+          name: RECEIVER_OBJECTS.pullRequests,
+          namespace,
+          type: "github",
+          events: ["ping", "pull_request"],
+          secretName,
+          resources: props.inputProviders.map((name) => ({ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSetInputProvider", name })),
+        }),
       );
     }
     this.release = new ManifestsRelease(this, "manifests", {
