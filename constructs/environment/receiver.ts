@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import type { ContainerRegistry } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 
 /**
@@ -18,8 +19,8 @@ export interface ReceiverTarget {
   readonly namespace?: string;
 }
 
-/** Webhook senders the platform wires: GitHub (HMAC-verified), Azure Container Registry, and anything else (the path is the credential). */
-export type ReceiverType = "github" | "acr" | "generic";
+/** Webhook senders the platform wires: GitHub (HMAC-verified) and the registry's, as the contract names its type. */
+export type ReceiverType = "github" | ContainerRegistry["webhookReceiver"];
 
 export interface ReceiverProps {
   readonly name: string;
@@ -32,12 +33,12 @@ export interface ReceiverProps {
   readonly events?: readonly string[];
 }
 
-/** GitHub's own delivery check and the push of a branch. */
-const DEFAULT_EVENTS: Record<ReceiverType, readonly string[]> = { github: ["ping", "push"], acr: [], generic: [] };
+/** GitHub's own delivery check and the push of a branch; a registry's notifications are all pushes. */
+const defaultEvents = (type: ReceiverType): readonly string[] => (type === "github" ? ["ping", "push"] : []);
 
 /** A Flux Receiver (notification.toolkit.fluxcd.io/v1). */
 export function fluxReceiver(props: ReceiverProps): KubernetesObject {
-  const events = props.events ?? DEFAULT_EVENTS[props.type];
+  const events = props.events ?? defaultEvents(props.type);
   return {
     apiVersion: "notification.toolkit.fluxcd.io/v1",
     kind: "Receiver",
