@@ -33,6 +33,7 @@ export const azureShapedPlatform: ClusterPlatform = {
     loginServer: "acmeplatformacr.azurecr.io",
     repositories: { web: "acmeplatformacr.azurecr.io/web", api: "acmeplatformacr.azurecr.io/api" },
     fluxProvider: "azure",
+    webhookReceiver: "acr",
   },
   identities: {
     fluxImageReflector: {

@@ -75,7 +75,7 @@ describe("GitOpsDelivery", () => {
 });
 
 describe("ImageAutomation", () => {
-  const registry = { loginServer: "registry.example.com", repositories: { web: "registry.example.com/acme/web" }, fluxProvider: "generic" as const };
+  const registry = { loginServer: "registry.example.com", repositories: { web: "registry.example.com/acme/web" }, fluxProvider: "generic" as const, webhookReceiver: "generic" as const };
 
   it("refuses an application the registry has no repository for", () => {
     expect(() => new ImageAutomation(stack(), "images", { namespace: "develop", registry, applications: ["web", "api"], tagPolicy: { kind: "timestamp" } })).toThrow(
@@ -100,7 +100,7 @@ describe("repository paths", () => {
     const delivery = new GitOpsDelivery(stack(), "gitops", { namespace: "develop", source, substitute: {}, commonLabels: {}, podLabels: {} });
     const images = new ImageAutomation(stack(), "images", {
       namespace: "develop",
-      registry: { loginServer: "registry.example.com", repositories: { web: "registry.example.com/acme/web" }, fluxProvider: "generic" },
+      registry: { loginServer: "registry.example.com", repositories: { web: "registry.example.com/acme/web" }, fluxProvider: "generic", webhookReceiver: "generic" },
       applications: ["web"],
       tagPolicy: { kind: "timestamp" },
       commits: { path: "deploy/develop", checkoutBranch: "main", pushBranch: "main", authorEmail: "flux@example.com" },

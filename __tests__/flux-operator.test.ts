@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -13,6 +12,7 @@ import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { skipNote, sharedDataDir } from "./support/environment";
 import { CrdValidator, crdValidator } from "./support/crd-schemas";
+import { kindEnum, operatorPatchedNotificationValidator } from "./support/operator-crds";
 import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
 import { problemOf } from "./support/config-problems";
 
@@ -174,30 +174,16 @@ describe("what later features build on", () => {
  */
 describe.skipIf(!shared.available)(`Receiver and Alert kinds for previews${skipNote(shared)}`, () => {
   const patchFacts = upstream.operator.notificationPatch;
-  let patchedDir: string;
   let patched: CrdValidator;
   let unpatched: CrdValidator;
-
-  const kindEnum = (schema: any, field: string): string[] => schema.properties.spec.properties[field].items.properties.kind.enum;
+  let dispose: () => void;
 
   beforeAll(() => {
     const source = path.join(shared.dir!, "crd-schemas");
-    patchedDir = mkdtempSync(path.join(tmpdir(), "operator-crds-"));
-    mkdirSync(path.join(patchedDir, "notification.toolkit.fluxcd.io"));
-    cpSync(path.join(source, "notification.toolkit.fluxcd.io"), path.join(patchedDir, "notification.toolkit.fluxcd.io"), { recursive: true });
-    for (const [crd, target] of Object.entries<any>(patchFacts.targets)) {
-      for (const index of target.versionIndexes) {
-        const version = upstream.distribution.crdVersionOrder[crd][index];
-        const file = path.join(patchedDir, "notification.toolkit.fluxcd.io", `${target.kind}_${version}.json`);
-        const schema = JSON.parse(readFileSync(file, "utf8"));
-        kindEnum(schema, target.field).push(...patchFacts.kinds);
-        writeFileSync(file, JSON.stringify(schema));
-      }
-    }
-    patched = new CrdValidator(patchedDir);
+    ({ validator: patched, dispose } = operatorPatchedNotificationValidator(source));
     unpatched = crdValidator(source);
   });
-  afterAll(() => rmSync(patchedDir, { recursive: true, force: true }));
+  afterAll(() => dispose());
 
   it("the operator's patch addresses a kind enum in every version it names", () => {
     for (const [crd, target] of Object.entries<any>(patchFacts.targets)) {

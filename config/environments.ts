@@ -289,5 +289,14 @@ export const gitopsSchema = z
     secretName: dnsLabel(63).default("gitops-auth").describe("Secret in each environment namespace holding the Git credentials."),
     automationBranch: branchName.optional().describe("Branch image automation commits new tags to. Default: branch."),
     interval: z.string().regex(/^[0-9]+(s|m|h)$/, { message: "a duration such as 1m or 10m" }).default("1m").describe("How often Flux fetches the repository, e.g. 1m."),
+    receivers: z
+      .object({
+        git: z.boolean().default(false).describe("A github Receiver in each environment namespace: a push to the GitOps repository reconciles the environment's GitRepository at once."),
+        registry: z.boolean().default(false).describe("A Receiver in each environment namespace for the registry's push events: a new image rescans the environment's ImageRepositories at once."),
+        tokenVersion: z.int().min(1).default(1).describe("Version of the generated webhook tokens: raise it to rotate every token (the webhook URLs change with them)."),
+      })
+      .strict()
+      .default({ git: false, registry: false, tokenVersion: 1 })
+      .describe("Flux webhook Receivers, so a push reconciles in seconds; polling at interval stays as the safety net."),
   })
   .strict();

@@ -97,6 +97,15 @@ type RawConfig = z.infer<typeof rawConfigSchema>;
 type Ctx = z.RefinementCtx;
 type Path = (string | number)[];
 
+/**
+ * Webhooks an Azure Container Registry may have, by tier:
+ * https://learn.microsoft.com/en-us/azure/container-registry/container-registry-skus#service-tier-features-and-limits
+ */
+export const ACR_WEBHOOK_QUOTA = { Basic: 2, Standard: 10, Premium: 500 } as const;
+
+const registryTiersFor = (webhooks: number): string =>
+  (Object.keys(ACR_WEBHOOK_QUOTA) as (keyof typeof ACR_WEBHOOK_QUOTA)[]).filter((sku) => ACR_WEBHOOK_QUOTA[sku] >= webhooks).join(" or ");
+
 function issue(ctx: Ctx, path: Path, input: unknown, message: string): void {
   ctx.addIssue({ code: "custom", path, input, message });
 }
@@ -439,6 +448,11 @@ function checkAzure(config: RawConfig, ctx: Ctx): void {
     for (const [field, set] of Object.entries(premiumOnly)) {
       if (set) issue(ctx, at("registry", field), registry[field as keyof typeof premiumOnly], `needs sku Premium (sku is ${registry.sku})`);
     }
+  }
+  // One registry webhook per environment, each to its own Receiver.
+  const webhooks = config.gitops.receivers?.registry ? config.environments.length : 0;
+  if (webhooks > ACR_WEBHOOK_QUOTA[registry.sku]) {
+    issue(ctx, at("registry", "sku"), registry.sku, `allows ${ACR_WEBHOOK_QUOTA[registry.sku]} webhooks; gitops.receivers.registry needs one per environment (${webhooks}): choose ${registryTiersFor(webhooks)} or turn the registry receiver off`);
   }
   // Every server: the environments' own and the shared ones.
   const servers: [Path, Partial<RawConfig["databaseServers"][number]>][] = [

@@ -51,6 +51,12 @@ export interface ContainerRegistry {
   readonly repositories: Record<string, string>;
   /** Flux ImageRepository `spec.provider` for keyless registry auth. */
   readonly fluxProvider: "aws" | "azure" | "gcp" | "generic";
+  /**
+   * The Flux Receiver type the registry's push notifications arrive as: `acr`
+   * for an Azure Container Registry webhook, `generic` for anything else
+   * (on AWS, an EventBridge API destination).
+   */
+  readonly webhookReceiver: "acr" | "generic";
 }
 
 /**

@@ -320,7 +320,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   }
 
   get registry() {
-    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "aws" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "aws" as const, webhookReceiver: "generic" as const };
   }
 
   get identities() {

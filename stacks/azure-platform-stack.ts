@@ -357,7 +357,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   }
 
   get registry() {
-    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "azure" as const };
+    return { loginServer: this.sharedValues.loginServer, repositories: this.sharedValues.repositoryUrls, fluxProvider: "azure" as const, webhookReceiver: "acr" as const };
   }
 
   get ciRunner(): WorkloadIdentity | undefined {

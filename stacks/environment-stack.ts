@@ -12,6 +12,7 @@ import { EnvironmentNamespace } from "../constructs/environment/environment-name
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
+import { WebhookReceivers } from "../constructs/environment/receiver";
 import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -56,6 +57,8 @@ export class EnvironmentStack extends TerraformStack {
   readonly applications: ApplicationAccounts;
   /** Present when the database lives on a shared server. */
   readonly databaseSetup?: DatabaseSetup;
+  /** Present when `gitops.receivers` asks for a Git or a registry webhook. */
+  readonly receivers?: WebhookReceivers;
   /** Present when previews borrow this environment. */
   readonly previews?: Previews;
 
@@ -173,6 +176,19 @@ export class EnvironmentStack extends TerraformStack {
       dependsOn: [...inNamespace, this.delivery.release.release],
     });
 
+    // Webhooks reconcile at once what polling would pick up at the next interval.
+    const receivers = config.gitops.receivers;
+    if (receivers.git || receivers.registry) {
+      this.receivers = new WebhookReceivers(this, "receivers", {
+        namespace: this.namespace,
+        gitRepository: receivers.git ? this.delivery.gitRepository.metadata.name : undefined,
+        registry: receivers.registry ? { type: platform.registry.webhookReceiver, imageRepositories: this.images.imageRepositories.map((repository) => repository.metadata.name) } : undefined,
+        tokenVersion: receivers.tokenVersion,
+        // The Receivers name the objects of both releases.
+        dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
+      });
+    }
+
     if (props.previews) {
       this.previews = new Previews(this, "previews", {
         previews: props.previews.previews,
@@ -183,6 +199,16 @@ export class EnvironmentStack extends TerraformStack {
         registry: platform.registry,
         deployer: platform.ci?.deploy,
       });
+      // A pull request event refreshes the previews' input providers at once, from their own namespace.
+      const providers = this.previews.inputProviders;
+      if (config.gitops.receivers.git && providers.length > 0) {
+        new WebhookReceivers(this, "preview-receivers", {
+          namespace: providers[0].namespace,
+          inputProviders: providers.map((provider) => provider.name),
+          tokenVersion: config.gitops.receivers.tokenVersion,
+          dependsOn: [this.previews.release.release],
+        });
+      }
     }
 
     new TerraformOutput(this, "namespace_name", { value: this.namespace });

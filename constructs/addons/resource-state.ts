@@ -8,6 +8,8 @@ export const WATCHED_RESOURCES = [
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImageRepository", plural: "imagerepositories" },
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImagePolicy", plural: "imagepolicies" },
   { group: "image.toolkit.fluxcd.io", version: "v1", kind: "ImageUpdateAutomation", plural: "imageupdateautomations" },
+  // A Receiver not Ready (its token secret missing) drops every webhook: changes wait for the next poll.
+  { group: "notification.toolkit.fluxcd.io", version: "v1", kind: "Receiver", plural: "receivers" },
   { group: "fluxcd.controlplane.io", version: "v1", kind: "FluxInstance", plural: "fluxinstances" },
   { group: "external-secrets.io", version: "v1", kind: "ExternalSecret", plural: "externalsecrets" },
   { group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions" },
