@@ -59,6 +59,24 @@ describe.skipIf(!terraform.available)(`routine drift replaces and deletes nothin
     expect(result.plan).toBeNull();
   }, 900_000);
 
+  it.each(["aws-platform", "aws-develop-data"])("%s: resources whose ids came from list positions move to ids from their items, replaced by nothing", async (id) => {
+    const { workdir, state } = await priorState(id);
+    const moves: { from: string; to: string }[] = JSON.parse(readFileSync(path.join(workdir, "cdk.tf.json"), "utf8")).moved ?? [];
+    expect(moves.length).toBeGreaterThan(0);
+    // A state written before: each of these resources at its positional address.
+    const atOldAddresses = (drifted: any) =>
+      moves.map(({ from, to }) => {
+        const [type, name] = to.split(".");
+        drifted.resources.find((r: any) => r.type === type && r.name === name).name = from.split(".")[1];
+        return from;
+      });
+    const result = await planRoutineDrift(terraform, workdir, state, atOldAddresses);
+    expect(destructiveChanges(result)).toEqual([]);
+    const planned = new Map(result.changes.map((change) => [change.address, change.action]));
+    for (const { to } of moves) expect({ to, action: planned.get(to) }).toEqual({ to, action: "move" });
+    expect(result.changes.filter((change) => change.action === "create")).toEqual([]);
+  }, 900_000);
+
   it("reports a drift that does force a replacement, however many rounds it plans", async () => {
     const { workdir, state } = await priorState("aws-develop-data");
     // A database restored by hand under another key: the provider replaces it to get the configured key back.

@@ -90,7 +90,7 @@ describe("aws-platform", () => {
       ]);
       // The other entry admits Karpenter's nodes, with no access policy beyond a node's.
       expect(entries.filter((e) => e.type !== "STANDARD").map((e) => e.type)).toEqual(["EC2_LINUX"]);
-      const admin = Object.values(resourcesOf(stack, "aws_eks_access_policy_association")).filter((a) => a.principal_arn.includes("eks_admin-0"));
+      const admin = Object.values(resourcesOf(stack, "aws_eks_access_policy_association")).filter((a) => a.principal_arn.includes("eks_admin-role-platform-admins_"));
       expect(admin).toEqual([expect.objectContaining({ policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", access_scope: { type: "cluster" } })]);
     });
 
@@ -226,5 +226,18 @@ describe("aws-platform from other configurations", () => {
     expect(stack.terraform!.backend).toEqual({ local: { path: "../../../terraform.aws-platform.tfstate" } });
     expect(onlyResource(stack, "aws_eks_cluster").access_config.bootstrap_cluster_creator_admin_permissions).toBe(true);
     expect(Object.values(resourcesOf(stack, "aws_eks_access_entry")).map((e) => e.principal_arn)).not.toContainEqual(expect.stringContaining("-ci-"));
+  });
+  it("removing one admin principal removes its access entry alone: the others keep their addresses", () => {
+    const admins = ["arn:aws:iam::123456789012:role/platform-admins", "arn:aws:iam::123456789012:role/sre", "arn:aws:iam::123456789012:user/ops"];
+    const entries = (list: string[]) =>
+      Object.fromEntries(
+        Object.entries(resourcesOf(platformOf((r) => (r.clouds.aws.cluster.adminPrincipalArns = list)), "aws_eks_access_entry"))
+          .filter(([, entry]: [string, any]) => list.includes(entry.principal_arn))
+          .map(([name, entry]: [string, any]) => [entry.principal_arn, name]),
+      );
+    const before = entries(admins);
+    const after = entries(admins.slice(1));
+    expect(Object.keys(after)).toEqual(admins.slice(1));
+    for (const arn of admins.slice(1)) expect({ arn, address: after[arn] }).toEqual({ arn, address: before[arn] });
   });
 });

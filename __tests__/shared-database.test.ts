@@ -93,10 +93,12 @@ describe("stack ids", () => {
     );
   });
 
-  it.each(Object.keys(OWN_SERVER_ADDRESSES))("%s keeps every resource address its own server had", (id) => {
+  it.each(Object.keys(OWN_SERVER_ADDRESSES))("%s keeps every resource address its own server had, or moves it with a moved block", (id) => {
     const stack = synthesize().stack(id);
     const addresses = Object.entries(stack.resource ?? {}).flatMap(([type, resources]) => Object.keys(resources).map((name) => `${type}.${name}`));
-    expect(addresses).toEqual(expect.arrayContaining(OWN_SERVER_ADDRESSES[id]));
+    const moves: { from: string; to: string }[] = (stack as any).moved ?? [];
+    for (const { to } of moves) expect(addresses).toContain(to);
+    expect([...addresses, ...moves.map((move) => move.from)]).toEqual(expect.arrayContaining(OWN_SERVER_ADDRESSES[id]));
   });
 
   it("add <cloud>-database-<server> for a shared server and keep every environment's", () => {

@@ -8,6 +8,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { itemKey, movedFromPositionalId } from "../common/item-ids";
 import { policyDocument, ServiceRole, trustService } from "./iam";
 import type { EncryptionKey } from "./kms-key";
 
@@ -152,8 +153,9 @@ export class DataBackup extends Construct {
       snsTopicArn: this.topic.arn,
       backupVaultEvents: ["BACKUP_JOB_FAILED", "RESTORE_JOB_FAILED", "COPY_JOB_FAILED", "S3_BACKUP_OBJECT_FAILED"],
     });
-    props.notificationEmails.forEach((endpoint, i) => {
-      new SnsTopicSubscription(this, `failures-email-${i}`, { topicArn: this.topic.arn, protocol: "email", endpoint });
+    [...new Set(props.notificationEmails)].forEach((endpoint, i) => {
+      const subscription = new SnsTopicSubscription(this, `failures-email-${itemKey(endpoint)}`, { topicArn: this.topic.arn, protocol: "email", endpoint });
+      movedFromPositionalId(subscription, `failures-email-${i}`);
     });
   }
 

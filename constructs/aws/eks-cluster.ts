@@ -8,6 +8,7 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { itemKey, movedFromPositionalId } from "../common/item-ids";
 import type { AwsSystemNodeGroupConfig } from "../../config";
 import type { ExecCredential } from "../contract";
 import { ServiceRole, trustPodIdentity, trustService, type PolicyStatement } from "./iam";
@@ -103,15 +104,19 @@ export class AwsEksCluster extends Construct {
       lifecycle: { ignoreChanges: ["access_config[0].bootstrap_cluster_creator_admin_permissions"] },
     });
 
-    for (const [i, principalArn] of props.adminPrincipalArns.entries()) {
-      const entry = new EksAccessEntry(this, `admin-${i}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" });
-      new EksAccessPolicyAssociation(this, `admin-${i}-policy`, {
+    // Ids from the principal, not its position: removing one admin removes only its entry.
+    [...new Set(props.adminPrincipalArns)].forEach((principalArn, i) => {
+      const key = itemKey(principalArn);
+      const entry = new EksAccessEntry(this, `admin-${key}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" });
+      const policy = new EksAccessPolicyAssociation(this, `admin-${key}-policy`, {
         clusterName: this.cluster.name,
         principalArn: entry.principalArn,
         policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
         accessScope: { type: "cluster" },
       });
-    }
+      movedFromPositionalId(entry, `admin-${i}`);
+      movedFromPositionalId(policy, `admin-${i}-policy`);
+    });
 
     this.oidcProvider = new IamOpenidConnectProvider(this, "oidc", {
       url: this.cluster.identity.get(0).oidc.get(0).issuer,

@@ -6,6 +6,7 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import { itemKey, movedFromPositionalId } from "../common/item-ids";
 import { CLOUD_ALARMS, runbookUrl } from "../common/runbook";
 import type { UptimeTarget } from "../common/uptime-targets";
 import { CertificateCheck } from "./certificate-check";
@@ -88,8 +89,10 @@ export class ExternalMonitoring extends Construct {
     this.encryptionKey = key;
 
     this.alertTopic = new SnsTopic(this, "alerts", { provider, name: `${props.name}-alerts`, kmsMasterKeyId: this.key.arn });
-    props.alertEmails.forEach((endpoint, i) => {
-      new SnsTopicSubscription(this, `alerts-email-${i}`, { provider, topicArn: this.alertTopic.arn, protocol: "email", endpoint });
+    // Ids from the address, not its position: reordering the list re-creates no subscription (each would need confirming again).
+    [...new Set(props.alertEmails)].forEach((endpoint, i) => {
+      const subscription = new SnsTopicSubscription(this, `alerts-email-${itemKey(endpoint)}`, { provider, topicArn: this.alertTopic.arn, protocol: "email", endpoint });
+      movedFromPositionalId(subscription, `alerts-email-${i}`);
     });
     const notify = { alarmActions: [this.alertTopic.arn], okActions: [this.alertTopic.arn] };
     // An e-mail subscription of the pager's e-mail integration: an HTTPS
