@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -122,6 +122,25 @@ function synthesize(): { outdir: string; cleanup: () => void } {
   return { outdir, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 
+/**
+ * A stack directory Checkov's terraform_json parser can read: it expects every
+ * top-level block to be an object and fails on the list a `moved` or `import`
+ * block is, so a stack with one is scanned from a copy without them (they move
+ * or adopt resources and configure nothing a check reads).
+ */
+function scannable(stackDir: string): { dir: string; cleanup: () => void } {
+  const file = path.join(stackDir, "cdk.tf.json");
+  const stack = JSON.parse(readFileSync(file, "utf8"));
+  const lists = Object.keys(stack).filter((key) => Array.isArray(stack[key]));
+  if (lists.length === 0) return { dir: stackDir, cleanup: () => {} };
+  const copy = mkdtempSync(path.join(tmpdir(), `policy-${path.basename(stackDir)}-`));
+  const dir = path.join(copy, path.basename(stackDir));
+  cpSync(stackDir, dir, { recursive: true });
+  for (const key of lists) delete stack[key];
+  writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
+  return { dir, cleanup: () => rmSync(copy, { recursive: true, force: true }) };
+}
+
 async function scanAllStacks(bin: string, accepted: AcceptedEntry[], dir: string | undefined): Promise<number> {
   const synth = dir ? { outdir: dir, cleanup: () => {} } : synthesize();
   try {
@@ -129,8 +148,13 @@ async function scanAllStacks(bin: string, accepted: AcceptedEntry[], dir: string
     const stacks = readdirSync(stacksDir).sort();
     const started = Date.now();
     const verdicts: StackVerdict[] = await inPool(stacks, PARALLEL, async (stack) => {
-      const { passed, failures } = await scan(bin, "terraform_json", ["--directory", path.join(stacksDir, stack)]);
-      return judgeStack(stack, "terraform_json", passed, failures, accepted);
+      const target = scannable(path.join(stacksDir, stack));
+      try {
+        const { passed, failures } = await scan(bin, "terraform_json", ["--directory", target.dir]);
+        return judgeStack(stack, "terraform_json", passed, failures, accepted);
+      } finally {
+        target.cleanup();
+      }
     });
     console.log(verdictTable(verdicts));
     const stale = staleEntries(verdicts, "terraform_json", accepted);
