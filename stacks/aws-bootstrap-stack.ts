@@ -1,3 +1,4 @@
+import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
@@ -50,7 +51,7 @@ export class AwsBootstrapStack extends TerraformStack {
 
     this.state = new StateBucket(this, "state", { bucket: backend.bucket, keyAlias: stateKeyAlias(config.project), region: backend.region });
 
-    const production = config.environments.filter((env) => env.stage === "production").map((env) => env.name);
+    const production = productionEnvironments(config);
     this.roles = new AwsCiRoles(this, "ci", {
       project: config.project,
       ci,

@@ -178,7 +178,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     return new EnvironmentBoundary(this, "environment-boundary", {
       project: config.project,
       environments: environments.filter((env) => env.stage !== "production").map((env) => env.name),
-      protectedEnvironments: ["platform", ...environments.filter((env) => env.stage === "production").map((env) => env.name)],
+      protectedEnvironments: ["platform", ...productionEnvironments({ environments })],
     });
   }
 

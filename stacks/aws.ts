@@ -1,3 +1,4 @@
+import { productionEnvironments } from "../constructs/common/uptime-targets";
 import type { App } from "cdktf";
 import type { AwsConfig, PlatformConfig } from "../config";
 import { databaseServerStackPart } from "../config/environments";
@@ -26,11 +27,10 @@ export function buildAws(app: App, config: PlatformConfig, aws: AwsConfig): Clou
   // Every role of a stack the CI deploy identity applies carries the boundary its grants require,
   // as its own cluster's platform hands it on.
   if (config.ci) {
-    const production = new Set(config.environments.filter((env) => env.stage === "production").map((env) => env.name));
+    const production = new Set(productionEnvironments(config));
     config.environments.forEach((environment, i) => production.has(environment.name) || applyPermissionsBoundary(data[i], platformOf(clusters, environment.name).environmentBoundaryArn!));
     for (const server of config.databaseServers) {
-      const tenants = config.environments.filter((env) => env.database.server === server.name);
-      if (!tenants.some((env) => production.has(env.name))) applyPermissionsBoundary(servers[server.name], serverPlatform(config, clusters, server.name).environmentBoundaryArn!);
+      if (!server.environments.some((name) => production.has(name))) applyPermissionsBoundary(servers[server.name], serverPlatform(config, clusters, server.name).environmentBoundaryArn!);
     }
   }
   const ci = config.ci;

@@ -1,3 +1,4 @@
+import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { DataAzurermSubscription } from "@cdktf/provider-azurerm/lib/data-azurerm-subscription";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
@@ -79,7 +80,7 @@ export class AzureBootstrapStack extends TerraformStack {
       stateContainerScope: this.state.containerScope,
       keyPrefix: backend.keyPrefix,
       stacks: props.stacks,
-      productionEnvironments: config.environments.filter((env) => env.stage === "production").map((env) => env.name),
+      productionEnvironments: productionEnvironments(config),
       clusterStacks: clusterStackParts(config.clusters),
     });
 
