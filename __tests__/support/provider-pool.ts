@@ -31,6 +31,14 @@ const AWS_PROVIDER_DIR = path.join(".terraform", "providers", "registry.terrafor
  * configuration, which Terraform starts itself.
  */
 function awsProviderBinary(workdir: string): string | undefined {
+  if (!binaries.has(workdir)) binaries.set(workdir, findAwsProviderBinary(workdir));
+  return binaries.get(workdir);
+}
+
+/** Read once per workdir: a plan, its `show` and the drift rounds all run in the same one. */
+const binaries = new Map<string, string | undefined>();
+
+function findAwsProviderBinary(workdir: string): string | undefined {
   const stackFile = path.join(workdir, "cdk.tf.json");
   if (!existsSync(stackFile) || !existsSync(path.join(workdir, AWS_PROVIDER_DIR))) return undefined;
   const configurations = JSON.parse(readFileSync(stackFile, "utf8")).provider?.aws;
