@@ -199,7 +199,7 @@ describe.skipIf(!binaries.available)(`the database setup on a real PostgreSQL se
   describe("previews' databases, through the pr_admin role", () => {
     const PREVIEW_ADMIN_PASSWORD = "preview-admin-test-password";
     const previewServer = { host: "acme-develop.eu-west-1.rds.amazonaws.com", port: 5432, cidrs: ["10.40.224.0/22"] };
-    const shared = previewDatabaseSharedManifests({ namespace: "preview-delivery", previewNamespace: "preview", server: previewServer, admin: { remoteKey: "acme-platform-previews-database", secretStore: {} } });
+    const shared = previewDatabaseSharedManifests({ namespace: "preview-delivery", previewNamespace: "preview", server: previewServer, admin: { credentials: { remoteKey: "acme-develop/previews", passwordProperty: "password" }, secretStore: {} } });
     const scriptsMap = (shared.find((m) => m.kind === "ConfigMap") as any).data as Record<string, string>;
 
     /** Runs a psql pod of the preview database objects the way Kubernetes would: its env, its script, the secrets' values. */

@@ -8,7 +8,9 @@ import { validateConfig, type PlatformConfig } from "../config";
 import { DEFAULT_PREVIEW_STALE_DAYS, PREVIEW_NAMESPACES } from "../config/previews";
 import { alertmanagerConfig } from "../constructs/addons/alertmanager-config";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { IN_CLUSTER } from "../constructs/contract";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
+import { KEEP_ALIVE_SCHEDULE, PREVIEW_DATABASE, PREVIEW_DATABASE_PATTERN } from "../constructs/environment/preview-database";
 import { PREVIEWS, previewDomain, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
@@ -67,6 +69,8 @@ const previewsConfig = (change?: (raw: any) => void): PlatformConfig =>
     }),
   );
 
+const byName = (resources: Record<string, any>): Record<string, any> => Object.fromEntries(Object.values(resources).map((r: any) => [r.metadata.name, r]));
+
 function manifestsOf(stack: TerraformJson): KubernetesObject[] {
   return Object.values(resourcesOf(stack, "helm_release")).flatMap((release: any) => (release.values ?? []).flatMap((text: string) => (parse(text)?.manifests ?? []) as KubernetesObject[]));
 }
@@ -77,7 +81,11 @@ const TEMPLATE_PROPS = {
   domain: "preview.apps.example.com",
   registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
   scaleToZeroRetention: "0s",
+  database: { host: "acme-develop.abc123.eu-west-1.rds.amazonaws.com", port: 5432, cidrs: ["10.40.224.0/22", "10.40.228.0/22"] },
 };
+
+/** Kinds the shared CRD schemas cover; the rest (core kinds, External Secrets generators) are checked by assertions. */
+const WITH_CRD_SCHEMA = (object: KubernetesObject) => !["v1", "batch/v1", "networking.k8s.io/v1"].includes(object.apiVersion) && !object.apiVersion.startsWith("generators.");
 
 describe("previews configuration", () => {
   it("is off by default, and applications are not previewed unless they say so", () => {
@@ -157,10 +165,69 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
   });
 
   it("names each preview's objects after its application and pull request", () => {
-    expect(rendered.map((objects) => objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`))).toEqual([
-      ["GitRepository/preview-delivery/web-pr-42", "Kustomization/preview-delivery/web-pr-42"],
-      ["GitRepository/preview-delivery/web-pr-7", "Kustomization/preview-delivery/web-pr-7"],
-    ]);
+    expect(rendered.map((objects) => objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`))).toEqual(
+      ["42", "7"].map((id) => [
+        `GitRepository/preview-delivery/web-pr-${id}`,
+        `Kustomization/preview-delivery/web-pr-${id}`,
+        `Password/preview/web-pr-${id}-database`,
+        `ExternalSecret/preview/web-pr-${id}-database`,
+        `ExternalSecret/preview-delivery/web-pr-${id}-database`,
+        `Job/preview-delivery/web-pr-${id}-database`,
+        `CronJob/preview-delivery/web-pr-${id}-database`,
+      ]),
+    );
+  });
+
+  it("gives each preview its own database and role on the borrowed server, and the application their secret", () => {
+    for (const [i, objects] of rendered.entries()) {
+      const { id } = TWO_PULL_REQUESTS[i];
+      const byKind = (kind: string, namespace: string) => objects.find((o) => o.kind === kind && o.metadata.namespace === namespace);
+      // The application reads `<app>-pr-<n>-database` in the preview namespace, named to it by DATABASE_SECRET.
+      expect(byKind("Kustomization", "preview-delivery").spec.postBuild.substitute.DATABASE_SECRET).toBe(`web-pr-${id}-database`);
+      const secret = byKind("ExternalSecret", "preview");
+      expect(secret.spec.target.name).toBe(`web-pr-${id}-database`);
+      expect(secret.spec.target.template.data).toEqual({ host: TEMPLATE_PROPS.database.host, port: "5432", database: `pr_web_${id}`, user: `pr_web_${id}`, password: "{{ .password }}" });
+      // Generated in the cluster, once: never in Terraform, never rotated under a running preview.
+      expect(secret.spec.dataFrom).toEqual([{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: `web-pr-${id}-database` } } }]);
+      expect(secret.spec.refreshPolicy).toBe("CreatedOnce");
+      expect(byKind("Password", "preview").spec).toMatchObject({ length: 32, symbols: 0 });
+      // The keep-alive reads that password through the read-only store, and runs as pr_admin in the delivery namespace.
+      const copy = byKind("ExternalSecret", "preview-delivery");
+      expect(copy.spec.secretStoreRef).toEqual({ kind: "SecretStore", name: PREVIEW_DATABASE.passwordReader });
+      expect(copy.spec.data).toEqual([{ secretKey: "password", remoteRef: { key: `web-pr-${id}-database`, property: "password" } }]);
+      const job = byKind("Job", "preview-delivery");
+      const cron = byKind("CronJob", "preview-delivery");
+      expect(cron.spec.jobTemplate.spec.template).toEqual(job.spec.template);
+      expect(cron.spec.schedule).toBe(KEEP_ALIVE_SCHEDULE);
+      const container = job.spec.template.spec.containers[0];
+      expect(container.command).toEqual(["psql", "--no-psqlrc", "--file=/scripts/ensure.sql"]);
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: "PGHOST", value: TEMPLATE_PROPS.database.host },
+          { name: "PGDATABASE", value: PREVIEW_DATABASE.adminRole },
+          { name: "DATABASE_NAME", value: `pr_web_${id}` },
+          { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: `web-pr-${id}-database`, key: "password" } } },
+          { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: PREVIEW_DATABASE.adminSecret, key: "password" } } },
+        ]),
+      );
+      expect(job.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    }
+    // pr_admin's credentials are read in the delivery namespace alone.
+    const inPreview = JSON.stringify(rendered.flat().filter((o) => o.metadata.namespace === "preview"));
+    expect(inPreview).not.toContain(PREVIEW_DATABASE.adminSecret);
+    expect(inPreview).not.toContain(PREVIEW_DATABASE.adminRole);
+  });
+
+  it("names a preview database as the SQL's guard allows, whatever the application is called", () => {
+    const pattern = new RegExp(PREVIEW_DATABASE_PATTERN);
+    for (const application of ["web", "billing-api", "a".repeat(30)]) {
+      const objects = render(previewTemplate({ ...TEMPLATE_PROPS, application: { ...TEMPLATE_PROPS.application, name: application } }), { ...TWO_PULL_REQUESTS[0], id: "123456" }) as any[];
+      const job = objects.find((o) => o.kind === "Job");
+      const name = job.spec.template.spec.containers[0].env.find((e: any) => e.name === "DATABASE_NAME").value;
+      expect(name).toMatch(pattern);
+      // PostgreSQL cuts identifiers at 63 bytes.
+      expect(name.length).toBeLessThanOrEqual(63);
+    }
   });
 
   it("deploys the pull request's head commit, with the image of that commit, into the preview namespace only", () => {
@@ -208,7 +275,7 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
 
   it.skipIf(!shared.available)(`renders objects that validate against the Flux schemas${skipNote(shared)}`, () => {
     const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
-    for (const object of rendered.flat()) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
+    for (const object of rendered.flat().filter(WITH_CRD_SCHEMA)) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
   });
 });
 
@@ -248,10 +315,10 @@ describe("pull-request previews in the borrowed environment's stack", () => {
   it.skipIf(!shared.available)(`emits objects that validate against the CRD schemas, the ResourceSets' rendered objects too${skipNote(shared)}`, () => {
     const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
     for (const cloud of ["aws", "azure"] as const) {
-      const manifests = manifestsOf(develop[cloud]).filter((m) => ["ResourceSet", "ResourceSetInputProvider", "Provider", "Alert", "ExternalSecret"].includes(m.kind) && m.metadata.namespace === PREVIEWS.deliveryNamespace);
-      expect(manifests.map((m) => m.kind).sort()).toEqual(["Alert", "Alert", "ExternalSecret", "Provider", "Provider", "ResourceSet", "ResourceSetInputProvider"]);
+      const manifests = manifestsOf(develop[cloud]).filter((m) => WITH_CRD_SCHEMA(m) && m.metadata.namespace === PREVIEWS.deliveryNamespace);
+      expect(manifests.map((m) => m.kind).sort()).toEqual(["Alert", "Alert", "ExternalSecret", "ExternalSecret", "Provider", "Provider", "ResourceSet", "ResourceSetInputProvider", "SecretStore", "SecretStore"]);
       const rendered = manifests.filter((m) => m.kind === "ResourceSet").flatMap((set: any) => TWO_PULL_REQUESTS.flatMap((inputs) => render(set.spec.resources, inputs) as KubernetesObject[]));
-      for (const object of [...manifests, ...rendered]) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
+      for (const object of [...manifests, ...rendered.filter(WITH_CRD_SCHEMA)]) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
     }
   });
 
@@ -315,28 +382,70 @@ describe("pull-request previews in the borrowed environment's stack", () => {
       expect(podSecurity(labels[PREVIEWS.deliveryNamespace])).toEqual({ "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted" });
     });
 
-    it("deny by default and allow what a develop environment allows, except any database", () => {
-      const names = (namespace: string) => byNamespace(develop.aws, "kubernetes_network_policy_v1", namespace).map((p) => p.metadata.name);
-      expect(names("preview")).toEqual(names("develop").filter((name) => name !== "allow-database" && name !== "allow-object-storage"));
+    it("deny by default and allow what a develop environment allows, its database server included, object storage not", () => {
+      const policies = (namespace: string) => byNamespace(develop.aws, "kubernetes_network_policy_v1", namespace);
+      const names = (namespace: string) => policies(namespace).map((p) => p.metadata.name);
+      expect(names("preview")).toEqual(names("develop").filter((name) => name !== "allow-object-storage"));
       expect(names("preview")).toContain("default-deny");
+      const database = (namespace: string) => policies(namespace).find((p) => p.metadata.name === "allow-database").spec;
+      expect(database("preview")).toEqual(database("develop"));
     });
 
     it("let nothing in a preview reach production's database or namespace", () => {
-      const production = synth.stack("aws-production");
-      const productionCidrs = byNamespace(production, "kubernetes_network_policy_v1", "production").find((p) => p.metadata.name === "allow-database").spec.egress[0].to.map((to: any) => to.ip_block.cidr);
-      expect(productionCidrs.length).toBeGreaterThan(0);
       const egress = byNamespace(develop.aws, "kubernetes_network_policy_v1", "preview").flatMap((p) => p.spec.egress ?? []);
       const destinations = egress.flatMap((rule: any) => rule.to ?? []);
       // Every egress rule names its destinations; DNS is the only namespace reached.
       expect(egress.every((rule: any) => (rule.to ?? []).length > 0)).toBe(true);
-      expect(destinations.filter((to: any) => to.ip_block)).toEqual([]);
       expect(destinations.flatMap((to: any) => to.namespace_selector?.match_expressions?.flatMap((e: any) => e.values) ?? [])).toEqual(["kube-system"]);
+      // Addresses: the borrowed server's, on its port, and nothing else.
+      const developDatabase = byNamespace(develop.aws, "kubernetes_network_policy_v1", "develop").find((p) => p.metadata.name === "allow-database").spec.egress;
+      expect(egress.filter((rule: any) => (rule.to ?? []).some((to: any) => to.ip_block))).toEqual(developDatabase);
+      // Credentials: the only server any preview object names is develop's, never production's.
+      const developSecret = manifestsOf(develop.aws).find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === "develop" && m.metadata.name === "database") as any;
+      const productionSecret = manifestsOf(synth.stack("aws-production")).find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === "production" && m.metadata.name === "database") as any;
+      const previewObjects = manifestsOf(develop.aws).filter((m) => m.metadata.namespace === PREVIEWS.deliveryNamespace || m.metadata.namespace === PREVIEWS.namespace);
+      const rendered = previewObjects.filter((m) => m.kind === "ResourceSet").flatMap((set: any) => render(set.spec.resources, TWO_PULL_REQUESTS[0]) as any[]);
+      const hosts = [...previewObjects, ...rendered].flatMap((m: any) => [m.spec?.jobTemplate?.spec.template, m.spec?.template].filter(Boolean)).map((pod: any) => pod.spec.containers[0].env.find((e: any) => e.name === "PGHOST").value);
+      expect(hosts.length).toBeGreaterThan(2);
+      expect(new Set(hosts)).toEqual(new Set([developSecret.spec.target.template.data.host]));
+      expect(hosts).not.toContain(productionSecret.spec.target.template.data.host);
+      expect(rendered.find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === PREVIEWS.namespace).spec.target.template.data.host).toBe(developSecret.spec.target.template.data.host);
       // The reconciler that applies a pull request's manifests is admin in the preview namespace alone.
       const bindings = Object.values(resourcesOf(develop.aws, "kubernetes_role_binding_v1")).filter((b: any) => b.subject.some((s: any) => s.name === PREVIEWS.reconcilerAccount)) as any[];
       expect(bindings.map((b) => [b.metadata.namespace, b.role_ref.name])).toEqual([["preview", "admin"]]);
       // No cloud identity: the preview namespace has no service account carrying one.
       expect(byNamespace(develop.aws, "kubernetes_service_account_v1", "preview")).toEqual([]);
     });
+  });
+
+  it("reads the pr_admin password with identities that read that secret alone, generated write-only: never in state", () => {
+    const data = synth.stack("aws-develop-data");
+    const policies = Object.values(resourcesOf(data, "aws_iam_role_policy")) as any[];
+    const policyOf = (role: string) => policies.find((p) => p.role.includes(`previews_${role}_role`)).policy as string;
+    const secretsRead = (policy: string) => [...policy.matchAll(/"Resource" = \[(.*?)\]\}/g)].map((m) => m[1]);
+    // In the previews' delivery namespace: the pr_admin secret, nothing else.
+    expect(secretsRead(policyOf("previews-database"))).toEqual(["aws_secretsmanager_secret.previews_credentials_secret_53622181.arn"]);
+    // The one-time setup: the server administrator's secret too.
+    expect(secretsRead(policyOf("previews-setup"))).toEqual(["aws_db_instance.postgres_instance_919E2690.master_user_secret[0].secret_arn, aws_secretsmanager_secret.previews_credentials_secret_53622181.arn"]);
+    const version = Object.values(resourcesOf(data, "aws_secretsmanager_secret_version")).find((v: any) => v.secret_id.includes("previews_credentials")) as any;
+    expect(version.secret_string).toBeUndefined();
+    expect(version.secret_string_wo).toContain("uuid()");
+    // Production's data stack grants previews nothing.
+    expect(JSON.stringify(synth.stack("aws-production-data"))).not.toContain("previews");
+    for (const cloud of ["aws", "azure"]) expect(synth.stack(`${cloud}-production-data`)).toEqual(defaultSynth.stack(`${cloud}-production-data`));
+  });
+
+  it("trusts exactly the two service accounts that use the previews' database identities", () => {
+    const trust = (stack: TerraformJson) => Object.values((stack as any).data.aws_iam_policy_document).flatMap((d: any) => d.statement.flatMap((st: any) => st.condition.filter((c: any) => c.variable.endsWith(":sub")).flatMap((c: any) => c.values)));
+    const subjects = trust(synth.stack("aws-develop-data")).filter((subject: string) => subject.includes("preview"));
+    expect(subjects.sort()).toEqual([`system:serviceaccount:${IN_CLUSTER.databaseSetup.namespace}:${IN_CLUSTER.previewDatabase.setupServiceAccount}`, `system:serviceaccount:${PREVIEWS.deliveryNamespace}:${IN_CLUSTER.previewDatabase.serviceAccount}`]);
+    const azure = Object.values(resourcesOf(synth.stack("azure-develop-data"), "azurerm_federated_identity_credential")).map((f: any) => f.subject).filter((subject: string) => subject.includes("preview"));
+    expect(azure.sort()).toEqual(subjects.sort());
+    // The in-cluster side: the service account in the delivery namespace carries the identity the data stack made.
+    const accounts = byName(resourcesOf(develop.aws, "kubernetes_service_account_v1"));
+    expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.namespace).toBe(PREVIEWS.deliveryNamespace);
+    expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.annotations["eks.amazonaws.com/role-arn"]).toMatch(/previews-database/);
+    expect(accounts[IN_CLUSTER.previewDatabase.setupServiceAccount].metadata.namespace).toBe(IN_CLUSTER.databaseSetup.namespace);
   });
 
   it("lets the CI deploy identity write the preview objects, and only when previews are on", () => {

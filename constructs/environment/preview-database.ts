@@ -1,5 +1,5 @@
 import { portString } from "../common/port";
-import type { SecretStoreProvider } from "../contract";
+import { IN_CLUSTER, type DatabaseCredentials, type SecretStoreProvider } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { DATABASE_SETUP_IMAGE, DATABASE_SETUP_UID } from "./database-setup";
 
@@ -32,7 +32,7 @@ export const PREVIEW_DATABASE = {
   /** Secret (in the delivery namespace) with the `pr_admin` credentials, and the store and account that read them from the cloud. */
   adminSecret: "preview-database-admin",
   /** The service account the `pr_admin` credentials' SecretStore authenticates as, carrying the contract's `PreviewDatabaseAccess.identity`. */
-  serviceAccount: "preview-database",
+  serviceAccount: IN_CLUSTER.previewDatabase.serviceAccount,
   /** The service account, store and Role that copy each preview's generated password from the preview namespace. */
   passwordReader: "preview-database-passwords",
   /** ConfigMap with the scripts, NetworkPolicy and label of every preview database pod. */
@@ -184,7 +184,7 @@ export interface PreviewDatabaseSharedProps {
   readonly previewNamespace: string;
   readonly server: PreviewDatabaseServer;
   /** The `pr_admin` credentials in the cloud's secret store, and a store authenticated as `PREVIEW_DATABASE.serviceAccount`. */
-  readonly admin: { readonly remoteKey: string; readonly secretStore: SecretStoreProvider };
+  readonly admin: { readonly credentials: DatabaseCredentials; readonly secretStore: SecretStoreProvider };
   /** @default ["kube-system"] */
   readonly dnsNamespaces?: string[];
 }
@@ -198,6 +198,7 @@ export interface PreviewDatabaseSharedProps {
  */
 export function previewDatabaseSharedManifests(props: PreviewDatabaseSharedProps): KubernetesObject[] {
   const { namespace, server } = props;
+  const { credentials } = props.admin;
   const dns = props.dnsNamespaces ?? ["kube-system"];
   return [
     { apiVersion: "external-secrets.io/v1", kind: "SecretStore", metadata: { name: PREVIEW_DATABASE.adminSecret, namespace }, spec: { provider: props.admin.secretStore } },
@@ -209,7 +210,7 @@ export function previewDatabaseSharedManifests(props: PreviewDatabaseSharedProps
         refreshInterval: "1h",
         secretStoreRef: { kind: "SecretStore", name: PREVIEW_DATABASE.adminSecret },
         target: { name: PREVIEW_DATABASE.adminSecret, creationPolicy: "Owner", template: { engineVersion: "v2", type: "Opaque", data: { username: adminRole, password: "{{ .password }}" } } },
-        data: [{ secretKey: "password", remoteRef: { key: props.admin.remoteKey } }],
+        data: [{ secretKey: "password", remoteRef: { key: credentials.remoteKey, ...(credentials.passwordProperty !== undefined && { property: credentials.passwordProperty }) } }],
       },
     },
     {
