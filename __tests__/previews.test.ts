@@ -7,15 +7,18 @@ import { parse, stringify } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { DEFAULT_PREVIEW_STALE_DAYS, PREVIEW_NAMESPACES } from "../config/previews";
 import { alertmanagerConfig } from "../constructs/addons/alertmanager-config";
+import { CHARTS } from "../constructs/addons/charts";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { DEDICATED_NODES_FEATURE_FLAGS } from "../constructs/addons/knative";
 import { IN_CLUSTER } from "../constructs/contract";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
-import { KEEP_ALIVE_SCHEDULE, PREVIEW_DATABASE, PREVIEW_DATABASE_PATTERN } from "../constructs/environment/preview-database";
-import { PREVIEWS, previewDomain, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
+import { KEEP_ALIVE_SCHEDULE, PREVIEW_DATABASE, PREVIEW_DATABASE_PATTERN, previewDatabaseSharedManifests } from "../constructs/environment/preview-database";
+import { PREVIEW_POD_TEMPLATE_KINDS, PREVIEWS, previewDomain, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
 import { problemOf } from "./support/config-problems";
 import { crdValidator } from "./support/crd-schemas";
+import { kubernetesValidator } from "./support/kubernetes-schema";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
@@ -216,6 +219,16 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
     const inPreview = JSON.stringify(rendered.flat().filter((o) => o.metadata.namespace === "preview"));
     expect(inPreview).not.toContain(PREVIEW_DATABASE.adminSecret);
     expect(inPreview).not.toContain(PREVIEW_DATABASE.adminRole);
+  });
+
+  it("runs Jobs that are valid batch/v1 Jobs, the keep-alive's and the cleanup's", () => {
+    const validate = kubernetesValidator(path.join(__dirname, "upstream", "kubernetes-v1.33.0-batch-v1-job.json"));
+    const shared = previewDatabaseSharedManifests({ namespace: "preview-delivery", previewNamespace: "preview", server: TEMPLATE_PROPS.database, admin: { credentials: { remoteKey: "k" }, secretStore: {} } });
+    const jobs = [...rendered.flat(), ...shared].flatMap((o: any) =>
+      o.kind === "Job" ? [o] : o.kind === "CronJob" ? [{ apiVersion: "batch/v1", kind: "Job", metadata: o.metadata, spec: o.spec.jobTemplate.spec }] : [],
+    );
+    expect(jobs).toHaveLength(5);
+    for (const job of jobs) expect({ job: job.metadata.name, errors: validate(job) }).toEqual({ job: job.metadata.name, errors: [] });
   });
 
   it("names a preview database as the SQL's guard allows, whatever the application is called", () => {
@@ -446,6 +459,35 @@ describe("pull-request previews in the borrowed environment's stack", () => {
     expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.namespace).toBe(PREVIEWS.deliveryNamespace);
     expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.annotations["eks.amazonaws.com/role-arn"]).toMatch(/previews-database/);
     expect(accounts[IN_CLUSTER.previewDatabase.setupServiceAccount].metadata.namespace).toBe(IN_CLUSTER.databaseSetup.namespace);
+  });
+
+  it("sends previews' pods to the previews' spot nodes on EKS, and lets Knative Services say so; on AKS they share the user pool", () => {
+    const syncOf = (cloud: "aws" | "azure") => {
+      const set = manifestsOf(develop[cloud]).find((m) => m.kind === "ResourceSet") as any;
+      return (render(set.spec.resources, TWO_PULL_REQUESTS[0]) as any[]).find((o) => o.kind === "Kustomization");
+    };
+    const patches = syncOf("aws").spec.patches;
+    expect(patches.map((p: any) => `${p.target.group}/${p.target.kind}`)).toEqual(PREVIEW_POD_TEMPLATE_KINDS.map(({ group, kind }) => `${group}/${kind}`));
+    for (const { patch } of patches) {
+      expect(parse(patch)).toEqual([
+        { op: "add", path: "/spec/template/spec/nodeSelector", value: { "platform.kit/pool": "preview" } },
+        { op: "add", path: "/spec/template/spec/tolerations", value: [{ key: "platform.kit/pool", operator: "Equal", value: "preview", effect: "NoSchedule" }] },
+      ]);
+    }
+    expect(syncOf("azure").spec.patches).toBeUndefined();
+    // Knative refuses a Service's nodeSelector and tolerations unless the flags their CRD names are on.
+    const features = (stack: TerraformJson) => (manifestsOf(stack).find((m) => m.kind === "KnativeServing") as any).spec.config.features;
+    expect(features(synth.stack("aws-addons"))).toMatchObject(Object.fromEntries(DEDICATED_NODES_FEATURE_FLAGS.map((flag) => [flag, "enabled"])));
+    for (const stack of [synth.stack("azure-addons"), defaultSynth.stack("aws-addons")]) for (const flag of DEDICATED_NODES_FEATURE_FLAGS) expect(features(stack)[flag]).toBeUndefined();
+  });
+
+  it.skipIf(!shared.available)(`names the Knative flags the Service CRD puts nodeSelector and tolerations behind, which Serving turns off by default${skipNote(shared)}`, () => {
+    const podSpec = JSON.parse(readFileSync(path.join(shared.dir!, "crd-schemas", "serving.knative.dev", "Service_v1.json"), "utf8")).properties.spec.properties.template.properties.spec.properties;
+    const flagOf = (field: string) => /feature flag - ([a-z.-]+)/.exec(podSpec[field].description)?.[1];
+    expect([flagOf("nodeSelector"), flagOf("tolerations")]).toEqual([...DEDICATED_NODES_FEATURE_FLAGS]);
+    const defaults = JSON.parse(readFileSync(path.join(__dirname, "upstream", "knative-serving-1.23.0-features.json"), "utf8"));
+    expect(defaults.chartVersion).toBe(CHARTS["knative-operator"].version);
+    for (const flag of DEDICATED_NODES_FEATURE_FLAGS) expect(defaults.defaults[flag]).toBe("disabled");
   });
 
   it("lets the CI deploy identity write the preview objects, and only when previews are on", () => {

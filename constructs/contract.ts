@@ -97,8 +97,28 @@ export interface NodeAutoscaler {
   readonly manifests: KubernetesObject[];
 }
 
+/** A Kubernetes toleration, as a pod spec lists it. */
+export interface Toleration {
+  readonly key: string;
+  readonly operator: "Equal" | "Exists";
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** Nodes kept for one kind of workload: what its pods select, and the taint only they tolerate. */
+export interface DedicatedNodes {
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: Toleration[];
+}
+
 /** How the cluster gets nodes and resource metrics. */
 export interface ClusterCapacity {
+  /**
+   * Nodes of their own for pull-request previews (on EKS, a spot NodePool
+   * with a ceiling), when the cluster hosts previews.
+   * @default - previews share the environments' nodes, bounded by their namespace quota
+   */
+  readonly previewNodes?: DedicatedNodes;
   /** @default - the cloud scales its node pools itself (AKS's cluster autoscaler) */
   readonly nodeAutoscaler?: NodeAutoscaler;
   /** Whether the cloud serves `metrics.k8s.io` itself; when not, the add-ons install metrics-server. */

@@ -159,6 +159,7 @@ export class AddonsStack extends TerraformStack {
       dependsOn: nodes,
       publishedNames: exposedNames,
       loadBalancerAnnotations: platform.ingressGateway.loadBalancerAnnotations,
+      dedicatedNodes: config.previews !== undefined && platform.capacity.previewNodes !== undefined,
       tls: {
         certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
         dependsOn: [this.certManager.issuers.release],

@@ -215,6 +215,7 @@ export class EnvironmentStack extends TerraformStack {
         environment,
         registry: platform.registry,
         database: { host: database.host, port: database.port, cidrs: database.cidrs, access },
+        nodes: platform.capacity.previewNodes,
         deployer: platform.ci?.deploy,
         dependsOn: [previewDatabaseSetup.release.release],
       });

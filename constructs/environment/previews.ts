@@ -4,10 +4,11 @@ import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { stringify } from "yaml";
 import type { EnvironmentConfig, PlatformConfig } from "../../config";
 import { PREVIEW_NAMESPACES, type PreviewsConfig } from "../../config/previews";
 import { CLUSTER_SECRET_STORE } from "../addons/external-secrets";
-import { IN_CLUSTER, platformSecretPrefix, type ContainerRegistry, type PreviewDatabaseAccess, type RbacSubject } from "../contract";
+import { IN_CLUSTER, platformSecretPrefix, type ContainerRegistry, type DedicatedNodes, type PreviewDatabaseAccess, type RbacSubject } from "../contract";
 import { CiNamespaceAccess } from "../kubernetes/ci-access";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { EnvironmentNamespace } from "./environment-namespace";
@@ -74,6 +75,28 @@ export interface PreviewTemplateProps {
    * @default - previews get no database
    */
   readonly database?: PreviewDatabaseServer;
+  /**
+   * Nodes of the previews' own: every pod template the sync applies gets their selector and toleration.
+   * @default - previews run on the environments' nodes
+   */
+  readonly nodes?: DedicatedNodes;
+}
+
+/** Kinds whose pod template is at `/spec/template/spec`, which previews' syncs send to the previews' nodes. */
+export const PREVIEW_POD_TEMPLATE_KINDS = [
+  { group: "serving.knative.dev", kind: "Service" },
+  { group: "apps", kind: "Deployment" },
+  { group: "apps", kind: "StatefulSet" },
+  { group: "batch", kind: "Job" },
+] as const;
+
+/** Kustomize patches that add the selector and toleration to each pod template a preview applies. */
+function nodePatches(nodes: DedicatedNodes): { patch: string; target: { group: string; kind: string } }[] {
+  const patch = stringify([
+    { op: "add", path: "/spec/template/spec/nodeSelector", value: nodes.nodeSelector },
+    { op: "add", path: "/spec/template/spec/tolerations", value: nodes.tolerations },
+  ]);
+  return PREVIEW_POD_TEMPLATE_KINDS.map((target) => ({ patch, target: { ...target } }));
 }
 
 /**
@@ -145,6 +168,7 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
         nameSuffix: "-pr-<< inputs.id >>",
         commonMetadata: { labels: { environment: PREVIEWS.namespace, stage: PREVIEW_STAGE, ...labels } },
         images: [{ name: application.imageRepository, newTag: "<< inputs.sha | quote >>" }],
+        ...(props.nodes && { patches: nodePatches(props.nodes) }),
         postBuild: {
           substitute: {
             ENVIRONMENT: PREVIEWS.namespace,
@@ -249,6 +273,8 @@ export interface PreviewsProps {
    * @default - previews get no database
    */
   readonly database?: PreviewDatabaseServer & { readonly access: PreviewDatabaseAccess };
+  /** @default - previews run on the environments' nodes */
+  readonly nodes?: DedicatedNodes;
   /** The CI identity that deploys the borrowed environment, bound in both namespaces. */
   readonly deployer?: RbacSubject;
   readonly dependsOn?: ITerraformDependable[];
@@ -329,6 +355,7 @@ export class Previews extends Construct {
           registry: props.registry.loginServer,
           scaleToZeroRetention: `${props.environment.scaleToZero.retentionPeriodSeconds}s`,
           database,
+          nodes: props.nodes,
         }),
       ),
       ...(database
