@@ -11,7 +11,7 @@ export const previewsSchema = z
   .object({
     environment: z
       .string()
-      .describe("The non-production environment previews borrow: its cluster, registry and limit range (e.g. develop)."),
+      .describe("The non-production environment previews borrow: its cluster, database server, registry and limit range (e.g. develop)."),
     label: z
       .string()
       .min(1)

@@ -25,7 +25,7 @@ const PREVIEW_STAGE = "develop";
 export const PREVIEWS = {
   /** Where preview workloads run: application teams' manifests are applied here and nowhere else. */
   namespace: PREVIEW_NAMESPACES.workloads,
-  /** Where the platform's preview machinery lives: input providers, ResourceSets, per-preview syncs, the GitHub token. No workload runs here. */
+  /** Where the platform's preview machinery lives: input providers, ResourceSets, per-preview syncs, the GitHub token, the database Jobs. No pull request's code runs here. */
   deliveryNamespace: PREVIEW_NAMESPACES.delivery,
   /** Secret with the GitHub token: `username`/`password` for Git and the input providers, `token` for the notification providers. */
   githubSecret: "github-token",
@@ -283,9 +283,10 @@ export interface PreviewsProps {
 /**
  * Pull-request previews in the borrowed environment's cluster: the preview
  * namespace with the guard rails of a develop environment (Pod Security,
- * quota, limit range, deny-by-default network policies with no database
- * egress), and a delivery namespace where the Flux Operator turns each
- * labelled pull request into a GitRepository and a Kustomization.
+ * quota, limit range, deny-by-default network policies that reach only
+ * the borrowed database server), and a delivery namespace where the Flux
+ * Operator turns each labelled pull request into a GitRepository, a
+ * Kustomization and its own database (preview-database.ts).
  */
 export class Previews extends Construct {
   readonly namespace: string = PREVIEWS.namespace;
