@@ -179,41 +179,66 @@ export function databaseSetupManifests(props: DatabaseSetupProps): KubernetesObj
         // the release's wait, so that a setup that cannot succeed fails the apply, not later.
         backoffLimit: 4,
         activeDeadlineSeconds: SETUP_DEADLINE_SECONDS,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: "Never",
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: DATABASE_SETUP_UID, runAsGroup: DATABASE_SETUP_UID, seccompProfile: { type: "RuntimeDefault" } },
-            containers: [
-              {
-                name: "psql",
-                image: DATABASE_SETUP_IMAGE,
-                command: ["psql", "--no-psqlrc", "--file=/setup/setup.sql"],
-                env: [
-                  { name: "PGHOST", value: props.server.host },
-                  { name: "PGPORT", value: port },
-                  { name: "PGDATABASE", value: "postgres" },
-                  { name: "PGSSLMODE", value: "require" },
-                  { name: "PGCONNECT_TIMEOUT", value: "10" },
-                  { name: "PGAPPNAME", value: name },
-                  fromSecret("PGUSER", SECRET_KEYS.adminUser),
-                  fromSecret("PGPASSWORD", SECRET_KEYS.adminPassword),
-                  { name: "DATABASE_NAME", value: props.database },
-                  { name: "DATABASE_ROLE", value: props.role },
-                  ...(action.kind !== "drop" ? [fromSecret("DATABASE_PASSWORD", SECRET_KEYS.rolePassword)] : [{ name: "DROP_PREFIX", value: action.dropPrefix }]),
-                ],
-                volumeMounts: [{ name: "setup", mountPath: "/setup", readOnly: true }],
-                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-              },
-            ],
-            volumes: [{ name: "setup", configMap: { name } }],
-          },
-        },
+        template: psqlPod({
+          labels,
+          configMap: name,
+          directory: "setup",
+          file: "setup.sql",
+          env: [
+            { name: "PGHOST", value: props.server.host },
+            { name: "PGPORT", value: port },
+            { name: "PGDATABASE", value: "postgres" },
+            { name: "PGSSLMODE", value: "require" },
+            { name: "PGCONNECT_TIMEOUT", value: "10" },
+            { name: "PGAPPNAME", value: name },
+            fromSecret("PGUSER", SECRET_KEYS.adminUser),
+            fromSecret("PGPASSWORD", SECRET_KEYS.adminPassword),
+            { name: "DATABASE_NAME", value: props.database },
+            { name: "DATABASE_ROLE", value: props.role },
+            ...(action.kind !== "drop" ? [fromSecret("DATABASE_PASSWORD", SECRET_KEYS.rolePassword)] : [{ name: "DROP_PREFIX", value: action.dropPrefix }]),
+          ],
+        }),
       },
     },
   ];
+}
+
+export interface PsqlPodProps {
+  readonly labels: Record<string, string>;
+  /** The ConfigMap with the scripts, mounted read-only at `/<directory>`. */
+  readonly configMap: string;
+  readonly directory: string;
+  /** The script psql runs, in that directory. */
+  readonly file: string;
+  readonly env: Record<string, unknown>[];
+}
+
+/**
+ * The pod template of a Job that runs one psql script: the pinned client
+ * image as its non-root user, the restricted Pod Security level's settings,
+ * no service account token, and small fixed resources.
+ */
+export function psqlPod(props: PsqlPodProps) {
+  return {
+    metadata: { labels: props.labels },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: DATABASE_SETUP_UID, runAsGroup: DATABASE_SETUP_UID, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: "psql",
+          image: DATABASE_SETUP_IMAGE,
+          command: ["psql", "--no-psqlrc", `--file=/${props.directory}/${props.file}`],
+          env: props.env,
+          volumeMounts: [{ name: props.directory, mountPath: `/${props.directory}`, readOnly: true }],
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        },
+      ],
+      volumes: [{ name: props.directory, configMap: { name: props.configMap } }],
+    },
+  };
 }
 
 export interface DatabaseSetupReleaseProps extends DatabaseSetupProps {

@@ -1,7 +1,7 @@
 import { portString } from "../common/port";
 import { IN_CLUSTER, type DatabaseCredentials, type SecretStoreProvider } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
-import { DATABASE_SETUP_IMAGE, DATABASE_SETUP_UID } from "./database-setup";
+import { psqlPod as setupPod } from "./database-setup";
 
 /**
  * Each pull-request preview's own database on the borrowed environment's
@@ -144,38 +144,25 @@ export interface PreviewDatabaseServer {
 
 const labels = { "app.kubernetes.io/name": PREVIEW_DATABASE.scripts, "app.kubernetes.io/managed-by": "cdktf" };
 
-/** A psql pod as `pr_admin`, restricted-compliant, running one of the scripts. */
+/** A psql pod as `pr_admin`, in its own database, running one of the scripts. */
 function psqlPod(server: PreviewDatabaseServer, script: string, env: Record<string, unknown>[]) {
   const fromSecret = (variable: string, secret: string, key: string) => ({ name: variable, valueFrom: { secretKeyRef: { name: secret, key } } });
-  return {
-    metadata: { labels },
-    spec: {
-      restartPolicy: "Never",
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: DATABASE_SETUP_UID, runAsGroup: DATABASE_SETUP_UID, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [
-        {
-          name: "psql",
-          image: DATABASE_SETUP_IMAGE,
-          command: ["psql", "--no-psqlrc", `--file=/scripts/${script}`],
-          env: [
-            { name: "PGHOST", value: server.host },
-            { name: "PGPORT", value: portString(server.port) },
-            { name: "PGDATABASE", value: adminRole },
-            { name: "PGSSLMODE", value: "require" },
-            { name: "PGCONNECT_TIMEOUT", value: "10" },
-            fromSecret("PGUSER", PREVIEW_DATABASE.adminSecret, "username"),
-            fromSecret("PGPASSWORD", PREVIEW_DATABASE.adminSecret, "password"),
-            ...env,
-          ],
-          volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }],
-          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-        },
-      ],
-      volumes: [{ name: "scripts", configMap: { name: PREVIEW_DATABASE.scripts } }],
-    },
-  };
+  return setupPod({
+    labels,
+    configMap: PREVIEW_DATABASE.scripts,
+    directory: "scripts",
+    file: script,
+    env: [
+      { name: "PGHOST", value: server.host },
+      { name: "PGPORT", value: portString(server.port) },
+      { name: "PGDATABASE", value: adminRole },
+      { name: "PGSSLMODE", value: "require" },
+      { name: "PGCONNECT_TIMEOUT", value: "10" },
+      fromSecret("PGUSER", PREVIEW_DATABASE.adminSecret, "username"),
+      fromSecret("PGPASSWORD", PREVIEW_DATABASE.adminSecret, "password"),
+      ...env,
+    ],
+  });
 }
 
 export interface PreviewDatabaseSharedProps {
