@@ -17,6 +17,7 @@ import { PREVIEW_POD_TEMPLATE_KINDS, PREVIEWS, previewDomain, previewGithubToken
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
 import { problemOf } from "./support/config-problems";
+import { SHARED_SERVER, sharedServerConfig } from "./support/shared-server";
 import { crdValidator } from "./support/crd-schemas";
 import { kubernetesValidator } from "./support/kubernetes-schema";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
@@ -500,6 +501,35 @@ describe("pull-request previews in the borrowed environment's stack", () => {
       const [group, resource] = kind.split(":");
       expect({ kind, covered: rules(synth.stack("aws-addons")).some((rule: any) => rule.api_groups.includes(group) && rule.resources.includes(resource)) }).toEqual({ kind, covered: true });
     }
+  });
+});
+
+describe("previews borrowing an environment on a shared database server", () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize(
+      sharedServerConfig((raw) => {
+        raw.previews = { environment: "develop", quota: { requestsCpu: "4", requestsMemory: "8Gi", pods: 40 } };
+        raw.applications[0].repository = "https://github.com/acme/web";
+        raw.applications[0].previews = true;
+      }),
+    );
+  });
+  afterAll(() => synth.cleanup());
+
+  it.each(["aws", "azure"] as const)("on %s: keep pr_admin's secret and identities in the server's stack, and set the role up on that server", (cloud) => {
+    const server = JSON.stringify(synth.stack(`${cloud}-database-${SHARED_SERVER}`));
+    expect(server).toContain(cloud === "aws" ? `acme-${SHARED_SERVER}/${PREVIEW_DATABASE.adminRole}` : `acme-${SHARED_SERVER}-previews-admin`);
+    expect(JSON.stringify(synth.stack(`${cloud}-develop-data`))).not.toContain(PREVIEW_DATABASE.adminRole);
+    const manifests = manifestsOf(synth.stack(`${cloud}-develop`));
+    const setup = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith(`${IN_CLUSTER.previewDatabase.setupServiceAccount}-`)) as any;
+    const developSetup = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("setup-develop-")) as any;
+    const env = (job: any) => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    // The same server as develop's own database, as its administrator.
+    expect(env(setup).PGHOST).toBe(env(developSetup).PGHOST);
+    expect(env(setup).DATABASE_ROLE).toBe(PREVIEW_DATABASE.adminRole);
+    const cleanup = manifests.find((m) => m.kind === "CronJob" && m.metadata.name === PREVIEW_DATABASE.cleanup) as any;
+    expect(cleanup.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === "PGHOST").value).toBe(env(developSetup).PGHOST);
   });
 });
 
