@@ -236,11 +236,33 @@ describe("a tools cluster's central Grafana", () => {
 
 const promtool = commandLineTool("promtool", "PROMTOOL");
 
+describe("a tools cluster's runner metrics", () => {
+  const ARC_METRICS = JSON.parse(readFileSync(path.join(__dirname, "upstream", "actions-runner-controller-0.14.2-metrics.json"), "utf8"));
+
+  it("are switched on with the keys the pinned controller chart reads, and scraped on the port it and the listeners name", () => {
+    expect(ARC_METRICS.tag).toBe(`gha-runner-scale-set-${CHARTS["gha-runner-scale-set-controller"].version}`);
+    const { synth } = toolsProgram();
+    const metrics = releaseValues(synth.stack("aws-tools-addons"))[CI_RUNNER_CONTROLLER_RELEASE].metrics;
+    expect(Object.keys(metrics).sort()).toEqual([...ARC_METRICS.valuesKeys].sort());
+    const [monitor] = manifestsOf(synth.stack("aws-tools-addons")).filter((m) => m.kind === "PodMonitor" && m.metadata.name === "ci-runners");
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual([IN_CLUSTER.ciRunners.controllerNamespace]);
+    expect(monitor.spec.podMetricsEndpoints.map((e: any) => [e.port, e.path])).toEqual([[ARC_METRICS.portName, metrics.listenerEndpoint]]);
+    expect(metrics.controllerManagerAddr).toBe(metrics.listenerAddr);
+  });
+
+  it("feed an alert that reads only gauges the listeners set", () => {
+    const waiting = toolsClusterRules().rules.find((r) => r.alert === "CiRunnerJobsWaiting")!;
+    const used = [...new Set(waiting.expr.match(/gha_[a-z_]+/g))];
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((name) => !ARC_METRICS.listenerGauges.includes(name))).toEqual([]);
+  });
+});
+
 describe("a tools cluster's alerts on itself", () => {
   it("run on the tools cluster only, as a PrometheusRule in monitoring", () => {
     const { synth } = toolsProgram();
     const rules = (id: string) => manifestsOf(synth.stack(id)).filter((m) => m.kind === "PrometheusRule" && m.metadata.name === "platform-tools");
-    expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CentralGrafanaDown", "ClusterMonitoringUnreachable"]]);
+    expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CiRunnerJobsWaiting", "CentralGrafanaDown", "ClusterMonitoringUnreachable"]]);
     expect(rules("aws-prod-addons")).toEqual([]);
   });
 
@@ -265,6 +287,7 @@ describe("a tools cluster's alerts on itself", () => {
     const grafana = (up: string) => series("up", { job: CENTRAL_GRAFANA_RELEASE, namespace: "monitoring", instance: "10.0.0.1:3000" }, up);
     const remote = { job: CLUSTER_MONITORING_JOB, instance: "loki.prod.internal.apps.example.com:3100", target_cluster: "prod" };
     const cluster = (up: string) => series("up", remote, up);
+    const gauge = (name: string, value: string) => series(name, { name: "acme-tools", exported_namespace: IN_CLUSTER.ciRunners.namespace, namespace: arc, pod: "acme-tools-754b578d-listener" }, value);
     const cases = [
       ["CiRunnerControllerDown", "no replica", [controller("0x30")], expected("CiRunnerControllerDown", { namespace: arc })],
       ["CiRunnerControllerDown", "gone", [], expected("CiRunnerControllerDown", { namespace: arc })],
@@ -273,6 +296,9 @@ describe("a tools cluster's alerts on itself", () => {
       ["CiRunnerListenerDown", "ready", [listener("1x30")], []],
       ["CentralGrafanaDown", "down", [grafana("0x30")], expected("CentralGrafanaDown", { namespace: "monitoring" })],
       ["CentralGrafanaDown", "up", [grafana("1x30")], []],
+      ["CiRunnerJobsWaiting", "jobs with no runner", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "0x30")], expected("CiRunnerJobsWaiting", { name: "acme-tools", namespace: arc })],
+      ["CiRunnerJobsWaiting", "every job running", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "2x30")], []],
+      ["CiRunnerJobsWaiting", "a short wait", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "0x9 2x20")], []],
       ["ClusterMonitoringUnreachable", "unreachable", [cluster("0x30")], expected("ClusterMonitoringUnreachable", { ...remote, namespace: "monitoring" })],
       ["ClusterMonitoringUnreachable", "answers", [cluster("1x30")], []],
       ["ClusterMonitoringUnreachable", "back after five minutes", [cluster("0x4 1x25")], []],
@@ -314,7 +340,7 @@ describe.skipIf(!shared.available)(`a tools cluster's custom resources against t
       const [group, version] = manifest.apiVersion.split("/");
       return path.join(shared.dir!, "crd-schemas", group, `${manifest.kind}_${version}.json`);
     };
-    const own = ["ExternalSecret/github-app", `ExternalSecret/${CENTRAL_GRAFANA_ADMIN_SECRET}`, "PrometheusRule/platform-tools", `ScrapeConfig/${CLUSTER_MONITORING_JOB}`];
+    const own = ["ExternalSecret/github-app", `ExternalSecret/${CENTRAL_GRAFANA_ADMIN_SECRET}`, "PrometheusRule/platform-tools", `ScrapeConfig/${CLUSTER_MONITORING_JOB}`, "PodMonitor/ci-runners"];
     const manifests = manifestsOf(synth.stack(`${cloud}-tools-addons`)).filter((m) => own.includes(`${m.kind}/${m.metadata.name}`));
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([...own].sort());
     for (const manifest of manifests) {

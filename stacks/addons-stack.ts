@@ -11,7 +11,7 @@ import { CentralGrafana, clusterMonitoringScrape } from "../constructs/addons/ce
 import { prometheusRules } from "../constructs/addons/alert-rules";
 import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
-import { CiRunnersAddon } from "../constructs/addons/ci-runners";
+import { ciRunnerPodMonitor, CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
@@ -235,6 +235,7 @@ export class AddonsStack extends TerraformStack {
         manifests: [
           ...prometheusRules([toolsClusterRules()], MONITORING_NAMESPACE),
           clusterMonitoringScrape(otherClusters, config.domain.base, MONITORING_NAMESPACE),
+          ciRunnerPodMonitor(MONITORING_NAMESPACE),
         ],
         dependsOn: [this.monitoring.stack.release],
       });

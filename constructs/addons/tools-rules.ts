@@ -43,6 +43,15 @@ export function toolsClusterRules(): RuleGroup {
         `No listener pod in ${arc} has been ready for 15 minutes: the scale set takes no job from GitHub and the workflows that run on it wait in the queue.`,
       ),
       rule(
+        "CiRunnerJobsWaiting",
+        arc,
+        // The listeners' gauges, per scale set: jobs GitHub assigned to it that no runner runs.
+        "sum by (name) (gha_assigned_jobs) - sum by (name) (gha_running_jobs) > 0",
+        "20m",
+        "CI jobs wait for a runner",
+        "{{ $value }} job(s) assigned to scale set {{ $labels.name }} have had no running runner for 20 minutes: runner pods do not start (image pull, quota, node capacity, the runner identity) or do not register with GitHub.",
+      ),
+      rule(
         "CentralGrafanaDown",
         MONITORING_NAMESPACE,
         `absent(up{job="${CENTRAL_GRAFANA_RELEASE}", namespace="${MONITORING_NAMESPACE}"} == 1)`,
