@@ -473,6 +473,18 @@ describe("the private path from the tools cluster to every cluster's Prometheus 
     expect(monitoringAddresses("192.168.4.0/24")).toEqual({ prometheus: "192.168.4.253", loki: "192.168.4.254" });
   });
 
+  it.each(["aws", "azure"] as const)("%s: the CI runners may not reach the peered clusters, whose monitoring admits the tools range", (cloud) => {
+    const ranges = (id: string) =>
+      cloud === "aws" ? Object.values<any>(resourcesOf(stack(id), "aws_vpc")).map((v) => v.cidr_block) : Object.values<any>(resourcesOf(stack(id), "azurerm_virtual_network")).flatMap((v) => v.address_space);
+    const [policy] = manifestsOf(stack(`${cloud}-tools-addons`)).filter((m) => m.kind === "NetworkPolicy" && m.metadata.namespace === IN_CLUSTER.ciRunners.namespace);
+    expect(policy.spec.podSelector).toEqual({});
+    expect(policy.spec.policyTypes).toEqual(["Egress"]);
+    const [rule] = policy.spec.egress;
+    expect(rule.to).toEqual([{ ipBlock: { cidr: "0.0.0.0/0", except: [...ranges(`${cloud}-platform`), ...ranges(`${cloud}-prod-platform`)] } }]);
+    // The tools cluster's own range stays open: DNS, the central Grafana, the internet through its egress.
+    expect(rule.to[0].ipBlock.except).not.toContain(toolsRange[cloud]);
+  });
+
   it.each(["aws", "azure"])("%s: the tools cluster scrapes exactly the other clusters' data sources, for the alert on them", (cloud) => {
     const [scrape] = manifestsOf(stack(`${cloud}-tools-addons`)).filter((m) => m.kind === "ScrapeConfig");
     expect(scrape.spec.jobName).toBe(CLUSTER_MONITORING_JOB);

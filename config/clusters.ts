@@ -101,6 +101,13 @@ export function clusterCloud<C extends AwsConfig | AzureConfig>(cloud: C, overri
   return { ...cloud, network: { ...cloud.network, ...override.network }, cluster: { ...cloud.cluster, ...override.cluster } };
 }
 
+/** The VPC (AWS) or VNet (Azure) range of every cluster of a cloud but one, in the config's order. */
+export function otherClusterRanges(config: { readonly clusters: readonly ClusterConfig[]; readonly clouds: { readonly aws?: AwsConfig; readonly azure?: AzureConfig } }, cloud: "aws" | "azure", except: string): string[] {
+  return config.clusters
+    .filter((cluster) => cluster.name !== except)
+    .map((cluster) => (cloud === "aws" ? clusterCloud(config.clouds.aws!, cluster.clouds.aws).network.vpcCidr : clusterCloud(config.clouds.azure!, cluster.clouds.azure).network.vnetCidr));
+}
+
 /** The stack part of one of a cluster's stacks: `platform` for `main`, `<cluster>-platform` for the others. */
 export const clusterStackPart = (cluster: string, part: "platform" | "addons"): string => (cluster === DEFAULT_CLUSTER ? part : `${cluster}-${part}`);
 

@@ -264,6 +264,12 @@ export interface ClusterPlatform {
    * @default - published nowhere outside the cluster
    */
   readonly privateMonitoring?: PrivateMonitoring;
+  /**
+   * On a tools cluster: the address ranges of the clusters its network is
+   * peered with, which its CI runners may not reach.
+   * @default - none
+   */
+  readonly peeredRanges?: readonly string[];
 }
 
 /** Where a database's credentials live in the cloud's secret store. */

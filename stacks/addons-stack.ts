@@ -251,6 +251,7 @@ export class AddonsStack extends TerraformStack {
         identity: platform.ciRunner!,
         secretStore: CLUSTER_SECRET_STORE,
         secretStoreRelease: this.externalSecrets.store.release,
+        deniedRanges: platform.peeredRanges,
         dependsOn: nodes,
       });
     }

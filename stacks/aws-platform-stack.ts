@@ -18,7 +18,7 @@ import { EcrRegistry, ecrPullStatements } from "../constructs/aws/registry";
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
-import { clusterNameParts, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
+import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { Route53Zone } from "@cdktf/provider-aws/lib/route53-zone";
 import { privateMonitoringStatements } from "../constructs/aws/public-zone";
@@ -87,6 +87,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    */
   readonly toolsNetwork?: ToolsNetwork;
   /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
+  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
+  private readonly peers: readonly string[];
   private readonly toolsPeer?: ToolsNetwork;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
   private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
@@ -107,6 +109,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     // The steps, in the order their resources depend on each other.
     this.network = this.addNetwork(aws, props.cluster?.role === "tools");
     if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, aws);
+    this.peers = otherClusterRanges(config, "aws", cluster);
     if (this.toolsPeer) this.addReturnRoutes(aws, this.toolsPeer);
     const registryKey = shared ? undefined : this.addRegistryKey(config, aws);
     this.eks = this.addCluster(config, aws);
@@ -449,6 +452,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   get ciRunner(): WorkloadIdentity | undefined {
     // The Pod Identity association carries the role; no annotation needed.
     return this.hasCiRunners ? { serviceAccountAnnotations: {}, podLabels: {} } : undefined;
+  }
+
+  get peeredRanges(): readonly string[] | undefined {
+    return this.toolsNetwork ? this.peers : undefined;
   }
 
   get privateMonitoring(): PrivateMonitoring | undefined {

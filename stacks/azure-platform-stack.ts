@@ -22,7 +22,7 @@ import { AcrRegistry } from "../constructs/azure/registry";
 import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
-import { clusterNameParts, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
+import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
@@ -99,6 +99,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
    */
   readonly toolsNetwork?: AzureToolsNetwork;
   /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
+  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
+  private readonly peers: readonly string[];
   private readonly toolsPeer?: AzureToolsNetwork;
   private readonly nodesSubnetCidr: string;
   private readonly location: string;
@@ -134,6 +136,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
     this.network = this.addNetwork(azure);
     if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, azure, cluster);
+    this.peers = otherClusterRanges(config, "azure", cluster);
     if (this.toolsPeer) this.addToolsPeering(cluster, this.toolsPeer);
     this.monitoring = this.addMonitoring(config, azure);
     this.aks = this.addCluster(azure, hasProduction);
@@ -511,6 +514,10 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         identity: this.certManagerIdentity.workloadIdentity,
       },
     };
+  }
+
+  get peeredRanges(): readonly string[] | undefined {
+    return this.toolsNetwork ? this.peers : undefined;
   }
 
   get privateMonitoring(): PrivateMonitoring | undefined {

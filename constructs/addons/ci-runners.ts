@@ -37,6 +37,13 @@ export interface CiRunnersProps extends AddonOptions {
   readonly secretStore: string;
   /** The store's release: the ExternalSecret needs its CRDs and the store. */
   readonly secretStoreRelease: ITerraformDependable;
+  /**
+   * Address ranges the runner pods may not reach: the other clusters'
+   * (`ClusterPlatform.peeredRanges`), whose Prometheus and Loki admit the
+   * tools cluster's range over the peering without authentication.
+   * @default - none
+   */
+  readonly deniedRanges?: readonly string[];
 }
 
 /** Where the controller and the listeners serve their metrics. */
@@ -59,6 +66,25 @@ export function ciRunnerPodMonitor(namespace: string): KubernetesObject {
       // Every pod there: those without a `metrics` port are no target.
       selector: {},
       podMetricsEndpoints: [{ port: "metrics", path: CI_RUNNER_METRICS_PATH, interval: "30s" }],
+    },
+  };
+}
+
+/**
+ * The runner pods reach anything but the other clusters' ranges: a job (the
+ * code of a pull request, too) cannot read another cluster's metrics and
+ * logs over the peering the central Grafana uses. Their public API endpoints
+ * stay reachable, through the tools cluster's egress.
+ */
+export function runnerEgressPolicy(namespace: string, denied: readonly string[]): KubernetesObject {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "runners-egress", namespace },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...denied] } }] }],
     },
   };
 }
@@ -114,6 +140,7 @@ export class CiRunnersAddon extends Construct {
           // Runner jobs talk to clusters through their own kubeconfig, never as this account.
           automountServiceAccountToken: false,
         },
+        ...(props.deniedRanges?.length ? [runnerEgressPolicy(namespace, props.deniedRanges)] : []),
         {
           apiVersion: "external-secrets.io/v1",
           kind: "ExternalSecret",
