@@ -6,6 +6,7 @@
  */
 
 import { privateZoneName } from "../config/clusters";
+import { PREVIEW_NAMESPACES } from "../config/previews";
 import type { ChartName } from "./addons/charts";
 import type { Values } from "./addons/values";
 import type { KubernetesObject } from "./kubernetes/manifests-release";
@@ -97,8 +98,28 @@ export interface NodeAutoscaler {
   readonly manifests: KubernetesObject[];
 }
 
+/** A Kubernetes toleration, as a pod spec lists it. */
+export interface Toleration {
+  readonly key: string;
+  readonly operator: "Equal" | "Exists";
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** Nodes kept for one kind of workload: what its pods select, and the taint only they tolerate. */
+export interface DedicatedNodes {
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: Toleration[];
+}
+
 /** How the cluster gets nodes and resource metrics. */
 export interface ClusterCapacity {
+  /**
+   * Nodes of their own for pull-request previews (on EKS, a spot NodePool
+   * with a ceiling), when the cluster hosts previews.
+   * @default - previews share the environments' nodes, bounded by their namespace quota
+   */
+  readonly previewNodes?: DedicatedNodes;
   /** @default - the cloud scales its node pools itself (AKS's cluster autoscaler) */
   readonly nodeAutoscaler?: NodeAutoscaler;
   /** Whether the cloud serves `metrics.k8s.io` itself; when not, the add-ons install metrics-server. */
@@ -307,6 +328,27 @@ export interface DatabaseSetupAccess {
   readonly revision: string;
 }
 
+/**
+ * What pull-request previews need on the server of the environment they
+ * borrow (constructs/environment/preview-database.ts): the password of the
+ * `pr_admin` role, generated into the cloud's secret store (never into
+ * state), the setup that creates that role as the server's administrator,
+ * and the identity the previews' delivery namespace reads that password with.
+ */
+export interface PreviewDatabaseAccess {
+  /** Where the `pr_admin` password is in the cloud's secret store. */
+  readonly credentials: DatabaseCredentials;
+  /**
+   * Creates the role, as `IN_CLUSTER.previewDatabase.setupServiceAccount`:
+   * reads the administrator's credentials and the `pr_admin` password, nothing else.
+   */
+  readonly setup: Omit<DatabaseSetupAccess, "role">;
+  /** Carried by `IN_CLUSTER.previewDatabase.serviceAccount`: reads the `pr_admin` password, nothing else. */
+  readonly identity: WorkloadIdentity;
+  /** A SecretStore provider authenticated as that service account. */
+  readonly secretStore: SecretStoreProvider;
+}
+
 /** One environment's database and how its workloads reach it. */
 export interface DatabaseEndpoint {
   readonly host: string;
@@ -325,6 +367,12 @@ export interface DatabaseEndpoint {
    * @default - the server was created with the database, which needs no setup
    */
   readonly setup?: DatabaseSetupAccess;
+  /**
+   * Present when pull-request previews borrow this environment: their own
+   * databases go on its server.
+   * @default - no previews borrow the environment
+   */
+  readonly previews?: PreviewDatabaseAccess;
 }
 
 /** An application's own bucket (S3) or container (Azure Blob), as the application reaches it. */
@@ -372,6 +420,13 @@ export const IN_CLUSTER = {
   applicationServiceAccount: "app",
   /** Where the Jobs that create databases and roles on shared servers run: a platform namespace, no application's. */
   databaseSetup: { namespace: "database-setup" },
+  /**
+   * Pull-request previews' databases: the one-time setup of their `pr_admin`
+   * role runs as `setupServiceAccount` in the database setup namespace, and
+   * their Jobs read its password as `serviceAccount` in `namespace`, the
+   * previews' delivery namespace, where no pull request's code runs.
+   */
+  previewDatabase: { namespace: PREVIEW_NAMESPACES.delivery, serviceAccount: "preview-database", setupServiceAccount: "setup-preview" },
   /**
    * Self-hosted GitHub Actions runners on a tools cluster: the
    * actions-runner-controller in `controllerNamespace`, the runner pods in

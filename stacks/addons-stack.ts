@@ -159,6 +159,7 @@ export class AddonsStack extends TerraformStack {
       dependsOn: nodes,
       publishedNames: exposedNames,
       loadBalancerAnnotations: platform.ingressGateway.loadBalancerAnnotations,
+      dedicatedNodes: config.previews !== undefined && platform.capacity.previewNodes !== undefined,
       tls: {
         certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
         dependsOn: [this.certManager.issuers.release],
@@ -202,8 +203,8 @@ export class AddonsStack extends TerraformStack {
     this.flux.monitorWith(this.monitoring.stack.release);
     this.certManager.monitorWith(this.monitoring.stack.release);
 
-    // Where the environments on shared database servers run their setup Jobs: no application deploys here.
-    if (config.environments.some((environment) => environment.database.server !== undefined)) {
+    // Where the environments on shared database servers, and the previews' database role, are set up: no application deploys here.
+    if (config.environments.some((environment) => environment.database.server !== undefined) || config.previews) {
       const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
       new NamespaceV1(this, "database-setup-namespace", {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },

@@ -269,6 +269,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       region: aws.region,
       nodePools: aws.cluster.nodePools,
       amiVersion: aws.cluster.nodePoolAmiVersion,
+      // The cluster view has previews only where they borrow an environment.
+      previewQuota: config.previews?.quota,
       // The provider's default tags do not reach instances Karpenter launches.
       tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
@@ -403,7 +405,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get capacity() {
     // EKS neither scales nodes nor serves resource metrics on its own.
-    return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false };
+    return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false, previewNodes: this.karpenter.previewNodes };
   }
 
   get logStorage(): LogStorage {
