@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { protectedTypeNames, protectionReason } from "../tools/destroy-guard";
+import { chartCell, codeSpans, releaseRows, tableAfter } from "./support/markdown-tables";
+import { synthesize, type Synthesized } from "./support/synth";
+
+const root = path.resolve(__dirname, "..");
+const doc = (file: string) => readFileSync(path.join(root, file), "utf8");
+
+/** Whether `file` declares `symbol`: a class, function, constant, type, or a method or member. */
+export function declares(file: string, symbol: string): boolean {
+  const text = readFileSync(path.join(root, file), "utf8");
+  const escaped = symbol.replace(/[$]/g, "\\$");
+  return new RegExp(
+    `(?:class|function|const|let|interface|type|enum)\\s+${escaped}\\b|^\\s+(?:(?:private|protected|public|readonly|static|async)\\s+)*${escaped}\\s*[(<:=]`,
+    "m",
+  ).test(text);
+}
+
+/**
+ * The places a "where" cell names: each path, with the symbols written after
+ * it (`a.ts` `A`, `B`, `b.ts` `C` → a.ts: A, B; b.ts: C).
+ */
+export function placesOf(cell: string): { file: string; symbols: string[] }[] {
+  const places: { file: string; symbols: string[] }[] = [];
+  for (const span of codeSpans(cell)) {
+    if (span.includes("/") || /\.\w+$/.test(span)) places.push({ file: span, symbols: [] });
+    else if (places.length > 0) places[places.length - 1].symbols.push(span);
+    else throw new Error(`"${span}" names no file before it`);
+  }
+  return places;
+}
+
+describe("the code map in docs/architecture.md", () => {
+  const architecture = doc("docs/architecture.md");
+  const map = tableAfter(architecture, "## Where is X");
+
+  it("answers the questions a newcomer asks first", () => {
+    const questions = map.map(([what]) => what);
+    for (const topic of ["cluster", "backup plan", "NodePool", "log bucket", "production alert route", "Kourier certificate", "destroy guard", "config rule"]) {
+      expect(questions.some((question) => question.includes(topic)), topic).toBe(true);
+    }
+  });
+
+  it.each(map.map(([what, where]) => [what, where]))("%s: every file and symbol it names exists", (_what, where) => {
+    const places = placesOf(where);
+    expect(places.length).toBeGreaterThan(0);
+    for (const { file, symbols } of places) {
+      expect(existsSync(path.join(root, file)), file).toBe(true);
+      for (const symbol of symbols) expect(declares(file, symbol), `${file} declares ${symbol}`).toBe(true);
+    }
+  });
+
+  it("names every folder of the layers table", () => {
+    for (const [folders] of tableAfter(architecture, "## The code, by layer")) {
+      for (const folder of codeSpans(folders)) expect(existsSync(path.join(root, folder)), folder).toBe(true);
+    }
+  });
+
+  it("catches a symbol that is gone", () => {
+    expect(declares("constructs/aws/eks-cluster.ts", "AwsEksCluster")).toBe(true);
+    expect(declares("constructs/aws/eks-cluster.ts", "EksClusterThatIsNot")).toBe(false);
+    expect(placesOf("`a/b.ts` `A`, `B`, `c/d.ts` `C`")).toEqual([{ file: "a/b.ts", symbols: ["A", "B"] }, { file: "c/d.ts", symbols: ["C"] }]);
+  });
+});
+
+describe("the add-ons table in docs/addons.md", () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  const documented = () => releaseRows(tableAfter(doc("docs/addons.md"), "chart (pinned in"));
+  const synthesized = () => {
+    const releases = new Map<string, any>();
+    for (const stack of ["aws-addons", "azure-addons"]) {
+      for (const release of Object.values(synth.stack(stack).resource?.helm_release ?? {}) as any[]) releases.set(release.name, release);
+    }
+    return releases;
+  };
+
+  it("lists every release the add-ons stacks install, and only those", () => {
+    expect([...documented().keys()].sort()).toEqual([...synthesized().keys()].sort());
+  });
+
+  it("gives each release its pinned chart, version and namespace", () => {
+    const rows = documented();
+    for (const [name, release] of synthesized()) {
+      expect({ name, chart: rows.get(name)?.chart, namespace: rows.get(name)?.namespace }).toEqual({ name, chart: chartCell(release), namespace: release.namespace });
+    }
+  });
+});
+
+describe("the destroy guard's table in docs/workflows.md", () => {
+  const rows = tableAfter(doc("docs/workflows.md"), "| protected | types |");
+  const documented = rows.flatMap(([, types]) => codeSpans(types));
+
+  it("lists exactly the types the guard protects", () => {
+    expect([...new Set(documented)].sort()).toEqual(protectedTypeNames());
+  });
+
+  it("names only types the guard refuses to delete", () => {
+    for (const type of documented) expect(protectionReason(type.replace(/\*$/, "example")), type).toBeDefined();
+  });
+});
