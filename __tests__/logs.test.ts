@@ -8,7 +8,8 @@ import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { ALERTMANAGER_URL } from "../constructs/addons/monitoring";
-import { ALLOY_NODE_DATA, LOG_ALERT_RULES_FILE, LOG_LABELS, LOKI_HEALTH_RULES_FILE, LOKI_URL, eventsConfig, podLogsConfig, readRuleGroups } from "../constructs/addons/logs";
+import { ALLOY_NODE_DATA, LOG_LABELS, eventsConfig, podLogsConfig, riverConfig } from "../constructs/addons/alloy";
+import { LOG_ALERT_RULES_FILE, LOKI_HEALTH_RULES_FILE, LOKI_URL, readRuleGroups } from "../constructs/addons/loki";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
@@ -196,6 +197,12 @@ describe("Alloy's pipelines", () => {
 
   it("pushes to Loki's service", () => {
     expect(config).toContain(`url = "${LOKI_URL}/loki/api/v1/push"`);
+  });
+
+  it("fill every placeholder of their River files, and fail the synth on one left or one unknown", () => {
+    for (const text of [config, eventsConfig(["qa"])]) expect(text).not.toMatch(/\{\{|\}\}/);
+    expect(() => riverConfig("events.alloy", { LOKI_URL })).toThrow("events.alloy: no value for {{ENVIRONMENT_RULES}}");
+    expect(() => riverConfig("events.alloy", { LOKI_URL, ENVIRONMENT_RULES: "", NAMESPACE: "x" })).toThrow("events.alloy: no placeholder {{NAMESPACE}}");
   });
 });
 

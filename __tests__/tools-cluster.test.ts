@@ -8,7 +8,7 @@ import { validateConfig, type PlatformConfig } from "../config";
 import { CHARTS } from "../constructs/addons/charts";
 import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE } from "../constructs/addons/central-grafana";
 import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
-import { LOKI_URL } from "../constructs/addons/logs";
+import { LOKI_URL } from "../constructs/addons/loki";
 import { PROMETHEUS_URL } from "../constructs/addons/monitoring";
 import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { IN_CLUSTER } from "../constructs/contract";

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
-import { LOKI_PORT, LOKI_URL } from "./logs";
+import { LOKI_PORT, LOKI_URL } from "./loki";
 import { MONITORING_NAMESPACE, PROMETHEUS_PORT, PROMETHEUS_URL, grafanaAdminSecret } from "./monitoring";
 import type { Values } from "./values";
 
