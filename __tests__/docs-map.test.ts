@@ -8,14 +8,16 @@ import { synthesize, type Synthesized } from "./support/synth";
 const root = path.resolve(__dirname, "..");
 const doc = (file: string) => readFileSync(path.join(root, file), "utf8");
 
-/** Whether `file` declares `symbol`: a class, function, constant, type, or a method or member. */
+/** Whether `file` declares `symbol`: a class, function, constant or type, or a class's method or field (not a call). */
 export function declares(file: string, symbol: string): boolean {
   const text = readFileSync(path.join(root, file), "utf8");
-  const escaped = symbol.replace(/[$]/g, "\\$");
-  return new RegExp(
-    `(?:class|function|const|let|interface|type|enum)\\s+${escaped}\\b|^\\s+(?:(?:private|protected|public|readonly|static|async)\\s+)*${escaped}\\s*[(<:=]`,
-    "m",
-  ).test(text);
+  const name = symbol.replace(/[$]/g, "\\$");
+  const modifiers = "(?:(?:private|protected|public|readonly|static|async|get)\\s+)*";
+  return [
+    `(?:class|function|const|let|interface|type|enum)\\s+${name}\\b`,
+    `^\\s+${modifiers}${name}\\s*(?:<[^>]*>)?\\([^;]*\\)\\s*(?::[^;=]*)?\\{\\s*$`,
+    `^\\s+${modifiers}${name}\\??:`,
+  ].some((pattern) => new RegExp(pattern, "m").test(text));
 }
 
 /**
@@ -61,6 +63,9 @@ describe("the code map in docs/architecture.md", () => {
   it("catches a symbol that is gone", () => {
     expect(declares("constructs/aws/eks-cluster.ts", "AwsEksCluster")).toBe(true);
     expect(declares("constructs/aws/eks-cluster.ts", "EksClusterThatIsNot")).toBe(false);
+    // Called there, declared elsewhere.
+    expect(declares("stacks/app.ts", "buildPlatform")).toBe(true);
+    expect(declares("main.ts", "buildPlatform")).toBe(false);
     expect(placesOf("`a/b.ts` `A`, `B`, `c/d.ts` `C`")).toEqual([{ file: "a/b.ts", symbols: ["A", "B"] }, { file: "c/d.ts", symbols: ["C"] }]);
   });
 });
