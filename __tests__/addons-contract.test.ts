@@ -203,7 +203,7 @@ describe("aws-addons and azure-addons", () => {
 
   it("do differ, where the contracts differ", () => {
     const fields = comparison.explained.map((line) => line.split(" <- ")[1]);
-    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.fluxImageReflector.serviceAccountAnnotations", "identities.externalSecrets.serviceAccountAnnotations", "logStorage.objectStore", "logStorage.identity.podLabels", "dns.externalDns.args", "ingressGateway.loadBalancerAnnotations"]) {
+    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.fluxImageReflector.serviceAccountAnnotations", "identities.externalSecrets.serviceAccountAnnotations", "logStore.objectStore", "logStore.identity.podLabels", "dns.externalDns.args", "ingressGateway.loadBalancerAnnotations"]) {
       expect(fields.some((explained) => explained.split(" | ").includes(field)), field).toBe(true);
     }
   });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { protectedTypeNames, protectionReason } from "../tools/destroy-guard";
@@ -67,6 +67,27 @@ describe("the code map in docs/architecture.md", () => {
     expect(declares("stacks/app.ts", "buildPlatform")).toBe(true);
     expect(declares("main.ts", "buildPlatform")).toBe(false);
     expect(placesOf("`a/b.ts` `A`, `B`, `c/d.ts` `C`")).toEqual([{ file: "a/b.ts", symbols: ["A", "B"] }, { file: "c/d.ts", symbols: ["C"] }]);
+  });
+});
+
+describe("the glossary's words in the code", () => {
+  /** Other words for what the glossary names once: the log store and the uptime checks. */
+  const SYNONYMS = /log-?storage|log-?bucket|external-?monitoring/i;
+  const sources = (dir: string): string[] =>
+    readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? sources(`${dir}/${entry.name}`) : entry.name.endsWith(".ts") ? [`${dir}/${entry.name}`] : [],
+    );
+  const files = [...sources("constructs"), ...sources("stacks")];
+
+  it("names no file of constructs/ or stacks/ with another word for them", () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(files.filter((file) => SYNONYMS.test(path.basename(file)))).toEqual([]);
+  });
+
+  it("declares no class, interface or type with another word for them", () => {
+    const declared = files.flatMap((file) => [...readFileSync(path.join(root, file), "utf8").matchAll(/\b(?:class|interface|type)\s+(\w+)/g)].map((match) => `${file}: ${match[1]}`));
+    expect(declared.length).toBeGreaterThan(100);
+    expect(declared.filter((name) => SYNONYMS.test(name.split(": ")[1]))).toEqual([]);
   });
 });
 

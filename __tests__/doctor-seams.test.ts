@@ -15,7 +15,7 @@ import { MONITORING_NAMESPACE } from "../constructs/addons/monitoring";
 import { LOKI_URL } from "../constructs/addons/loki";
 import { ALERTMANAGER_URL } from "../constructs/addons/monitoring";
 import { QUEUE_PROXY_JOB } from "../constructs/addons/alert-rules";
-import { HEALTH_CHECK_REGION } from "../constructs/aws/external-monitoring";
+import { HEALTH_CHECK_REGION } from "../constructs/aws/uptime-checks";
 import { cronIntervalHours } from "../tools/doctor/cloud";
 import { eksToken } from "../tools/doctor/clouds/aws";
 import { coversHost } from "../tools/doctor/checks/ingress";

@@ -101,17 +101,17 @@ describe("the logs add-on on both clouds", () => {
       expect(values.deploymentMode).toBe("SingleBinary");
       expect(values.singleBinary.replicas).toBe(1);
       expect({ write: values.write.replicas, read: values.read.replicas, backend: values.backend.replicas }).toEqual({ write: 0, read: 0, backend: 0 });
-      expect(values.loki.storage).toEqual(contractOf(cloud).logStorage.lokiStorage);
-      expect(values.serviceAccount).toMatchObject({ name: IN_CLUSTER.logs.serviceAccount, annotations: contractOf(cloud).logStorage.identity.serviceAccountAnnotations });
-      expect(values.loki.podLabels).toEqual(contractOf(cloud).logStorage.identity.podLabels);
+      expect(values.loki.storage).toEqual(contractOf(cloud).logStore.lokiStorage);
+      expect(values.serviceAccount).toMatchObject({ name: IN_CLUSTER.logs.serviceAccount, annotations: contractOf(cloud).logStore.identity.serviceAccountAnnotations });
+      expect(values.loki.podLabels).toEqual(contractOf(cloud).logStore.identity.podLabels);
       expect(values.loki.schemaConfig.configs).toEqual([
-        { from: "2025-01-01", store: "tsdb", object_store: contractOf(cloud).logStorage.objectStore, schema: "v13", index: { prefix: "index_", period: "24h" } },
+        { from: "2025-01-01", store: "tsdb", object_store: contractOf(cloud).logStore.objectStore, schema: "v13", index: { prefix: "index_", period: "24h" } },
       ]);
     });
 
     it("enforces retention with the compactor: the default, and production's own by namespace", () => {
       const values = loki();
-      expect(values.loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: contractOf(cloud).logStorage.objectStore });
+      expect(values.loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: contractOf(cloud).logStore.objectStore });
       expect(values.loki.limits_config.retention_period).toBe("720h");
       expect(values.loki.limits_config.retention_stream).toEqual([{ selector: '{namespace="production"}', priority: 1, period: "2160h" }]);
     });

@@ -188,7 +188,7 @@ export class AddonsStack extends TerraformStack {
     this.logs = new LogsAddon(this, "logs", {
       cloud,
       valuesDir,
-      storage: platform.logStorage,
+      storage: platform.logStore,
       storageClassName: storageClass.name,
       retention: logRetention(config),
       limits: config.logs.limits,

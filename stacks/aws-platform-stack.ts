@@ -7,10 +7,10 @@ import { EksCiAccess } from "../constructs/aws/ci-cluster-access";
 import { EnvironmentBoundary } from "../constructs/aws/environment-boundary";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
-import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
+import { AwsUptimeChecks } from "../constructs/aws/uptime-checks";
 import { networkLoadBalancerGateway } from "../constructs/aws/ingress-gateway";
 import { EncryptionKey } from "../constructs/aws/kms-key";
-import { LogBucket } from "../constructs/aws/log-bucket";
+import { AwsLogStore } from "../constructs/aws/log-store";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
@@ -21,7 +21,7 @@ import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   /** The config as this cluster sees it: its environments only. */
@@ -53,9 +53,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
   readonly karpenter: Karpenter;
-  readonly logBucket: LogBucket;
+  readonly logBucket: AwsLogStore;
   readonly zone: PublicZone;
-  readonly externalMonitoring: ExternalMonitoring;
+  readonly uptimeChecks: AwsUptimeChecks;
   readonly region: string;
   /** The CI roles' cluster access, when the config has `ci`. */
   readonly ciAccess?: EksCiAccess;
@@ -88,7 +88,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.zone = shared?.zone ?? this.addZone(config);
     this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
-    this.externalMonitoring = this.addExternalMonitoring(config);
+    this.uptimeChecks = this.addUptimeChecks(config);
     if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
     const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
@@ -244,9 +244,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    * Loki's role, created bare so that the bucket's key policy can name it,
    * and the cluster's own log bucket.
    */
-  private addLogStore(config: PlatformConfig, aws: AwsConfig, cluster: string): LogBucket {
+  private addLogStore(config: PlatformConfig, aws: AwsConfig, cluster: string): AwsLogStore {
     const lokiRole = this.eks.grantToServiceAccount("loki", IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount, []);
-    const bucket = new LogBucket(this, "log-bucket", {
+    const bucket = new AwsLogStore(this, "log-bucket", {
       namePrefix: cluster === DEFAULT_CLUSTER ? config.project : `${config.project}-${cluster}`,
       region: aws.region,
       expiryDays: logRetention(config).storageExpiryDays,
@@ -275,8 +275,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    * data: the uptime checks cover the cluster's exposed environments, and
    * the heartbeat needs the cluster's Alertmanager identity.
    */
-  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
-    const monitoring = new ExternalMonitoring(this, "external-monitoring", {
+  private addUptimeChecks(config: PlatformConfig): AwsUptimeChecks {
+    const monitoring = new AwsUptimeChecks(this, "external-monitoring", {
       name: this.clusterName,
       alertEmails: config.alerts.emails,
       pageEmail: config.alerts.pager?.email,
@@ -300,7 +300,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     // Read by `npm run doctor`.
     new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
-    new TerraformOutput(this, "heartbeat_alarm", { value: this.externalMonitoring.heartbeatAlarm.alarmName });
+    new TerraformOutput(this, "heartbeat_alarm", { value: this.uptimeChecks.heartbeatAlarm.alarmName });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `aws eks update-kubeconfig --name ${this.clusterName} --region ${aws.region}`,
     });
@@ -338,7 +338,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false };
   }
 
-  get logStorage(): LogStorage {
+  get logStore(): LogStore {
     const bucket = this.logBucket.name;
     return {
       objectStore: "s3",
@@ -385,6 +385,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get alertHeartbeat(): AlertHeartbeat {
     // The Pod Identity association carries the role; no annotation needed.
-    return { receiver: this.externalMonitoring.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
+    return { receiver: this.uptimeChecks.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
   }
 }

@@ -159,7 +159,7 @@ export class AzureDataStack extends TerraformStack {
       settings: storage,
       nodesSubnetId: platform.network.nodesSubnet.id,
       identity,
-      actionGroupId: platform.monitoring.actionGroup.id,
+      actionGroupId: platform.logAnalytics.actionGroup.id,
       alertPrefix: `${this.name}-${application.name}-objects`,
       protect: production,
       operationalBackup: backedUp,

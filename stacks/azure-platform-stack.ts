@@ -10,9 +10,9 @@ import { ContainerInsights } from "../constructs/azure/container-insights";
 import { AksCiAccess } from "../constructs/azure/ci-cluster-access";
 import { PlatformKeyVault, type PlatformKeyVaultProps, type VaultGrantee } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
-import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
-import { Monitoring } from "../constructs/azure/monitoring";
-import { LogStorageAccount } from "../constructs/azure/log-storage";
+import { AzureUptimeChecks } from "../constructs/azure/uptime-checks";
+import { LogAnalytics } from "../constructs/azure/log-analytics";
+import { AzureLogStore } from "../constructs/azure/log-store";
 import { AzureNetwork } from "../constructs/azure/network";
 import { AcrRegistry } from "../constructs/azure/registry";
 import { assignRole, ROLES } from "../constructs/azure/role-assignment";
@@ -22,7 +22,7 @@ import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config
 import { boundedName } from "../constructs/common/naming";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 /**
  * Who writes the platform vault's secrets and who reads them: the data
@@ -67,13 +67,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly cloud = "azure";
   readonly resourceGroup: ResourceGroup;
   readonly network: AzureNetwork;
-  readonly monitoring: Monitoring;
+  readonly logAnalytics: LogAnalytics;
   readonly aks: AksCluster;
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
-  readonly logStorageAccount: LogStorageAccount;
+  readonly logStorageAccount: AzureLogStore;
   readonly zone: AzurePublicZone;
-  readonly externalMonitoring: ExternalMonitoring;
+  readonly uptimeChecks: AzureUptimeChecks;
   readonly tenantId: string;
   readonly subscriptionId: string;
   /** The CI identities and their cluster access, when the config has `ci`. */
@@ -106,7 +106,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     // The steps, in the order their resources depend on each other.
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
     this.network = this.addNetwork(azure);
-    this.monitoring = this.addMonitoring(config, azure);
+    this.logAnalytics = this.addLogAnalytics(config, azure);
     this.aks = this.addCluster(azure, hasProduction);
     this.ciAccess = this.addCiAccess(config, azure);
     this.acr = shared?.acr ?? this.addRegistry(config, azure);
@@ -118,13 +118,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
     this.externalSecretsIdentity = this.aks.identityFor("external-secrets", IN_CLUSTER.externalSecrets);
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
-    this.logStorageAccount = this.addLogStorage(config, azure, cluster, hasProduction);
+    this.logStorageAccount = this.addLogStore(config, azure, cluster, hasProduction);
     this.lokiIdentity = this.aks.identityFor("loki", IN_CLUSTER.logs);
     // The one container, not the account: nothing else in it is Loki's to touch.
     this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
     this.zone = shared?.zone ?? this.addZone(config);
     [this.externalDnsIdentity, this.certManagerIdentity] = this.addDnsIdentities(config, shared);
-    this.externalMonitoring = this.addExternalMonitoring(config);
+    this.uptimeChecks = this.addUptimeChecks(config);
     // The runner pods' own identity, granted nothing: the workflows act through the CI identities.
     if (props.cluster?.role === "tools") this.ciRunnerIdentity = this.aks.identityFor("ci-runner", IN_CLUSTER.ciRunners);
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
@@ -149,8 +149,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     });
   }
 
-  private addMonitoring(config: PlatformConfig, azure: AzureConfig): Monitoring {
-    return new Monitoring(this, "monitoring", {
+  private addLogAnalytics(config: PlatformConfig, azure: AzureConfig): LogAnalytics {
+    return new LogAnalytics(this, "monitoring", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
@@ -166,7 +166,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       resourceGroupName: this.resourceGroup.name,
       tenantId: this.tenantId,
       nodesSubnetId: this.network.nodesSubnet.id,
-      logAnalyticsWorkspaceId: this.monitoring.workspace.id,
+      logAnalyticsWorkspaceId: this.logAnalytics.workspace.id,
       version: azure.cluster.version,
       serviceCidr: azure.cluster.serviceCidr,
       dnsServiceIp: azure.cluster.dnsServiceIp,
@@ -187,7 +187,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
       clusterId: aks.cluster.id,
-      workspaceId: this.monitoring.workspace.id,
+      workspaceId: this.logAnalytics.workspace.id,
     });
     return aks;
   }
@@ -254,9 +254,9 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return vault;
   }
 
-  private addLogStorage(config: PlatformConfig, azure: AzureConfig, cluster: string, hasProduction: boolean): LogStorageAccount {
+  private addLogStore(config: PlatformConfig, azure: AzureConfig, cluster: string, hasProduction: boolean): AzureLogStore {
     const base = azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24);
-    return new LogStorageAccount(this, "log-storage", {
+    return new AzureLogStore(this, "log-storage", {
       name: cluster === DEFAULT_CLUSTER ? base : `${base}${cluster.replace(/-/g, "")}`,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
@@ -302,14 +302,14 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
    * Beside the workspace and action groups it uses and the cluster it
    * watches, whose container logs carry the Watchdog (alertHeartbeat).
    */
-  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
-    return new ExternalMonitoring(this, "external-monitoring", {
+  private addUptimeChecks(config: PlatformConfig): AzureUptimeChecks {
+    return new AzureUptimeChecks(this, "external-monitoring", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
-      workspaceId: this.monitoring.workspace.id,
-      actionGroupId: this.monitoring.actionGroup.id,
-      pageActionGroupId: this.monitoring.pagesActionGroup?.id,
+      workspaceId: this.logAnalytics.workspace.id,
+      actionGroupId: this.logAnalytics.actionGroup.id,
+      pageActionGroupId: this.logAnalytics.pagesActionGroup?.id,
       pagedEnvironments: productionEnvironments(config),
       clusterId: this.aks.cluster.id,
       uptimeTargets: uptimeTargets(config),
@@ -325,7 +325,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     new TerraformOutput(this, "cluster_id", { value: this.aks.cluster.id });
     new TerraformOutput(this, "cluster_ca_certificate", { value: this.aks.certificateAuthority, sensitive: true });
     new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
-    new TerraformOutput(this, "heartbeat_alert_id", { value: this.externalMonitoring.heartbeat.id });
+    new TerraformOutput(this, "heartbeat_alert_id", { value: this.uptimeChecks.heartbeat.id });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `az aks get-credentials --resource-group ${this.clusterName} --name ${this.clusterName} && kubelogin convert-kubeconfig --login azurecli`,
     });
@@ -338,8 +338,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       privateDnsZoneId: this.network.postgresDnsZone.id,
       tenantId: this.tenantId,
       keyVaultId: this.keyVault.id,
-      workspaceId: this.monitoring.workspace.id,
-      actionGroupId: this.monitoring.actionGroup.id,
+      workspaceId: this.logAnalytics.workspace.id,
+      actionGroupId: this.logAnalytics.actionGroup.id,
     };
   }
 
@@ -373,7 +373,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return { resourceMetricsBuiltIn: true };
   }
 
-  get logStorage(): LogStorage {
+  get logStore(): LogStore {
     const container = this.logStorageAccount.container.name;
     return {
       objectStore: "azure",

@@ -2,7 +2,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import type { LogRetention, LogsConfig } from "../../config/logs";
-import type { LogStorage } from "../contract";
+import type { LogStore } from "../contract";
 import type { ManifestsRelease } from "../kubernetes/manifests-release";
 import { alloyReleases } from "./alloy";
 import type { HelmAddon, AddonOptions } from "./helm-addon";
@@ -10,7 +10,7 @@ import { lokiHealthRules, lokiRelease } from "./loki";
 
 export interface LogsProps extends AddonOptions {
   readonly cloud: string;
-  readonly storage: LogStorage;
+  readonly storage: LogStore;
   readonly storageClassName: string;
   readonly retention: LogRetention;
   readonly limits: LogsConfig["limits"];

@@ -6,7 +6,7 @@ import type { Construct } from "constructs";
 import { parse } from "yaml";
 import type { LogRetention, LogsConfig } from "../../config/logs";
 import { LOKI_INDEX_PREFIX, LOKI_TENANT } from "../common/log-store";
-import { IN_CLUSTER, type LogStorage } from "../contract";
+import { IN_CLUSTER, type LogStore } from "../contract";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 import { ALERTMANAGER_URL } from "./monitoring";
@@ -35,7 +35,7 @@ export const LOKI_SCHEMA_FROM = "2025-01-01";
 
 export interface LokiProps extends AddonOptions {
   readonly cloud: string;
-  readonly storage: LogStorage;
+  readonly storage: LogStore;
   readonly storageClassName: string;
   readonly retention: LogRetention;
   readonly limits: LogsConfig["limits"];

@@ -7,7 +7,7 @@ import { findPlaceholders, type Placeholder } from "../../config/placeholders";
 import { IN_CLUSTER, type AlertHeartbeat } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { alertmanagerConfig } from "./alertmanager-config";
-import { platformResourceState } from "./resource-state";
+import { platformResourceState } from "./kube-state-metrics";
 import { MIGRATION_COMPONENT_LABEL } from "./alert-rules";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 import { userValues } from "./values";
