@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { cidrSized, email, ipv4Cidr, kubernetesVersion, publicCidr } from "./common";
+import { cidrSized, email, ipv4Cidr, kubernetesVersion, publicCidr, type Stage } from "./common";
 import { AZURE_LOCATIONS } from "./regions";
 import { didYouMean } from "./suggest";
 import type { RawConfig } from "./schema";
 import { checkPublicRanges, contains, overlaps, parseIpv4Network } from "./cidr";
+import { STAGE_SETTINGS } from "./stages";
 
 /**
  * The Flexible Server SKUs the azurerm provider accepts (its
@@ -272,9 +273,10 @@ export function checkAzure(config: RawConfig, report: Report): void {
       report(at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
     }
   }
-  const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
+  // A name that is no stage without a stage is reported elsewhere.
+  const needsSla = config.environments.some((env) => STAGE_SETTINGS[(env.stage ?? env.name) as Stage]?.clusterUptimeSla);
   // With clusters, the tier is each cluster's own (checkClusters).
-  if (hasProduction && azure.cluster.skuTier === "Free" && !config.clusters) {
+  if (needsSla && azure.cluster.skuTier === "Free" && !config.clusters) {
     report(at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
   }
   if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {

@@ -12,6 +12,7 @@ import { pagerSchema } from "./pager";
 import { checkPreviews, previewsSchema } from "./previews";
 import { bytes, millicores } from "./quantity";
 import { referenceFindings } from "./reference-checks";
+import { STAGE_SETTINGS } from "./stages";
 
 const hostname = z
   .string()
@@ -285,7 +286,7 @@ function resolve(config: RawConfig) {
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
       database: resolveDatabase(env, config.databaseServers),
-      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
+      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? STAGE_SETTINGS[(env.stage ?? env.name) as Stage].uptimeChecksByDefault },
     })),
     databaseServers: resolveDatabaseServers(config),
     clusters: resolveClusters(config),

@@ -22,13 +22,13 @@ import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/moni
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
-import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
 import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
+import { environmentsWhere } from "../config/stages";
 
 export interface AddonsStackProps {
   readonly config: PlatformConfig;
@@ -101,7 +101,7 @@ export class AddonsStack extends TerraformStack {
       new CiClusterAccess(this, "ci-access", {
         ...platform.ci,
         deployNamespaces: [
-          ...config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+          ...environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
           ...(config.previews ? [PREVIEWS.namespace, PREVIEWS.deliveryNamespace] : []),
         ],
         previews: config.previews !== undefined,
@@ -173,7 +173,7 @@ export class AddonsStack extends TerraformStack {
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
-      productionEnvironments: productionEnvironments(config),
+      productionEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       heartbeat: platform.alertHeartbeat,
       pager: config.alerts.pager && {
         service: config.alerts.pager.service,

@@ -22,6 +22,7 @@ import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
 
 export interface AwsPlatformStackProps {
   /** The config as this cluster sees it: its environments only. */
@@ -177,7 +178,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     if (!config.ci) return undefined;
     return new EnvironmentBoundary(this, "environment-boundary", {
       project: config.project,
-      environments: environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      environments: environmentsWhere(environments, (stage) => stage.ciIdentity === "deploy"),
       protectedEnvironments: ["platform", ...productionEnvironments({ environments })],
     });
   }
@@ -189,7 +190,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName: this.eks.cluster.name,
       clusterArn: this.eks.cluster.arn,
       project: config.project,
-      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      deployNamespaces: environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
     });
   }
 
@@ -251,7 +252,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       region: aws.region,
       expiryDays: logRetention(config).storageExpiryDays,
       userRoleArn: lokiRole.arn,
-      protect: config.environments.some((env) => env.stage === "production"),
+      protect: anyEnvironmentWhere(config.environments, (stage) => stage.protectData),
     });
     lokiRole.addInlinePolicy("log-bucket", bucket.accessStatements());
     return bucket;
@@ -280,7 +281,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       name: this.clusterName,
       alertEmails: config.alerts.emails,
       pageEmail: config.alerts.pager?.email,
-      pagedEnvironments: productionEnvironments(config),
+      pagedEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       uptimeTargets: uptimeTargets(config),
       tags: { ...config.tags, ...standardTags(config.project, "platform") },
     });

@@ -21,8 +21,9 @@ import type { ServiceAccountIdentity } from "../constructs/azure/workload-identi
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
 import { relaySharedValues } from "../constructs/common/shared-values";
-import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
 
 /**
  * Who writes the platform vault's secrets and who reads them: the data
@@ -101,13 +102,14 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
     this.subscriptionId = client.subscriptionId;
-    const hasProduction = config.environments.some((env) => env.stage === "production");
+    const protectData = anyEnvironmentWhere(config.environments, (stage) => stage.protectData);
+    const uptimeSla = anyEnvironmentWhere(config.environments, (stage) => stage.clusterUptimeSla);
 
     // The steps, in the order their resources depend on each other.
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
     this.network = this.addNetwork(azure);
     this.logAnalytics = this.addLogAnalytics(config, azure);
-    this.aks = this.addCluster(azure, hasProduction);
+    this.aks = this.addCluster(azure, uptimeSla);
     this.ciAccess = this.addCiAccess(config, azure);
     this.acr = shared?.acr ?? this.addRegistry(config, azure);
     // Every cluster's nodes pull from the one registry.
@@ -118,7 +120,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
     this.externalSecretsIdentity = this.aks.identityFor("external-secrets", IN_CLUSTER.externalSecrets);
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
-    this.logStorageAccount = this.addLogStore(config, azure, cluster, hasProduction);
+    this.logStorageAccount = this.addLogStore(config, azure, cluster, protectData);
     this.lokiIdentity = this.aks.identityFor("loki", IN_CLUSTER.logs);
     // The one container, not the account: nothing else in it is Loki's to touch.
     this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
@@ -159,7 +161,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     });
   }
 
-  private addCluster(azure: AzureConfig, hasProduction: boolean): AksCluster {
+  private addCluster(azure: AzureConfig, uptimeSla: boolean): AksCluster {
     const aks = new AksCluster(this, "aks", {
       name: this.clusterName,
       location: this.location,
@@ -180,7 +182,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       encryptionAtHost: azure.cluster.encryptionAtHost,
       upgradeSettings: azure.cluster.upgradeSettings,
       // The uptime SLA is what production pays for.
-      skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
+      skuTier: azure.cluster.skuTier ?? (uptimeSla ? "Standard" : "Free"),
     });
     new ContainerInsights(this, "container-insights", {
       name: this.clusterName,
@@ -204,7 +206,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       project: config.project,
       identitiesResourceGroup: azure.stateBackend!.resourceGroupName,
       clusterId: this.aks.cluster.id,
-      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      deployNamespaces: environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
     });
     // The production identity applies the add-ons and the production environments: cluster-wide.
     assignRole(this, "deployer-cluster-admin", {
@@ -254,7 +256,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return vault;
   }
 
-  private addLogStore(config: PlatformConfig, azure: AzureConfig, cluster: string, hasProduction: boolean): AzureLogStore {
+  private addLogStore(config: PlatformConfig, azure: AzureConfig, cluster: string, protectData: boolean): AzureLogStore {
     const base = azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24);
     return new AzureLogStore(this, "log-storage", {
       name: cluster === DEFAULT_CLUSTER ? base : `${base}${cluster.replace(/-/g, "")}`,
@@ -262,7 +264,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       resourceGroupName: this.resourceGroup.name,
       subnetId: this.network.nodesSubnet.id,
       expiryDays: logRetention(config).storageExpiryDays,
-      protect: hasProduction,
+      protect: protectData,
     });
   }
 
@@ -310,7 +312,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       workspaceId: this.logAnalytics.workspace.id,
       actionGroupId: this.logAnalytics.actionGroup.id,
       pageActionGroupId: this.logAnalytics.pagesActionGroup?.id,
-      pagedEnvironments: productionEnvironments(config),
+      pagedEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       clusterId: this.aks.cluster.id,
       uptimeTargets: uptimeTargets(config),
     });

@@ -12,7 +12,7 @@ import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests
 import { EnvironmentNamespace } from "./environment-namespace";
 import { NetworkPolicies } from "./network-policies";
 import { repositoryPath } from "./repository-path";
-import { STAGE_SETTINGS } from "./stage-settings";
+import { STAGE_SETTINGS } from "../../config/stages";
 
 /** The stage whose guard rails and scale-to-zero previews share. */
 const PREVIEW_STAGE = "develop";
