@@ -234,3 +234,22 @@ describe("aws-addons and azure-addons", () => {
     ]);
   });
 });
+
+describe("what every add-on takes", () => {
+  const dir = path.join(__dirname, "..", "constructs", "addons");
+  const files = readdirSync(dir).filter((file) => file.endsWith(".ts") && file !== "helm-addon.ts");
+
+  /** Props of an add-on that restate a setting AddonOptions declares once, or pass it on by hand. */
+  const restated = (source: string): string[] => [
+    ...[...source.matchAll(/^\s+readonly (cloud|valuesDir)\??:/gm)].map((match) => `declares ${match[1]}`),
+    ...[...source.matchAll(/\b(cloud|valuesDir): props\.\1\b/g)].map((match) => `passes ${match[1]} by hand`),
+  ];
+
+  it.each(files)("%s takes cloud and values directory from AddonOptions, and hands them on with addonBase", (file) => {
+    expect(restated(readFileSync(path.join(dir, file), "utf8"))).toEqual([]);
+  });
+
+  it("catches a props type that declares its own cloud", () => {
+    expect(restated("export interface P extends AddonOptions {\n  readonly cloud: string;\n}\nnew HelmAddon(this, 'x', { cloud: props.cloud });")).toEqual(["declares cloud", "passes cloud by hand"]);
+  });
+});

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import { IN_CLUSTER } from "../contract";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 import { LOKI_URL } from "./loki";
 import type { Values } from "./values";
 
@@ -19,7 +19,6 @@ export const LOG_LABELS = ["namespace", "pod", "container", "app", "environment"
 export const PLATFORM_ENVIRONMENT = "platform";
 
 export interface AlloyProps extends AddonOptions {
-  readonly cloud: string;
   /** Environment names, which are also their namespaces. */
   readonly environments: string[];
   /** The release providing the ServiceMonitor CRD. */
@@ -41,8 +40,7 @@ export function alloyReleases(scope: Construct, props: AlloyProps): { collector:
       releaseName,
       namespace,
       createNamespace: false,
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [...(props.dependsOn ?? []), props.monitoring],
       values,
     });

@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import type { EnvironmentConfig } from "../../config";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 import { DEFAULT_VALUES_DIR, releaseValues } from "./values";
 import { STAGE_SETTINGS } from "../../config/stages";
 
@@ -60,7 +60,6 @@ export interface GatewayTls {
 }
 
 export interface KnativeProps extends AddonOptions {
-  readonly cloud: string;
   /** Route domains by environment. */
   readonly domains: readonly EnvironmentDomain[];
   readonly scaleToZero: ScaleToZeroDefaults;
@@ -90,8 +89,7 @@ export class KnativeAddon extends Construct {
       chart: "knative-operator",
       releaseName: "knative-operator",
       namespace: "knative-operator",
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
     });
     const namespace = new NamespaceV1(this, "namespace", {

@@ -9,7 +9,6 @@ import type { HelmAddon, AddonOptions } from "./helm-addon";
 import { lokiHealthRules, lokiRelease } from "./loki";
 
 export interface LogsProps extends AddonOptions {
-  readonly cloud: string;
   readonly storage: LogStore;
   readonly storageClassName: string;
   readonly retention: LogRetention;

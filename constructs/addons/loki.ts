@@ -8,7 +8,7 @@ import type { LogRetention, LogsConfig } from "../../config/logs";
 import { LOKI_INDEX_PREFIX, LOKI_TENANT } from "../common/log-store";
 import { IN_CLUSTER, type LogStore } from "../contract";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 import { ALERTMANAGER_URL } from "./monitoring";
 import type { Values } from "./values";
 
@@ -34,7 +34,6 @@ const RULES_DIR = "/rules";
 export const LOKI_SCHEMA_FROM = "2025-01-01";
 
 export interface LokiProps extends AddonOptions {
-  readonly cloud: string;
   readonly storage: LogStore;
   readonly storageClassName: string;
   readonly retention: LogRetention;
@@ -75,8 +74,7 @@ const release = new HelmAddon(scope, "loki", {
     releaseName: LOKI_RELEASE,
     namespace,
     createNamespace: false,
-    cloud: props.cloud,
-    valuesDir: props.valuesDir,
+    ...addonBase(props),
     // The chart's ServiceMonitor needs the CRD; the ruler needs Alertmanager.
     dependsOn: [...(props.dependsOn ?? []), props.monitoring],
     values: {
