@@ -5,6 +5,7 @@
  * Values may be Terraform tokens that resolve to another stack's outputs.
  */
 
+import { privateZoneName } from "../config/clusters";
 import type { ChartName } from "./addons/charts";
 import type { Values } from "./addons/values";
 import type { KubernetesObject } from "./kubernetes/manifests-release";
@@ -185,6 +186,33 @@ export interface IngressGateway {
   readonly loadBalancerAnnotations: Record<string, string>;
 }
 
+/** The two services a workload cluster publishes to the tools cluster's central Grafana. */
+export type PrivateMonitoringService = "prometheus" | "loki";
+
+/**
+ * Where a cluster's Prometheus or Loki answers the tools cluster: a name in
+ * the private zone `internal.<base domain>`, resolved in the tools cluster's
+ * network to an internal load balancer of that cluster (docs/topology.md,
+ * "Central Grafana").
+ */
+export function privateMonitoringHost(service: PrivateMonitoringService, cluster: string, baseDomain: string): string {
+  return `${service}.${clusterPrivateDomain(cluster, baseDomain)}`;
+}
+
+/** The names of one cluster in the private zone: `<cluster>.internal.<base domain>`. */
+export const clusterPrivateDomain = (cluster: string, baseDomain: string): string => `${cluster}.${privateZoneName(baseDomain)}`;
+
+/**
+ * How a workload cluster publishes its Prometheus and Loki to the tools
+ * cluster over the peered networks: the charts' own Services become internal
+ * load balancers with these annotations, read by the cloud's service
+ * controller (internal scheme, the source range of the tools cluster alone)
+ * and, where the cloud needs it, by external-dns for the private name.
+ */
+export interface PrivateMonitoring {
+  readonly serviceAnnotations: Record<PrivateMonitoringService, Record<string, string>>;
+}
+
 /** A Kubernetes RBAC subject: a group or a user, as the cluster's authenticator names it. */
 export interface RbacSubject {
   readonly kind: "Group" | "User";
@@ -230,6 +258,18 @@ export interface ClusterPlatform {
    * @default - no runners in this cluster
    */
   readonly ciRunner?: WorkloadIdentity;
+  /**
+   * Present on a workload cluster when its cloud has a tools cluster: how
+   * its Prometheus and Loki are published to the central Grafana.
+   * @default - published nowhere outside the cluster
+   */
+  readonly privateMonitoring?: PrivateMonitoring;
+  /**
+   * On a tools cluster: the address ranges of the clusters its network is
+   * peered with, which its CI runners may not reach.
+   * @default - none
+   */
+  readonly peeredRanges?: readonly string[];
 }
 
 /** Where a database's credentials live in the cloud's secret store. */

@@ -1,23 +1,12 @@
-import type { ITerraformDependable } from "cdktf";
-import { Construct } from "constructs";
 import type { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
-import type { LogRetention, LogsConfig } from "../../config/logs";
-import type { LogStore } from "../contract";
+import { Construct } from "constructs";
 import type { ManifestsRelease } from "../kubernetes/manifests-release";
-import { alloyReleases } from "./alloy";
-import type { HelmAddon, AddonOptions } from "./helm-addon";
-import { lokiHealthRules, lokiRelease } from "./loki";
+import { alloyReleases, type AlloyProps } from "./alloy";
+import type { HelmAddon } from "./helm-addon";
+import { lokiHealthRules, lokiRelease, type LokiProps } from "./loki";
 
-export interface LogsProps extends AddonOptions {
-  readonly storage: LogStore;
-  readonly storageClassName: string;
-  readonly retention: LogRetention;
-  readonly limits: LogsConfig["limits"];
-  /** Environment names, which are also their namespaces. */
-  readonly environments: string[];
-  /** The release providing the ServiceMonitor and PrometheusRule CRDs and Alertmanager. */
-  readonly monitoring: ITerraformDependable;
-}
+/** Loki's settings and Alloy's: the environments, the storage, the monitoring stack they wait for. */
+export type LogsProps = LokiProps & AlloyProps;
 
 /**
  * Logs: Loki on the platform's object storage (loki.ts), Alloy on every node

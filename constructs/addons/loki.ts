@@ -40,6 +40,12 @@ export interface LokiProps extends AddonOptions {
   readonly limits: LogsConfig["limits"];
   /** The release providing the ServiceMonitor and PrometheusRule CRDs and Alertmanager. */
   readonly monitoring: ITerraformDependable;
+  /**
+   * Annotations that make Loki's own Service an internal load balancer the
+   * tools cluster's Grafana reads (ClusterPlatform.privateMonitoring).
+   * @default - a ClusterIP Service, reached in the cluster only
+   */
+  readonly publishAnnotations?: Record<string, string>;
 }
 
 /** The Grafana data source for Loki, provisioned with kube-prometheus-stack. */
@@ -122,6 +128,7 @@ const release = new HelmAddon(scope, "loki", {
         replicas: 1,
         persistence: { enabled: true, storageClass: props.storageClassName, size: "10Gi" },
         resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+        ...(props.publishAnnotations === undefined ? {} : { service: { type: "LoadBalancer", annotations: props.publishAnnotations } }),
       },
       // Simple-scalable targets off: everything runs in the single binary.
       write: { replicas: 0 },
