@@ -203,7 +203,7 @@ describe("aws-addons and azure-addons", () => {
 
   it("do differ, where the contracts differ", () => {
     const fields = comparison.explained.map((line) => line.split(" <- ")[1]);
-    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.fluxImageReflector.serviceAccountAnnotations", "identities.externalSecrets.serviceAccountAnnotations", "logStorage.objectStore", "logStorage.identity.podLabels", "dns.externalDns.args", "ingressGateway.loadBalancerAnnotations"]) {
+    for (const field of ["cluster.exec.command", "cluster.exec.args", "cluster.host", "storageClass.name", "clusterSecretStore", "identities.fluxImageReflector.podLabels", "identities.fluxImageReflector.serviceAccountAnnotations", "identities.externalSecrets.serviceAccountAnnotations", "logStore.objectStore", "logStore.identity.podLabels", "dns.externalDns.args", "ingressGateway.loadBalancerAnnotations"]) {
       expect(fields.some((explained) => explained.split(" | ").includes(field)), field).toBe(true);
     }
   });
@@ -232,5 +232,24 @@ describe("aws-addons and azure-addons", () => {
       expect.stringMatching(/^\/resource\/helm_release\/flux_release_\w+\/timeout: 600 vs 1200$/),
       expect.stringMatching(/^\/resource\/helm_release\/flux_release_\w+\/values\/0\/multitenancy\/enabled: true vs false$/),
     ]);
+  });
+});
+
+describe("what every add-on takes", () => {
+  const dir = path.join(__dirname, "..", "constructs", "addons");
+  const files = readdirSync(dir).filter((file) => file.endsWith(".ts") && file !== "helm-addon.ts");
+
+  /** Props of an add-on that restate a setting AddonOptions declares once, or pass it on by hand. */
+  const restated = (source: string): string[] => [
+    ...[...source.matchAll(/^\s+readonly (cloud|valuesDir)\??:/gm)].map((match) => `declares ${match[1]}`),
+    ...[...source.matchAll(/\b(cloud|valuesDir): props\.\1\b/g)].map((match) => `passes ${match[1]} by hand`),
+  ];
+
+  it.each(files)("%s takes cloud and values directory from AddonOptions, and hands them on with addonBase", (file) => {
+    expect(restated(readFileSync(path.join(dir, file), "utf8"))).toEqual([]);
+  });
+
+  it("catches a props type that declares its own cloud", () => {
+    expect(restated("export interface P extends AddonOptions {\n  readonly cloud: string;\n}\nnew HelmAddon(this, 'x', { cloud: props.cloud });")).toEqual(["declares cloud", "passes cloud by hand"]);
   });
 });

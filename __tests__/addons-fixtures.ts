@@ -53,7 +53,7 @@ export const azureShapedPlatform: ClusterPlatform = {
     },
   },
   capacity: { resourceMetricsBuiltIn: true },
-  logStorage: {
+  logStore: {
     objectStore: "azure",
     lokiStorage: {
       type: "azure",
@@ -152,7 +152,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     identities: platform.identities,
     clusterSecretStore: platform.clusterSecretStore,
     capacity: platform.capacity,
-    logStorage: platform.logStorage,
+    logStore: platform.logStore,
     dns: platform.dns,
     ingressGateway: platform.ingressGateway,
     alertHeartbeat: platform.alertHeartbeat,

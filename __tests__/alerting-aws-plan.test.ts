@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_SILENCE_HOURS } from "../constructs/aws/backup-alarms";
-import { EXTERNAL_ALARMS, HEALTH_CHECK_REGION } from "../constructs/aws/external-monitoring";
+import { EXTERNAL_ALARMS, HEALTH_CHECK_REGION } from "../constructs/aws/uptime-checks";
 import { skipNote } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { offlineTerraform, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAILY_BACKUP_SILENCE_HOURS } from "../constructs/azure/backup-alerts";
 import { CONTAINER_INSIGHTS_STREAMS } from "../constructs/azure/container-insights";
-import { FAILED_LOCATIONS_TO_ALERT, HEARTBEAT_SILENCE_MINUTES, heartbeatQuery } from "../constructs/azure/external-monitoring";
+import { FAILED_LOCATIONS_TO_ALERT, HEARTBEAT_SILENCE_MINUTES, heartbeatQuery } from "../constructs/azure/uptime-checks";
 import { IN_CLUSTER } from "../constructs/contract";
 import { onlyResource, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { ACTIVATOR_JOB, EXTERNAL_SECRETS_JOB, GATEWAY_JOB, KNATIVE_SERVICE_LABEL, QUEUE_PROXY_JOB, REQUEST_COUNT } from "../constructs/addons/alert-rules";
 import { Alerting, environmentDashboard, GRAFANA_DASHBOARD_LABEL, knativeMonitors } from "../constructs/addons/alerting";
-import { platformResourceState, WATCHED_RESOURCES } from "../constructs/addons/resource-state";
+import { platformResourceState, WATCHED_RESOURCES } from "../constructs/addons/kube-state-metrics";
 
 describe("what the alerting release applies", () => {
   const config = loadConfig();

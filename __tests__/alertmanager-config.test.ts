@@ -10,7 +10,7 @@ import { CHARTS } from "../constructs/addons/charts";
 import { DEFAULT_VALUES_DIR, mergeValues, userValues } from "../constructs/addons/values";
 import { ALERTMANAGER_PORT, ALERTMANAGER_URL, MONITORING_NAMESPACE, MONITORING_RELEASE, smtpPlaceholders } from "../constructs/addons/monitoring";
 import { watchdogSinkReceiver } from "../constructs/addons/watchdog-sink";
-import { snsHeartbeatReceiver } from "../constructs/aws/external-monitoring";
+import { snsHeartbeatReceiver } from "../constructs/aws/uptime-checks";
 import { inhibited } from "./support/alertmanager";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { DEFAULT_SYNTH_VARIABLE, SYNTH_LOG } from "./support/synth-output";

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { guardPlan, notAPlan, protectedChanges, protectionReason } from "../tools/destroy-guard";
+import { guardPlan, notAPlan, protectedChanges, protectedTypeNames, protectionReason } from "../tools/destroy-guard";
 import { addressOf, deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote, tsxScript } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
@@ -13,37 +13,30 @@ import { synthesize, type Synthesized } from "./support/synth";
 const terraform = offlineTerraform();
 
 describe("protected resource types", () => {
-  it.each([
-    ["aws_db_instance", "a database: destroying it loses its data"],
-    ["aws_rds_cluster", "a database cluster: destroying it loses its data"],
-    ["azurerm_postgresql_flexible_server", "a database server: destroying it loses its data"],
-    ["azurerm_postgresql_flexible_server_database", "a database: destroying it loses its data"],
-    ["aws_backup_vault", "a backup vault: destroying it loses the recovery points"],
-    ["aws_backup_plan", "a backup plan: without it no recovery points are taken"],
-    ["aws_backup_selection", "a backup selection: without it the database or bucket is not backed up"],
-    ["aws_backup_vault_lock_configuration", "a backup vault lock: without it recovery points can be deleted before their retention ends"],
-    ["azurerm_data_protection_backup_vault", "a backup vault: destroying it loses the recovery points"],
-    ["azurerm_data_protection_backup_policy_postgresql_flexible_server", "a backup policy: without it no recovery points are taken"],
-    ["azurerm_data_protection_backup_instance_postgresql_flexible_server", "a backup instance: without it the database is not backed up"],
-    ["aws_ecr_repository", "a container registry: destroying it deletes every image the environments run"],
-    ["azurerm_container_registry", "a container registry: destroying it deletes every image the environments run"],
-    ["aws_kms_key", "an encryption key: data and backups encrypted with it become unreadable"],
-    ["azurerm_key_vault", "a key vault: its keys and secrets go with it"],
-    ["azurerm_key_vault_key", "an encryption key: data and backups encrypted with it become unreadable"],
-    ["azurerm_key_vault_secret", "a key vault secret: its value (a generated database password) is kept nowhere else; on a shared server it stands for an environment's database"],
-    ["aws_secretsmanager_secret", "a generated secret: its value (a database role's password) is kept nowhere else; on a shared server it stands for an environment's database"],
-    ["azurerm_data_protection_backup_instance_blob_storage", "a backup instance: without it the storage account's objects are not backed up"],
-    ["azurerm_resource_group", "a resource group: deleting it deletes every resource in it, also those Terraform does not manage"],
-    ["azurerm_management_lock", "a delete lock: without it Azure no longer refuses to delete what it locks"],
-    ["aws_eks_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
-    ["azurerm_kubernetes_cluster", "the Kubernetes cluster: every workload and in-cluster stack runs on it"],
-    ["aws_s3_bucket", "an S3 bucket: destroying it loses its objects (an application's files, every stack's Terraform state, the log store's chunks)"],
-    ["azurerm_storage_account", "a storage account: destroying it loses its blobs (an application's files, every stack's Terraform state, the log store's chunks)"],
-    ["azurerm_storage_container", "a storage container: destroying it loses its blobs (an application's files, every stack's Terraform state, the log store's chunks)"],
-    ["aws_route53_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
-    ["azurerm_dns_zone", "the public DNS zone: a new zone gets new name servers, and every route is unreachable until the registrar delegates to them"],
-  ])("%s is protected", (type, reason) => {
-    expect(protectionReason(type)).toBe(reason);
+  // The list itself is the guard's; docs/workflows.md's table is kept equal to it (docs-map.test.ts).
+  it.each(protectedTypeNames())("%s: the reason says what it is and what its loss costs", (type) => {
+    expect(protectionReason(type.replace(/\*$/, "example"))).toMatch(/^(a|an|the) [^:]+: \S.{10,}$/);
+  });
+
+  it("protects a database with the reason the message prints", () => {
+    expect(protectionReason("aws_db_instance")).toBe("a database: destroying it loses its data");
+  });
+
+  it("protects a new member of a family named by prefix", () => {
+    expect(protectionReason("azurerm_data_protection_backup_instance_disk")).toBe("a backup instance: without it the database is not backed up");
+    expect(protectionReason("azurerm_data_protection_backup_policy_disk")).toBe("a backup policy: without it no recovery points are taken");
+  });
+
+  it("protects every type the program keeps from deletion with prevent_destroy", () => {
+    const synth = synthesize();
+    const kept = new Set<string>();
+    for (const id of Object.keys(synth.manifest.stacks)) {
+      for (const [type, resources] of Object.entries<Record<string, any>>(synth.stack(id).resource ?? {})) {
+        if (Object.values(resources).some((resource) => resource.lifecycle?.prevent_destroy === true)) kept.add(type);
+      }
+    }
+    expect(kept.size).toBeGreaterThan(10);
+    expect([...kept].filter((type) => protectionReason(type) === undefined)).toEqual([]);
   });
 
   it.each([

@@ -12,10 +12,10 @@ import { KNATIVE_SERVING_NAMESPACE, KOURIER_SERVICE } from "../constructs/addons
 import { routesCertificate } from "../constructs/addons/cert-manager";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
 import { MONITORING_NAMESPACE } from "../constructs/addons/monitoring";
-import { LOKI_URL } from "../constructs/addons/logs";
+import { LOKI_URL } from "../constructs/addons/loki";
 import { ALERTMANAGER_URL } from "../constructs/addons/monitoring";
 import { QUEUE_PROXY_JOB } from "../constructs/addons/alert-rules";
-import { HEALTH_CHECK_REGION } from "../constructs/aws/external-monitoring";
+import { HEALTH_CHECK_REGION } from "../constructs/aws/uptime-checks";
 import { cronIntervalHours } from "../tools/doctor/cloud";
 import { eksToken } from "../tools/doctor/clouds/aws";
 import { coversHost } from "../tools/doctor/checks/ingress";

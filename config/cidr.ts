@@ -96,3 +96,19 @@ export function insidePattern(outer: Ipv4Network): string {
   });
   return `${parts.join("\\.")}/${alternatives(range(outer.prefixLength, 32))}`;
 }
+
+/** Addresses from which a public endpoint counts as open to everyone: a quarter of IPv4. */
+const OPEN_TO_EVERYONE = 2 ** 30;
+
+/**
+ * Ranges admitted to a public endpoint, together: far less than the internet,
+ * however it is cut into pieces (0.0.0.0/1 and 128.0.0.0/1). Each range on
+ * its own (not /0, not a private range) is checked by its field's schema.
+ */
+export function checkPublicRanges(cidrs: readonly string[], at: (string | number)[], endpoint: string, report: (path: (string | number)[], input: unknown, message: string) => void, instead = "list your networks"): void {
+  const networks = cidrs.map(parseIpv4Network).filter((network): network is Ipv4Network => network !== undefined);
+  const covered = coveredAddresses(networks);
+  if (covered >= OPEN_TO_EVERYONE && !networks.some((network) => network.prefixLength === 0)) {
+    report(at, cidrs, `these ranges together open ${endpoint} to ${Math.round((covered / 2 ** 32) * 100)} % of all IPv4 addresses; ${instead}`);
+  }
+}

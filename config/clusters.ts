@@ -2,7 +2,8 @@ import { z } from "zod";
 import { awsSchema, type AwsConfig } from "./aws";
 import { azureSchema, type AzureConfig } from "./azure";
 import { overlaps, parseIpv4Network } from "./cidr";
-import { dnsLabel } from "./common";
+import { dnsLabel, type Stage } from "./common";
+import { STAGE_SETTINGS } from "./stages";
 import { databaseServerStackPart } from "./environments";
 
 /**
@@ -270,7 +271,7 @@ function checkNetworks(config: ClusterRulesInput, clusters: readonly RawCluster[
 function checkTiers(config: ClusterRulesInput, clusters: readonly RawCluster[], issue: Issue): void {
   const azure = config.clouds.azure;
   if (!azure) return;
-  const production = new Set(config.environments.filter((env) => (env.stage ?? env.name) === "production").map((env) => env.name));
+  const production = new Set(config.environments.filter((env) => STAGE_SETTINGS[(env.stage ?? env.name) as Stage]?.clusterUptimeSla).map((env) => env.name));
   clusters.forEach((cluster, i) => {
     const own = cluster.clouds.azure?.cluster?.skuTier;
     const tier = own ?? azure.cluster.skuTier;

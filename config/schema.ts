@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { awsSchema, familyArchitecture, isAwsRegion } from "./aws";
+import { awsSchema, checkAws } from "./aws";
 import { checkCi, ciSchema, resolveCiClouds } from "./ci";
-import { azureSchema, flexibleServerSkusText, isFlexibleServerSku, VAULTED_BACKUP_MAX_STORAGE_GB } from "./azure";
+import { azureSchema, checkAzure } from "./azure";
 import { checkClusters, clusterCloud, clustersSchema, resolveClusters } from "./clusters";
-import { contains, coveredAddresses, overlaps, parseIpv4Network, type Ipv4Network } from "./cidr";
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
 import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, OPERATIONAL_BACKUP_DAYS, SHARED_STACK_PARTS } from "./environments";
@@ -13,6 +12,7 @@ import { pagerSchema } from "./pager";
 import { checkPreviews, previewsSchema } from "./previews";
 import { bytes, millicores } from "./quantity";
 import { referenceFindings } from "./reference-checks";
+import { STAGE_SETTINGS } from "./stages";
 
 const hostname = z
   .string()
@@ -93,18 +93,12 @@ const rawConfigSchema = z
   })
   .strict();
 
-type RawConfig = z.infer<typeof rawConfigSchema>;
+/** The config as validated, before defaults are resolved: what the rules read. */
+export type RawConfig = z.infer<typeof rawConfigSchema>;
 type Ctx = z.RefinementCtx;
 type Path = (string | number)[];
 
-/**
- * Webhooks an Azure Container Registry may have, by tier:
- * https://learn.microsoft.com/en-us/azure/container-registry/container-registry-skus#service-tier-features-and-limits
- */
-export const ACR_WEBHOOK_QUOTA = { Basic: 2, Standard: 10, Premium: 500 } as const;
-
-const registryTiersFor = (webhooks: number): string =>
-  (Object.keys(ACR_WEBHOOK_QUOTA) as (keyof typeof ACR_WEBHOOK_QUOTA)[]).filter((sku) => ACR_WEBHOOK_QUOTA[sku] >= webhooks).join(" or ");
+export { ACR_WEBHOOK_QUOTA } from "./azure";
 
 function issue(ctx: Ctx, path: Path, input: unknown, message: string): void {
   ctx.addIssue({ code: "custom", path, input, message });
@@ -277,207 +271,6 @@ function checkDomain(config: RawConfig, ctx: Ctx): void {
   }
 }
 
-function checkAws(config: RawConfig, ctx: Ctx): void {
-  const aws = config.clouds.aws;
-  if (!aws) return;
-  const at = (...rest: Path): Path => ["clouds", "aws", ...rest];
-  // A zone is its region's name plus a letter.
-  const regionOf = (zone: string) => zone.slice(0, -1);
-  const zoneRegions = new Set(aws.availabilityZones.map(regionOf));
-  const [onlyRegion] = zoneRegions;
-  if (zoneRegions.size === 1 && onlyRegion !== aws.region && isAwsRegion(aws.region)) {
-    // Every zone agrees: the region is what is wrong.
-    issue(ctx, at("region"), aws.region, `the availability zones are all in ${onlyRegion}: set region to ${onlyRegion}, or list zones of ${aws.region}`);
-  }
-  const zones = new Set<string>();
-  aws.availabilityZones.forEach((zone, i) => {
-    if (zoneRegions.size > 1 && isAwsRegion(aws.region) && regionOf(zone) !== aws.region) {
-      issue(ctx, at("availabilityZones", i), zone, `zone is not in region ${aws.region}`);
-    }
-    if (zones.has(zone)) issue(ctx, at("availabilityZones", i), zone, "duplicate availability zone");
-    zones.add(zone);
-  });
-  const vpc = parseIpv4Network(aws.network.vpcCidr);
-  const services = parseIpv4Network(aws.cluster.serviceCidr);
-  if (vpc && services && overlaps(vpc, services)) {
-    issue(ctx, at("cluster", "serviceCidr"), aws.cluster.serviceCidr, `overlaps the VPC ${aws.network.vpcCidr}`);
-  }
-  checkPublicRanges(aws.cluster.publicAccessCidrs, at("cluster", "publicAccessCidrs"), "the API endpoint", ctx, "list your networks or leave empty for private only");
-  checkAwsCapacity(aws, at, ctx);
-}
-
-/** Addresses from which a public endpoint counts as open to everyone: a quarter of IPv4. */
-const OPEN_TO_EVERYONE = 2 ** 30;
-
-/**
- * Ranges admitted to a public endpoint, together: far less than the internet,
- * however it is cut into pieces (0.0.0.0/1 and 128.0.0.0/1). Each range on
- * its own (not /0, not a private range) is checked by its field's schema.
- */
-function checkPublicRanges(cidrs: readonly string[], at: Path, endpoint: string, ctx: Ctx, instead = "list your networks"): void {
-  const networks = cidrs.map(parseIpv4Network).filter((network): network is Ipv4Network => network !== undefined);
-  const covered = coveredAddresses(networks);
-  if (covered >= OPEN_TO_EVERYONE && !networks.some((network) => network.prefixLength === 0)) {
-    issue(ctx, at, cidrs, `these ranges together open ${endpoint} to ${Math.round((covered / 2 ** 32) * 100)} % of all IPv4 addresses; ${instead}`);
-  }
-}
-
-/** Where the cost ceiling and the shapes of EKS capacity are set: the system group and the node pools. */
-function checkAwsCapacity(aws: NonNullable<RawConfig["clouds"]["aws"]>, at: (...rest: Path) => Path, ctx: Ctx): void {
-  const { cluster } = aws;
-  if (cluster.nodeGroups !== undefined) {
-    issue(
-      ctx,
-      at("cluster", "nodeGroups"),
-      cluster.nodeGroups,
-      "nodeGroups was replaced: move the group the add-ons run on to systemNodeGroup (instanceTypes, nodeCount) and describe workload capacity as nodePools (capacityTypes, instanceFamilies or instanceCategories, limits); see docs/capacity.md, 'Migrating from nodeGroups'",
-    );
-  }
-  const system = cluster.systemNodeGroup;
-  system.instanceTypes.forEach((type, i) => {
-    const family = type.split(".")[0];
-    if (familyArchitecture(family) !== system.architecture) {
-      issue(ctx, at("cluster", "systemNodeGroup", "instanceTypes", i), type, `is ${familyArchitecture(family)}, but architecture is ${system.architecture}: list ${system.architecture} instance types or change architecture`);
-    }
-  });
-  const poolNames = new Map<string, number>();
-  cluster.nodePools.forEach((pool, i) => {
-    const here = (...rest: Path): Path => at("cluster", "nodePools", i, ...rest);
-    const previous = poolNames.get(pool.name);
-    if (previous !== undefined) issue(ctx, here("name"), pool.name, `duplicate node pool name; nodePools[${previous}] is already named '${pool.name}'`);
-    poolNames.set(pool.name, i);
-    if (pool.instanceCategories === undefined && pool.instanceFamilies === undefined) {
-      issue(ctx, here(), pool.name, "set instanceCategories (such as [c, m, r]) or instanceFamilies (such as [m7i, m7g]): a pool without either may launch any instance type");
-    } else if (pool.instanceCategories !== undefined && pool.instanceFamilies !== undefined) {
-      issue(ctx, here("instanceFamilies"), pool.instanceFamilies, "set instanceCategories or instanceFamilies, not both");
-    }
-    if (pool.minInstanceGeneration !== undefined && pool.instanceCategories === undefined) {
-      issue(ctx, here("minInstanceGeneration"), pool.minInstanceGeneration, "applies to instanceCategories only; instanceFamilies already name the generation");
-    }
-    const familyArchitectures = new Set<string>();
-    (pool.instanceFamilies ?? []).forEach((family, j) => {
-      const architecture = familyArchitecture(family);
-      familyArchitectures.add(architecture);
-      if (!pool.architectures.includes(architecture)) {
-        issue(ctx, here("instanceFamilies", j), family, `is an ${architecture} family, but architectures are [${pool.architectures.join(", ")}]: add ${architecture} or drop the family`);
-      }
-    });
-    if (pool.instanceFamilies !== undefined) {
-      pool.architectures.forEach((architecture, j) => {
-        if (!familyArchitectures.has(architecture)) {
-          issue(ctx, here("architectures", j), architecture, `no family in instanceFamilies [${pool.instanceFamilies!.join(", ")}] is ${architecture}: add one (${architecture === "arm64" ? "such as m7g" : "such as m7i"}) or drop ${architecture}`);
-        }
-      });
-    }
-  });
-}
-
-function checkAzure(config: RawConfig, ctx: Ctx): void {
-  const azure = config.clouds.azure;
-  if (!azure) return;
-  const at = (...rest: Path): Path => ["clouds", "azure", ...rest];
-  const vnet = parseIpv4Network(azure.network.vnetCidr);
-  const subnets = {
-    nodesSubnetCidr: parseIpv4Network(azure.network.nodesSubnetCidr),
-    postgresSubnetCidr: parseIpv4Network(azure.network.postgresSubnetCidr),
-  };
-  for (const [field, subnet] of Object.entries(subnets)) {
-    if (vnet && subnet && !contains(vnet, subnet)) {
-      issue(ctx, at("network", field), subnet.cidr, `must lie inside the VNet ${vnet.cidr}`);
-    }
-  }
-  if (subnets.nodesSubnetCidr && subnets.postgresSubnetCidr && overlaps(subnets.nodesSubnetCidr, subnets.postgresSubnetCidr)) {
-    issue(ctx, at("network", "postgresSubnetCidr"), azure.network.postgresSubnetCidr, `overlaps nodesSubnetCidr ${azure.network.nodesSubnetCidr}`);
-  }
-  const services = parseIpv4Network(azure.cluster.serviceCidr);
-  if (vnet && services && overlaps(vnet, services)) {
-    issue(ctx, at("cluster", "serviceCidr"), azure.cluster.serviceCidr, `overlaps the VNet ${azure.network.vnetCidr}`);
-  }
-  const dnsIp = parseIpv4Network(`${azure.cluster.dnsServiceIp}/32`);
-  if (services && dnsIp && !contains(services, dnsIp)) {
-    issue(ctx, at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `must lie inside serviceCidr ${azure.cluster.serviceCidr}`);
-  } else if (services && dnsIp && (dnsIp.first === services.first || dnsIp.first === services.first + 1 || dnsIp.first === services.last)) {
-    // Kubernetes gives the first address of the range to the API server's service; the network and broadcast addresses are no hosts.
-    issue(ctx, at("cluster", "dnsServiceIp"), azure.cluster.dnsServiceIp, `is the network, first or last address of serviceCidr ${azure.cluster.serviceCidr}, which the cluster cannot give to DNS; use another, such as the .10`);
-  }
-  const azureTagText = /[<>%&\\?/]/;
-  for (const key of Object.keys(config.tags)) {
-    if (azureTagText.test(key)) issue(ctx, ["tags", key], key, "Azure tag names cannot contain < > % & \\ ? /");
-  }
-  for (const pool of ["systemPool", "userPool"] as const) {
-    const { minCount, maxCount } = azure.cluster[pool];
-    if (minCount > maxCount) issue(ctx, at("cluster", pool, "minCount"), minCount, `must not exceed maxCount (${maxCount})`);
-  }
-  if (azure.cluster.systemPool.minCount < 1) {
-    issue(ctx, at("cluster", "systemPool", "minCount"), azure.cluster.systemPool.minCount, "the system pool runs CoreDNS and the add-ons: at least 1");
-  }
-  const pods = parseIpv4Network(azure.cluster.podCidr);
-  if (pods && vnet && overlaps(pods, vnet)) {
-    issue(ctx, at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps the VNet ${azure.network.vnetCidr}`);
-  } else if (pods && services && overlaps(pods, services)) {
-    issue(ctx, at("cluster", "podCidr"), azure.cluster.podCidr, `overlaps serviceCidr ${azure.cluster.serviceCidr}`);
-  }
-  // Azure reserves 5 addresses per subnet; node upgrades add maxSurge nodes to each pool.
-  const nodes = subnets.nodesSubnetCidr;
-  if (nodes) {
-    const usable = nodes.last - nodes.first + 1 - 5;
-    const surge = azure.cluster.upgradeSettings.maxSurge;
-    const surgeOf = (maxCount: number) => (surge.endsWith("%") ? Math.ceil((maxCount * Number(surge.slice(0, -1))) / 100) : Number(surge));
-    const needed = [azure.cluster.systemPool, azure.cluster.userPool].reduce((sum, pool) => sum + pool.maxCount + surgeOf(pool.maxCount), 0);
-    if (usable < needed) {
-      issue(ctx, at("network", "nodesSubnetCidr"), nodes.cidr, `has ${usable} usable addresses; the node pools grow to ${needed} nodes with upgrade surge`);
-    }
-  }
-  const hasProduction = config.environments.some((env) => (env.stage ?? env.name) === "production");
-  // With clusters, the tier is each cluster's own (checkClusters).
-  if (hasProduction && azure.cluster.skuTier === "Free" && !config.clusters) {
-    issue(ctx, at("cluster", "skuTier"), azure.cluster.skuTier, "a cluster serving production needs the uptime SLA: Standard or Premium");
-  }
-  if (azure.backup.monthlyRetentionDays < azure.backup.dailyRetentionDays) {
-    issue(ctx, at("backup", "monthlyRetentionDays"), azure.backup.monthlyRetentionDays, `must be at least dailyRetentionDays (${azure.backup.dailyRetentionDays}): the monthly tier outlives the daily one`);
-  }
-  checkPublicRanges(azure.cluster.authorizedIpRanges, at("cluster", "authorizedIpRanges"), "the API server", ctx);
-  if (azure.keyVault.allowedIpRanges) checkPublicRanges(azure.keyVault.allowedIpRanges, at("keyVault", "allowedIpRanges"), "the Key Vault firewall", ctx);
-  const registry = azure.registry;
-  if (registry.sku !== "Premium") {
-    const premiumOnly = {
-      untaggedRetentionDays: registry.untaggedRetentionDays !== undefined,
-      zoneRedundancy: registry.zoneRedundancy,
-      privateAccess: registry.privateAccess,
-    };
-    for (const [field, set] of Object.entries(premiumOnly)) {
-      if (set) issue(ctx, at("registry", field), registry[field as keyof typeof premiumOnly], `needs sku Premium (sku is ${registry.sku})`);
-    }
-  }
-  // One registry webhook per environment, each to its own Receiver.
-  const webhooks = config.gitops.receivers?.registry ? config.environments.length : 0;
-  if (webhooks > ACR_WEBHOOK_QUOTA[registry.sku]) {
-    issue(ctx, at("registry", "sku"), registry.sku, `allows ${ACR_WEBHOOK_QUOTA[registry.sku]} webhooks; gitops.receivers.registry needs one per environment (${webhooks}): choose ${registryTiersFor(webhooks)} or turn the registry receiver off`);
-  }
-  // Every server: the environments' own and the shared ones.
-  const servers: [Path, Partial<RawConfig["databaseServers"][number]>][] = [
-    ...config.environments.flatMap((env, i): [Path, Partial<RawConfig["databaseServers"][number]>][] =>
-      env.database.server === undefined ? [[["environments", i, "database"], env.database]] : [],
-    ),
-    ...config.databaseServers.map((server, i): [Path, Partial<RawConfig["databaseServers"][number]>] => [["databaseServers", i], server]),
-  ];
-  for (const [at, db] of servers) {
-    if (db.skuName !== undefined && !isFlexibleServerSku(db.skuName)) {
-      issue(ctx, [...at, "skuName"], db.skuName, `not a Flexible Server SKU the azurerm provider accepts; allowed: ${flexibleServerSkusText()}`);
-    }
-    // Rounded up to an offered size first, as the server is created.
-    if (db.storageGb !== undefined && db.storageGb > VAULTED_BACKUP_MAX_STORAGE_GB) {
-      issue(ctx, [...at, "storageGb"], db.storageGb, `Azure's vaulted backups cover servers up to ${VAULTED_BACKUP_MAX_STORAGE_GB} GiB; allowed: 20 to ${VAULTED_BACKUP_MAX_STORAGE_GB}`);
-    }
-    if (db.highAvailability && db.skuName?.startsWith("B_")) {
-      issue(ctx, [...at, "skuName"], db.skuName, "Burstable (B_) servers cannot be highly available on Azure; use a GP_ or MO_ SKU");
-    }
-    if (db.backupRetentionDays !== undefined && db.backupRetentionDays < 7) {
-      issue(ctx, [...at, "backupRetentionDays"], db.backupRetentionDays, "Azure Flexible Server keeps 7 to 35 days of point-in-time restore");
-    }
-  }
-}
-
 function resolve(config: RawConfig) {
   const applicationNames = config.applications.map((app) => app.name);
   return {
@@ -493,7 +286,7 @@ function resolve(config: RawConfig) {
         path: env.gitops.path ?? `deploy/${env.name}`,
       },
       database: resolveDatabase(env, config.databaseServers),
-      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? (env.stage ?? env.name) === "production" },
+      alerts: { ...env.alerts, uptimeChecks: env.alerts.uptimeChecks ?? STAGE_SETTINGS[(env.stage ?? env.name) as Stage].uptimeChecksByDefault },
     })),
     databaseServers: resolveDatabaseServers(config),
     clusters: resolveClusters(config),
@@ -521,8 +314,9 @@ function checkClusterOverrides(config: RawConfig, ctx: Ctx): void {
           ctx.addIssue({ ...found, path: ["clusters", i, ...path] } as z.core.$ZodRawIssue);
         },
       } as Ctx;
-      if (cloud === "aws") checkAws(view, relay);
-      else checkAzure(view, relay);
+      const report = (path: Path, input: unknown, message: string) => issue(relay, path, input, message);
+      if (cloud === "aws") checkAws(view, report);
+      else checkAzure(view, report);
     }
   });
 }
@@ -536,8 +330,8 @@ export const configSchema = rawConfigSchema
     checkObjectStorage(config, ctx);
     checkDomain(config, ctx);
     checkLogs(config, ctx);
-    checkAws(config, ctx);
-    checkAzure(config, ctx);
+    checkAws(config, (path, input, message) => issue(ctx, path, input, message));
+    checkAzure(config, (path, input, message) => issue(ctx, path, input, message));
     checkCi(config, ctx);
     checkClusters(config, (path, input, message) => issue(ctx, path, input, message));
     checkClusterOverrides(config, ctx);

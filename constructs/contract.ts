@@ -131,7 +131,7 @@ export interface ClusterCapacity {
  * identity Loki's service account reaches it with. Only bucket names and
  * client settings: never a key or a connection string.
  */
-export interface LogStorage {
+export interface LogStore {
   /** Loki's name for the backend, used in `schema_config` and by the compactor. */
   readonly objectStore: "s3" | "azure" | "gcs";
   /**
@@ -264,7 +264,7 @@ export interface ClusterPlatform {
   readonly clusterSecretStore: SecretStoreProvider;
   readonly capacity: ClusterCapacity;
   /** Where Loki keeps chunks and index. */
-  readonly logStorage: LogStorage;
+  readonly logStore: LogStore;
   readonly dns: PublicDns;
   readonly ingressGateway: IngressGateway;
   /** Where the Watchdog goes, when the cloud watches for it. */

@@ -11,7 +11,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { encodeMembership, REFERENCE_DIR } from "../config/reference";
-import { CHARTS } from "../constructs/addons/charts";
 import {
   parseAwsAvailabilityZones,
   parseAzureKnownSkus,
@@ -19,51 +18,10 @@ import {
   parseAzureRegionSizes,
   parseKarpenterInstanceTypes,
   parseRdsPostgresClasses,
+  POSTGRES_MAJORS,
+  RDS_ADDITIONS,
+  SOURCES,
 } from "../tools/reference-data";
-
-/** Karpenter's release whose instance-type data the EC2 list comes from: the chart the platform installs. */
-export const KARPENTER_AWS_REF = `v${CHARTS.karpenter.version}`;
-/** The commit of Karpenter's Azure provider read for VM sizes and their regions. */
-const KARPENTER_AZURE_REF = "352646f599290c3a6d2f9710fb535a7b288f88ed";
-/** The last commit of the RDS User Guide's public source (the repository was archived in June 2023). */
-const RDS_GUIDE_REF = "2dd4d7846c98bd2cbf136228954fbf028f358854";
-
-export const SOURCES = {
-  ec2: {
-    file: "karpenter-instance-types.md",
-    url: `https://raw.githubusercontent.com/aws/karpenter-provider-aws/${KARPENTER_AWS_REF}/website/content/en/docs/reference/instance-types.md`,
-  },
-  zones: { file: "aws-availability-zones.md", url: "https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.md" },
-  rds: {
-    file: "rds-instance-classes.md",
-    url: `https://raw.githubusercontent.com/awsdocs/amazon-rds-user-guide/${RDS_GUIDE_REF}/doc_source/Concepts.DBInstanceClass.md`,
-  },
-  azureSizes: {
-    file: "azure-known-skus.yaml",
-    url: `https://raw.githubusercontent.com/Azure/karpenter-provider-azure/${KARPENTER_AZURE_REF}/pkg/providers/instancetype/known_skus.yaml`,
-  },
-  azurePrices: {
-    file: "azure-pricing.go",
-    url: `https://raw.githubusercontent.com/Azure/karpenter-provider-azure/${KARPENTER_AZURE_REF}/pkg/providers/pricing/zz_generated.pricing.go`,
-  },
-  azureRegions: { file: "azure-regions-list.md", url: "https://raw.githubusercontent.com/MicrosoftDocs/reliability-docs/main/articles/reliability/regions-list.md" },
-} as const;
-
-/**
- * RDS classes launched after the User Guide's public source stopped, with
- * the announcement they come from. Each family runs every PostgreSQL major
- * from `fromMajor` on, in the sizes of its EC2 family.
- */
-const RDS_ADDITIONS = [
-  {
-    families: ["m8g", "r8g"],
-    fromMajor: 13,
-    source: "AWS Database Blog, 'Leveling up Amazon RDS with AWS Graviton4: Benchmarks' (M8g and R8g for RDS for PostgreSQL, November 2024)",
-  },
-];
-
-/** PostgreSQL majors the RDS table may name. */
-const POSTGRES_MAJORS = Array.from({ length: 32 }, (_, i) => i + 9);
 
 async function read(source: { file: string; url: string }, from: string | undefined): Promise<string> {
   if (from) return readFileSync(path.join(from, source.file), "utf8");

@@ -34,7 +34,7 @@ const keepSourceDirname = {
 const cdktfRuntime = {
   name: "cdktf-runtime",
   setup(build) {
-    const runtime = JSON.stringify(path.join(__dirname, "cdktf-runtime.cjs"));
+    const runtime = JSON.stringify(path.join(__dirname, "..", "tools", "cdktf-runtime.cjs"));
     build.onLoad({ filter: /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
       loader: "js",
       contents: `"use strict";\nexports.captureStackTrace = require(${runtime}).captureStackTrace;`,

@@ -15,13 +15,13 @@ import { ciRunnerPodMonitor, CiRunnersAddon } from "../constructs/addons/ci-runn
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
-import { LogsAddon, lokiDataSource } from "../constructs/addons/logs";
+import { LogsAddon } from "../constructs/addons/logs";
+import { lokiDataSource } from "../constructs/addons/loki";
 import { Alerting } from "../constructs/addons/alerting";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { useLocalState } from "../constructs/common/state";
-import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
@@ -29,6 +29,7 @@ import { CiClusterAccess, CiNamespaceAccess } from "../constructs/kubernetes/ci-
 import { ciDeploysDatabaseSetup } from "./deployment";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
+import { environmentsWhere } from "../config/stages";
 
 export interface AddonsStackProps {
   readonly config: PlatformConfig;
@@ -88,7 +89,7 @@ export class AddonsStack extends TerraformStack {
     this.cluster = props.cluster ?? { name: DEFAULT_CLUSTER, role: "workload", environments: config.environments.map((environment) => environment.name) };
     (props.useState ?? useLocalState)(this, id);
     useClusterProviders(this, platform.cluster);
-    const cloud = platform.cloud;
+    const base = { cloud: platform.cloud, valuesDir };
     const runsCiRunners = this.cluster.role === "tools";
     if (runsCiRunners && (!platform.ciRunner || !config.ci)) {
       throw new Error(`${id}: a tools cluster runs the CI runners, which need config ci and the platform's runner identity (ClusterPlatform.ciRunner)`);
@@ -101,7 +102,7 @@ export class AddonsStack extends TerraformStack {
       new CiClusterAccess(this, "ci-access", {
         ...platform.ci,
         deployNamespaces: [
-          ...config.environments.filter((environment) => environment.stage !== "production").map((environment) => environment.name),
+          ...environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
           ...(config.previews ? [PREVIEWS.namespace, PREVIEWS.deliveryNamespace] : []),
         ],
         previews: config.previews !== undefined,
@@ -111,21 +112,20 @@ export class AddonsStack extends TerraformStack {
     // Capacity first: where the platform brings its own node autoscaler, the
     // other add-ons have no node to run on until its pools exist.
     const { nodeAutoscaler, resourceMetricsBuiltIn } = platform.capacity;
-    if (nodeAutoscaler) this.nodeAutoscaler = new NodeAutoscalerAddon(this, "node-autoscaler", { cloud, valuesDir, autoscaler: nodeAutoscaler });
-    if (!resourceMetricsBuiltIn) this.metricsServer = new MetricsServerAddon(this, "metrics-server", { cloud, valuesDir });
+    if (nodeAutoscaler) this.nodeAutoscaler = new NodeAutoscalerAddon(this, "node-autoscaler", { ...base, autoscaler: nodeAutoscaler });
+    if (!resourceMetricsBuiltIn) this.metricsServer = new MetricsServerAddon(this, "metrics-server", base);
     const nodes = this.nodeAutoscaler?.dependables;
+    // What every add-on takes; most wait for the autoscaler's nodes.
+    const onNodes = { ...base, dependsOn: nodes };
 
     this.flux = new FluxAddon(this, "flux", {
-      cloud,
-      valuesDir,
+      ...onNodes,
       version: config.flux.version,
       imageReflectorIdentity: platform.identities.fluxImageReflector,
-      dependsOn: nodes,
     });
 
     this.externalSecrets = new ExternalSecretsAddon(this, "external-secrets", {
-      cloud,
-      valuesDir,
+      ...onNodes,
       identity: platform.identities.externalSecrets,
       provider: platform.clusterSecretStore,
       // Alertmanager's SMTP password, the previews' GitHub token in a namespace no workload runs in,
@@ -135,29 +135,24 @@ export class AddonsStack extends TerraformStack {
         ...(config.previews ? [PREVIEWS.deliveryNamespace] : []),
         ...(runsCiRunners ? [IN_CLUSTER.ciRunners.namespace] : []),
       ],
-      dependsOn: nodes,
     });
 
     // Public names: every exposed environment domain gets one DNS record set
     // at the gateway and a place on the one certificate the gateway serves.
     const previews = config.previews && [{ environment: PREVIEWS.namespace, domain: previewDomain(config.domain.base) }];
     const exposedNames = [...exposedDomains(config.domain, config.environments).flatMap((exposed) => exposed.names), ...(previews ?? []).map(({ domain }) => `*.${domain}`)];
-    this.certManager = new CertManagerAddon(this, "cert-manager", { cloud, valuesDir, dns: platform.dns, acmeEmail: config.domain.acmeEmail, dependsOn: nodes });
+    this.certManager = new CertManagerAddon(this, "cert-manager", { ...onNodes, dns: platform.dns, acmeEmail: config.domain.acmeEmail });
     this.externalDns = new ExternalDnsAddon(this, "external-dns", {
-      cloud,
-      valuesDir,
+      ...onNodes,
       dns: platform.dns,
       domainFilter: config.domain.base,
       policy: config.domain.recordPolicy,
-      dependsOn: nodes,
     });
 
     this.knative = new KnativeAddon(this, "knative", {
-      cloud,
-      valuesDir,
+      ...onNodes,
       domains: [...config.environments.map((environment) => ({ environment: environment.name, domain: environmentDomain(config.domain, environment) })), ...(previews ?? [])],
       scaleToZero: clusterScaleToZero(config.environments),
-      dependsOn: nodes,
       publishedNames: exposedNames,
       loadBalancerAnnotations: platform.ingressGateway.loadBalancerAnnotations,
       dedicatedNodes: config.previews !== undefined && platform.capacity.previewNodes !== undefined,
@@ -168,13 +163,12 @@ export class AddonsStack extends TerraformStack {
     });
 
     this.monitoring = new MonitoringAddon(this, "monitoring", {
-      cloud,
-      valuesDir,
+      ...base,
       storageClassName: storageClass.name,
       alertEmails: config.alerts.emails,
       secretStore: CLUSTER_SECRET_STORE,
       smtpPasswordKey: `${platformSecretPrefix(config.project)}alertmanager-smtp-password`,
-      productionEnvironments: productionEnvironments(config),
+      productionEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       heartbeat: platform.alertHeartbeat,
       pager: config.alerts.pager && {
         service: config.alerts.pager.service,
@@ -188,9 +182,8 @@ export class AddonsStack extends TerraformStack {
     });
 
     this.logs = new LogsAddon(this, "logs", {
-      cloud,
-      valuesDir,
-      storage: platform.logStorage,
+      ...base,
+      storage: platform.logStore,
       storageClassName: storageClass.name,
       retention: logRetention(config),
       limits: config.logs.limits,
@@ -225,8 +218,7 @@ export class AddonsStack extends TerraformStack {
     if (this.cluster.role === "tools") {
       const otherClusters = config.clusters.map((cluster) => cluster.name).filter((name) => name !== this.cluster.name);
       this.centralGrafana = new CentralGrafana(this, "central-grafana", {
-        cloud,
-        valuesDir,
+        ...base,
         cluster: this.cluster.name,
         otherClusters,
         baseDomain: config.domain.base,
@@ -249,8 +241,7 @@ export class AddonsStack extends TerraformStack {
 
     if (runsCiRunners) {
       this.ciRunners = new CiRunnersAddon(this, "ci-runners", {
-        cloud,
-        valuesDir,
+        ...onNodes,
         project: config.project,
         cluster: this.cluster.name,
         repository: config.ci!.repository,
@@ -258,7 +249,6 @@ export class AddonsStack extends TerraformStack {
         secretStore: CLUSTER_SECRET_STORE,
         secretStoreRelease: this.externalSecrets.store.release,
         deniedRanges: platform.peeredRanges,
-        dependsOn: nodes,
       });
     }
   }

@@ -11,6 +11,7 @@ import { githubVariableOutputs } from "../constructs/common/github-variables";
 import { standardTags } from "../constructs/common/naming";
 import { useLocalState } from "../constructs/common/state";
 import { clusterStackParts } from "../config/clusters";
+import { environmentsWhere } from "../config/stages";
 
 export interface AwsBootstrapStackProps {
   readonly config: PlatformConfig;
@@ -59,7 +60,7 @@ export class AwsBootstrapStack extends TerraformStack {
       stacks: props.stacks,
       productionEnvironments: production,
       clusterStacks: clusterStackParts(config.clusters),
-      nonProductionEnvironments: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      nonProductionEnvironments: environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
     });
 
     const repositoryVariables = {

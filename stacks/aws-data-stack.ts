@@ -14,6 +14,7 @@ import { boundedName, fittedName } from "../constructs/common/naming";
 import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AwsServerTenant } from "./aws-database-server-stack";
 import type { AwsPlatformStack } from "./aws-platform-stack";
+import { stageSettings } from "../config/stages";
 
 export interface AwsDataStackProps {
   readonly config: PlatformConfig;
@@ -45,10 +46,10 @@ export class AwsDataStack extends TerraformStack {
     super(scope, id);
     const { config, aws, environment, platform, sharedServer } = props;
     setUpAwsStack(this, { config, aws, stackId: id, environment: environment.name });
-    const production = environment.stage === "production";
+    const stage = stageSettings(environment);
     // RDS identifiers are at most 63 characters.
     const name = boundedName(63, config.project, environment.name);
-    this.backupSettings = { name, region: aws.region, backup: aws.backup, protect: production };
+    this.backupSettings = { name, region: aws.region, backup: aws.backup, protect: stage.protectData };
 
     let readCredentials: PolicyStatement[];
     let credentials: DatabaseCredentials;
@@ -149,12 +150,12 @@ export class AwsDataStack extends TerraformStack {
       region: this.backupSettings.region,
       accessRoleArn: role.arn,
       settings: storage,
-      protect: environment.stage === "production",
+      protect: stageSettings(environment).protectData,
     });
     role.addInlinePolicy("objects", bucket.accessStatements());
     this.buckets[application.name] = bucket;
-    // Backups are a production matter: develop and staging objects are rebuilt, not restored.
-    if (storage.backup && environment.stage === "production") {
+    // Where the stage backs objects up; elsewhere they are rebuilt, not restored.
+    if (storage.backup && stageSettings(environment).backUpObjects) {
       this.dataBackup().selectBucket(application.name, `${environment.name}-${application.name}`, bucket.bucket.arn, bucket.key, bucket.versioning ? [bucket.versioning] : []);
     }
     // The Pod Identity association carries the role; the service account needs no annotation.

@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { AwsConfig, DatabaseServerConfig, EnvironmentConfig, PlatformConfig } from "../config";
+import type { AwsConfig, DatabaseServerConfig, PlatformConfig } from "../config";
 import { databaseServerStackPart } from "../config/environments";
 import { databaseServer } from "../constructs/aws/database-server";
 import { DatabaseRoleSecret } from "../constructs/aws/database-role-secret";
@@ -11,6 +11,7 @@ import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, fittedName } from "../constructs/common/naming";
 import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AwsPlatformStack } from "./aws-platform-stack";
+import { anyEnvironmentWhere, stageSettings } from "../config/stages";
 
 export interface AwsDatabaseServerStackProps {
   readonly config: PlatformConfig;
@@ -47,8 +48,7 @@ export class AwsDatabaseServerStack extends TerraformStack {
     const { config, aws, platform } = props;
     setUpAwsStack(this, { config, aws, stackId: id, environment: databaseServerStackPart(props.server.name) });
     const environments = config.environments.filter((env) => env.database.server === props.server.name);
-    const production = (env: EnvironmentConfig) => env.stage === "production";
-    const protect = environments.some(production);
+    const protect = anyEnvironmentWhere(environments, (stage) => stage.protectData);
     const name = boundedName(63, config.project, props.server.name);
 
     const server = databaseServer(this, { name, region: aws.region, backup: aws.backup, protect, server: props.server, network: platform.databaseNetwork });
@@ -67,7 +67,7 @@ export class AwsDatabaseServerStack extends TerraformStack {
         role,
         kmsKeyArn: databaseKey.arn,
         version: environment.database.passwordVersion,
-        protect: production(environment),
+        protect: stageSettings(environment).protectData,
       });
       const serviceAccount = databaseSetupServiceAccount(environment.name);
       // The setup Job's store reads the administrator's secret and this environment's, nothing else.

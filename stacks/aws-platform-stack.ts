@@ -7,10 +7,10 @@ import { EksCiAccess } from "../constructs/aws/ci-cluster-access";
 import { EnvironmentBoundary } from "../constructs/aws/environment-boundary";
 import { AwsEksCluster } from "../constructs/aws/eks-cluster";
 import { Karpenter } from "../constructs/aws/karpenter";
-import { ExternalMonitoring } from "../constructs/aws/external-monitoring";
+import { AwsUptimeChecks } from "../constructs/aws/uptime-checks";
 import { networkLoadBalancerGateway } from "../constructs/aws/ingress-gateway";
 import { EncryptionKey } from "../constructs/aws/kms-key";
-import { LogBucket } from "../constructs/aws/log-bucket";
+import { AwsLogStore } from "../constructs/aws/log-store";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
@@ -26,7 +26,8 @@ import { privateMonitoringStatements } from "../constructs/aws/public-zone";
 import { AWS_LOAD_BALANCER_TYPE } from "../constructs/aws/ingress-gateway";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { clusterPrivateDomain, IN_CLUSTER, platformSecretPrefix, privateMonitoringHost, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
+import { clusterPrivateDomain, IN_CLUSTER, platformSecretPrefix, privateMonitoringHost, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 /** The tools cluster's network and private zone, as another cluster's platform peers with and writes to them. */
 export interface ToolsNetwork {
@@ -69,9 +70,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   readonly eks: AwsEksCluster;
   readonly ecr: EcrRegistry;
   readonly karpenter: Karpenter;
-  readonly logBucket: LogBucket;
+  readonly logBucket: AwsLogStore;
   readonly zone: PublicZone;
-  readonly externalMonitoring: ExternalMonitoring;
+  readonly uptimeChecks: AwsUptimeChecks;
   readonly region: string;
   /** The CI roles' cluster access, when the config has `ci`. */
   readonly ciAccess?: EksCiAccess;
@@ -126,7 +127,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       ...(this.toolsPeer ? privateMonitoringStatements(this.toolsPeer.privateZoneId, clusterPrivateDomain(cluster, config.domain.base)) : []),
     ]);
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
-    this.externalMonitoring = this.addExternalMonitoring(config);
+    this.uptimeChecks = this.addUptimeChecks(config);
     if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
     const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
@@ -246,7 +247,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     if (!config.ci) return undefined;
     return new EnvironmentBoundary(this, "environment-boundary", {
       project: config.project,
-      environments: environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      environments: environmentsWhere(environments, (stage) => stage.ciIdentity === "deploy"),
       protectedEnvironments: ["platform", ...productionEnvironments({ environments })],
     });
   }
@@ -315,14 +316,14 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    * Loki's role, created bare so that the bucket's key policy can name it,
    * and the cluster's own log bucket.
    */
-  private addLogStore(config: PlatformConfig, aws: AwsConfig, cluster: string): LogBucket {
+  private addLogStore(config: PlatformConfig, aws: AwsConfig, cluster: string): AwsLogStore {
     const lokiRole = this.eks.grantToServiceAccount("loki", IN_CLUSTER.logs.namespace, IN_CLUSTER.logs.serviceAccount, []);
-    const bucket = new LogBucket(this, "log-bucket", {
+    const bucket = new AwsLogStore(this, "log-bucket", {
       namePrefix: cluster === DEFAULT_CLUSTER ? config.project : `${config.project}-${cluster}`,
       region: aws.region,
       expiryDays: logRetention(config).storageExpiryDays,
       userRoleArn: lokiRole.arn,
-      protect: config.environments.some((env) => env.stage === "production"),
+      protect: anyEnvironmentWhere(config.environments, (stage) => stage.protectData),
     });
     lokiRole.addInlinePolicy("log-bucket", bucket.accessStatements());
     return bucket;
@@ -346,12 +347,12 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    * data: the uptime checks cover the cluster's exposed environments, and
    * the heartbeat needs the cluster's Alertmanager identity.
    */
-  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
-    const monitoring = new ExternalMonitoring(this, "external-monitoring", {
+  private addUptimeChecks(config: PlatformConfig): AwsUptimeChecks {
+    const monitoring = new AwsUptimeChecks(this, "external-monitoring", {
       name: this.clusterName,
       alertEmails: config.alerts.emails,
       pageEmail: config.alerts.pager?.email,
-      pagedEnvironments: productionEnvironments(config),
+      pagedEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       uptimeTargets: uptimeTargets(config),
       tags: { ...config.tags, ...standardTags(config.project, "platform") },
     });
@@ -371,7 +372,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     new TerraformOutput(this, "registry", { value: this.sharedValues.loginServer });
     // Read by `npm run doctor`.
     new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
-    new TerraformOutput(this, "heartbeat_alarm", { value: this.externalMonitoring.heartbeatAlarm.alarmName });
+    new TerraformOutput(this, "heartbeat_alarm", { value: this.uptimeChecks.heartbeatAlarm.alarmName });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `aws eks update-kubeconfig --name ${this.clusterName} --region ${aws.region}`,
     });
@@ -409,7 +410,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false, previewNodes: this.karpenter.previewNodes };
   }
 
-  get logStorage(): LogStorage {
+  get logStore(): LogStore {
     const bucket = this.logBucket.name;
     return {
       objectStore: "s3",
@@ -477,6 +478,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get alertHeartbeat(): AlertHeartbeat {
     // The Pod Identity association carries the role; no annotation needed.
-    return { receiver: this.externalMonitoring.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
+    return { receiver: this.uptimeChecks.heartbeatReceiver(), identity: { serviceAccountAnnotations: {}, podLabels: {} } };
   }
 }

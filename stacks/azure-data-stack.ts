@@ -18,6 +18,7 @@ import { POSTGRES_PORT } from "../constructs/common/postgres";
 import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AzureServerTenant } from "./azure-database-server-stack";
 import type { AzurePlatformStack } from "./azure-platform-stack";
+import { stageSettings } from "../config/stages";
 
 export { PRODUCTION_DATA_LOCK } from "../constructs/azure/database-server";
 
@@ -57,7 +58,7 @@ export class AzureDataStack extends TerraformStack {
     super(scope, id);
     const { config, azure, environment, platform, sharedServer } = props;
     setUpAzureStack(this, { config, azure, stackId: id, environment: environment.name });
-    const production = environment.stage === "production";
+    const { protectData } = stageSettings(environment);
     const location = azure.location;
     this.azure = azure;
     // Server names are at most 63 characters and globally unique.
@@ -66,7 +67,7 @@ export class AzureDataStack extends TerraformStack {
     this.resourceGroup = new ResourceGroup(this, "resource-group", {
       name: `${name}-data`,
       location,
-      lifecycle: { preventDestroy: production },
+      lifecycle: { preventDestroy: protectData },
     });
 
     // The environment's application service account reads its own database password, nothing else.
@@ -86,11 +87,11 @@ export class AzureDataStack extends TerraformStack {
       ({ host, credentials, previews } = sharedServer);
       app.grant("read-database-password", ROLES.keyVaultSecretsUser, sharedServer.secretId);
     } else {
-      const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform: platform.databasePlatform, protect: production, databaseName: environment.database.name });
+      const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform: platform.databasePlatform, protect: protectData, databaseName: environment.database.name });
       this.postgres = server.postgres;
       this.backup = server.backup;
       app.grant("read-database-password", ROLES.keyVaultSecretsUser, this.postgres.adminSecret.resourceVersionlessId);
-      if (production) this.locks.push(...lockDatabaseServer(this, this.postgres, this.backup));
+      if (protectData) this.locks.push(...lockDatabaseServer(this, this.postgres, this.backup));
       host = this.postgres.fqdn;
       credentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };
       // Pull-request previews borrowing this environment create their databases on its server.
@@ -155,7 +156,7 @@ export class AzureDataStack extends TerraformStack {
   private applicationResources(project: string, environment: EnvironmentConfig, application: ApplicationConfig, platform: AzurePlatformStack, subscriptionId: string): ApplicationEndpoint {
     const storage = application.objectStorage;
     if (!storage) return { identity: { serviceAccountAnnotations: {}, podLabels: {} } };
-    const production = environment.stage === "production";
+    const { protectData, backUpObjects } = stageSettings(environment);
     const identity = new ServiceAccountIdentity(this, `app-${application.name}-identity`, {
       name: fittedName(128, this.name, applicationServiceAccount(application.name)),
       location: this.resourceGroup.location,
@@ -165,7 +166,7 @@ export class AzureDataStack extends TerraformStack {
       serviceAccount: applicationServiceAccount(application.name),
     });
     // Backups are a production matter: develop and staging objects are rebuilt, not restored.
-    const backedUp = production && storage.backup;
+    const backedUp = backUpObjects && storage.backup;
     const container = new ApplicationStorage(this, `objects-${application.name}`, {
       accountName: storageAccountName(subscriptionId, project, environment.name, application.name),
       location: this.resourceGroup.location,
@@ -174,14 +175,14 @@ export class AzureDataStack extends TerraformStack {
       settings: storage,
       nodesSubnetId: platform.network.nodesSubnet.id,
       identity,
-      actionGroupId: platform.monitoring.actionGroup.id,
+      actionGroupId: platform.logAnalytics.actionGroup.id,
       alertPrefix: `${this.name}-${application.name}-objects`,
-      protect: production,
+      protect: protectData,
       operationalBackup: backedUp,
     });
     this.storage[application.name] = container;
     const backup = backedUp ? this.objectBackups().add(application.name, container.account.id, OPERATIONAL_BACKUP_DAYS) : undefined;
-    if (production) this.locks.push(container.lock(backup ? [backup.access] : []));
+    if (protectData) this.locks.push(container.lock(backup ? [backup.access] : []));
     return { identity: identity.workloadIdentity, objectStorage: container.endpoint() };
   }
 

@@ -3,7 +3,7 @@ import type { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { AzureConfig, DatabaseServerConfig, EnvironmentConfig, PlatformConfig } from "../config";
+import type { AzureConfig, DatabaseServerConfig, PlatformConfig } from "../config";
 import { databaseServerStackPart } from "../config/environments";
 import { databaseServer, lockDatabaseServer } from "../constructs/azure/database-server";
 import { ADMIN_PASSWORD_PREFIX, POSTGRES_ADMIN_LOGIN, type FlexiblePostgres } from "../constructs/azure/postgres";
@@ -14,6 +14,7 @@ import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName, fittedName } from "../constructs/common/naming";
 import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AzurePlatformStack } from "./azure-platform-stack";
+import { anyEnvironmentWhere, stageSettings } from "../config/stages";
 
 export interface AzureDatabaseServerStackProps {
   readonly config: PlatformConfig;
@@ -54,8 +55,7 @@ export class AzureDatabaseServerStack extends TerraformStack {
     const { config, azure, platform } = props;
     setUpAzureStack(this, { config, azure, stackId: id, environment: databaseServerStackPart(props.server.name) });
     const environments = config.environments.filter((env) => env.database.server === props.server.name);
-    const production = (env: EnvironmentConfig) => env.stage === "production";
-    const protect = environments.some(production);
+    const protect = anyEnvironmentWhere(environments, (stage) => stage.protectData);
     // Server names are at most 63 characters and globally unique.
     const name = boundedName(63, config.project, props.server.name);
     const location = azure.location;
@@ -86,7 +86,7 @@ export class AzureDatabaseServerStack extends TerraformStack {
         contentType: `password of ${role} on ${name}`,
         valueWo: `${ADMIN_PASSWORD_PREFIX}\${uuid()}`,
         valueWoVersion: environment.database.passwordVersion,
-        lifecycle: { preventDestroy: production(environment) },
+        lifecycle: { preventDestroy: stageSettings(environment).protectData },
       });
       const serviceAccount = databaseSetupServiceAccount(environment.name);
       const setup = new ServiceAccountIdentity(this, `setup-${environment.name}`, {

@@ -10,9 +10,9 @@ import { ContainerInsights } from "../constructs/azure/container-insights";
 import { AksCiAccess } from "../constructs/azure/ci-cluster-access";
 import { PlatformKeyVault, type PlatformKeyVaultProps, type VaultGrantee } from "../constructs/azure/key-vault";
 import { AzurePublicZone } from "../constructs/azure/public-zone";
-import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
-import { Monitoring } from "../constructs/azure/monitoring";
-import { LogStorageAccount } from "../constructs/azure/log-storage";
+import { AzureUptimeChecks } from "../constructs/azure/uptime-checks";
+import { LogAnalytics } from "../constructs/azure/log-analytics";
+import { AzureLogStore } from "../constructs/azure/log-store";
 import { AzureNetwork, monitoringAddresses } from "../constructs/azure/network";
 import { PrivateDnsZone } from "@cdktf/provider-azurerm/lib/private-dns-zone";
 import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link";
@@ -26,8 +26,9 @@ import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName,
 import { boundedName } from "../constructs/common/naming";
 import { ciDeployNamespaces } from "./deployment";
 import { relaySharedValues } from "../constructs/common/shared-values";
-import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { uptimeTargets } from "../constructs/common/uptime-targets";
+import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
+import { IN_CLUSTER, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
 
 /**
  * Who writes the platform vault's secrets and who reads them: the data
@@ -83,13 +84,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly cloud = "azure";
   readonly resourceGroup: ResourceGroup;
   readonly network: AzureNetwork;
-  readonly monitoring: Monitoring;
+  readonly logAnalytics: LogAnalytics;
   readonly aks: AksCluster;
   readonly acr: AcrRegistry;
   readonly keyVault: PlatformKeyVault;
-  readonly logStorageAccount: LogStorageAccount;
+  readonly logStorageAccount: AzureLogStore;
   readonly zone: AzurePublicZone;
-  readonly externalMonitoring: ExternalMonitoring;
+  readonly uptimeChecks: AzureUptimeChecks;
   readonly tenantId: string;
   readonly subscriptionId: string;
   /** The CI identities and their cluster access, when the config has `ci`. */
@@ -127,7 +128,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     const client = new DataAzurermClientConfig(this, "client", {});
     this.tenantId = azure.tenantId ?? client.tenantId;
     this.subscriptionId = client.subscriptionId;
-    const hasProduction = config.environments.some((env) => env.stage === "production");
+    const protectData = anyEnvironmentWhere(config.environments, (stage) => stage.protectData);
+    const uptimeSla = anyEnvironmentWhere(config.environments, (stage) => stage.clusterUptimeSla);
 
     // The tools cluster comes first (config rule), so it is the shared platform of the others.
     this.toolsPeer = shared?.toolsNetwork && relaySharedValues(this, true, shared.toolsNetwork);
@@ -139,8 +141,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, azure, cluster);
     this.peers = otherClusterRanges(config, "azure", cluster);
     if (this.toolsPeer) this.addToolsPeering(cluster, this.toolsPeer);
-    this.monitoring = this.addMonitoring(config, azure);
-    this.aks = this.addCluster(azure, hasProduction);
+    this.logAnalytics = this.addLogAnalytics(config, azure);
+    this.aks = this.addCluster(azure, uptimeSla);
     this.ciAccess = this.addCiAccess(config, azure);
     this.acr = shared?.acr ?? this.addRegistry(config, azure);
     // Every cluster's nodes pull from the one registry.
@@ -151,13 +153,13 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.fluxIdentity.grant("registry-pull", ROLES.acrPull, this.acr.registry.id);
     this.externalSecretsIdentity = this.aks.identityFor("external-secrets", IN_CLUSTER.externalSecrets);
     this.externalSecretsIdentity.grant("vault-read", ROLES.keyVaultSecretsUser, this.keyVault.id);
-    this.logStorageAccount = this.addLogStorage(config, azure, cluster, hasProduction);
+    this.logStorageAccount = this.addLogStore(config, azure, cluster, protectData);
     this.lokiIdentity = this.aks.identityFor("loki", IN_CLUSTER.logs);
     // The one container, not the account: nothing else in it is Loki's to touch.
     this.lokiIdentity.grant("log-container", ROLES.storageBlobDataContributor, this.logStorageAccount.containerScope);
     this.zone = shared?.zone ?? this.addZone(config);
     [this.externalDnsIdentity, this.certManagerIdentity] = this.addDnsIdentities(config, shared);
-    this.externalMonitoring = this.addExternalMonitoring(config);
+    this.uptimeChecks = this.addUptimeChecks(config);
     // The runner pods' own identity, granted nothing: the workflows act through the CI identities.
     if (props.cluster?.role === "tools") this.ciRunnerIdentity = this.aks.identityFor("ci-runner", IN_CLUSTER.ciRunners);
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
@@ -242,8 +244,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     }
   }
 
-  private addMonitoring(config: PlatformConfig, azure: AzureConfig): Monitoring {
-    return new Monitoring(this, "monitoring", {
+  private addLogAnalytics(config: PlatformConfig, azure: AzureConfig): LogAnalytics {
+    return new LogAnalytics(this, "monitoring", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
@@ -252,14 +254,14 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     });
   }
 
-  private addCluster(azure: AzureConfig, hasProduction: boolean): AksCluster {
+  private addCluster(azure: AzureConfig, uptimeSla: boolean): AksCluster {
     const aks = new AksCluster(this, "aks", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
       tenantId: this.tenantId,
       nodesSubnetId: this.network.nodesSubnet.id,
-      logAnalyticsWorkspaceId: this.monitoring.workspace.id,
+      logAnalyticsWorkspaceId: this.logAnalytics.workspace.id,
       version: azure.cluster.version,
       serviceCidr: azure.cluster.serviceCidr,
       dnsServiceIp: azure.cluster.dnsServiceIp,
@@ -273,14 +275,14 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       encryptionAtHost: azure.cluster.encryptionAtHost,
       upgradeSettings: azure.cluster.upgradeSettings,
       // The uptime SLA is what production pays for.
-      skuTier: azure.cluster.skuTier ?? (hasProduction ? "Standard" : "Free"),
+      skuTier: azure.cluster.skuTier ?? (uptimeSla ? "Standard" : "Free"),
     });
     new ContainerInsights(this, "container-insights", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
       clusterId: aks.cluster.id,
-      workspaceId: this.monitoring.workspace.id,
+      workspaceId: this.logAnalytics.workspace.id,
     });
     return aks;
   }
@@ -347,15 +349,15 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return vault;
   }
 
-  private addLogStorage(config: PlatformConfig, azure: AzureConfig, cluster: string, hasProduction: boolean): LogStorageAccount {
+  private addLogStore(config: PlatformConfig, azure: AzureConfig, cluster: string, protectData: boolean): AzureLogStore {
     const base = azure.logStorage.accountName ?? `${config.project.replace(/-/g, "")}logs`.slice(0, 24);
-    return new LogStorageAccount(this, "log-storage", {
+    return new AzureLogStore(this, "log-storage", {
       name: cluster === DEFAULT_CLUSTER ? base : `${base}${cluster.replace(/-/g, "")}`,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
       subnetId: this.network.nodesSubnet.id,
       expiryDays: logRetention(config).storageExpiryDays,
-      protect: hasProduction,
+      protect: protectData,
     });
   }
 
@@ -395,15 +397,15 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
    * Beside the workspace and action groups it uses and the cluster it
    * watches, whose container logs carry the Watchdog (alertHeartbeat).
    */
-  private addExternalMonitoring(config: PlatformConfig): ExternalMonitoring {
-    return new ExternalMonitoring(this, "external-monitoring", {
+  private addUptimeChecks(config: PlatformConfig): AzureUptimeChecks {
+    return new AzureUptimeChecks(this, "external-monitoring", {
       name: this.clusterName,
       location: this.location,
       resourceGroupName: this.resourceGroup.name,
-      workspaceId: this.monitoring.workspace.id,
-      actionGroupId: this.monitoring.actionGroup.id,
-      pageActionGroupId: this.monitoring.pagesActionGroup?.id,
-      pagedEnvironments: productionEnvironments(config),
+      workspaceId: this.logAnalytics.workspace.id,
+      actionGroupId: this.logAnalytics.actionGroup.id,
+      pageActionGroupId: this.logAnalytics.pagesActionGroup?.id,
+      pagedEnvironments: environmentsWhere(config.environments, (stage) => stage.pages),
       clusterId: this.aks.cluster.id,
       uptimeTargets: uptimeTargets(config),
     });
@@ -418,7 +420,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     new TerraformOutput(this, "cluster_id", { value: this.aks.cluster.id });
     new TerraformOutput(this, "cluster_ca_certificate", { value: this.aks.certificateAuthority, sensitive: true });
     new TerraformOutput(this, "dns_zone_id", { value: this.sharedValues.zoneId });
-    new TerraformOutput(this, "heartbeat_alert_id", { value: this.externalMonitoring.heartbeat.id });
+    new TerraformOutput(this, "heartbeat_alert_id", { value: this.uptimeChecks.heartbeat.id });
     new TerraformOutput(this, "kubeconfig_command", {
       value: `az aks get-credentials --resource-group ${this.clusterName} --name ${this.clusterName} && kubelogin convert-kubeconfig --login azurecli`,
     });
@@ -431,8 +433,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       privateDnsZoneId: this.network.postgresDnsZone.id,
       tenantId: this.tenantId,
       keyVaultId: this.keyVault.id,
-      workspaceId: this.monitoring.workspace.id,
-      actionGroupId: this.monitoring.actionGroup.id,
+      workspaceId: this.logAnalytics.workspace.id,
+      actionGroupId: this.logAnalytics.actionGroup.id,
     };
   }
 
@@ -466,7 +468,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     return { resourceMetricsBuiltIn: true };
   }
 
-  get logStorage(): LogStorage {
+  get logStore(): LogStore {
     const container = this.logStorageAccount.container.name;
     return {
       objectStore: "azure",

@@ -1,5 +1,6 @@
 import type { TerraformStack } from "cdktf";
 import type { PlatformConfig } from "../config";
+import { environmentsWhere, stageSettings } from "../config/stages";
 import { clusterStackPart, type ClusterConfig } from "../config/clusters";
 import { IN_CLUSTER, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
 
@@ -94,13 +95,13 @@ export function serverPlatform<P>(config: PlatformConfig, clusters: readonly { r
  */
 export function ciDeploysDatabaseSetup(config: PlatformConfig): boolean {
   const setUpHere = config.environments.some((env) => env.database.server !== undefined) || config.previews !== undefined;
-  return setUpHere && !config.environments.some((env) => env.stage === "production" && env.database.server !== undefined);
+  return setUpHere && !config.environments.some((env) => stageSettings(env).ciIdentity === "production" && env.database.server !== undefined);
 }
 
 /** The namespaces the CI deploy identity administers in one cluster (its config view): its environments', and database-setup when ciDeploysDatabaseSetup. */
 export function ciDeployNamespaces(config: PlatformConfig): string[] {
   return [
-    ...config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+    ...environmentsWhere(config.environments, (stage) => stage.ciIdentity === "deploy"),
     ...(ciDeploysDatabaseSetup(config) ? [IN_CLUSTER.databaseSetup.namespace] : []),
   ];
 }

@@ -15,7 +15,7 @@ import { NetworkPolicies } from "../constructs/environment/network-policies";
 import { WebhookReceivers } from "../constructs/environment/receiver";
 import { PREVIEW_DATABASE } from "../constructs/environment/preview-database";
 import { Previews } from "../constructs/environment/previews";
-import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
+import { STAGE_SETTINGS } from "../config/stages";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 
 export interface EnvironmentStackProps {
@@ -84,7 +84,7 @@ export class EnvironmentStack extends TerraformStack {
       quota: environment.quota,
       limitRange: environment.limitRange,
       // The production identity administers the cluster; the deploy identity is bound here.
-      deployer: environment.stage === "production" ? undefined : platform.ci?.deploy,
+      deployer: STAGE_SETTINGS[environment.stage].ciIdentity === "production" ? undefined : platform.ci?.deploy,
     });
     this.namespace = namespace.name;
     const inNamespace = namespace.dependables;

@@ -4,12 +4,10 @@
  * each fares: rejected well (one line at the expected field, saying what is
  * allowed), slipped through, or rejected with a misleading message (another
  * field, or a sentence that does not say what is wrong).
- *
- *   npx tsx tools/config-corpus.ts            # counts
- *   npx tsx tools/config-corpus.ts --list     # one line per case that is not rejected well
+ * Its command line is scripts/config-corpus.ts.
  */
 import * as config from "../config";
-import { BAD_CONFIGS, type CorpusCase } from "../__tests__/support/bad-configs";
+import type { CorpusCase } from "../__tests__/support/bad-configs";
 import { configWith } from "../__tests__/support/synth";
 
 export type Outcome = "well" | "slipped" | "misleading";
@@ -47,15 +45,4 @@ export function outcomeOf(testCase: CorpusCase): { outcome: Outcome; detail: str
   if (findings.some(matches) && (severity === "warning" || findings.length === 1)) return { outcome: "well", detail: said };
   if (severity === "error" ? accepted : !findings.some((f) => f.path === expected.path)) return { outcome: accepted ? "slipped" : "misleading", detail: said };
   return { outcome: "misleading", detail: said };
-}
-
-if (require.main === module) {
-  const counts: Record<Outcome, number> = { well: 0, slipped: 0, misleading: 0 };
-  const list = process.argv.includes("--list");
-  for (const testCase of BAD_CONFIGS) {
-    const { outcome, detail } = outcomeOf(testCase);
-    counts[outcome]++;
-    if (list && outcome !== "well") console.log(`[${outcome}] (${testCase.point}) ${testCase.name}: ${detail}`);
-  }
-  console.log(`${BAD_CONFIGS.length} configs: ${counts.well} rejected well (or, for valid edge cases, accepted), ${counts.slipped} slipped through, ${counts.misleading} misleading`);
 }

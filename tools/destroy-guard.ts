@@ -53,6 +53,14 @@ const PROTECTED_PREFIXES: [string, string][] = [
   ["azurerm_data_protection_backup_instance_", "a backup instance: without it the database is not backed up"],
 ];
 
+/**
+ * Every protected type, a family named by its prefix and `*`
+ * (`azurerm_data_protection_backup_policy_*`): what docs/workflows.md lists.
+ */
+export function protectedTypeNames(): string[] {
+  return [...Object.keys(PROTECTED_TYPES), ...PROTECTED_PREFIXES.map(([prefix]) => `${prefix}*`)].sort();
+}
+
 /** Why a resource type is protected, or undefined when it is not. */
 export function protectionReason(type: string): string | undefined {
   return PROTECTED_TYPES[type] ?? PROTECTED_PREFIXES.find(([prefix]) => type.startsWith(prefix))?.[1];

@@ -4,7 +4,7 @@
  * what is allowed; or, for settings the platform ignores and values newer
  * than the reference lists, a warning naming the field; or, for valid edge
  * cases, acceptance. `config-corpus.test.ts` runs every one through the
- * validator; `npx tsx tools/config-corpus.ts` counts how many are rejected
+ * validator; `npx tsx scripts/config-corpus.ts` counts how many are rejected
  * well, slip through or are rejected with a misleading message.
  */
 

@@ -1,9 +1,9 @@
 import * as path from "node:path";
-import { captureStackTrace, checkVersionsOnce } from "../../scripts/cdktf-runtime.cjs";
+import { captureStackTrace, checkVersionsOnce } from "../../tools/cdktf-runtime.cjs";
 
 /**
  * What `npm run synth` bundles in place of cdktf's own code
- * (scripts/cdktf-runtime.cjs), installed in the running process for cdktf as
+ * (tools/cdktf-runtime.cjs), installed in the running process for cdktf as
  * loaded from node_modules.
  */
 export function installCdktfRuntime(): void {

@@ -2,6 +2,7 @@ import type { Stage } from "../../config/common";
 import { runbookUrl } from "../common/runbook";
 import { IN_CLUSTER } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
+import { STAGE_SETTINGS } from "../../config/stages";
 
 /**
  * The platform's Prometheus alert rules, generated from config so that every
@@ -97,8 +98,8 @@ const rule = (alert: string, props: Omit<AlertRule, "alert" | "annotations"> & {
   annotations: { summary: props.summary, description: props.description, runbook_url: runbookUrl(alert) },
 });
 
-/** Production pages; everywhere else a problem is worth a mail, not a wake-up. */
-const severityOf = (environment: AlertEnvironment): Severity => (environment.stage === "production" ? "critical" : "warning");
+/** As the stage decides: production pages; everywhere else a problem is worth a mail, not a wake-up. */
+const severityOf = (environment: AlertEnvironment): Severity => STAGE_SETTINGS[environment.stage].alertSeverity;
 
 /**
  * Requests in the 5-minute window below which a service's 5xx share does not

@@ -2,8 +2,8 @@ import { Construct } from "constructs";
 import { privateMonitoringHost } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
-import { LOKI_PORT, LOKI_URL } from "./logs";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
+import { LOKI_PORT, LOKI_URL } from "./loki";
 import { MONITORING_NAMESPACE, PROMETHEUS_PORT, PROMETHEUS_URL, grafanaAdminSecret } from "./monitoring";
 import type { Values } from "./values";
 
@@ -13,7 +13,6 @@ export const CENTRAL_GRAFANA_RELEASE = "grafana-central";
 export const CENTRAL_GRAFANA_ADMIN_SECRET = "grafana-central-admin";
 
 export interface CentralGrafanaProps extends AddonOptions {
-  readonly cloud: string;
   /** The tools cluster's own name: its Prometheus and Loki are reached in the cluster. */
   readonly cluster: string;
   /** Every other cluster of the cloud, in the config's order. */
@@ -121,8 +120,7 @@ export class CentralGrafana extends Construct {
     const manifests: KubernetesObject[] = grafanaAdminSecret(CENTRAL_GRAFANA_ADMIN_SECRET, MONITORING_NAMESPACE);
     this.secrets = new ManifestsRelease(this, "secrets", { name: "grafana-central-secrets", namespace: MONITORING_NAMESPACE, manifests, dependsOn: props.dependsOn });
     this.grafana = new HelmAddon(this, "grafana", {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [this.secrets.release],
       chart: "grafana",
       releaseName: CENTRAL_GRAFANA_RELEASE,

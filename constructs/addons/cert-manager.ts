@@ -2,7 +2,7 @@ import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import { IN_CLUSTER, type PublicDns } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** The two Let's Encrypt environments, by ClusterIssuer name. */
 export const ACME_SERVERS = {
@@ -16,7 +16,6 @@ export type IssuerName = keyof typeof ACME_SERVERS;
 export const EXPIRY_ALERT_DAYS = 14;
 
 export interface CertManagerProps extends AddonOptions {
-  readonly cloud: string;
   /** The zone DNS-01 challenges are answered in, and the identity allowed to. */
   readonly dns: PublicDns;
   /** ACME account e-mail. @default - none: Let's Encrypt needs no address */
@@ -35,8 +34,7 @@ export class CertManagerAddon extends HelmAddon {
 
   constructor(scope: Construct, id: string, props: CertManagerProps) {
     super(scope, id, {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
       chart: "cert-manager",
       releaseName: "cert-manager",

@@ -1,7 +1,7 @@
 /**
  * Every chart the add-ons install, pinned to an exact version in this one
  * table. Upgrading a chart is a one-line change here plus a review of its
- * values file against the new chart's defaults (see README, "Add-ons").
+ * values file against the new chart's defaults (docs/addons.md, "Upgrading charts and CRDs").
  */
 export const CHARTS = {
   // Installs Flux through a FluxInstance; the Flux releases it can install

@@ -3,7 +3,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { IN_CLUSTER, platformSecretPrefix, type WorkloadIdentity } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** The controller's release; its service account is named after it. */
 export const CI_RUNNER_CONTROLLER_RELEASE = "arc";
@@ -26,7 +26,6 @@ export const githubAppSecretKeys = (project: string): Record<string, string> => 
 export const runnerScaleSetName = (project: string, cluster: string): string => `${project}-${cluster}`;
 
 export interface CiRunnersProps extends AddonOptions {
-  readonly cloud: string;
   readonly project: string;
   readonly cluster: string;
   /** The repository the runners serve, as owner/name (`ci.repository`). */
@@ -115,8 +114,7 @@ export class CiRunnersAddon extends Construct {
       metadata: { name: namespace, labels: { ...podSecurity, "app.kubernetes.io/managed-by": "cdktf" } },
     });
     this.controller = new HelmAddon(this, "controller", {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [...(props.dependsOn ?? []), this.namespace],
       chart: "gha-runner-scale-set-controller",
       releaseName: CI_RUNNER_CONTROLLER_RELEASE,
@@ -157,8 +155,7 @@ export class CiRunnersAddon extends Construct {
     });
     this.scaleSetName = runnerScaleSetName(props.project, props.cluster);
     this.scaleSet = new HelmAddon(this, "scale-set", {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [this.controller.release, this.prerequisites.release],
       chart: "gha-runner-scale-set",
       releaseName: this.scaleSetName,

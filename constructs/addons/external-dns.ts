@@ -2,7 +2,7 @@ import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
 import { IN_CLUSTER, type PublicDns } from "../contract";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** ConfigMap holding the provider's configuration files. */
 export const EXTERNAL_DNS_PROVIDER_CONFIG = "external-dns-provider";
@@ -20,7 +20,6 @@ export const TXT_OWNERSHIP_PREFIX = "extdns-%{record_type}.";
 export const TXT_WILDCARD_REPLACEMENT = "wildcard";
 
 export interface ExternalDnsProps extends AddonOptions {
-  readonly cloud: string;
   readonly dns: PublicDns;
   /** Only names under this domain are ever written. */
   readonly domainFilter: string;
@@ -44,8 +43,7 @@ export class ExternalDnsAddon extends Construct {
     // Mounted even when empty, so that every cloud's release has the same shape.
     const config = new ConfigMapV1(this, "provider-config", { metadata: { name: EXTERNAL_DNS_PROVIDER_CONFIG, namespace }, data: settings.configFiles, dependsOn: [ns] });
     this.controller = new HelmAddon(this, "controller", {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [...(props.dependsOn ?? []), ns, config],
       chart: "external-dns",
       releaseName: "external-dns",

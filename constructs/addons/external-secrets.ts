@@ -2,7 +2,7 @@ import type { Construct } from "constructs";
 import { IN_CLUSTER, type SecretStoreProvider, type WorkloadIdentity } from "../contract";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HELM_KEEP } from "./flux";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** Name of the cluster-wide store every ExternalSecret of the platform reads from. */
 export const CLUSTER_SECRET_STORE = "platform";
@@ -10,7 +10,6 @@ export const CLUSTER_SECRET_STORE = "platform";
 export const EXTERNAL_SECRETS_RELEASE = "external-secrets";
 
 export interface ExternalSecretsProps extends AddonOptions {
-  readonly cloud: string;
   /** Identity of the operator's controller. */
   readonly identity: WorkloadIdentity;
   /** `spec.provider` of the ClusterSecretStore, authenticated by workload identity. */
@@ -34,8 +33,7 @@ export class ExternalSecretsAddon extends HelmAddon {
 
   constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
     super(scope, id, {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
       chart: "external-secrets",
       releaseName: EXTERNAL_SECRETS_RELEASE,

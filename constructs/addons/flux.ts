@@ -4,11 +4,9 @@ import { stringify } from "yaml";
 import { IN_CLUSTER, type WorkloadIdentity } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { CHARTS } from "./charts";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 export interface FluxProps extends AddonOptions {
-  /** Label of the cloud, selecting the values overlay. */
-  readonly cloud: string;
   /** Registry read access of the image-reflector-controller. */
   readonly imageReflectorIdentity: WorkloadIdentity;
   /** The Flux release the operator installs, exact (config `flux.version`). */
@@ -201,8 +199,7 @@ export class FluxAddon extends HelmAddon {
 
   constructor(scope: Construct, id: string, props: FluxProps) {
     super(scope, id, {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
       chart: "flux-operator",
       releaseName: FLUX.release,

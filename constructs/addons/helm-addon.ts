@@ -6,12 +6,19 @@ import { checkReleaseName } from "../kubernetes/release-name";
 import { CHARTS, type ChartName } from "./charts";
 import { DEFAULT_VALUES_DIR, releaseValues, type Values } from "./values";
 
-/** Settings every add-on accepts. */
+/** What every add-on takes: declared here once, passed on as `addonBase(props)`. */
 export interface AddonOptions {
+  /** Label of the cloud, selecting the values overlay `<release>.<cloud>.yaml`. */
+  readonly cloud: string;
   /** Directory of the per-release values files. @default helm-values/ at the project root */
   readonly valuesDir?: string;
   /** Releases or resources that must exist first. @default - none */
   readonly dependsOn?: ITerraformDependable[];
+}
+
+/** The settings an add-on hands on to each of its releases: its cloud and values directory. */
+export function addonBase(options: AddonOptions): Pick<AddonOptions, "cloud" | "valuesDir"> {
+  return { cloud: options.cloud, valuesDir: options.valuesDir };
 }
 
 export interface HelmAddonProps extends AddonOptions {
@@ -19,8 +26,6 @@ export interface HelmAddonProps extends AddonOptions {
   /** Helm release name, also the name of its values file: at most 53 characters. */
   readonly releaseName: string;
   readonly namespace: string;
-  /** Label of the cloud, selecting the values overlay `<release>.<cloud>.yaml`. */
-  readonly cloud: string;
   /** Values derived from config and the platform contract; user files win over them. */
   readonly values?: Values;
   /** Seconds Helm waits for the release to become ready. @default 600 */

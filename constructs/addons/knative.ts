@@ -4,8 +4,9 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import type { EnvironmentConfig } from "../../config";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 import { DEFAULT_VALUES_DIR, releaseValues } from "./values";
+import { STAGE_SETTINGS } from "../../config/stages";
 
 export const KNATIVE_SERVING_NAMESPACE = "knative-serving";
 export const KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev";
@@ -32,8 +33,8 @@ export interface ScaleToZeroDefaults {
  * annotation `autoscaling.knative.dev/scale-to-zero-pod-retention-period`.
  */
 export function clusterScaleToZero(environments: readonly Pick<EnvironmentConfig, "stage" | "scaleToZero">[]): ScaleToZeroDefaults {
-  const nonProduction = environments.filter((environment) => environment.stage !== "production");
-  const deciding = (nonProduction.length > 0 ? nonProduction : environments).map((environment) => environment.scaleToZero);
+  const scalingToZero = environments.filter((environment) => STAGE_SETTINGS[environment.stage].knativeMinScale === 0);
+  const deciding = (scalingToZero.length > 0 ? scalingToZero : environments).map((environment) => environment.scaleToZero);
   return {
     gracePeriodSeconds: Math.max(...deciding.map((timing) => timing.gracePeriodSeconds)),
     retentionPeriodSeconds: Math.min(...deciding.map((timing) => timing.retentionPeriodSeconds)),
@@ -59,7 +60,6 @@ export interface GatewayTls {
 }
 
 export interface KnativeProps extends AddonOptions {
-  readonly cloud: string;
   /** Route domains by environment. */
   readonly domains: readonly EnvironmentDomain[];
   readonly scaleToZero: ScaleToZeroDefaults;
@@ -98,8 +98,7 @@ export class KnativeAddon extends Construct {
       chart: "knative-operator",
       releaseName: "knative-operator",
       namespace: "knative-operator",
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
     });
     const namespace = new NamespaceV1(this, "namespace", {

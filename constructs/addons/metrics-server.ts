@@ -1,9 +1,7 @@
 import type { Construct } from "constructs";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 export interface MetricsServerProps extends AddonOptions {
-  /** Label of the cloud, selecting the values overlay. */
-  readonly cloud: string;
 }
 
 /** The taint Kubernetes reserves for nodes of cluster-critical add-ons. */
@@ -19,8 +17,7 @@ export class MetricsServerAddon extends HelmAddon {
   constructor(scope: Construct, id: string, props: MetricsServerProps) {
     const selector = { matchLabels: { "app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "metrics-server" } };
     super(scope, id, {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
       chart: "metrics-server",
       releaseName: "metrics-server",

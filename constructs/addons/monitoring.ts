@@ -7,9 +7,9 @@ import { findPlaceholders, type Placeholder } from "../../config/placeholders";
 import { IN_CLUSTER, type AlertHeartbeat } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { alertmanagerConfig } from "./alertmanager-config";
-import { platformResourceState } from "./resource-state";
+import { platformResourceState } from "./kube-state-metrics";
 import { MIGRATION_COMPONENT_LABEL } from "./alert-rules";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 import { userValues } from "./values";
 import { WatchdogSink, watchdogSinkReceiver } from "./watchdog-sink";
 
@@ -64,7 +64,6 @@ export function grafanaAdminSecret(name: string, namespace: string): KubernetesO
 }
 
 export interface MonitoringProps extends AddonOptions {
-  readonly cloud: string;
   readonly storageClassName: string;
   /** Receivers of alert e-mails; none turns the e-mail receiver off. */
   readonly alertEmails: string[];
@@ -141,7 +140,7 @@ export class MonitoringAddon extends Construct {
     });
 
     if (props.heartbeat?.containerLog) {
-      this.watchdogSink = new WatchdogSink(this, "watchdog-sink", { cloud: props.cloud, valuesDir: props.valuesDir, dependsOn: [...(props.dependsOn ?? []), namespace] });
+      this.watchdogSink = new WatchdogSink(this, "watchdog-sink", { ...addonBase(props), dependsOn: [...(props.dependsOn ?? []), namespace] });
     }
     const heartbeatReceiver = props.heartbeat?.receiver ?? (props.heartbeat?.containerLog ? watchdogSinkReceiver() : undefined);
     const mountedSecrets = [...(sendsMail ? [ALERTMANAGER_SMTP_SECRET] : []), ...(props.pager ? [ALERTMANAGER_PAGER_SECRET] : [])];
@@ -156,8 +155,7 @@ export class MonitoringAddon extends Construct {
       releaseName: MONITORING_RELEASE,
       namespace: MONITORING_NAMESPACE,
       createNamespace: false,
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: [...(props.dependsOn ?? []), this.secrets.release],
       // Prometheus and Grafana wait for their volumes to be provisioned.
       timeoutSeconds: 900,

@@ -5,8 +5,6 @@ import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 
 export interface NodeAutoscalerAddonProps extends AddonOptions {
-  /** Label of the cloud, selecting the values overlay. */
-  readonly cloud: string;
   /** What the platform asks for: chart, values and the pools it configures. */
   readonly autoscaler: NodeAutoscaler;
 }

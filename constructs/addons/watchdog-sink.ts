@@ -1,6 +1,6 @@
 import type { Construct } from "constructs";
 import { IN_CLUSTER } from "../contract";
-import { HelmAddon, type AddonOptions } from "./helm-addon";
+import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** The port the sink listens on for Alertmanager. */
 export const WATCHDOG_SINK_PORT = 8080;
@@ -41,10 +41,9 @@ loki.echo "${component}" { }
  * cluster stopped reporting.
  */
 export class WatchdogSink extends HelmAddon {
-  constructor(scope: Construct, id: string, props: AddonOptions & { readonly cloud: string }) {
+  constructor(scope: Construct, id: string, props: AddonOptions) {
     super(scope, id, {
-      cloud: props.cloud,
-      valuesDir: props.valuesDir,
+      ...addonBase(props),
       dependsOn: props.dependsOn,
       chart: "alloy",
       releaseName: IN_CLUSTER.watchdogSink.name,

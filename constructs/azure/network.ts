@@ -5,7 +5,7 @@ import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
 import { parseIpv4Network } from "../../config/cidr";
 import { POSTGRES_PORT } from "../common/postgres";
-import { LOKI_PORT } from "../addons/logs";
+import { LOKI_PORT } from "../addons/loki";
 import { PROMETHEUS_PORT } from "../addons/monitoring";
 import { SubnetSecurityGroup } from "./subnet-security-group";
 

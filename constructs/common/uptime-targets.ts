@@ -1,5 +1,6 @@
 import type { PlatformConfig } from "../../config";
 import { environmentDomain } from "../environment/domain";
+import { environmentsWhere } from "../../config/stages";
 
 /** An application's health endpoint, checked over HTTPS from outside the cloud. */
 export interface UptimeTarget {
@@ -26,7 +27,7 @@ export function uptimeTargets(config: PlatformConfig): UptimeTarget[] {
     );
 }
 
-/** The environments whose critical alerts page: those of the production stage. */
+/** The environments the production CI identity deploys: their stacks are production's. */
 export function productionEnvironments(config: Pick<PlatformConfig, "environments">): string[] {
-  return config.environments.filter((environment) => environment.stage === "production").map((environment) => environment.name);
+  return environmentsWhere(config.environments, (stage) => stage.ciIdentity === "production");
 }

@@ -1,4 +1,5 @@
 import type { EnvironmentConfig, PlatformConfig } from "../../config";
+import { STAGE_SETTINGS } from "../../config/stages";
 
 type RouteDomainSettings = Pick<PlatformConfig["domain"], "base" | "productionOnBase">;
 
@@ -8,7 +9,7 @@ type RouteDomainSettings = Pick<PlatformConfig["domain"], "base" | "productionOn
  * (config allows one production environment there).
  */
 export function environmentDomain(domain: RouteDomainSettings, environment: Pick<EnvironmentConfig, "name" | "stage">): string {
-  if (environment.stage === "production" && domain.productionOnBase) return domain.base;
+  if (STAGE_SETTINGS[environment.stage].mayServeBaseDomain && domain.productionOnBase) return domain.base;
   return `${environment.name}.${domain.base}`;
 }
 

@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config";
 import type { RbacSubject } from "../contract";
 import { CiNamespaceAccess } from "../kubernetes/ci-access";
-import type { PodSecurityLevel } from "./stage-settings";
+import type { PodSecurityLevel } from "../../config/stages";
 
 export interface EnvironmentNamespaceProps {
   readonly name: string;

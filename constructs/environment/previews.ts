@@ -16,7 +16,7 @@ import { ApplicationServiceAccount } from "./application-service-account";
 import { NetworkPolicies } from "./network-policies";
 import { PREVIEW_DATABASE, previewDatabaseSharedManifests, previewDatabaseTemplate, type PreviewDatabaseServer } from "./preview-database";
 import { repositoryPath } from "./repository-path";
-import { STAGE_SETTINGS } from "./stage-settings";
+import { STAGE_SETTINGS } from "../../config/stages";
 
 /** The stage whose guard rails and scale-to-zero previews share. */
 const PREVIEW_STAGE = "develop";

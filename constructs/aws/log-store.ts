@@ -8,10 +8,10 @@ import type { PolicyStatement } from "./iam";
 import { hardenBucket } from "./private-bucket";
 import { EncryptionKey } from "./kms-key";
 
-/** Days a deleted or overwritten object stays recoverable (see `LogBucket`). */
+/** Days a deleted or overwritten object stays recoverable (see `AwsLogStore`). */
 export const LOG_NONCURRENT_DAYS = 7;
 
-export interface LogBucketProps {
+export interface AwsLogStoreProps {
   /** Bucket name prefix; the account id and region are appended for global uniqueness. */
   readonly namePrefix: string;
   readonly region: string;
@@ -35,11 +35,11 @@ export interface LogBucketProps {
  * rewrites objects (retention, index compaction), so deleted data stays
  * recoverable for a week after a mistake and then goes, instead of piling up.
  */
-export class LogBucket extends Construct {
+export class AwsLogStore extends Construct {
   readonly bucket: S3Bucket;
   readonly key: EncryptionKey;
 
-  constructor(scope: Construct, id: string, props: LogBucketProps) {
+  constructor(scope: Construct, id: string, props: AwsLogStoreProps) {
     super(scope, id);
     // The account from the role's ARN rather than a caller-identity lookup,
     // which would make every plan call STS.

@@ -2,7 +2,7 @@ import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics
 import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
 import { Construct } from "constructs";
 
-export interface MonitoringProps {
+export interface LogAnalyticsProps {
   readonly name: string;
   readonly location: string;
   readonly resourceGroupName: string;
@@ -21,13 +21,13 @@ export interface MonitoringProps {
 }
 
 /** The Log Analytics workspace the cluster reports to, the action group alerts go to, and the pager's. */
-export class Monitoring extends Construct {
+export class LogAnalytics extends Construct {
   readonly workspace: LogAnalyticsWorkspace;
   readonly actionGroup: MonitorActionGroup;
   /** The pager, for the alerts that must wake someone: a mail to its e-mail integration, so no key is stored. */
   readonly pagesActionGroup?: MonitorActionGroup;
 
-  constructor(scope: Construct, id: string, props: MonitoringProps) {
+  constructor(scope: Construct, id: string, props: LogAnalyticsProps) {
     super(scope, id);
     this.workspace = new LogAnalyticsWorkspace(this, "workspace", {
       name: `${props.name}-logs`,

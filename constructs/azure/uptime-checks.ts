@@ -14,7 +14,7 @@ export const FAILED_LOCATIONS_TO_ALERT = 2;
 /** Minutes without a Watchdog before the heartbeat alert. */
 export const HEARTBEAT_SILENCE_MINUTES = 10;
 
-export interface ExternalMonitoringProps {
+export interface AzureUptimeChecksProps {
   readonly name: string;
   readonly location: string;
   readonly resourceGroupName: string;
@@ -43,12 +43,12 @@ export interface ExternalMonitoringProps {
  * minutes (Prometheus stopped evaluating, Alertmanager stopped notifying, or
  * the cluster stopped reporting) the query finds nothing and the alert fires.
  */
-export class ExternalMonitoring extends Construct {
+export class AzureUptimeChecks extends Construct {
   readonly insights: ApplicationInsights;
   readonly webTests: ApplicationInsightsStandardWebTest[] = [];
   readonly heartbeat: MonitorScheduledQueryRulesAlertV2;
 
-  constructor(scope: Construct, id: string, props: ExternalMonitoringProps) {
+  constructor(scope: Construct, id: string, props: AzureUptimeChecksProps) {
     super(scope, id);
     const { location, resourceGroupName } = props;
     const mail = [props.actionGroupId];

@@ -16,7 +16,7 @@ import { EncryptionKey } from "./kms-key";
 /** Route 53 publishes health check metrics only in this region; alarms on them live there too. */
 export const HEALTH_CHECK_REGION = "us-east-1";
 
-export interface ExternalMonitoringProps {
+export interface AwsUptimeChecksProps {
   /** Prefix of every name. */
   readonly name: string;
   readonly alertEmails: string[];
@@ -54,7 +54,7 @@ export const EXTERNAL_ALARMS = {
  * with an alarm on its silence, and the topic those alarms mail
  * `alerts.emails` through. Both topics are encrypted with a key CloudWatch may use.
  */
-export class ExternalMonitoring extends Construct {
+export class AwsUptimeChecks extends Construct {
   readonly provider: AwsProvider;
   readonly alertTopic: SnsTopic;
   /** The pager's topic, when there is a pager. */
@@ -68,7 +68,7 @@ export class ExternalMonitoring extends Construct {
   /** What the health checks cannot see: whether each target's certificate is one a browser accepts. */
   readonly certificateCheck?: CertificateCheck;
 
-  constructor(scope: Construct, id: string, props: ExternalMonitoringProps) {
+  constructor(scope: Construct, id: string, props: AwsUptimeChecksProps) {
     super(scope, id);
     this.provider = new AwsProvider(this, "provider", { alias: "external_monitoring", region: HEALTH_CHECK_REGION, defaultTags: [{ tags: props.tags }] });
     const provider = this.provider;

@@ -9,7 +9,7 @@ import { LOKI_DATA_PREFIXES } from "../common/log-store";
 export const LOG_SOFT_DELETE_DAYS = 7;
 export const LOG_CONTAINER = "loki";
 
-export interface LogStorageAccountProps {
+export interface AzureLogStoreProps {
   /** 3-24 lowercase letters and digits, globally unique. */
   readonly name: string;
   readonly location: string;
@@ -35,11 +35,11 @@ export interface LogStorageAccountProps {
  * versions: Loki rewrites index files constantly, and every rewrite would
  * leave a version to pay for.
  */
-export class LogStorageAccount extends Construct {
+export class AzureLogStore extends Construct {
   readonly account: StorageAccount;
   readonly container: StorageContainer;
 
-  constructor(scope: Construct, id: string, props: LogStorageAccountProps) {
+  constructor(scope: Construct, id: string, props: AzureLogStoreProps) {
     super(scope, id);
     const protect = props.protect ?? false;
     this.account = new StorageAccount(this, "account", {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOG_CONTAINER } from "../constructs/azure/log-storage";
+import { LOG_CONTAINER } from "../constructs/azure/log-store";
 import { skipNote } from "./support/environment";
 import { offlineTerraform, type OfflinePlanResult } from "./support/offline-terraform";
 import { sharedOfflinePlans } from "./support/offline-plans";
