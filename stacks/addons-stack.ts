@@ -20,11 +20,13 @@ import { Alerting } from "../constructs/addons/alerting";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
+import { WebhookRoute } from "../constructs/addons/webhook-route";
 import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
+import { webhookHost } from "../constructs/environment/receiver";
 import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
@@ -73,6 +75,8 @@ export class AddonsStack extends TerraformStack {
   readonly certManager: CertManagerAddon;
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
+  /** The public route to Flux's webhook Receivers, when `gitops.receivers` asks for any. */
+  readonly webhookRoute?: WebhookRoute;
   readonly cluster: AddonsCluster;
   /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
   readonly centralGrafana?: CentralGrafana;
@@ -165,6 +169,13 @@ export class AddonsStack extends TerraformStack {
       },
     });
 
+    if (config.gitops.receivers.git || config.gitops.receivers.registry) {
+      this.webhookRoute = new WebhookRoute(this, "webhook-route", {
+        hosts: config.environments.map((environment) => webhookHost(environmentDomain(config.domain, environment))),
+        dependsOn: [this.knative.serving.release],
+      });
+    }
+
     this.monitoring = new MonitoringAddon(this, "monitoring", {
       cloud,
       valuesDir,
@@ -201,10 +212,16 @@ export class AddonsStack extends TerraformStack {
     this.certManager.monitorWith(this.monitoring.stack.release);
 
     // Where the environments on shared database servers run their setup Jobs: no application deploys here.
+    const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
     if (config.environments.some((environment) => environment.database.server !== undefined)) {
-      const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
       new NamespaceV1(this, "database-setup-namespace", {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
+      });
+    }
+    // Where the Jobs that point the registry's webhooks at the Receivers run, with their cloud identities.
+    if (config.gitops.receivers.registry) {
+      new NamespaceV1(this, "registry-webhooks-namespace", {
+        metadata: { name: IN_CLUSTER.registryWebhooks.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
       });
     }
 

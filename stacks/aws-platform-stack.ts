@@ -14,14 +14,15 @@ import { LogBucket } from "../constructs/aws/log-bucket";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
-import { EcrRegistry, ecrPullStatements } from "../constructs/aws/registry";
+import { EcrRegistry, ecrPullStatements, ecrRepositoryName } from "../constructs/aws/registry";
+import { EcrPushEvents } from "../constructs/aws/ecr-push-events";
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
 
 export interface AwsPlatformStackProps {
   /** The config as this cluster sees it: its environments only. */
@@ -62,6 +63,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
   readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
+  /** Per environment, what points its registry pushes at its Receiver: with `gitops.receivers.registry`. */
+  readonly registryWebhooks?: Record<string, RegistryWebhookAccess>;
   private hasCiRunners = false;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
   private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
@@ -90,6 +93,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.externalMonitoring = this.addExternalMonitoring(config);
     if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
+    if (config.gitops.receivers.registry) this.registryWebhooks = this.addPushEvents(config, aws);
     const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
       zoneId: this.zone.zoneId,
@@ -228,6 +232,22 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         Resource: `arn:aws:secretsmanager:${aws.region}:*:secret:${platformSecretPrefix(config.project)}*`,
       },
     ]);
+  }
+
+  /** Each environment's successful pushes, by EventBridge to its Receiver. */
+  private addPushEvents(config: PlatformConfig, aws: AwsConfig): Record<string, RegistryWebhookAccess> {
+    return Object.fromEntries(
+      config.environments.map((environment) => {
+        const events = new EcrPushEvents(this, `push-events-${environment.name}`, {
+          clusterName: this.clusterName,
+          environment: environment.name,
+          repositoryNames: environment.applications.map((app) => ecrRepositoryName(config.project, app)),
+          region: aws.region,
+          eks: this.eks,
+        });
+        return [environment.name, events.access];
+      }),
+    );
   }
 
   /**

@@ -12,7 +12,8 @@ import { EnvironmentNamespace } from "../constructs/environment/environment-name
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
-import { WebhookReceivers } from "../constructs/environment/receiver";
+import { WebhookReceivers, webhookHost } from "../constructs/environment/receiver";
+import { RegistryWebhook } from "../constructs/environment/registry-webhook";
 import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -24,7 +25,7 @@ export interface EnvironmentStackProps {
   readonly database: DatabaseEndpoint;
   /** What each of the environment's applications gets from the cloud, by application name. */
   readonly applications: Record<string, ApplicationEndpoint>;
-  readonly config: Pick<PlatformConfig, "gitops" | "domain">;
+  readonly config: Pick<PlatformConfig, "gitops" | "domain" | "flux">;
   readonly environment: EnvironmentConfig;
   /**
    * Pull-request previews, borrowing this environment's cluster, registry
@@ -59,6 +60,8 @@ export class EnvironmentStack extends TerraformStack {
   readonly databaseSetup?: DatabaseSetup;
   /** Present when `gitops.receivers` asks for a Git or a registry webhook. */
   readonly receivers?: WebhookReceivers;
+  /** Present when `gitops.receivers.registry` is on and the cloud points its registry's notifications at the Receiver. */
+  readonly registryWebhook?: RegistryWebhook;
   /** Present when previews borrow this environment. */
   readonly previews?: Previews;
 
@@ -187,6 +190,18 @@ export class EnvironmentStack extends TerraformStack {
         // The Receivers name the objects of both releases.
         dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
       });
+      // The registry's side: set from the cluster, since the URL holds the Receiver's secret path.
+      const access = platform.registryWebhooks?.[environment.name];
+      if (receivers.registry && access) {
+        this.registryWebhook = new RegistryWebhook(this, "registry-webhook", {
+          environment: environment.name,
+          host: webhookHost(this.domain),
+          fluxVersion: config.flux.version,
+          tokenVersion: receivers.tokenVersion,
+          access,
+          dependsOn: [this.receivers.release.release],
+        });
+      }
     }
 
     if (props.previews) {
@@ -215,6 +230,9 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "domain", { value: this.domain, description: "DNS suffix of the environment's Knative routes" });
     new TerraformOutput(this, "database_secret", { value: this.databaseSecret.secretName, description: "Kubernetes secret with host, port, database, user and password" });
     new TerraformOutput(this, "gitops_path", { value: environment.gitops.path });
+    if (this.receivers) {
+      new TerraformOutput(this, "webhook_host", { value: webhookHost(this.domain), description: "Host of the environment's webhook URLs; the path is the Receiver's status.webhookPath" });
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ContainerRegistry } from "../contract";
+import { WEBHOOK_HOST_LABEL } from "../../config/environments";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 
 /**
@@ -94,6 +95,13 @@ export function receiverToken(name: string, namespace: string, version: number):
     },
   ];
 }
+
+/**
+ * The public host of an environment's webhooks: under the environment's
+ * wildcard, so its DNS record and the gateway's certificate already cover it.
+ * Every Receiver of the cluster answers there; the path picks the Receiver.
+ */
+export const webhookHost = (environmentDomain: string): string => `${WEBHOOK_HOST_LABEL}.${environmentDomain}`;
 
 /** Names in every environment namespace with Receivers. */
 export const RECEIVER_OBJECTS = { git: "gitops", registry: "registry", pullRequests: "pull-requests", token: "webhook-token" } as const;
