@@ -227,7 +227,11 @@ export class AddonsStack extends TerraformStack {
 
     this.alerting = new Alerting(this, "alerting", {
       namespace: MONITORING_NAMESPACE,
-      rules: { environments: config.environments, node: config.alerts.node },
+      rules: {
+        environments: config.environments,
+        node: config.alerts.node,
+        webhooks: this.webhookRoute && { proxyNamespace: WebhookRoute.NAMESPACE, jobNamespace: config.gitops.receivers.registry ? IN_CLUSTER.registryWebhooks.namespace : undefined },
+      },
       dependsOn: [this.monitoring.stack.release],
     });
 

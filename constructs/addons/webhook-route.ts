@@ -33,8 +33,9 @@ export const webhookReceiverAddress = (): string => `${FLUX.webhookReceiver.serv
 
 /**
  * nginx's server block: only `POST /hook/<hex digest>` is passed on, with a
- * body limit and a request rate per host; everything else is a 404 that never
- * reaches Flux. `limit_req_zone` sits beside the server in the http context,
+ * body limit and a request rate per host; everything else is a 403 that never
+ * reaches Flux (403 rather than 404: a 404 then always comes from the
+ * notification-controller, which alerts count as a rejected delivery). `limit_req_zone` sits beside the server in the http context,
  * where nginx includes `conf.d/*.conf`.
  */
 export function webhookProxyConfig(limits = WEBHOOK_PROXY_LIMITS): string {
@@ -52,7 +53,7 @@ export function webhookProxyConfig(limits = WEBHOOK_PROXY_LIMITS): string {
     "    proxy_set_header Host $host;",
     "    proxy_read_timeout 30s;",
     "  }",
-    "  location / { return 404; }",
+    "  location / { return 403; }",
     "}",
     "",
   ].join("\n");
