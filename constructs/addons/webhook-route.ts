@@ -117,7 +117,7 @@ export function webhookRouteObjects(hosts: readonly string[]): KubernetesObject[
       spec: {
         template: {
           metadata: {
-            labels,
+            labels: { ...labels },
             // Always one running: a webhook should not wait for a cold start, and GitHub gives up after 10 seconds.
             annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3" },
           },

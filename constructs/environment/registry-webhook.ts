@@ -65,11 +65,12 @@ export interface RegistryWebhookProps {
 export function registryWebhookManifests(props: RegistryWebhookProps & { readonly revision: string }): KubernetesObject[] {
   const namespace = IN_CLUSTER.registryWebhooks.namespace;
   const name = registryWebhookServiceAccount(props.environment);
-  const labels = { "app.kubernetes.io/name": "registry-webhook", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "cdktf" };
+  // Fresh objects everywhere: a shared one would be written as a YAML alias.
+  const labels = () => ({ "app.kubernetes.io/name": "registry-webhook", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "cdktf" });
   const env = (values: Record<string, string>) => Object.entries(values).map(([key, value]) => ({ name: key, value }));
-  const securityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
-  const resources = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } };
-  const podSpec = {
+  const securityContext = () => ({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+  const resources = () => ({ requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } });
+  const podSpec = () => ({
     restartPolicy: "Never",
     serviceAccountName: name,
     // kubectl reads the Receiver with the service account's token.
@@ -82,8 +83,8 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
         command: ["/bin/sh", "-c", RECEIVER_URL_SCRIPT],
         env: env({ RECEIVER_NAMESPACE: props.environment, RECEIVER_NAME: RECEIVER_OBJECTS.registry, WEBHOOK_HOST: props.host }),
         volumeMounts: [{ name: "work", mountPath: WORK_DIR }],
-        resources,
-        securityContext,
+        resources: resources(),
+        securityContext: securityContext(),
       },
     ],
     containers: [
@@ -97,37 +98,40 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
           { name: "work", mountPath: WORK_DIR, readOnly: true },
           { name: "home", mountPath: "/home/webhook" },
         ],
-        resources,
-        securityContext,
+        resources: resources(),
+        securityContext: securityContext(),
       },
     ],
     volumes: [
       { name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
       { name: "home", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
     ],
-  };
-  const template = { metadata: { labels: { ...labels, ...props.access.identity.podLabels } }, spec: podSpec };
-  const jobSpec = { backoffLimit: 3, activeDeadlineSeconds: WAIT_ATTEMPTS * WAIT_SECONDS + 240, template };
+  });
+  const jobSpec = () => ({
+    backoffLimit: 3,
+    activeDeadlineSeconds: WAIT_ATTEMPTS * WAIT_SECONDS + 240,
+    template: { metadata: { labels: { ...labels(), ...props.access.identity.podLabels } }, spec: podSpec() },
+  });
   return [
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
-      metadata: { name, namespace: props.environment, labels },
+      metadata: { name, namespace: props.environment, labels: labels() },
       rules: [{ apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["receivers"], resourceNames: [RECEIVER_OBJECTS.registry], verbs: ["get"] }],
     },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
-      metadata: { name, namespace: props.environment, labels },
+      metadata: { name, namespace: props.environment, labels: labels() },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
       subjects: [{ kind: "ServiceAccount", name, namespace }],
     },
-    { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${name}-${props.revision}`, namespace, labels }, spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 24 * 3600 } },
+    { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${name}-${props.revision}`, namespace, labels: labels() }, spec: { ...jobSpec(), ttlSecondsAfterFinished: 7 * 24 * 3600 } },
     {
       apiVersion: "batch/v1",
       kind: "CronJob",
-      metadata: { name, namespace, labels },
-      spec: { schedule: REGISTRY_WEBHOOK_SCHEDULE, concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3, jobTemplate: { spec: jobSpec } },
+      metadata: { name, namespace, labels: labels() },
+      spec: { schedule: REGISTRY_WEBHOOK_SCHEDULE, concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3, jobTemplate: { spec: jobSpec() } },
     },
   ];
 }
