@@ -21,6 +21,7 @@ import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/moni
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
 import { WebhookRoute } from "../constructs/addons/webhook-route";
+import { RegistryWebhooks } from "../constructs/addons/registry-webhooks";
 import { useLocalState } from "../constructs/common/state";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
@@ -77,6 +78,8 @@ export class AddonsStack extends TerraformStack {
   readonly alerting: Alerting;
   /** The public route to Flux's webhook Receivers, when `gitops.receivers` asks for any. */
   readonly webhookRoute?: WebhookRoute;
+  /** The Jobs that point the registry's webhooks at the Receivers, with `gitops.receivers.registry`. */
+  readonly registryWebhooks?: RegistryWebhooks;
   readonly cluster: AddonsCluster;
   /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
   readonly centralGrafana?: CentralGrafana;
@@ -169,7 +172,9 @@ export class AddonsStack extends TerraformStack {
       },
     });
 
-    if (config.gitops.receivers.git || config.gitops.receivers.registry) {
+    // A cluster without environments (a tools cluster) has no Receivers to route to.
+    const receivers = config.environments.length > 0 ? config.gitops.receivers : { git: false, registry: false };
+    if (receivers.git || receivers.registry) {
       this.webhookRoute = new WebhookRoute(this, "webhook-route", {
         hosts: config.environments.map((environment) => webhookHost(environmentDomain(config.domain, environment))),
         dependsOn: [this.knative.serving.release],
@@ -218,10 +223,21 @@ export class AddonsStack extends TerraformStack {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
       });
     }
-    // Where the Jobs that point the registry's webhooks at the Receivers run, with their cloud identities.
-    if (config.gitops.receivers.registry) {
-      new NamespaceV1(this, "registry-webhooks-namespace", {
+    // The Jobs that point the registry's webhooks at the Receivers, with their cloud identities, in a namespace of their own.
+    const webhookAccess = platform.registryWebhooks;
+    if (receivers.registry && webhookAccess) {
+      const namespace = new NamespaceV1(this, "registry-webhooks-namespace", {
         metadata: { name: IN_CLUSTER.registryWebhooks.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
+      });
+      this.registryWebhooks = new RegistryWebhooks(this, "registry-webhooks", {
+        environments: config.environments.map((environment) => ({
+          name: environment.name,
+          host: webhookHost(environmentDomain(config.domain, environment)),
+          access: webhookAccess[environment.name],
+        })),
+        fluxVersion: config.flux.version,
+        tokenVersion: config.gitops.receivers.tokenVersion,
+        dependsOn: [namespace, this.flux.instance.release],
       });
     }
 
@@ -230,7 +246,7 @@ export class AddonsStack extends TerraformStack {
       rules: {
         environments: config.environments,
         node: config.alerts.node,
-        webhooks: this.webhookRoute && { proxyNamespace: WebhookRoute.NAMESPACE, jobNamespace: config.gitops.receivers.registry ? IN_CLUSTER.registryWebhooks.namespace : undefined },
+        webhooks: this.webhookRoute && { proxyNamespace: WebhookRoute.NAMESPACE, jobNamespace: this.registryWebhooks && IN_CLUSTER.registryWebhooks.namespace },
       },
       dependsOn: [this.monitoring.stack.release],
     });

@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig, PlatformConfig } from "../config";
 import { useLocalState } from "../constructs/common/state";
-import { databaseSetupServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
+import { databaseSetupServiceAccount, IN_CLUSTER, registryWebhookServiceAccount, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
 import { ApplicationAccounts } from "../constructs/environment/application-accounts";
 import { ApplicationServiceAccount } from "../constructs/environment/application-service-account";
 import { DatabaseSetup } from "../constructs/environment/database-setup";
@@ -13,7 +13,6 @@ import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
 import { WebhookReceivers, webhookHost } from "../constructs/environment/receiver";
-import { RegistryWebhook } from "../constructs/environment/registry-webhook";
 import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -25,7 +24,7 @@ export interface EnvironmentStackProps {
   readonly database: DatabaseEndpoint;
   /** What each of the environment's applications gets from the cloud, by application name. */
   readonly applications: Record<string, ApplicationEndpoint>;
-  readonly config: Pick<PlatformConfig, "gitops" | "domain" | "flux">;
+  readonly config: Pick<PlatformConfig, "gitops" | "domain">;
   readonly environment: EnvironmentConfig;
   /**
    * Pull-request previews, borrowing this environment's cluster, registry
@@ -60,8 +59,6 @@ export class EnvironmentStack extends TerraformStack {
   readonly databaseSetup?: DatabaseSetup;
   /** Present when `gitops.receivers` asks for a Git or a registry webhook. */
   readonly receivers?: WebhookReceivers;
-  /** Present when `gitops.receivers.registry` is on and the cloud points its registry's notifications at the Receiver. */
-  readonly registryWebhook?: RegistryWebhook;
   /** Present when previews borrow this environment. */
   readonly previews?: Previews;
 
@@ -187,21 +184,11 @@ export class EnvironmentStack extends TerraformStack {
         gitRepository: receivers.git ? this.delivery.gitRepository.metadata.name : undefined,
         registry: receivers.registry ? { type: platform.registry.webhookReceiver, imageRepositories: this.images.imageRepositories.map((repository) => repository.metadata.name) } : undefined,
         tokenVersion: receivers.tokenVersion,
+        // The platform's Job that points the registry's webhook here reads the Receiver's path.
+        registryReader: platform.registryWebhooks?.[environment.name] && { name: registryWebhookServiceAccount(environment.name), namespace: IN_CLUSTER.registryWebhooks.namespace },
         // The Receivers name the objects of both releases.
         dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
       });
-      // The registry's side: set from the cluster, since the URL holds the Receiver's secret path.
-      const access = platform.registryWebhooks?.[environment.name];
-      if (receivers.registry && access) {
-        this.registryWebhook = new RegistryWebhook(this, "registry-webhook", {
-          environment: environment.name,
-          host: webhookHost(this.domain),
-          fluxVersion: config.flux.version,
-          tokenVersion: receivers.tokenVersion,
-          access,
-          dependsOn: [this.receivers.release.release],
-        });
-      }
     }
 
     if (props.previews) {

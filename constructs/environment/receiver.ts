@@ -103,6 +103,26 @@ export function receiverToken(name: string, namespace: string, version: number):
  */
 export const webhookHost = (environmentDomain: string): string => `${WEBHOOK_HOST_LABEL}.${environmentDomain}`;
 
+/** Reading the registry Receiver, and nothing else in the namespace, for one service account of another namespace. */
+function receiverReader(namespace: string, reader: { readonly name: string; readonly namespace: string }): KubernetesObject[] {
+  const name = `${RECEIVER_OBJECTS.registry}-reader`;
+  return [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name, namespace },
+      rules: [{ apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["receivers"], resourceNames: [RECEIVER_OBJECTS.registry], verbs: ["get"] }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name: reader.name, namespace: reader.namespace }],
+    },
+  ];
+}
+
 /** Names in every environment namespace with Receivers. */
 export const RECEIVER_OBJECTS = { git: "gitops", registry: "registry", pullRequests: "pull-requests", token: "webhook-token" } as const;
 
@@ -120,6 +140,12 @@ export interface WebhookReceiversProps {
   readonly inputProviders?: readonly string[];
   /** Raised to rotate the token. */
   readonly tokenVersion: number;
+  /**
+   * A service account (of the platform's registry webhook Job) that may read
+   * the registry Receiver, for its `status.webhookPath`.
+   * @default - none
+   */
+  readonly registryReader?: { readonly name: string; readonly namespace: string };
   readonly dependsOn?: ITerraformDependable[];
 }
 
@@ -175,10 +201,11 @@ export class WebhookReceivers extends Construct {
         }),
       );
     }
+    const reader = props.registryReader && registry ? receiverReader(namespace, props.registryReader) : [];
     this.release = new ManifestsRelease(this, "manifests", {
       name: `${namespace}-receivers`,
       namespace,
-      manifests: [...receiverToken(secretName, namespace, props.tokenVersion), ...this.receivers],
+      manifests: [...receiverToken(secretName, namespace, props.tokenVersion), ...this.receivers, ...reader],
       dependsOn: props.dependsOn,
     });
   }

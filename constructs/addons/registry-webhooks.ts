@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { IN_CLUSTER, registryWebhookServiceAccount, type RegistryWebhookAccess } from "../contract";
+import { RECEIVER_OBJECTS } from "../environment/receiver";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
-import { ApplicationServiceAccount } from "./application-service-account";
-import { RECEIVER_OBJECTS } from "./receiver";
 
 /** Flux's CLI image, released with Flux under the same tag: `kubectl` and a shell (Alpine), running as nobody. */
 export const fluxCliImage = (fluxVersion: string): string => `ghcr.io/fluxcd/flux-cli:v${fluxVersion}`;
@@ -18,8 +17,15 @@ const UID = 65534;
 const WAIT_ATTEMPTS = 30;
 const WAIT_SECONDS = 10;
 
-/** The registry's webhook is put back every hour too: a registry or EventBridge change by hand is undone. */
-export const REGISTRY_WEBHOOK_SCHEDULE = "17 * * * *";
+/**
+ * The Job runs again every 15 minutes: it picks up a Receiver path that
+ * changed after the add-ons were applied (a first deploy, where the
+ * environments come after the add-ons; a raised `tokenVersion`), and puts
+ * back a webhook changed by hand.
+ */
+export const REGISTRY_WEBHOOK_SCHEDULE = "*/15 * * * *";
+
+
 
 /**
  * The first container's script: waits for the Receiver to report its path
@@ -48,19 +54,17 @@ export interface RegistryWebhookProps {
   /** The Flux release (config `flux.version`), naming the CLI image. */
   readonly fluxVersion: string;
   readonly access: RegistryWebhookAccess;
-  /** The Receivers' release. */
-  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
  * Points the registry's push notifications for one environment at its
- * `registry` Receiver, from the cluster: a Job at every apply that changes
- * what it does (a new token gives the Receiver a new path, and the Job's
- * Receiver-side revision changes with `tokenVersion`), and a CronJob every
- * hour. Both run in the platform's namespace for it, as a service account
- * that may read that one Receiver in the environment's namespace, and carry
- * the cloud identity that may change that one webhook. Terraform never holds
- * the URL: the Receiver's path is its credential.
+ * `registry` Receiver, from the cluster: a Job whenever what it does changes
+ * (its name hashes it, `tokenVersion` included), and a CronJob every 15
+ * minutes. Both run in the platform's namespace for them, as a service
+ * account that may read the environment's `registry` Receiver (the
+ * environment stack binds it, `WebhookReceivers`' `registryReader`), carrying
+ * the cloud identity that may change that one environment's webhook. Terraform never
+ * holds the URL: the Receiver's path is its credential.
  */
 export function registryWebhookManifests(props: RegistryWebhookProps & { readonly revision: string }): KubernetesObject[] {
   const namespace = IN_CLUSTER.registryWebhooks.namespace;
@@ -114,18 +118,13 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
   });
   return [
     {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name, namespace: props.environment, labels: labels() },
-      rules: [{ apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["receivers"], resourceNames: [RECEIVER_OBJECTS.registry], verbs: ["get"] }],
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name, namespace, labels: labels(), annotations: { ...props.access.identity.serviceAccountAnnotations } },
+      // The pods mount the token themselves: kubectl reads the Receiver with it.
+      automountServiceAccountToken: false,
     },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name, namespace: props.environment, labels: labels() },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-      subjects: [{ kind: "ServiceAccount", name, namespace }],
-    },
+
     { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${name}-${props.revision}`, namespace, labels: labels() }, spec: { ...jobSpec(), ttlSecondsAfterFinished: 7 * 24 * 3600 } },
     {
       apiVersion: "batch/v1",
@@ -136,32 +135,45 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
   ];
 }
 
-/** The service account with the cloud identity and the Jobs, in a release of their own. */
-export class RegistryWebhook extends Construct {
+export interface RegistryWebhooksProps {
+  /** Per environment of the cluster: its webhook host and what the cloud gives its Job. */
+  readonly environments: readonly { readonly name: string; readonly host: string; readonly access: RegistryWebhookAccess }[];
+  readonly fluxVersion: string;
+  /** `gitops.receivers.tokenVersion`: a new version runs the Jobs again. */
+  readonly tokenVersion: number;
+  /** Flux (the Receiver CRD) and the namespace. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * Every environment's registry webhook Job and CronJob, with their service
+ * accounts and cloud identities, in the platform namespace for them: applied
+ * with the add-ons, by the identity that applies the platform, so no
+ * environment's deployer can run a Job holding a registry identity.
+ */
+export class RegistryWebhooks extends Construct {
   readonly manifests: KubernetesObject[];
   readonly release: ManifestsRelease;
 
-  constructor(scope: Construct, id: string, props: RegistryWebhookProps & { readonly tokenVersion: number }) {
+  constructor(scope: Construct, id: string, props: RegistryWebhooksProps) {
     super(scope, id);
-    const namespace = IN_CLUSTER.registryWebhooks.namespace;
-    const serviceAccount = new ApplicationServiceAccount(this, "service-account", {
-      name: registryWebhookServiceAccount(props.environment),
-      namespace,
-      identity: props.access.identity,
-      dependsOn: props.dependsOn,
-    });
-    // A new Job whenever what it does changes; the token's version changes the Receiver's path.
-    // Only values known at synth: a reference to another stack would rename the Job at random.
-    const revision = createHash("sha256")
-      .update(JSON.stringify([props.host, props.fluxVersion, props.access.image, props.access.script, props.tokenVersion]))
-      .digest("hex")
-      .slice(0, 8);
-    this.manifests = registryWebhookManifests({ ...props, revision });
+    if (props.environments.length === 0) throw new Error(`${this.node.path}: no environment has a registry webhook`);
+    this.manifests = [
+      ...props.environments.flatMap(({ name, host, access }) => {
+        // A new Job whenever what it does changes; the token's version changes the Receiver's path.
+        // Only values known at synth: a reference to another stack would rename the Job at random.
+        const revision = createHash("sha256")
+          .update(JSON.stringify([host, props.fluxVersion, access.image, access.script, props.tokenVersion]))
+          .digest("hex")
+          .slice(0, 8);
+        return registryWebhookManifests({ environment: name, host, fluxVersion: props.fluxVersion, access, revision });
+      }),
+    ];
     this.release = new ManifestsRelease(this, "manifests", {
-      name: `registry-webhook-${props.environment}`,
-      namespace,
+      name: "registry-webhooks",
+      namespace: IN_CLUSTER.registryWebhooks.namespace,
       manifests: this.manifests,
-      dependsOn: [serviceAccount.serviceAccount, ...(props.dependsOn ?? [])],
+      dependsOn: props.dependsOn,
     });
   }
 }
