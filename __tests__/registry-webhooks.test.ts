@@ -145,18 +145,19 @@ describe.each(["aws", "azure"] as const)("%s: the in-cluster Jobs", (cloud) => {
   const addons = manifestsOf(synth.stack(`${cloud}-addons`));
   const namespace = IN_CLUSTER.registryWebhooks.namespace;
 
-  it("a Job and a CronJob per environment in the platform's webhook namespace, as that environment's service account, with its cloud identity", () => {
+  it("a CronJob per environment in the platform's webhook namespace, as that environment's service account, with its cloud identity", () => {
     for (const environment of ENVIRONMENTS) {
       const account = registryWebhookServiceAccount(environment);
       const jobs = addons.filter((m) => ["Job", "CronJob"].includes(m.kind) && m.metadata.namespace === namespace && m.metadata.name.startsWith(account));
-      expect(jobs.map((m) => m.kind).sort()).toEqual(["CronJob", "Job"]);
+      expect(jobs.map((m) => m.kind)).toEqual(["CronJob"]);
       for (const job of jobs) {
-        const pod = job.kind === "Job" ? job.spec.template.spec : job.spec.jobTemplate.spec.template.spec;
+        const pod = job.spec.jobTemplate.spec.template.spec;
         expect(pod.serviceAccountName).toBe(account);
         expect(pod.initContainers[0].command[2]).toBe(RECEIVER_URL_SCRIPT);
         expect(pod.initContainers[0].env).toContainEqual({ name: "RECEIVER_NAMESPACE", value: environment });
         // The URL passes from one container to the other in memory.
         expect(pod.volumes.find((v: any) => v.name === "work").emptyDir.medium).toBe("Memory");
+        expect(pod.containers[0].envFrom).toEqual([{ configMapRef: { name: account } }]);
       }
       const account_ = addons.find((m) => m.kind === "ServiceAccount" && m.metadata.name === account);
       if (cloud === "azure") expect(Object.keys(account_.metadata.annotations)).toEqual(["azure.workload.identity/client-id"]);

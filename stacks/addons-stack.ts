@@ -236,7 +236,6 @@ export class AddonsStack extends TerraformStack {
           access: webhookAccess[environment.name],
         })),
         fluxVersion: config.flux.version,
-        tokenVersion: config.gitops.receivers.tokenVersion,
         dependsOn: [namespace, this.flux.instance.release],
       });
     }

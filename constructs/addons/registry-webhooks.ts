@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { IN_CLUSTER, registryWebhookServiceAccount, type RegistryWebhookAccess } from "../contract";
@@ -18,10 +17,11 @@ const WAIT_ATTEMPTS = 30;
 const WAIT_SECONDS = 10;
 
 /**
- * The Job runs again every 15 minutes: it picks up a Receiver path that
- * changed after the add-ons were applied (a first deploy, where the
- * environments come after the add-ons; a raised `tokenVersion`), and puts
- * back a webhook changed by hand.
+ * Every 15 minutes: a Receiver's path appears or changes after the add-ons
+ * are applied (a first deploy, where the environments come after the
+ * add-ons; a raised `tokenVersion`), and a webhook changed by hand is put
+ * back. `kubectl -n registry-webhooks create job --from=cronjob/webhook-<env>
+ * webhook-<env>-now` runs it at once.
  */
 export const REGISTRY_WEBHOOK_SCHEDULE = "*/15 * * * *";
 
@@ -58,15 +58,14 @@ export interface RegistryWebhookProps {
 
 /**
  * Points the registry's push notifications for one environment at its
- * `registry` Receiver, from the cluster: a Job whenever what it does changes
- * (its name hashes it, `tokenVersion` included), and a CronJob every 15
- * minutes. Both run in the platform's namespace for them, as a service
- * account that may read the environment's `registry` Receiver (the
- * environment stack binds it, `WebhookReceivers`' `registryReader`), carrying
- * the cloud identity that may change that one environment's webhook. Terraform never
- * holds the URL: the Receiver's path is its credential.
+ * `registry` Receiver, from the cluster: a CronJob every 15 minutes, in the
+ * platform's namespace for it, as a service account that may read the
+ * environment's `registry` Receiver (the environment stack binds it:
+ * `WebhookReceivers`' `registryReader`) and carries the cloud identity that
+ * may change that one environment's webhook. Terraform never holds the URL:
+ * the Receiver's path is its credential.
  */
-export function registryWebhookManifests(props: RegistryWebhookProps & { readonly revision: string }): KubernetesObject[] {
+export function registryWebhookManifests(props: RegistryWebhookProps): KubernetesObject[] {
   const namespace = IN_CLUSTER.registryWebhooks.namespace;
   const name = registryWebhookServiceAccount(props.environment);
   // Fresh objects everywhere: a shared one would be written as a YAML alias.
@@ -95,9 +94,10 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
       {
         name: "registry",
         image: props.access.image,
-        command: ["/bin/sh", "-c", `set -eu\n${props.access.script}`],
-        // The CLIs keep their caches and logins under HOME.
-        env: env({ ...props.access.env, WEBHOOK_URL_FILE: URL_FILE, HOME: "/home/webhook" }),
+        command: ["/bin/sh", "-c", props.access.script],
+        // The cloud's names and ids as the contract gives them; the CLIs keep their caches and logins under HOME.
+        envFrom: [{ configMapRef: { name } }],
+        env: env({ WEBHOOK_URL_FILE: URL_FILE, HOME: "/home/webhook" }),
         volumeMounts: [
           { name: "work", mountPath: WORK_DIR, readOnly: true },
           { name: "home", mountPath: "/home/webhook" },
@@ -114,7 +114,8 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
   const jobSpec = () => ({
     backoffLimit: 3,
     activeDeadlineSeconds: WAIT_ATTEMPTS * WAIT_SECONDS + 240,
-    template: { metadata: { labels: { ...labels(), ...props.access.identity.podLabels } }, spec: podSpec() },
+    // The identity's pod labels alone (Azure Workload Identity selects pods by them).
+    template: { metadata: { labels: { ...props.access.identity.podLabels } }, spec: podSpec() },
   });
   return [
     {
@@ -125,12 +126,12 @@ export function registryWebhookManifests(props: RegistryWebhookProps & { readonl
       automountServiceAccountToken: false,
     },
 
-    { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${name}-${props.revision}`, namespace, labels: labels() }, spec: { ...jobSpec(), ttlSecondsAfterFinished: 7 * 24 * 3600 } },
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace, labels: labels() }, data: { ...props.access.env } },
     {
       apiVersion: "batch/v1",
       kind: "CronJob",
       metadata: { name, namespace, labels: labels() },
-      spec: { schedule: REGISTRY_WEBHOOK_SCHEDULE, concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3, jobTemplate: { spec: jobSpec() } },
+      spec: { schedule: REGISTRY_WEBHOOK_SCHEDULE, concurrencyPolicy: "Forbid", startingDeadlineSeconds: 600, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3, jobTemplate: { spec: jobSpec() } },
     },
   ];
 }
@@ -139,14 +140,12 @@ export interface RegistryWebhooksProps {
   /** Per environment of the cluster: its webhook host and what the cloud gives its Job. */
   readonly environments: readonly { readonly name: string; readonly host: string; readonly access: RegistryWebhookAccess }[];
   readonly fluxVersion: string;
-  /** `gitops.receivers.tokenVersion`: a new version runs the Jobs again. */
-  readonly tokenVersion: number;
   /** Flux (the Receiver CRD) and the namespace. */
   readonly dependsOn: ITerraformDependable[];
 }
 
 /**
- * Every environment's registry webhook Job and CronJob, with their service
+ * Every environment's registry webhook CronJob, with their service
  * accounts and cloud identities, in the platform namespace for them: applied
  * with the add-ons, by the identity that applies the platform, so no
  * environment's deployer can run a Job holding a registry identity.
@@ -159,15 +158,7 @@ export class RegistryWebhooks extends Construct {
     super(scope, id);
     if (props.environments.length === 0) throw new Error(`${this.node.path}: no environment has a registry webhook`);
     this.manifests = [
-      ...props.environments.flatMap(({ name, host, access }) => {
-        // A new Job whenever what it does changes; the token's version changes the Receiver's path.
-        // Only values known at synth: a reference to another stack would rename the Job at random.
-        const revision = createHash("sha256")
-          .update(JSON.stringify([host, props.fluxVersion, access.image, access.script, props.tokenVersion]))
-          .digest("hex")
-          .slice(0, 8);
-        return registryWebhookManifests({ environment: name, host, fluxVersion: props.fluxVersion, access, revision });
-      }),
+      ...props.environments.flatMap(({ name, host, access }) => registryWebhookManifests({ environment: name, host, fluxVersion: props.fluxVersion, access })),
     ];
     this.release = new ManifestsRelease(this, "manifests", {
       name: "registry-webhooks",

@@ -41,6 +41,7 @@ export function pushEventNames(base: string) {
  * a file and never printed; ids and names come from the environment.
  */
 export const API_DESTINATION_SCRIPT = [
+  "set -eu",
   'url=$(cat "$WEBHOOK_URL_FILE")',
   'if aws events describe-api-destination --name "$API_DESTINATION" >/dev/null 2>&1; then',
   '  aws events update-api-destination --name "$API_DESTINATION" --connection-arn "$CONNECTION_ARN" --invocation-endpoint "$url" --http-method POST --invocation-rate-limit-per-second 1 >/dev/null',

@@ -48,6 +48,7 @@ export function acrWebhookTemplate(name: string, placeholderUri: string): Record
  * Job's memory-backed HOME, never printed.
  */
 export const ACR_WEBHOOK_SCRIPT = [
+  "set -eu",
   'az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none',
   `printf '{"properties":{"serviceUri":"%s"}}' "$(cat "$WEBHOOK_URL_FILE")" > "$HOME/body.json"`,
   `az rest --method patch --url "https://management.azure.com$WEBHOOK_ID?api-version=${ACR_WEBHOOK_API_VERSION}" --body "@$HOME/body.json" --output none`,
