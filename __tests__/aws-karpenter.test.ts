@@ -8,6 +8,7 @@ import { controllerStatements, SPOT_SERVICE_LINKED_ROLE } from "../constructs/aw
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { AwsPlatformStack } from "../stacks/aws-platform-stack";
 import { problemOf } from "./support/config-problems";
+import { crdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { sharedOfflinePlans } from "./support/offline-plans";
 import { offlineTerraform, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";
@@ -260,6 +261,58 @@ describe("NodePools from config", () => {
     expect(gracePeriods()).toEqual(["24h"]);
     expect(gracePeriods((r) => (r.clouds.aws.cluster.nodePools[0].terminationGracePeriod = "2h30m"))).toEqual(["2h30m"]);
     expect(problemOf((r) => (r.clouds.aws.cluster.nodePools[0].terminationGracePeriod = "Never"))).toMatchObject({ path: "clouds.aws.cluster.nodePools[0].terminationGracePeriod" });
+  });
+
+  describe("with pull-request previews", () => {
+    const withPreviews = (raw: any) => {
+      raw.previews = { environment: "develop", quota: { requestsCpu: "4", requestsMemory: "8Gi", pods: 40 } };
+      raw.applications[0].repository = "https://github.com/acme/web";
+      raw.applications[0].previews = true;
+    };
+
+    it("adds a spot pool for previews alone: a ceiling of twice their quota, and a taint only previews tolerate", () => {
+      const platform = platformOf(withPreviews);
+      const pools = (platform.capacity.nodeAutoscaler.manifests as any[]).filter((m) => m.kind === "NodePool");
+      expect(pools.map((p) => p.metadata.name)).toEqual(["general", "preview"]);
+      const preview = pools[1];
+      expect(preview.spec.limits).toEqual({ cpu: "8", memory: "16Gi" });
+      expect(preview.spec.template.spec.requirements).toContainEqual({ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] });
+      expect(preview.spec.template.metadata.labels).toEqual({ "platform.kit/pool": "preview" });
+      expect(preview.spec.template.spec.taints).toEqual([{ key: "platform.kit/pool", value: "preview", effect: "NoSchedule" }]);
+      // What the previews' syncs add to their pods matches the pool's label and taint.
+      expect(platform.capacity.previewNodes).toEqual({
+        nodeSelector: preview.spec.template.metadata.labels,
+        tolerations: preview.spec.template.spec.taints.map((taint: any) => ({ ...taint, operator: "Equal" })),
+      });
+      // Spot for previews needs the Spot service-linked role even when no other pool launches Spot.
+      const onDemandOnly = (r: any) => {
+        withPreviews(r);
+        r.clouds.aws.cluster.nodePools[0].capacityTypes = ["on-demand"];
+      };
+      expect(platformOf(onDemandOnly).karpenter.controllerPolicy.some((statement) => actionsOf(statement).includes("iam:CreateServiceLinkedRole"))).toBe(true);
+    });
+
+    it("adds no pool without previews", () => {
+      expect(manifests().filter((m) => m.kind === "NodePool").map((p) => p.metadata.name)).toEqual(["general"]);
+      expect(platformOf().capacity.previewNodes).toBeUndefined();
+    });
+
+    it("refuses a configured pool named like the previews' one", () => {
+      expect(
+        problemOf((raw) => {
+          withPreviews(raw);
+          raw.clouds.aws.cluster.nodePools[0].name = "preview";
+        }),
+      ).toEqual({ path: "clouds.aws.cluster.nodePools[0].name", value: "preview", message: "is the NodePool previews get on EKS; name the pool otherwise" });
+    });
+
+    it.skipIf(!shared.available)(`validates against Karpenter's NodePool CRD${skipNote(shared)}`, () => {
+      const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
+      const preview = (platformOf(withPreviews).capacity.nodeAutoscaler.manifests as any[]).find((m) => m.kind === "NodePool" && m.metadata.name === "preview");
+      expect(validator.validate(preview)).toEqual([]);
+      // The check can fail: a limit the schema does not know.
+      expect(validator.validate({ ...preview, spec: { ...preview.spec, template: { ...preview.spec.template, spec: { ...preview.spec.template.spec, taints: [{ key: "x", effect: "Sometimes" }] } } } })).not.toEqual([]);
+    });
   });
 
   it("runs the controller on the system group with this cluster's queue", () => {

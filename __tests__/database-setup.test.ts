@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseCredentials } from "../constructs/contract";
 import { DATABASE_SETUP_IMAGE, databaseSetupManifests, databaseSetupScript, type DatabaseSetupAction, type DatabaseSetupProps } from "../constructs/environment/database-setup";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
+import { PREVIEW_DATABASE, previewDatabaseSharedManifests, previewDatabaseTemplate } from "../constructs/environment/preview-database";
 import { crdValidator } from "./support/crd-schemas";
 import { sharedDataDir, skipNote } from "./support/environment";
 import { postgresBinaries, TestPostgres } from "./support/postgres";
@@ -193,5 +194,82 @@ describe.skipIf(!binaries.available)(`the database setup on a real PostgreSQL se
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain("refusing to drop staging / staging (only names starting with pr_ are dropped)");
     expect(server.superuser("SELECT count(*) FROM pg_database WHERE datname = 'staging'")).toBe("1");
+  });
+
+  describe("previews' databases, through the pr_admin role", () => {
+    const PREVIEW_ADMIN_PASSWORD = "preview-admin-test-password";
+    const previewServer = { host: "acme-develop.eu-west-1.rds.amazonaws.com", port: 5432, cidrs: ["10.40.224.0/22"] };
+    const shared = previewDatabaseSharedManifests({ namespace: "preview-delivery", previewNamespace: "preview", server: previewServer, admin: { credentials: { remoteKey: "acme-develop/previews", passwordProperty: "password" }, secretStore: {} } });
+    const scriptsMap = (shared.find((m) => m.kind === "ConfigMap") as any).data as Record<string, string>;
+
+    /** Runs a psql pod of the preview database objects the way Kubernetes would: its env, its script, the secrets' values. */
+    const runPod = (pod: any, secrets: Record<string, Record<string, string>>) => {
+      const container = pod.spec.containers[0];
+      const env: Record<string, string> = {};
+      for (const variable of container.env) env[variable.name] = variable.value ?? secrets[variable.valueFrom.secretKeyRef.name][variable.valueFrom.secretKeyRef.key];
+      const file = path.join(scripts, path.basename(container.command.find((arg: string) => arg.startsWith("--file=")).slice("--file=".length)));
+      writeFileSync(file, scriptsMap[path.basename(file)]);
+      const { PGUSER, PGPASSWORD, PGHOST: _host, PGPORT: _port, ...rest } = env;
+      return server.psql(PGUSER, PGPASSWORD, [`--file=${file}`], rest);
+    };
+    const adminSecret = { [PREVIEW_DATABASE.adminSecret]: { username: PREVIEW_DATABASE.adminRole, password: PREVIEW_ADMIN_PASSWORD } };
+    const keepAlive = (id: string, password: string) => {
+      const objects = previewDatabaseTemplate({ application: "web", id, namespace: "preview-delivery", previewNamespace: "preview", server: previewServer, objectName: `web-pr-${id}`, labels: {} });
+      const job = objects.find((m) => m.kind === "Job") as any;
+      return runPod(job.spec.template, { ...adminSecret, [`web-pr-${id}-database`]: { password } });
+    };
+    const cleanup = () => runPod((shared.find((m) => m.kind === "CronJob") as any).spec.jobTemplate.spec.template, adminSecret);
+    const asPreviewAdmin = (sql: string, database = PREVIEW_DATABASE.adminRole) => connect(PREVIEW_DATABASE.adminRole, PREVIEW_ADMIN_PASSWORD, database, sql);
+    const clean = (result: { stderr: string }) => result.stderr.replace(/^psql:.*NOTICE:.*\n/gm, "");
+
+    beforeAll(() => {
+      // The borrowed environment's stack runs this once, as the server's administrator.
+      const setup = run({ database: PREVIEW_DATABASE.adminRole, role: PREVIEW_DATABASE.adminRole, action: { kind: "previews" } }, { rolePassword: PREVIEW_ADMIN_PASSWORD });
+      expect(clean(setup)).toBe("");
+      expect(setup.status).toBe(0);
+      for (const [id, password] of [["42", "preview-42"], ["7", "preview-7"]]) expect(clean(keepAlive(id, password))).toBe("");
+    });
+
+    it("creates each preview's database, owned by its own role, which the preview's password opens", () => {
+      expect(server.superuser("SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'pr\\_web\\_%' ORDER BY 1")).toBe("pr_web_42|pr_web_42\npr_web_7|pr_web_7");
+      expect(connect("pr_web_42", "preview-42", "pr_web_42", "CREATE TABLE carts (id int); SELECT count(*) FROM carts").stdout.trim()).toBe("0");
+    });
+
+    it("gives a preview's role nothing beyond its database: not another preview's, an environment's, or pr_admin's with its functions", () => {
+      expect(server.superuser("SELECT rolcreatedb, rolcreaterole, (SELECT count(*) FROM pg_auth_members WHERE member = oid) FROM pg_roles WHERE rolname = 'pr_web_42'")).toBe("f|f|0");
+      for (const database of ["pr_web_7", "staging", PREVIEW_DATABASE.adminRole]) expect(connect("pr_web_42", "preview-42", database).stderr).toContain(`permission denied for database "${database}"`);
+    });
+
+    it("keeps pr_admin off every database and role but the previews'", () => {
+      expect(server.superuser("SELECT rolcreatedb, rolcreaterole, rolsuper FROM pg_roles WHERE rolname = 'pr_admin'")).toBe("t|f|f");
+      expect(asPreviewAdmin("DROP DATABASE staging").stderr).toContain("must be owner of database staging");
+      expect(asPreviewAdmin("ALTER ROLE staging PASSWORD 'taken'").stderr).toContain("permission denied");
+      expect(asPreviewAdmin("CREATE ROLE pr_web_9 LOGIN").stderr).toContain("permission denied to create role");
+      expect(asPreviewAdmin("SELECT previews.ensure_role('staging', 'taken')").stderr).toContain("refusing role staging: previews own only names like pr_<application>_<number>");
+      expect(asPreviewAdmin("SELECT previews.drop_role('pr_admin')").stderr).toContain("refusing role pr_admin");
+      expect(connect(PREVIEW_DATABASE.adminRole, PREVIEW_ADMIN_PASSWORD, "staging").stderr).toContain('permission denied for database "staging"');
+      // A pr_-named role the previews did not create is not theirs either.
+      server.superuser("CREATE ROLE pr_other_1 LOGIN");
+      expect(asPreviewAdmin("SELECT previews.ensure_role('pr_other_1', 'taken')").stderr).toContain("refusing role pr_other_1: it exists and is not a preview's");
+      expect(connect("staging", "staging-two", "staging").status).toBe(0);
+    });
+
+    it("keeps a live preview's database as it is, and drops the ones whose keep-alive stopped, with their roles", () => {
+      const before = server.superuser("SELECT oid FROM pg_database WHERE datname = 'pr_web_7'");
+      expect(keepAlive("7", "preview-7").status).toBe(0);
+      expect(server.superuser("SELECT oid FROM pg_database WHERE datname = 'pr_web_7'")).toBe(before);
+      // Pull request 42 closed four hours ago; a row naming an environment's database is never acted on.
+      server.superuser("UPDATE previews.last_seen SET at = now() - interval '4 hours' WHERE name = 'pr_web_42'", PREVIEW_DATABASE.adminRole);
+      server.superuser("INSERT INTO previews.last_seen VALUES ('staging', now() - interval '1 day')", PREVIEW_DATABASE.adminRole);
+      const result = cleanup();
+      expect(clean(result)).toBe("");
+      expect(result.status).toBe(0);
+      expect(server.superuser("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'pr\\_%' OR datname = 'staging'")).toBe("pr_admin,pr_web_7,staging");
+      expect(server.superuser("SELECT count(*) FROM pg_roles WHERE rolname = 'pr_web_42'")).toBe("0");
+      expect(server.superuser("SELECT string_agg(name, ',' ORDER BY name) FROM previews.last_seen", PREVIEW_DATABASE.adminRole)).toBe("pr_web_7,staging");
+      // A preview labelled again gets its database back.
+      expect(keepAlive("42", "preview-42-again").status).toBe(0);
+      expect(connect("pr_web_42", "preview-42-again", "pr_web_42").status).toBe(0);
+    });
   });
 });

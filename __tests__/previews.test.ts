@@ -8,13 +8,19 @@ import { parse, stringify } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { DEFAULT_PREVIEW_STALE_DAYS, PREVIEW_NAMESPACES } from "../config/previews";
 import { alertmanagerConfig } from "../constructs/addons/alertmanager-config";
+import { CHARTS } from "../constructs/addons/charts";
 import { CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
+import { DEDICATED_NODES_FEATURE_FLAGS } from "../constructs/addons/knative";
+import { IN_CLUSTER } from "../constructs/contract";
 import { productionEnvironments } from "../constructs/common/uptime-targets";
-import { PREVIEWS, previewDomain, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
+import { KEEP_ALIVE_SCHEDULE, PREVIEW_DATABASE, PREVIEW_DATABASE_PATTERN, previewDatabaseSharedManifests } from "../constructs/environment/preview-database";
+import { PREVIEW_POD_TEMPLATE_KINDS, PREVIEWS, previewDomain, previewGithubTokenKey, previewInputProvider, previewManifests, previewTemplate } from "../constructs/environment/previews";
 import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
 import type { KubernetesObject } from "../constructs/kubernetes/manifests-release";
 import { problemOf } from "./support/config-problems";
+import { SHARED_SERVER, sharedServerConfig } from "./support/shared-server";
 import { crdValidator } from "./support/crd-schemas";
+import { kubernetesValidator } from "./support/kubernetes-schema";
 import { commandLineTool, sharedDataDir, skipNote } from "./support/environment";
 import { configWith, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
@@ -68,6 +74,8 @@ const previewsConfig = (change?: (raw: any) => void): PlatformConfig =>
     }),
   );
 
+const byName = (resources: Record<string, any>): Record<string, any> => Object.fromEntries(Object.values(resources).map((r: any) => [r.metadata.name, r]));
+
 function manifestsOf(stack: TerraformJson): KubernetesObject[] {
   return Object.values(resourcesOf(stack, "helm_release")).flatMap((release: any) => (release.values ?? []).flatMap((text: string) => (parse(text)?.manifests ?? []) as KubernetesObject[]));
 }
@@ -78,7 +86,11 @@ const TEMPLATE_PROPS = {
   domain: "preview.apps.example.com",
   registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
   scaleToZeroRetention: "0s",
+  database: { host: "acme-develop.abc123.eu-west-1.rds.amazonaws.com", port: 5432, cidrs: ["10.40.224.0/22", "10.40.228.0/22"] },
 };
+
+/** Kinds the shared CRD schemas cover; the rest (core kinds, External Secrets generators) are checked by assertions. */
+const WITH_CRD_SCHEMA = (object: KubernetesObject) => !["v1", "batch/v1", "networking.k8s.io/v1"].includes(object.apiVersion) && !object.apiVersion.startsWith("generators.");
 
 describe("previews configuration", () => {
   it("is off by default, and applications are not previewed unless they say so", () => {
@@ -158,10 +170,79 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
   });
 
   it("names each preview's objects after its application and pull request", () => {
-    expect(rendered.map((objects) => objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`))).toEqual([
-      ["GitRepository/preview-delivery/web-pr-42", "Kustomization/preview-delivery/web-pr-42"],
-      ["GitRepository/preview-delivery/web-pr-7", "Kustomization/preview-delivery/web-pr-7"],
-    ]);
+    expect(rendered.map((objects) => objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`))).toEqual(
+      ["42", "7"].map((id) => [
+        `GitRepository/preview-delivery/web-pr-${id}`,
+        `Kustomization/preview-delivery/web-pr-${id}`,
+        `Password/preview/web-pr-${id}-database`,
+        `ExternalSecret/preview/web-pr-${id}-database`,
+        `ExternalSecret/preview-delivery/web-pr-${id}-database`,
+        `Job/preview-delivery/web-pr-${id}-database`,
+        `CronJob/preview-delivery/web-pr-${id}-database`,
+      ]),
+    );
+  });
+
+  it("gives each preview its own database and role on the borrowed server, and the application their secret", () => {
+    for (const [i, objects] of rendered.entries()) {
+      const { id } = TWO_PULL_REQUESTS[i];
+      const byKind = (kind: string, namespace: string) => objects.find((o) => o.kind === kind && o.metadata.namespace === namespace);
+      // The application reads `<app>-pr-<n>-database` in the preview namespace, named to it by DATABASE_SECRET.
+      expect(byKind("Kustomization", "preview-delivery").spec.postBuild.substitute.DATABASE_SECRET).toBe(`web-pr-${id}-database`);
+      const secret = byKind("ExternalSecret", "preview");
+      expect(secret.spec.target.name).toBe(`web-pr-${id}-database`);
+      expect(secret.spec.target.template.data).toEqual({ host: TEMPLATE_PROPS.database.host, port: "5432", database: `pr_web_${id}`, user: `pr_web_${id}`, password: "{{ .password }}" });
+      // Generated in the cluster, once: never in Terraform, never rotated under a running preview.
+      expect(secret.spec.dataFrom).toEqual([{ sourceRef: { generatorRef: { apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: `web-pr-${id}-database` } } }]);
+      expect(secret.spec.refreshPolicy).toBe("CreatedOnce");
+      expect(byKind("Password", "preview").spec).toMatchObject({ length: 32, symbols: 0 });
+      // The keep-alive reads that password through the read-only store, and runs as pr_admin in the delivery namespace.
+      const copy = byKind("ExternalSecret", "preview-delivery");
+      expect(copy.spec.secretStoreRef).toEqual({ kind: "SecretStore", name: PREVIEW_DATABASE.passwordReader });
+      expect(copy.spec.data).toEqual([{ secretKey: "password", remoteRef: { key: `web-pr-${id}-database`, property: "password" } }]);
+      const job = byKind("Job", "preview-delivery");
+      const cron = byKind("CronJob", "preview-delivery");
+      expect(cron.spec.jobTemplate.spec.template).toEqual(job.spec.template);
+      expect(cron.spec.schedule).toBe(KEEP_ALIVE_SCHEDULE);
+      const container = job.spec.template.spec.containers[0];
+      expect(container.command).toEqual(["psql", "--no-psqlrc", "--file=/scripts/ensure.sql"]);
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: "PGHOST", value: TEMPLATE_PROPS.database.host },
+          { name: "PGDATABASE", value: PREVIEW_DATABASE.adminRole },
+          { name: "DATABASE_NAME", value: `pr_web_${id}` },
+          { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: `web-pr-${id}-database`, key: "password" } } },
+          { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: PREVIEW_DATABASE.adminSecret, key: "password" } } },
+        ]),
+      );
+      expect(job.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    }
+    // pr_admin's credentials are read in the delivery namespace alone.
+    const inPreview = JSON.stringify(rendered.flat().filter((o) => o.metadata.namespace === "preview"));
+    expect(inPreview).not.toContain(PREVIEW_DATABASE.adminSecret);
+    expect(inPreview).not.toContain(PREVIEW_DATABASE.adminRole);
+  });
+
+  it("runs Jobs that are valid batch/v1 Jobs, the keep-alive's and the cleanup's", () => {
+    const validate = kubernetesValidator(path.join(__dirname, "upstream", "kubernetes-v1.33.0-batch-v1-job.json"));
+    const shared = previewDatabaseSharedManifests({ namespace: "preview-delivery", previewNamespace: "preview", server: TEMPLATE_PROPS.database, admin: { credentials: { remoteKey: "k" }, secretStore: {} } });
+    const jobs = [...rendered.flat(), ...shared].flatMap((o: any) =>
+      o.kind === "Job" ? [o] : o.kind === "CronJob" ? [{ apiVersion: "batch/v1", kind: "Job", metadata: o.metadata, spec: o.spec.jobTemplate.spec }] : [],
+    );
+    expect(jobs).toHaveLength(5);
+    for (const job of jobs) expect({ job: job.metadata.name, errors: validate(job) }).toEqual({ job: job.metadata.name, errors: [] });
+  });
+
+  it("names a preview database as the SQL's guard allows, whatever the application is called", () => {
+    const pattern = new RegExp(PREVIEW_DATABASE_PATTERN);
+    for (const application of ["web", "billing-api", "a".repeat(30)]) {
+      const objects = render(previewTemplate({ ...TEMPLATE_PROPS, application: { ...TEMPLATE_PROPS.application, name: application } }), { ...TWO_PULL_REQUESTS[0], id: "123456" }) as any[];
+      const job = objects.find((o) => o.kind === "Job");
+      const name = job.spec.template.spec.containers[0].env.find((e: any) => e.name === "DATABASE_NAME").value;
+      expect(name).toMatch(pattern);
+      // PostgreSQL cuts identifiers at 63 bytes.
+      expect(name.length).toBeLessThanOrEqual(63);
+    }
   });
 
   it("deploys the pull request's head commit, with the image of that commit, into the preview namespace only", () => {
@@ -209,7 +290,7 @@ describe("the ResourceSet template, rendered for two pull requests", () => {
 
   it.skipIf(!shared.available)(`renders objects that validate against the Flux schemas${skipNote(shared)}`, () => {
     const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
-    for (const object of rendered.flat()) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
+    for (const object of rendered.flat().filter(WITH_CRD_SCHEMA)) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
   });
 });
 
@@ -250,10 +331,10 @@ describe("pull-request previews in the borrowed environment's stack", () => {
     const validator = crdValidator(path.join(shared.dir!, "crd-schemas"));
     for (const cloud of ["aws", "azure"] as const) {
       // The webhook token's ExternalSecret (gitops.receivers.git) is checked with the Receivers.
-      const manifests = manifestsOf(develop[cloud]).filter((m) => ["ResourceSet", "ResourceSetInputProvider", "Provider", "Alert", "ExternalSecret"].includes(m.kind) && m.metadata.namespace === PREVIEWS.deliveryNamespace && m.metadata.name !== RECEIVER_OBJECTS.token);
-      expect(manifests.map((m) => m.kind).sort()).toEqual(["Alert", "Alert", "ExternalSecret", "Provider", "Provider", "ResourceSet", "ResourceSetInputProvider"]);
+      const manifests = manifestsOf(develop[cloud]).filter((m) => WITH_CRD_SCHEMA(m) && m.metadata.namespace === PREVIEWS.deliveryNamespace && m.metadata.name !== RECEIVER_OBJECTS.token);
+      expect(manifests.map((m) => m.kind).sort()).toEqual(["Alert", "Alert", "ExternalSecret", "ExternalSecret", "Provider", "Provider", "ResourceSet", "ResourceSetInputProvider", "SecretStore", "SecretStore"]);
       const rendered = manifests.filter((m) => m.kind === "ResourceSet").flatMap((set: any) => TWO_PULL_REQUESTS.flatMap((inputs) => render(set.spec.resources, inputs) as KubernetesObject[]));
-      for (const object of [...manifests, ...rendered]) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
+      for (const object of [...manifests, ...rendered.filter(WITH_CRD_SCHEMA)]) expect({ object: `${object.kind}/${object.metadata.name}`, errors: validator.validate(object) }).toEqual({ object: `${object.kind}/${object.metadata.name}`, errors: [] });
     }
   });
 
@@ -317,28 +398,99 @@ describe("pull-request previews in the borrowed environment's stack", () => {
       expect(podSecurity(labels[PREVIEWS.deliveryNamespace])).toEqual({ "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted" });
     });
 
-    it("deny by default and allow what a develop environment allows, except any database", () => {
-      const names = (namespace: string) => byNamespace(develop.aws, "kubernetes_network_policy_v1", namespace).map((p) => p.metadata.name);
-      expect(names("preview")).toEqual(names("develop").filter((name) => name !== "allow-database" && name !== "allow-object-storage"));
+    it("deny by default and allow what a develop environment allows, its database server included, object storage not", () => {
+      const policies = (namespace: string) => byNamespace(develop.aws, "kubernetes_network_policy_v1", namespace);
+      const names = (namespace: string) => policies(namespace).map((p) => p.metadata.name);
+      expect(names("preview")).toEqual(names("develop").filter((name) => name !== "allow-object-storage"));
       expect(names("preview")).toContain("default-deny");
+      const database = (namespace: string) => policies(namespace).find((p) => p.metadata.name === "allow-database").spec;
+      expect(database("preview")).toEqual(database("develop"));
     });
 
     it("let nothing in a preview reach production's database or namespace", () => {
-      const production = synth.stack("aws-production");
-      const productionCidrs = byNamespace(production, "kubernetes_network_policy_v1", "production").find((p) => p.metadata.name === "allow-database").spec.egress[0].to.map((to: any) => to.ip_block.cidr);
-      expect(productionCidrs.length).toBeGreaterThan(0);
       const egress = byNamespace(develop.aws, "kubernetes_network_policy_v1", "preview").flatMap((p) => p.spec.egress ?? []);
       const destinations = egress.flatMap((rule: any) => rule.to ?? []);
       // Every egress rule names its destinations; DNS is the only namespace reached.
       expect(egress.every((rule: any) => (rule.to ?? []).length > 0)).toBe(true);
-      expect(destinations.filter((to: any) => to.ip_block)).toEqual([]);
       expect(destinations.flatMap((to: any) => to.namespace_selector?.match_expressions?.flatMap((e: any) => e.values) ?? [])).toEqual(["kube-system"]);
+      // Addresses: the borrowed server's, on its port, and nothing else.
+      const developDatabase = byNamespace(develop.aws, "kubernetes_network_policy_v1", "develop").find((p) => p.metadata.name === "allow-database").spec.egress;
+      expect(egress.filter((rule: any) => (rule.to ?? []).some((to: any) => to.ip_block))).toEqual(developDatabase);
+      // Credentials: the only server any preview object names is develop's, never production's.
+      const developSecret = manifestsOf(develop.aws).find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === "develop" && m.metadata.name === "database") as any;
+      const productionSecret = manifestsOf(synth.stack("aws-production")).find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === "production" && m.metadata.name === "database") as any;
+      const previewObjects = manifestsOf(develop.aws).filter((m) => m.metadata.namespace === PREVIEWS.deliveryNamespace || m.metadata.namespace === PREVIEWS.namespace);
+      const rendered = previewObjects.filter((m) => m.kind === "ResourceSet").flatMap((set: any) => render(set.spec.resources, TWO_PULL_REQUESTS[0]) as any[]);
+      const hosts = [...previewObjects, ...rendered].flatMap((m: any) => [m.spec?.jobTemplate?.spec.template, m.spec?.template].filter(Boolean)).map((pod: any) => pod.spec.containers[0].env.find((e: any) => e.name === "PGHOST").value);
+      expect(hosts.length).toBeGreaterThan(2);
+      expect(new Set(hosts)).toEqual(new Set([developSecret.spec.target.template.data.host]));
+      expect(hosts).not.toContain(productionSecret.spec.target.template.data.host);
+      expect(rendered.find((m) => m.kind === "ExternalSecret" && m.metadata.namespace === PREVIEWS.namespace).spec.target.template.data.host).toBe(developSecret.spec.target.template.data.host);
       // The reconciler that applies a pull request's manifests is admin in the preview namespace alone.
       const bindings = Object.values(resourcesOf(develop.aws, "kubernetes_role_binding_v1")).filter((b: any) => b.subject.some((s: any) => s.name === PREVIEWS.reconcilerAccount)) as any[];
       expect(bindings.map((b) => [b.metadata.namespace, b.role_ref.name])).toEqual([["preview", "admin"]]);
       // No cloud identity: the preview namespace has no service account carrying one.
       expect(byNamespace(develop.aws, "kubernetes_service_account_v1", "preview")).toEqual([]);
     });
+  });
+
+  it("reads the pr_admin password with identities that read that secret alone, generated write-only: never in state", () => {
+    const data = synth.stack("aws-develop-data");
+    const policies = Object.values(resourcesOf(data, "aws_iam_role_policy")) as any[];
+    const policyOf = (role: string) => policies.find((p) => p.role.includes(`previews_${role}_role`)).policy as string;
+    const secretsRead = (policy: string) => [...policy.matchAll(/"Resource" = \[(.*?)\]\}/g)].map((m) => m[1]);
+    // In the previews' delivery namespace: the pr_admin secret, nothing else.
+    expect(secretsRead(policyOf("previews-database"))).toEqual(["aws_secretsmanager_secret.previews_credentials_secret_53622181.arn"]);
+    // The one-time setup: the server administrator's secret too.
+    expect(secretsRead(policyOf("previews-setup"))).toEqual(["aws_db_instance.postgres_instance_919E2690.master_user_secret[0].secret_arn, aws_secretsmanager_secret.previews_credentials_secret_53622181.arn"]);
+    const version = Object.values(resourcesOf(data, "aws_secretsmanager_secret_version")).find((v: any) => v.secret_id.includes("previews_credentials")) as any;
+    expect(version.secret_string).toBeUndefined();
+    expect(version.secret_string_wo).toContain("uuid()");
+    // Production's data stack grants previews nothing.
+    expect(JSON.stringify(synth.stack("aws-production-data"))).not.toContain("previews");
+    for (const cloud of ["aws", "azure"]) expect(synth.stack(`${cloud}-production-data`)).toEqual(defaultSynth.stack(`${cloud}-production-data`));
+  });
+
+  it("trusts exactly the two service accounts that use the previews' database identities", () => {
+    const trust = (stack: TerraformJson) => Object.values((stack as any).data.aws_iam_policy_document).flatMap((d: any) => d.statement.flatMap((st: any) => st.condition.filter((c: any) => c.variable.endsWith(":sub")).flatMap((c: any) => c.values)));
+    const subjects = trust(synth.stack("aws-develop-data")).filter((subject: string) => subject.includes("preview"));
+    expect(subjects.sort()).toEqual([`system:serviceaccount:${IN_CLUSTER.databaseSetup.namespace}:${IN_CLUSTER.previewDatabase.setupServiceAccount}`, `system:serviceaccount:${PREVIEWS.deliveryNamespace}:${IN_CLUSTER.previewDatabase.serviceAccount}`]);
+    const azure = Object.values(resourcesOf(synth.stack("azure-develop-data"), "azurerm_federated_identity_credential")).map((f: any) => f.subject).filter((subject: string) => subject.includes("preview"));
+    expect(azure.sort()).toEqual(subjects.sort());
+    // The in-cluster side: the service account in the delivery namespace carries the identity the data stack made.
+    const accounts = byName(resourcesOf(develop.aws, "kubernetes_service_account_v1"));
+    expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.namespace).toBe(PREVIEWS.deliveryNamespace);
+    expect(accounts[IN_CLUSTER.previewDatabase.serviceAccount].metadata.annotations["eks.amazonaws.com/role-arn"]).toMatch(/previews-database/);
+    expect(accounts[IN_CLUSTER.previewDatabase.setupServiceAccount].metadata.namespace).toBe(IN_CLUSTER.databaseSetup.namespace);
+  });
+
+  it("sends previews' pods to the previews' spot nodes on EKS, and lets Knative Services say so; on AKS they share the user pool", () => {
+    const syncOf = (cloud: "aws" | "azure") => {
+      const set = manifestsOf(develop[cloud]).find((m) => m.kind === "ResourceSet") as any;
+      return (render(set.spec.resources, TWO_PULL_REQUESTS[0]) as any[]).find((o) => o.kind === "Kustomization");
+    };
+    const patches = syncOf("aws").spec.patches;
+    expect(patches.map((p: any) => `${p.target.group}/${p.target.kind}`)).toEqual(PREVIEW_POD_TEMPLATE_KINDS.map(({ group, kind }) => `${group}/${kind}`));
+    for (const { patch } of patches) {
+      expect(parse(patch)).toEqual([
+        { op: "add", path: "/spec/template/spec/nodeSelector", value: { "platform.kit/pool": "preview" } },
+        { op: "add", path: "/spec/template/spec/tolerations", value: [{ key: "platform.kit/pool", operator: "Equal", value: "preview", effect: "NoSchedule" }] },
+      ]);
+    }
+    expect(syncOf("azure").spec.patches).toBeUndefined();
+    // Knative refuses a Service's nodeSelector and tolerations unless the flags their CRD names are on.
+    const features = (stack: TerraformJson) => (manifestsOf(stack).find((m) => m.kind === "KnativeServing") as any).spec.config.features;
+    expect(features(synth.stack("aws-addons"))).toMatchObject(Object.fromEntries(DEDICATED_NODES_FEATURE_FLAGS.map((flag) => [flag, "enabled"])));
+    for (const stack of [synth.stack("azure-addons"), defaultSynth.stack("aws-addons")]) for (const flag of DEDICATED_NODES_FEATURE_FLAGS) expect(features(stack)[flag]).toBeUndefined();
+  });
+
+  it.skipIf(!shared.available)(`names the Knative flags the Service CRD puts nodeSelector and tolerations behind, which Serving turns off by default${skipNote(shared)}`, () => {
+    const podSpec = JSON.parse(readFileSync(path.join(shared.dir!, "crd-schemas", "serving.knative.dev", "Service_v1.json"), "utf8")).properties.spec.properties.template.properties.spec.properties;
+    const flagOf = (field: string) => /feature flag - ([a-z.-]+)/.exec(podSpec[field].description)?.[1];
+    expect([flagOf("nodeSelector"), flagOf("tolerations")]).toEqual([...DEDICATED_NODES_FEATURE_FLAGS]);
+    const defaults = JSON.parse(readFileSync(path.join(__dirname, "upstream", "knative-serving-1.23.0-features.json"), "utf8"));
+    expect(defaults.chartVersion).toBe(CHARTS["knative-operator"].version);
+    for (const flag of DEDICATED_NODES_FEATURE_FLAGS) expect(defaults.defaults[flag]).toBe("disabled");
   });
 
   it("lets the CI deploy identity write the preview objects, and only when previews are on", () => {
@@ -351,6 +503,35 @@ describe("pull-request previews in the borrowed environment's stack", () => {
       const [group, resource] = kind.split(":");
       expect({ kind, covered: rules(synth.stack("aws-addons")).some((rule: any) => rule.api_groups.includes(group) && rule.resources.includes(resource)) }).toEqual({ kind, covered: true });
     }
+  });
+});
+
+describe("previews borrowing an environment on a shared database server", () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize(
+      sharedServerConfig((raw) => {
+        raw.previews = { environment: "develop", quota: { requestsCpu: "4", requestsMemory: "8Gi", pods: 40 } };
+        raw.applications[0].repository = "https://github.com/acme/web";
+        raw.applications[0].previews = true;
+      }),
+    );
+  });
+  afterAll(() => synth.cleanup());
+
+  it.each(["aws", "azure"] as const)("on %s: keep pr_admin's secret and identities in the server's stack, and set the role up on that server", (cloud) => {
+    const server = JSON.stringify(synth.stack(`${cloud}-database-${SHARED_SERVER}`));
+    expect(server).toContain(cloud === "aws" ? `acme-${SHARED_SERVER}/${PREVIEW_DATABASE.adminRole}` : `acme-${SHARED_SERVER}-previews-admin`);
+    expect(JSON.stringify(synth.stack(`${cloud}-develop-data`))).not.toContain(PREVIEW_DATABASE.adminRole);
+    const manifests = manifestsOf(synth.stack(`${cloud}-develop`));
+    const setup = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith(`${IN_CLUSTER.previewDatabase.setupServiceAccount}-`)) as any;
+    const developSetup = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("setup-develop-")) as any;
+    const env = (job: any) => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    // The same server as develop's own database, as its administrator.
+    expect(env(setup).PGHOST).toBe(env(developSetup).PGHOST);
+    expect(env(setup).DATABASE_ROLE).toBe(PREVIEW_DATABASE.adminRole);
+    const cleanup = manifests.find((m) => m.kind === "CronJob" && m.metadata.name === PREVIEW_DATABASE.cleanup) as any;
+    expect(cleanup.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === "PGHOST").value).toBe(env(developSetup).PGHOST);
   });
 });
 

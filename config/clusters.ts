@@ -15,6 +15,15 @@ export const DEFAULT_CLUSTER = "main";
 export const CLUSTER_ROLES = ["workload", "tools"] as const;
 export type ClusterRole = (typeof CLUSTER_ROLES)[number];
 
+/**
+ * With a tools cluster, the clusters publish their Prometheus and Loki in the
+ * private zone `internal.<base domain>` (docs/topology.md, "Central Grafana").
+ */
+export const PRIVATE_ZONE_LABEL = "internal";
+
+/** The private zone of a base domain. */
+export const privateZoneName = (baseDomain: string): string => `${PRIVATE_ZONE_LABEL}.${baseDomain}`;
+
 /** Longest cluster name: it goes into every per-cluster resource name (docs/topology.md). */
 export const MAX_CLUSTER_NAME = 12;
 
@@ -92,6 +101,13 @@ export function clusterCloud<C extends AwsConfig | AzureConfig>(cloud: C, overri
   return { ...cloud, network: { ...cloud.network, ...override.network }, cluster: { ...cloud.cluster, ...override.cluster } };
 }
 
+/** The VPC (AWS) or VNet (Azure) range of every cluster of a cloud but one, in the config's order. */
+export function otherClusterRanges(config: { readonly clusters: readonly ClusterConfig[]; readonly clouds: { readonly aws?: AwsConfig; readonly azure?: AzureConfig } }, cloud: "aws" | "azure", except: string): string[] {
+  return config.clusters
+    .filter((cluster) => cluster.name !== except)
+    .map((cluster) => (cloud === "aws" ? clusterCloud(config.clouds.aws!, cluster.clouds.aws).network.vpcCidr : clusterCloud(config.clouds.azure!, cluster.clouds.azure).network.vnetCidr));
+}
+
 /** The stack part of one of a cluster's stacks: `platform` for `main`, `<cluster>-platform` for the others. */
 export const clusterStackPart = (cluster: string, part: "platform" | "addons"): string => (cluster === DEFAULT_CLUSTER ? part : `${cluster}-${part}`);
 
@@ -154,6 +170,7 @@ export function checkClusters(config: ClusterRulesInput, issue: Issue): void {
     names.set(cluster.name, i);
     if (cluster.role === "tools") {
       if (tools !== undefined) issue(at("role"), cluster.role, `clusters[${tools}] is already the tools cluster; one operates the others`);
+      else if (i !== 0) issue(at("role"), cluster.role, `the tools cluster comes first in clusters: it is deployed first and holds the zones and the registry the others use; move '${cluster.name}' to clusters[0]`);
       tools ??= i;
       if (!config.ci) issue(at("role"), cluster.role, "a tools cluster runs the CI runners of ci.repository: configure ci (docs/runners.md)");
     } else if (cluster.environments.length === 0) {
@@ -178,6 +195,9 @@ export function checkClusters(config: ClusterRulesInput, issue: Issue): void {
     }
   });
   config.environments.forEach((env, i) => {
+    if (tools !== undefined && env.name === PRIVATE_ZONE_LABEL) {
+      issue(["environments", i, "name"], env.name, `is the label of the private zone ${PRIVATE_ZONE_LABEL}.<domain.base> the clusters publish their monitoring in when a tools cluster runs; name the environment otherwise`);
+    }
     if (!clusterOf.has(env.name)) {
       issue(["environments", i, "name"], env.name, `in no cluster; list it in the environments of one of the clusters ${clusters.map((cluster) => cluster.name).join(", ")}`);
     }

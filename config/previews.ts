@@ -11,7 +11,7 @@ export const previewsSchema = z
   .object({
     environment: z
       .string()
-      .describe("The non-production environment previews borrow: its cluster, registry and limit range (e.g. develop)."),
+      .describe("The non-production environment previews borrow: its cluster, database server, registry and limit range (e.g. develop)."),
     label: z
       .string()
       .min(1)
@@ -59,7 +59,11 @@ interface PreviewsInput {
     readonly stage?: string;
     readonly limitRange: { readonly defaultRequestCpu: string; readonly defaultRequestMemory: string };
   }[];
+  readonly clouds?: { readonly aws?: { readonly cluster?: { readonly nodePools?: readonly { readonly name: string }[] } } };
 }
+
+/** The NodePool previews get on EKS (constructs/aws/karpenter.ts). */
+export const PREVIEW_NODE_POOL = "preview";
 
 type Report = (path: (string | number)[], input: unknown, message: string) => void;
 
@@ -95,6 +99,9 @@ export function checkPreviews(config: PreviewsInput, report: Report): void {
       report(["previews", "quota", "requestsMemory"], previews.quota.requestsMemory, `is less than one container's default request in ${borrowed.name} (${defaultRequestMemory}): no preview pod would fit`);
     }
   }
+  config.clouds?.aws?.cluster?.nodePools?.forEach((pool, i) => {
+    if (pool.name === PREVIEW_NODE_POOL) report(["clouds", "aws", "cluster", "nodePools", i, "name"], pool.name, "is the NodePool previews get on EKS; name the pool otherwise");
+  });
   if (!config.applications.some((app) => app.previews)) {
     report(["previews"], previews.environment, "no application has previews: true; set it on the applications whose pull requests are previewed, or remove previews");
   }

@@ -5,6 +5,8 @@
  * Values may be Terraform tokens that resolve to another stack's outputs.
  */
 
+import { privateZoneName } from "../config/clusters";
+import { PREVIEW_NAMESPACES } from "../config/previews";
 import type { ChartName } from "./addons/charts";
 import type { Values } from "./addons/values";
 import type { KubernetesObject } from "./kubernetes/manifests-release";
@@ -96,8 +98,28 @@ export interface NodeAutoscaler {
   readonly manifests: KubernetesObject[];
 }
 
+/** A Kubernetes toleration, as a pod spec lists it. */
+export interface Toleration {
+  readonly key: string;
+  readonly operator: "Equal" | "Exists";
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** Nodes kept for one kind of workload: what its pods select, and the taint only they tolerate. */
+export interface DedicatedNodes {
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: Toleration[];
+}
+
 /** How the cluster gets nodes and resource metrics. */
 export interface ClusterCapacity {
+  /**
+   * Nodes of their own for pull-request previews (on EKS, a spot NodePool
+   * with a ceiling), when the cluster hosts previews.
+   * @default - previews share the environments' nodes, bounded by their namespace quota
+   */
+  readonly previewNodes?: DedicatedNodes;
   /** @default - the cloud scales its node pools itself (AKS's cluster autoscaler) */
   readonly nodeAutoscaler?: NodeAutoscaler;
   /** Whether the cloud serves `metrics.k8s.io` itself; when not, the add-ons install metrics-server. */
@@ -185,6 +207,33 @@ export interface IngressGateway {
   readonly loadBalancerAnnotations: Record<string, string>;
 }
 
+/** The two services a workload cluster publishes to the tools cluster's central Grafana. */
+export type PrivateMonitoringService = "prometheus" | "loki";
+
+/**
+ * Where a cluster's Prometheus or Loki answers the tools cluster: a name in
+ * the private zone `internal.<base domain>`, resolved in the tools cluster's
+ * network to an internal load balancer of that cluster (docs/topology.md,
+ * "Central Grafana").
+ */
+export function privateMonitoringHost(service: PrivateMonitoringService, cluster: string, baseDomain: string): string {
+  return `${service}.${clusterPrivateDomain(cluster, baseDomain)}`;
+}
+
+/** The names of one cluster in the private zone: `<cluster>.internal.<base domain>`. */
+export const clusterPrivateDomain = (cluster: string, baseDomain: string): string => `${cluster}.${privateZoneName(baseDomain)}`;
+
+/**
+ * How a workload cluster publishes its Prometheus and Loki to the tools
+ * cluster over the peered networks: the charts' own Services become internal
+ * load balancers with these annotations, read by the cloud's service
+ * controller (internal scheme, the source range of the tools cluster alone)
+ * and, where the cloud needs it, by external-dns for the private name.
+ */
+export interface PrivateMonitoring {
+  readonly serviceAnnotations: Record<PrivateMonitoringService, Record<string, string>>;
+}
+
 /** A Kubernetes RBAC subject: a group or a user, as the cluster's authenticator names it. */
 export interface RbacSubject {
   readonly kind: "Group" | "User";
@@ -236,6 +285,18 @@ export interface ClusterPlatform {
    * @default - no runners in this cluster
    */
   readonly ciRunner?: WorkloadIdentity;
+  /**
+   * Present on a workload cluster when its cloud has a tools cluster: how
+   * its Prometheus and Loki are published to the central Grafana.
+   * @default - published nowhere outside the cluster
+   */
+  readonly privateMonitoring?: PrivateMonitoring;
+  /**
+   * On a tools cluster: the address ranges of the clusters its network is
+   * peered with, which its CI runners may not reach.
+   * @default - none
+   */
+  readonly peeredRanges?: readonly string[];
 }
 
 /** Where a database's credentials live in the cloud's secret store. */
@@ -273,6 +334,27 @@ export interface DatabaseSetupAccess {
   readonly revision: string;
 }
 
+/**
+ * What pull-request previews need on the server of the environment they
+ * borrow (constructs/environment/preview-database.ts): the password of the
+ * `pr_admin` role, generated into the cloud's secret store (never into
+ * state), the setup that creates that role as the server's administrator,
+ * and the identity the previews' delivery namespace reads that password with.
+ */
+export interface PreviewDatabaseAccess {
+  /** Where the `pr_admin` password is in the cloud's secret store. */
+  readonly credentials: DatabaseCredentials;
+  /**
+   * Creates the role, as `IN_CLUSTER.previewDatabase.setupServiceAccount`:
+   * reads the administrator's credentials and the `pr_admin` password, nothing else.
+   */
+  readonly setup: Omit<DatabaseSetupAccess, "role">;
+  /** Carried by `IN_CLUSTER.previewDatabase.serviceAccount`: reads the `pr_admin` password, nothing else. */
+  readonly identity: WorkloadIdentity;
+  /** A SecretStore provider authenticated as that service account. */
+  readonly secretStore: SecretStoreProvider;
+}
+
 /** One environment's database and how its workloads reach it. */
 export interface DatabaseEndpoint {
   readonly host: string;
@@ -291,6 +373,12 @@ export interface DatabaseEndpoint {
    * @default - the server was created with the database, which needs no setup
    */
   readonly setup?: DatabaseSetupAccess;
+  /**
+   * Present when pull-request previews borrow this environment: their own
+   * databases go on its server.
+   * @default - no previews borrow the environment
+   */
+  readonly previews?: PreviewDatabaseAccess;
 }
 
 /** An application's own bucket (S3) or container (Azure Blob), as the application reaches it. */
@@ -365,6 +453,13 @@ export const IN_CLUSTER = {
   databaseSetup: { namespace: "database-setup" },
   /** Where the Jobs that point the registry's webhooks at the Receivers run, with their cloud identities: a platform namespace. */
   registryWebhooks: { namespace: "registry-webhooks" },
+  /**
+   * Pull-request previews' databases: the one-time setup of their `pr_admin`
+   * role runs as `setupServiceAccount` in the database setup namespace, and
+   * their Jobs read its password as `serviceAccount` in `namespace`, the
+   * previews' delivery namespace, where no pull request's code runs.
+   */
+  previewDatabase: { namespace: PREVIEW_NAMESPACES.delivery, serviceAccount: "preview-database", setupServiceAccount: "setup-preview" },
   /**
    * Self-hosted GitHub Actions runners on a tools cluster: the
    * actions-runner-controller in `controllerNamespace`, the runner pods in

@@ -7,11 +7,11 @@ import { PAGER_SECRET_SUFFIX } from "../config/pager";
 import { CertManagerAddon, routesCertificate } from "../constructs/addons/cert-manager";
 import { ExternalDnsAddon } from "../constructs/addons/external-dns";
 import { ExternalSecretsAddon, CLUSTER_SECRET_STORE } from "../constructs/addons/external-secrets";
-import { CentralGrafana } from "../constructs/addons/central-grafana";
+import { CentralGrafana, clusterMonitoringScrape } from "../constructs/addons/central-grafana";
 import { prometheusRules } from "../constructs/addons/alert-rules";
 import { toolsClusterRules } from "../constructs/addons/tools-rules";
 import { ManifestsRelease } from "../constructs/kubernetes/manifests-release";
-import { CiRunnersAddon } from "../constructs/addons/ci-runners";
+import { ciRunnerPodMonitor, CiRunnersAddon } from "../constructs/addons/ci-runners";
 import { FluxAddon } from "../constructs/addons/flux";
 import { KNATIVE_SERVING_NAMESPACE, KnativeAddon, clusterScaleToZero } from "../constructs/addons/knative";
 import { MetricsServerAddon } from "../constructs/addons/metrics-server";
@@ -166,6 +166,7 @@ export class AddonsStack extends TerraformStack {
       dependsOn: nodes,
       publishedNames: exposedNames,
       loadBalancerAnnotations: platform.ingressGateway.loadBalancerAnnotations,
+      dedicatedNodes: config.previews !== undefined && platform.capacity.previewNodes !== undefined,
       tls: {
         certificate: routesCertificate({ namespace: KNATIVE_SERVING_NAMESPACE, dnsNames: exposedNames, issuer: config.domain.issuer }),
         dependsOn: [this.certManager.issuers.release],
@@ -198,6 +199,7 @@ export class AddonsStack extends TerraformStack {
       dependsOn: [this.externalSecrets.store.release, ...storageClass.dependables, ...(nodes ?? [])],
       dataSources: [lokiDataSource()],
       clusterLabel: props.clusterLabel,
+      publishAnnotations: platform.privateMonitoring?.serviceAnnotations.prometheus,
     });
 
     this.logs = new LogsAddon(this, "logs", {
@@ -210,15 +212,16 @@ export class AddonsStack extends TerraformStack {
       // Preview pods' logs carry `environment: preview`, not the platform's label.
       environments: [...config.environments.map((environment) => environment.name), ...(config.previews ? [PREVIEWS.namespace] : [])],
       monitoring: this.monitoring.stack.release,
+      publishAnnotations: platform.privateMonitoring?.serviceAnnotations.loki,
       dependsOn: [...storageClass.dependables, ...(nodes ?? [])],
     });
 
     this.flux.monitorWith(this.monitoring.stack.release);
     this.certManager.monitorWith(this.monitoring.stack.release);
 
-    // Where the environments on shared database servers run their setup Jobs: no application deploys here.
+    // Where the environments on shared database servers, and the previews' database role, are set up: no application deploys here.
     const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
-    if (config.environments.some((environment) => environment.database.server !== undefined)) {
+    if (config.environments.some((environment) => environment.database.server !== undefined) || config.previews) {
       new NamespaceV1(this, "database-setup-namespace", {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
       });
@@ -251,11 +254,12 @@ export class AddonsStack extends TerraformStack {
     });
 
     if (this.cluster.role === "tools") {
+      const otherClusters = config.clusters.map((cluster) => cluster.name).filter((name) => name !== this.cluster.name);
       this.centralGrafana = new CentralGrafana(this, "central-grafana", {
         cloud,
         valuesDir,
         cluster: this.cluster.name,
-        otherClusters: config.clusters.map((cluster) => cluster.name).filter((name) => name !== this.cluster.name),
+        otherClusters,
         baseDomain: config.domain.base,
         storageClassName: storageClass.name,
         // The generator's and the ServiceMonitor's CRDs come with these.
@@ -265,7 +269,11 @@ export class AddonsStack extends TerraformStack {
       this.toolsAlerting = new ManifestsRelease(this, "tools-alerting", {
         name: "tools-alerting",
         namespace: MONITORING_NAMESPACE,
-        manifests: prometheusRules([toolsClusterRules()], MONITORING_NAMESPACE),
+        manifests: [
+          ...prometheusRules([toolsClusterRules()], MONITORING_NAMESPACE),
+          clusterMonitoringScrape(otherClusters, config.domain.base, MONITORING_NAMESPACE),
+          ciRunnerPodMonitor(MONITORING_NAMESPACE),
+        ],
         dependsOn: [this.monitoring.stack.release],
       });
     }
@@ -280,6 +288,7 @@ export class AddonsStack extends TerraformStack {
         identity: platform.ciRunner!,
         secretStore: CLUSTER_SECRET_STORE,
         secretStoreRelease: this.externalSecrets.store.release,
+        deniedRanges: platform.peeredRanges,
         dependsOn: nodes,
       });
     }

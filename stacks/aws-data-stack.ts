@@ -7,10 +7,11 @@ import type { DataBackup } from "../constructs/aws/backup";
 import { dataBackup, databaseServer, type BackupSettings } from "../constructs/aws/database-server";
 import { ServiceRole, trustPodIdentity, trustServiceAccount, type PolicyStatement } from "../constructs/aws/iam";
 import type { RdsPostgres } from "../constructs/aws/postgres";
+import { AwsPreviewDatabaseAccess } from "../constructs/aws/preview-database-access";
 import { POSTGRES_PORT } from "../constructs/common/postgres";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, fittedName } from "../constructs/common/naming";
-import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint } from "../constructs/contract";
+import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AwsServerTenant } from "./aws-database-server-stack";
 import type { AwsPlatformStack } from "./aws-platform-stack";
 
@@ -53,8 +54,9 @@ export class AwsDataStack extends TerraformStack {
     let credentials: DatabaseCredentials;
     let host: string;
     let grantKey: ((roleArn: string) => void) | undefined;
+    let previews: PreviewDatabaseAccess | undefined;
     if (sharedServer) {
-      ({ host, credentials } = sharedServer);
+      ({ host, credentials, previews } = sharedServer);
       readCredentials = sharedServer.readCredentialsStatements;
     } else {
       const server = databaseServer(this, { ...this.backupSettings, server: environment.database, network: platform.databaseNetwork, databaseName: environment.database.name });
@@ -65,6 +67,17 @@ export class AwsDataStack extends TerraformStack {
       readCredentials = this.database.readCredentialsStatements(server.key.arn);
       // Decrypting the master secret, and only by reading it through Secrets Manager.
       grantKey = (roleArn) => server.key.grantRole("ApplicationReadsDatabaseSecret", roleArn, ["kms:Decrypt"], "secretsmanager");
+      // Pull-request previews borrowing this environment create their databases on its server.
+      if (config.previews?.environment === environment.name) {
+        previews = new AwsPreviewDatabaseAccess(this, "previews", {
+          name,
+          region: aws.region,
+          admin: credentials,
+          kmsKeyArn: server.key.arn,
+          oidcProviderArn: platform.eks.oidcProvider.arn,
+          oidcIssuerUrl: platform.eks.oidcIssuerUrl,
+        }).access;
+      }
     }
 
     // The environment's application service account: its own credentials and the registry, nothing else.
@@ -94,6 +107,7 @@ export class AwsDataStack extends TerraformStack {
         },
       },
       setup: sharedServer?.setup,
+      previews,
     };
 
     if (this.database) {

@@ -6,9 +6,10 @@ import { databaseServer } from "../constructs/aws/database-server";
 import { DatabaseRoleSecret } from "../constructs/aws/database-role-secret";
 import { ServiceRole, trustServiceAccount, type PolicyStatement } from "../constructs/aws/iam";
 import type { RdsPostgres } from "../constructs/aws/postgres";
+import { AwsPreviewDatabaseAccess } from "../constructs/aws/preview-database-access";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { boundedName, fittedName } from "../constructs/common/naming";
-import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess } from "../constructs/contract";
+import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AwsPlatformStack } from "./aws-platform-stack";
 
 export interface AwsDatabaseServerStackProps {
@@ -25,6 +26,8 @@ export interface AwsServerTenant {
   readonly setup: DatabaseSetupAccess;
   /** What the environment's application service account needs to read its credentials. */
   readonly readCredentialsStatements: PolicyStatement[];
+  /** Present for the environment pull-request previews borrow: their databases go on this server. */
+  readonly previews?: PreviewDatabaseAccess;
 }
 
 /**
@@ -53,6 +56,10 @@ export class AwsDatabaseServerStack extends TerraformStack {
     this.database = server.database;
 
     const admin: DatabaseCredentials = { remoteKey: this.database.secretArn, usernameProperty: "username", passwordProperty: "password" };
+    const borrowed = environments.find((environment) => environment.name === config.previews?.environment);
+    const previews =
+      borrowed &&
+      new AwsPreviewDatabaseAccess(this, "previews", { name, region: aws.region, admin, kmsKeyArn: databaseKey.arn, oidcProviderArn: platform.eks.oidcProvider.arn, oidcIssuerUrl: platform.eks.oidcIssuerUrl }).access;
     for (const environment of environments) {
       const role = environment.database.name;
       const secret = new DatabaseRoleSecret(this, `credentials-${environment.name}`, {
@@ -93,6 +100,7 @@ export class AwsDatabaseServerStack extends TerraformStack {
           { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secret.secret.arn },
           { Effect: "Allow", Action: "kms:Decrypt", Resource: databaseKey.arn },
         ],
+        ...(environment === borrowed && { previews }),
       };
     }
 

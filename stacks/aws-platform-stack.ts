@@ -19,10 +19,25 @@ import { EcrPushEvents } from "../constructs/aws/ecr-push-events";
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
-import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
+import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { Route53Zone } from "@cdktf/provider-aws/lib/route53-zone";
+import { privateMonitoringStatements } from "../constructs/aws/public-zone";
+import { AWS_LOAD_BALANCER_TYPE } from "../constructs/aws/ingress-gateway";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, platformSecretPrefix, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
+import { clusterPrivateDomain, IN_CLUSTER, platformSecretPrefix, privateMonitoringHost, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
+
+/** The tools cluster's network and private zone, as another cluster's platform peers with and writes to them. */
+export interface ToolsNetwork {
+  [key: string]: string | Record<string, string>;
+  readonly name: string;
+  readonly vpcId: string;
+  readonly cidr: string;
+  readonly privateZoneId: string;
+  /** Its private route tables, by zone. */
+  readonly routeTableIds: Record<string, string>;
+}
 
 export interface AwsPlatformStackProps {
   /** The config as this cluster sees it: its environments only. */
@@ -65,7 +80,19 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   private readonly clusterName: string;
   /** Per environment, what points its registry pushes at its Receiver: with `gitops.receivers.registry`. */
   readonly registryWebhooks?: Record<string, RegistryWebhookAccess>;
+  private readonly clusterShortName: string;
+  private readonly baseDomain: string;
   private hasCiRunners = false;
+  /**
+   * On the tools cluster: its network and the private zone the other
+   * clusters publish their Prometheus and Loki in, for their platforms to
+   * peer with and write to.
+   */
+  readonly toolsNetwork?: ToolsNetwork;
+  /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
+  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
+  private readonly peers: readonly string[];
+  private readonly toolsPeer?: ToolsNetwork;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
   private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
 
@@ -77,9 +104,16 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.region = aws.region;
     // IAM role names derived from it are at most 64 characters.
     this.clusterName = boundedName(40, ...clusterNameParts(config.project, cluster));
+    this.clusterShortName = cluster;
+    this.baseDomain = config.domain.base;
+    // The tools cluster comes first (config rule), so it is the shared platform of the others.
+    this.toolsPeer = shared?.toolsNetwork && relaySharedValues(this, true, shared.toolsNetwork);
 
     // The steps, in the order their resources depend on each other.
-    this.network = this.addNetwork(aws);
+    this.network = this.addNetwork(aws, props.cluster?.role === "tools");
+    if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, aws);
+    this.peers = otherClusterRanges(config, "aws", cluster);
+    if (this.toolsPeer) this.addReturnRoutes(aws, this.toolsPeer);
     const registryKey = shared ? undefined : this.addRegistryKey(config, aws);
     this.eks = this.addCluster(config, aws);
     this.environmentBoundary = shared ? undefined : this.addEnvironmentBoundary(config, props.allEnvironments ?? config.environments);
@@ -89,7 +123,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.addIdentities(config, aws);
     this.logBucket = this.addLogStore(config, aws, cluster);
     this.zone = shared?.zone ?? this.addZone(config);
-    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, this.zone.recordManagerStatements());
+    this.eks.grantToServiceAccount("external-dns", IN_CLUSTER.externalDns.namespace, IN_CLUSTER.externalDns.serviceAccount, [
+      ...this.zone.recordManagerStatements(),
+      ...(this.toolsPeer ? privateMonitoringStatements(this.toolsPeer.privateZoneId, clusterPrivateDomain(cluster, config.domain.base)) : []),
+    ]);
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.externalMonitoring = this.addExternalMonitoring(config);
     if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
@@ -115,13 +152,15 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     return ecrPullStatements(Object.values(this.sharedValues.repositoryArns));
   }
 
-  private addNetwork(aws: AwsConfig): Network {
+  private addNetwork(aws: AwsConfig, tools: boolean): Network {
     const network = new Network(this, "network", {
       name: this.clusterName,
       cidr: aws.network.vpcCidr,
       availabilityZones: aws.availabilityZones,
       natGateways: aws.network.natGateways,
       clusterName: this.clusterName,
+      routesApart: tools,
+      peer: this.toolsPeer && { name: this.toolsPeer.name, vpcId: this.toolsPeer.vpcId, cidr: this.toolsPeer.cidr },
     });
     const flowLogsKey = new EncryptionKey(this, "flow-logs-key", {
       alias: `${this.clusterName}/flow-logs`,
@@ -135,6 +174,35 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       key: flowLogsKey,
     });
     return network;
+  }
+
+  /**
+   * The private zone `internal.<base domain>`, resolved in the tools
+   * cluster's VPC only: the other clusters' external-dns write their
+   * Prometheus's and Loki's names in it, each under its own cluster's name.
+   * Its records are the clusters' to recreate, so it goes with its records.
+   */
+  private addPrivateZone(config: PlatformConfig, aws: AwsConfig): ToolsNetwork {
+    const zone = new Route53Zone(this, "private-zone", {
+      name: privateZoneName(config.domain.base),
+      comment: `Where the clusters of ${config.project} publish their monitoring to the tools cluster`,
+      vpc: [{ vpcId: this.network.vpc.id, vpcRegion: aws.region }],
+      forceDestroy: true,
+    });
+    return {
+      name: this.clusterShortName,
+      vpcId: this.network.vpc.id,
+      cidr: aws.network.vpcCidr,
+      privateZoneId: zone.zoneId,
+      routeTableIds: Object.fromEntries(this.network.privateRouteTables.map((table, i) => [aws.availabilityZones[i], table.id])),
+    };
+  }
+
+  /** The tools cluster's way back over this cluster's peering, in each of its private route tables. */
+  private addReturnRoutes(aws: AwsConfig, tools: ToolsNetwork): void {
+    for (const [zone, routeTableId] of Object.entries(tools.routeTableIds)) {
+      new Route(this, `tools-route-${zone}`, { routeTableId, destinationCidrBlock: aws.network.vpcCidr, vpcPeeringConnectionId: this.network.peering!.id });
+    }
   }
 
   /** The registry's key, when this platform holds the registry. */
@@ -205,6 +273,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       region: aws.region,
       nodePools: aws.cluster.nodePools,
       amiVersion: aws.cluster.nodePoolAmiVersion,
+      // The cluster view has previews only where they borrow an environment.
+      previewQuota: config.previews?.quota,
       // The provider's default tags do not reach instances Karpenter launches.
       tags: { ...config.tags, ...standardTags(config.project, "platform"), "managed-by": "karpenter" },
     });
@@ -355,7 +425,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
   get capacity() {
     // EKS neither scales nodes nor serves resource metrics on its own.
-    return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false };
+    return { nodeAutoscaler: this.karpenter.nodeAutoscaler, resourceMetricsBuiltIn: false, previewNodes: this.karpenter.previewNodes };
   }
 
   get logStorage(): LogStorage {
@@ -379,7 +449,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         // The zone id pins the one zone; matching the parent keeps an existing
         // zone that is a parent of the base domain (the domain filter alone
         // drops a zone whose name is not under the base domain).
-        args: [`--zone-id-filter=${this.sharedValues.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
+        // With a tools cluster, the private zone too: both pinned by id, so the zone type filter goes.
+        args: this.toolsPeer
+          ? [`--zone-id-filter=${this.sharedValues.zoneId}`, `--zone-id-filter=${this.toolsPeer.privateZoneId}`, "--aws-zone-match-parent"]
+          : [`--zone-id-filter=${this.sharedValues.zoneId}`, "--aws-zone-type=public", "--aws-zone-match-parent"],
         // Route 53 is global, but the SDK wants a region for its endpoint.
         env: [{ name: "AWS_REGION", value: this.region }],
         ownerId: `eks/${this.region}/${this.clusterName}`,
@@ -401,6 +474,24 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   get ciRunner(): WorkloadIdentity | undefined {
     // The Pod Identity association carries the role; no annotation needed.
     return this.hasCiRunners ? { serviceAccountAnnotations: {}, podLabels: {} } : undefined;
+  }
+
+  get peeredRanges(): readonly string[] | undefined {
+    return this.toolsNetwork ? this.peers : undefined;
+  }
+
+  get privateMonitoring(): PrivateMonitoring | undefined {
+    const tools = this.toolsPeer;
+    if (!tools) return undefined;
+    // An internal NLB from the service controller EKS runs, admitting the tools cluster's range alone
+    // (it opens the nodes' security group to that range only), named in the private zone by external-dns.
+    const annotations = (service: "prometheus" | "loki") => ({
+      [AWS_LOAD_BALANCER_TYPE]: "nlb",
+      "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+      "service.beta.kubernetes.io/load-balancer-source-ranges": tools.cidr,
+      "external-dns.alpha.kubernetes.io/hostname": privateMonitoringHost(service, this.clusterShortName, this.baseDomain),
+    });
+    return { serviceAnnotations: { prometheus: annotations("prometheus"), loki: annotations("loki") } };
   }
 
   get alertHeartbeat(): AlertHeartbeat {

@@ -9,12 +9,13 @@ import { ApplicationStorage, OPERATIONAL_BACKUP_DAYS, storageAccountName } from 
 import { backupVault, BlobBackups, type PostgresBackup } from "../constructs/azure/backup";
 import { databaseServer, lockDatabaseServer } from "../constructs/azure/database-server";
 import { POSTGRES_ADMIN_LOGIN, type FlexiblePostgres } from "../constructs/azure/postgres";
+import { AzurePreviewDatabaseAccess } from "../constructs/azure/preview-database-access";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName, fittedName } from "../constructs/common/naming";
 import { POSTGRES_PORT } from "../constructs/common/postgres";
-import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint } from "../constructs/contract";
+import { applicationServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type DatabaseCredentials, type DatabaseEndpoint, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AzureServerTenant } from "./azure-database-server-stack";
 import type { AzurePlatformStack } from "./azure-platform-stack";
 
@@ -80,8 +81,9 @@ export class AzureDataStack extends TerraformStack {
 
     let host: string;
     let credentials: DatabaseCredentials;
+    let previews: PreviewDatabaseAccess | undefined;
     if (sharedServer) {
-      ({ host, credentials } = sharedServer);
+      ({ host, credentials, previews } = sharedServer);
       app.grant("read-database-password", ROLES.keyVaultSecretsUser, sharedServer.secretId);
     } else {
       const server = databaseServer(this, { name, azure, server: environment.database, resourceGroup: this.resourceGroup, platform: platform.databasePlatform, protect: production, databaseName: environment.database.name });
@@ -91,6 +93,18 @@ export class AzureDataStack extends TerraformStack {
       if (production) this.locks.push(...lockDatabaseServer(this, this.postgres, this.backup));
       host = this.postgres.fqdn;
       credentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };
+      // Pull-request previews borrowing this environment create their databases on its server.
+      if (config.previews?.environment === environment.name) {
+        previews = new AzurePreviewDatabaseAccess(this, "previews", {
+          name,
+          location,
+          resourceGroupName: this.resourceGroup.name,
+          keyVault: platform.keyVault,
+          oidcIssuerUrl: platform.aks.oidcIssuerUrl,
+          admin: credentials,
+          adminSecretId: this.postgres.adminSecret.resourceVersionlessId,
+        }).access;
+      }
     }
 
     const applications = config.applications.filter((application) => environment.applications.includes(application.name));
@@ -118,6 +132,7 @@ export class AzureDataStack extends TerraformStack {
         },
       },
       setup: sharedServer?.setup,
+      previews,
     };
 
     if (this.postgres) {

@@ -7,11 +7,12 @@ import type { AzureConfig, DatabaseServerConfig, EnvironmentConfig, PlatformConf
 import { databaseServerStackPart } from "../config/environments";
 import { databaseServer, lockDatabaseServer } from "../constructs/azure/database-server";
 import { ADMIN_PASSWORD_PREFIX, POSTGRES_ADMIN_LOGIN, type FlexiblePostgres } from "../constructs/azure/postgres";
+import { AzurePreviewDatabaseAccess } from "../constructs/azure/preview-database-access";
 import { ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { boundedName, fittedName } from "../constructs/common/naming";
-import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess } from "../constructs/contract";
+import { databaseSetupServiceAccount, IN_CLUSTER, type DatabaseCredentials, type DatabaseSetupAccess, type PreviewDatabaseAccess } from "../constructs/contract";
 import type { AzurePlatformStack } from "./azure-platform-stack";
 
 export interface AzureDatabaseServerStackProps {
@@ -28,6 +29,8 @@ export interface AzureServerTenant {
   /** The role's password secret, versionless: the scope of the environment's read grant. */
   readonly secretId: string;
   readonly setup: DatabaseSetupAccess;
+  /** Present for the environment pull-request previews borrow: their databases go on this server. */
+  readonly previews?: PreviewDatabaseAccess;
 }
 
 /**
@@ -62,6 +65,18 @@ export class AzureDatabaseServerStack extends TerraformStack {
     this.postgres = server.postgres;
 
     const admin: DatabaseCredentials = { remoteKey: this.postgres.adminSecret.name, username: POSTGRES_ADMIN_LOGIN };
+    const borrowed = environments.find((environment) => environment.name === config.previews?.environment);
+    const previews =
+      borrowed &&
+      new AzurePreviewDatabaseAccess(this, "previews", {
+        name,
+        location,
+        resourceGroupName: resourceGroup.name,
+        keyVault: platform.keyVault,
+        oidcIssuerUrl: platform.aks.oidcIssuerUrl,
+        admin,
+        adminSecretId: this.postgres.adminSecret.resourceVersionlessId,
+      }).access;
     for (const environment of environments) {
       const role = environment.database.name;
       // Generated straight into a write-only value: never in state, plan or cdktf.out.
@@ -96,6 +111,7 @@ export class AzureDatabaseServerStack extends TerraformStack {
           identity: setup.workloadIdentity,
           secretStore: { azurekv: { authType: "WorkloadIdentity", vaultUrl: platform.keyVault.uri, serviceAccountRef: { name: serviceAccount } } },
         },
+        ...(environment === borrowed && { previews }),
       };
     }
     if (protect) this.locks.push(...lockDatabaseServer(this, this.postgres, server.backup));

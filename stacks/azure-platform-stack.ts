@@ -13,16 +13,20 @@ import { AzurePublicZone } from "../constructs/azure/public-zone";
 import { ExternalMonitoring } from "../constructs/azure/external-monitoring";
 import { Monitoring } from "../constructs/azure/monitoring";
 import { LogStorageAccount } from "../constructs/azure/log-storage";
-import { AzureNetwork } from "../constructs/azure/network";
+import { AzureNetwork, monitoringAddresses } from "../constructs/azure/network";
+import { PrivateDnsZone } from "@cdktf/provider-azurerm/lib/private-dns-zone";
+import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link";
+import { PrivateDnsARecord } from "@cdktf/provider-azurerm/lib/private-dns-a-record";
+import { VirtualNetworkPeering } from "@cdktf/provider-azurerm/lib/virtual-network-peering";
 import { AcrRegistry } from "../constructs/azure/registry";
 import { assignRole, ROLES } from "../constructs/azure/role-assignment";
 import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
-import { clusterNameParts, DEFAULT_CLUSTER, type ClusterConfig } from "../config/clusters";
+import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
-import { IN_CLUSTER, registryWebhookServiceAccount, type AlertHeartbeat, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
+import { IN_CLUSTER, registryWebhookServiceAccount, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
 import { AcrWebhook } from "../constructs/azure/registry-webhook";
 import { environmentDomain } from "../constructs/environment/domain";
 import { webhookHost } from "../constructs/environment/receiver";
@@ -47,6 +51,17 @@ function vaultGrantees(azure: AzureConfig, ci: AksCiAccess | undefined): Pick<Pl
     ],
     secretsReaders: [{ id: "ci-review-secrets-user", principalId: ci.principalId("review"), principalType: "ServicePrincipal" }],
   };
+}
+
+/** The tools cluster's VNet and private zone, as another cluster's platform peers with and writes to them. */
+export interface AzureToolsNetwork {
+  [key: string]: string;
+  readonly name: string;
+  readonly cidr: string;
+  readonly vnetId: string;
+  readonly vnetName: string;
+  readonly resourceGroupName: string;
+  readonly privateZoneName: string;
 }
 
 export interface AzurePlatformStackProps {
@@ -81,6 +96,16 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   readonly subscriptionId: string;
   /** The CI identities and their cluster access, when the config has `ci`. */
   readonly ciAccess?: AksCiAccess;
+  /**
+   * On the tools cluster: its VNet and the private zone the other clusters
+   * publish their Prometheus and Loki in.
+   */
+  readonly toolsNetwork?: AzureToolsNetwork;
+  /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
+  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
+  private readonly peers: readonly string[];
+  private readonly toolsPeer?: AzureToolsNetwork;
+  private readonly nodesSubnetCidr: string;
   private readonly location: string;
   private readonly clusterName: string;
   private readonly fluxIdentity: ServiceAccountIdentity;
@@ -108,9 +133,16 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     this.subscriptionId = client.subscriptionId;
     const hasProduction = config.environments.some((env) => env.stage === "production");
 
+    // The tools cluster comes first (config rule), so it is the shared platform of the others.
+    this.toolsPeer = shared?.toolsNetwork && relaySharedValues(this, true, shared.toolsNetwork);
+    this.nodesSubnetCidr = azure.network.nodesSubnetCidr;
+
     // The steps, in the order their resources depend on each other.
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
     this.network = this.addNetwork(azure);
+    if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, azure, cluster);
+    this.peers = otherClusterRanges(config, "azure", cluster);
+    if (this.toolsPeer) this.addToolsPeering(cluster, this.toolsPeer);
     this.monitoring = this.addMonitoring(config, azure);
     this.aks = this.addCluster(azure, hasProduction);
     this.ciAccess = this.addCiAccess(config, azure);
@@ -171,7 +203,67 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       nodesSubnetCidr: azure.network.nodesSubnetCidr,
       postgresSubnetCidr: azure.network.postgresSubnetCidr,
       podCidr: azure.cluster.podCidr,
+      monitoringReader: this.toolsPeer?.cidr,
     });
+  }
+
+  /**
+   * The private zone `internal.<base domain>`, linked to the tools cluster's
+   * VNet only: the other clusters' platforms write their Prometheus's and
+   * Loki's records in it.
+   */
+  private addPrivateZone(config: PlatformConfig, azure: AzureConfig, cluster: string): AzureToolsNetwork {
+    const zone = new PrivateDnsZone(this, "private-zone", { name: privateZoneName(config.domain.base), resourceGroupName: this.resourceGroup.name });
+    new PrivateDnsZoneVirtualNetworkLink(this, "private-zone-link", {
+      name: `${this.clusterName}-vnet`,
+      resourceGroupName: this.resourceGroup.name,
+      privateDnsZoneName: zone.name,
+      virtualNetworkId: this.network.vnet.id,
+      registrationEnabled: false,
+    });
+    return {
+      name: cluster,
+      cidr: azure.network.vnetCidr,
+      vnetId: this.network.vnet.id,
+      vnetName: this.network.vnet.name,
+      resourceGroupName: this.resourceGroup.name,
+      privateZoneName: zone.name,
+    };
+  }
+
+  /**
+   * Peering both ways with the tools cluster's VNet, and this cluster's
+   * Prometheus and Loki in the private zone at the fixed addresses of their
+   * internal load balancers. Peering is not transitive: two clusters peered
+   * with the tools cluster do not reach each other.
+   */
+  private addToolsPeering(cluster: string, tools: AzureToolsNetwork): void {
+    const peering = { allowForwardedTrafficEnabled: false, allowGatewayTransitEnabled: false, useRemoteGatewaysEnabled: false, allowVirtualNetworkAccessEnabled: true };
+    new VirtualNetworkPeering(this, "tools-peering", {
+      ...peering,
+      name: `to-${tools.name}`,
+      resourceGroupName: this.resourceGroup.name,
+      virtualNetworkName: this.network.vnet.name,
+      remoteVirtualNetworkId: tools.vnetId,
+    });
+    new VirtualNetworkPeering(this, "tools-return-peering", {
+      ...peering,
+      name: `to-${cluster}`,
+      resourceGroupName: tools.resourceGroupName,
+      virtualNetworkName: tools.vnetName,
+      remoteVirtualNetworkId: this.network.vnet.id,
+    });
+    const addresses = monitoringAddresses(this.nodesSubnetCidr);
+    for (const service of ["prometheus", "loki"] as const) {
+      new PrivateDnsARecord(this, `${service}-private-record`, {
+        // Relative to the zone: `<service>.<cluster>` in `internal.<base domain>`.
+        name: `${service}.${cluster}`,
+        zoneName: tools.privateZoneName,
+        resourceGroupName: tools.resourceGroupName,
+        ttl: 300,
+        records: [addresses[service]],
+      });
+    }
   }
 
   private addMonitoring(config: PlatformConfig, azure: AzureConfig): Monitoring {
@@ -447,6 +539,23 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
         identity: this.certManagerIdentity.workloadIdentity,
       },
     };
+  }
+
+  get peeredRanges(): readonly string[] | undefined {
+    return this.toolsNetwork ? this.peers : undefined;
+  }
+
+  get privateMonitoring(): PrivateMonitoring | undefined {
+    const tools = this.toolsPeer;
+    if (!tools) return undefined;
+    const addresses = monitoringAddresses(this.nodesSubnetCidr);
+    // An internal load balancer at the address the private zone names, admitting the tools cluster's range alone.
+    const annotations = (address: string) => ({
+      "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+      "service.beta.kubernetes.io/azure-load-balancer-ipv4": address,
+      "service.beta.kubernetes.io/load-balancer-source-ranges": tools.cidr,
+    });
+    return { serviceAnnotations: { prometheus: annotations(addresses.prometheus), loki: annotations(addresses.loki) } };
   }
 
   get alertHeartbeat(): AlertHeartbeat {

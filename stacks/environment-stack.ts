@@ -13,6 +13,7 @@ import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
 import { WebhookReceivers, webhookHost } from "../constructs/environment/receiver";
+import { PREVIEW_DATABASE } from "../constructs/environment/preview-database";
 import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../constructs/environment/stage-settings";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -192,6 +193,22 @@ export class EnvironmentStack extends TerraformStack {
     }
 
     if (props.previews) {
+      const access = database.previews;
+      if (!access) throw new Error(`${this.node.path}: previews borrow ${environment.name}, whose database gives them no access`);
+      // Once, as the server's administrator: the role through which previews create and drop their databases.
+      const previewDatabaseSetup = new DatabaseSetup(this, "preview-database-setup", {
+        name: IN_CLUSTER.previewDatabase.setupServiceAccount,
+        namespace: IN_CLUSTER.databaseSetup.namespace,
+        server: { host: database.host, port: database.port, cidrs: database.cidrs },
+        database: PREVIEW_DATABASE.adminRole,
+        role: PREVIEW_DATABASE.adminRole,
+        action: { kind: "previews" },
+        admin: access.setup.admin,
+        credentials: access.credentials,
+        secretStore: access.setup.secretStore,
+        identity: access.setup.identity,
+        revision: access.setup.revision,
+      });
       this.previews = new Previews(this, "previews", {
         previews: props.previews.previews,
         project: props.previews.project,
@@ -199,7 +216,10 @@ export class EnvironmentStack extends TerraformStack {
         domain: config.domain,
         environment,
         registry: platform.registry,
+        database: { host: database.host, port: database.port, cidrs: database.cidrs, access },
+        nodes: platform.capacity.previewNodes,
         deployer: platform.ci?.deploy,
+        dependsOn: [previewDatabaseSetup.release.release],
       });
       // A pull request event refreshes the previews' input providers at once, from their own namespace.
       const providers = this.previews.inputProviders;

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { privateMonitoringHost } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
@@ -10,17 +11,6 @@ import type { Values } from "./values";
 export const CENTRAL_GRAFANA_RELEASE = "grafana-central";
 /** Its admin user and generated password. */
 export const CENTRAL_GRAFANA_ADMIN_SECRET = "grafana-central-admin";
-
-/**
- * Where a cluster's Prometheus and Loki answer the tools cluster: a name in
- * the private zone `internal.<base domain>`, resolved over the peered
- * networks to an internal load balancer of that cluster (docs/topology.md,
- * "Central Grafana"). The workload clusters publish these names; the tools
- * cluster's Grafana reads them.
- */
-export function privateMonitoringHost(service: "prometheus" | "loki", cluster: string, baseDomain: string): string {
-  return `${service}.${cluster}.internal.${baseDomain}`;
-}
 
 export interface CentralGrafanaProps extends AddonOptions {
   readonly cloud: string;
@@ -38,6 +28,35 @@ export function clusterDataSources(cluster: string, urls: { prometheus: string; 
     { name: `Prometheus ${cluster}`, type: "prometheus", uid: `prometheus-${cluster}`, access: "proxy", url: urls.prometheus, editable: false },
     { name: `Loki ${cluster}`, type: "loki", uid: `loki-${cluster}`, access: "proxy", url: urls.loki, editable: false, jsonData: { maxLines: 1000 } },
   ];
+}
+
+/** The `job` of the tools cluster's scrape of every other cluster's Prometheus and Loki. */
+export const CLUSTER_MONITORING_JOB = "cluster-monitoring";
+
+/**
+ * The tools cluster's Prometheus scrapes the other clusters' Prometheus and
+ * Loki at the names the central Grafana reads: `up` of this job is whether
+ * the data sources answer, over the same private path, which the tools
+ * cluster's rules alert on (ClusterMonitoringUnreachable).
+ */
+export function clusterMonitoringScrape(otherClusters: readonly string[], baseDomain: string, namespace: string): KubernetesObject {
+  return {
+    apiVersion: "monitoring.coreos.com/v1alpha1",
+    kind: "ScrapeConfig",
+    metadata: { name: CLUSTER_MONITORING_JOB, namespace },
+    spec: {
+      jobName: CLUSTER_MONITORING_JOB,
+      scheme: "HTTP",
+      metricsPath: "/metrics",
+      scrapeInterval: "1m",
+      // The other clusters' own metrics are theirs to keep: only whether they answer matters here.
+      metricRelabelings: [{ action: "drop", sourceLabels: ["__name__"], regex: ".+" }],
+      staticConfigs: otherClusters.map((cluster) => ({
+        labels: { target_cluster: cluster },
+        targets: [`${privateMonitoringHost("prometheus", cluster, baseDomain)}:${PROMETHEUS_PORT}`, `${privateMonitoringHost("loki", cluster, baseDomain)}:${LOKI_PORT}`],
+      })),
+    },
+  };
 }
 
 /** Where the chart puts the dashboards of the provider `platform`. */

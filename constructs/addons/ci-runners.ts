@@ -2,7 +2,7 @@ import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { IN_CLUSTER, platformSecretPrefix, type WorkloadIdentity } from "../contract";
-import { ManifestsRelease } from "../kubernetes/manifests-release";
+import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { HelmAddon, type AddonOptions } from "./helm-addon";
 
 /** The controller's release; its service account is named after it. */
@@ -37,6 +37,56 @@ export interface CiRunnersProps extends AddonOptions {
   readonly secretStore: string;
   /** The store's release: the ExternalSecret needs its CRDs and the store. */
   readonly secretStoreRelease: ITerraformDependable;
+  /**
+   * Address ranges the runner pods may not reach: the other clusters'
+   * (`ClusterPlatform.peeredRanges`), whose Prometheus and Loki admit the
+   * tools cluster's range over the peering without authentication.
+   * @default - none
+   */
+  readonly deniedRanges?: readonly string[];
+}
+
+/** Where the controller and the listeners serve their metrics. */
+export const CI_RUNNER_METRICS_PORT = 8080;
+export const CI_RUNNER_METRICS_PATH = "/metrics";
+
+/**
+ * Scrapes the controller and the scale sets' listeners, which run in the
+ * controller's namespace and name their metrics port `metrics`: the
+ * listeners' gauges say how many jobs wait and how many runners there are.
+ */
+export function ciRunnerPodMonitor(namespace: string): KubernetesObject {
+  const controllerNamespace = IN_CLUSTER.ciRunners.controllerNamespace;
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: "ci-runners", namespace },
+    spec: {
+      namespaceSelector: { matchNames: [controllerNamespace] },
+      // Every pod there: those without a `metrics` port are no target.
+      selector: {},
+      podMetricsEndpoints: [{ port: "metrics", path: CI_RUNNER_METRICS_PATH, interval: "30s" }],
+    },
+  };
+}
+
+/**
+ * The runner pods reach anything but the other clusters' ranges: a job (the
+ * code of a pull request, too) cannot read another cluster's metrics and
+ * logs over the peering the central Grafana uses. Their public API endpoints
+ * stay reachable, through the tools cluster's egress.
+ */
+export function runnerEgressPolicy(namespace: string, denied: readonly string[]): KubernetesObject {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "runners-egress", namespace },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...denied] } }] }],
+    },
+  };
 }
 
 /**
@@ -75,6 +125,8 @@ export class CiRunnersAddon extends Construct {
         serviceAccount: { create: true, name: CI_RUNNER_CONTROLLER_SERVICE_ACCOUNT },
         // Only the runners' namespace: the controller's role reaches no other.
         flags: { watchSingleNamespace: namespace, logLevel: "info" },
+        // The controller's and every listener's metrics, on a container port named `metrics` (ciRunnerPodMonitor).
+        metrics: { controllerManagerAddr: `:${CI_RUNNER_METRICS_PORT}`, listenerAddr: `:${CI_RUNNER_METRICS_PORT}`, listenerEndpoint: CI_RUNNER_METRICS_PATH },
       },
     });
     this.prerequisites = new ManifestsRelease(this, "prerequisites", {
@@ -88,6 +140,7 @@ export class CiRunnersAddon extends Construct {
           // Runner jobs talk to clusters through their own kubeconfig, never as this account.
           automountServiceAccountToken: false,
         },
+        ...(props.deniedRanges?.length ? [runnerEgressPolicy(namespace, props.deniedRanges)] : []),
         {
           apiVersion: "external-secrets.io/v1",
           kind: "ExternalSecret",

@@ -68,7 +68,16 @@ export interface KnativeProps extends AddonOptions {
   /** Annotations the cloud's load balancer controller reads on the gateway's Service. @default - none */
   readonly loadBalancerAnnotations?: Record<string, string>;
   readonly tls: GatewayTls;
+  /**
+   * Lets Knative Services set a node selector and tolerations: pull-request
+   * previews' syncs add them to run on the previews' own nodes.
+   * @default false
+   */
+  readonly dedicatedNodes?: boolean;
 }
+
+/** The Knative feature flags behind `nodeSelector` and `tolerations` in a Service's pod spec. */
+export const DEDICATED_NODES_FEATURE_FLAGS = ["kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations"] as const;
 
 /**
  * Knative Serving through the Knative Operator: the operator's chart, then a
@@ -140,7 +149,7 @@ export class KnativeAddon extends Construct {
           // Init containers, off in Knative by default: the migration pattern's
           // revisions wait in one until the database has their migrations
           // (docs/examples/api-with-migration.yaml).
-          features: { [MIGRATION_FEATURE_FLAG]: "enabled" },
+          features: { [MIGRATION_FEATURE_FLAG]: "enabled", ...(props.dedicatedNodes && Object.fromEntries(DEDICATED_NODES_FEATURE_FLAGS.map((flag) => [flag, "enabled"]))) },
           autoscaler: {
             "enable-scale-to-zero": "true",
             "scale-to-zero-grace-period": `${props.scaleToZero.gracePeriodSeconds}s`,

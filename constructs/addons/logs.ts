@@ -51,6 +51,12 @@ export interface LogsProps extends AddonOptions {
   readonly environments: string[];
   /** The release providing the ServiceMonitor and PrometheusRule CRDs and Alertmanager. */
   readonly monitoring: ITerraformDependable;
+  /**
+   * Annotations that make Loki's own Service an internal load balancer the
+   * tools cluster's Grafana reads (ClusterPlatform.privateMonitoring).
+   * @default - a ClusterIP Service, reached in the cluster only
+   */
+  readonly publishAnnotations?: Record<string, string>;
 }
 
 /** The Grafana data source for Loki, provisioned with kube-prometheus-stack. */
@@ -143,6 +149,7 @@ export class LogsAddon extends Construct {
           replicas: 1,
           persistence: { enabled: true, storageClass: props.storageClassName, size: "10Gi" },
           resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+          ...(props.publishAnnotations === undefined ? {} : { service: { type: "LoadBalancer", annotations: props.publishAnnotations } }),
         },
         // Simple-scalable targets off: everything runs in the single binary.
         write: { replicas: 0 },

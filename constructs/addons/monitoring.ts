@@ -90,6 +90,12 @@ export interface MonitoringProps extends AddonOptions {
    * @default - none: the one cluster needs no label
    */
   readonly clusterLabel?: string;
+  /**
+   * Annotations that make Prometheus's own Service an internal load balancer
+   * the tools cluster's Grafana reads (ClusterPlatform.privateMonitoring).
+   * @default - a ClusterIP Service, reached in the cluster only
+   */
+  readonly publishAnnotations?: Record<string, string>;
 }
 
 /**
@@ -186,6 +192,7 @@ export class MonitoringAddon extends Construct {
           additionalDataSources: props.dataSources ?? [],
         },
         prometheus: {
+          ...(props.publishAnnotations === undefined ? {} : { service: { type: "LoadBalancer", annotations: props.publishAnnotations } }),
           prometheusSpec: {
             // Select ServiceMonitors, PodMonitors and rules of every release
             // and namespace, not only those labelled for this release.

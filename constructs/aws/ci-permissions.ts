@@ -11,7 +11,9 @@
 export const SERVICE_OF_TYPE: Record<string, string> = {
   aws_vpc: "ec2",
   aws_subnet: "ec2",
+  aws_route: "ec2",
   aws_route_table: "ec2",
+  aws_vpc_peering_connection: "ec2",
   aws_route_table_association: "ec2",
   aws_internet_gateway: "ec2",
   aws_nat_gateway: "ec2",

@@ -6,8 +6,9 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Construct } from "constructs";
 import type { AwsNodePoolConfig } from "../../config";
+import { PREVIEW_NODE_POOL } from "../../config/previews";
 import { boundedName } from "../common/naming";
-import type { NodeAutoscaler } from "../contract";
+import type { DedicatedNodes, NodeAutoscaler } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { CRITICAL_ADDONS_TAINT, SYSTEM_NODE_GROUP, type AwsEksCluster } from "./eks-cluster";
 import { policyDocument, ServiceRole, trustService, type PolicyStatement } from "./iam";
@@ -40,6 +41,46 @@ export interface KarpenterProps {
   readonly tags?: Record<string, string>;
   /** Root volume of every node, in GiB. @default 50 */
   readonly rootVolumeGb?: number;
+  /**
+   * The previews' namespace quota, when the cluster hosts pull-request
+   * previews: they get a spot pool of their own, twice the quota's size.
+   * @default - no preview pool
+   */
+  readonly previewQuota?: { readonly requestsCpu: string; readonly requestsMemory: string };
+}
+
+/** The preview pool's name, and the label and taint its nodes carry: only previews select and tolerate them. */
+export const PREVIEW_POOL = { name: PREVIEW_NODE_POOL, key: "platform.kit/pool", value: "preview" } as const;
+
+/** Twice a quantity, in its own unit: `4` is `8`, `500m` is `1000m`, `8Gi` is `16Gi`. */
+function twice(quantity: string): string {
+  const match = /^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$/.exec(quantity);
+  if (!match) throw new Error(`cannot double the quantity ${quantity}`);
+  return `${Number(match[1]) * 2}${match[2]}`;
+}
+
+/**
+ * The previews' NodePool: spot only (a preview survives an interruption as a
+ * restart), general-purpose instances, emptied and removed quickly, and a
+ * ceiling of twice the previews' quota (room for daemon sets and packing).
+ * Its taint keeps every other pod off; the previews' syncs add the matching
+ * node selector and toleration to each preview's pods.
+ */
+export function previewNodePool(quota: NonNullable<KarpenterProps["previewQuota"]>): AwsNodePoolConfig {
+  return {
+    name: PREVIEW_POOL.name,
+    capacityTypes: ["spot"],
+    architectures: ["amd64"],
+    instanceCategories: ["c", "m", "r"],
+    limits: { cpu: twice(quota.requestsCpu), memory: twice(quota.requestsMemory) },
+    consolidation: "WhenEmptyOrUnderutilized",
+    consolidateAfter: "1m",
+    expireAfter: "168h",
+    terminationGracePeriod: "1h",
+    disruptionBudget: "50%",
+    labels: { [PREVIEW_POOL.key]: PREVIEW_POOL.value },
+    taints: [{ key: PREVIEW_POOL.key, value: PREVIEW_POOL.value, effect: "NoSchedule" }],
+  };
 }
 
 /**
@@ -59,6 +100,8 @@ export class Karpenter extends Construct {
   readonly rules: CloudwatchEventRule[];
   /** Chart, values and custom resources for the add-ons stack, through the platform contract. */
   readonly nodeAutoscaler: NodeAutoscaler;
+  /** What previews' pods select and tolerate, when the cluster hosts them. */
+  readonly previewNodes?: DedicatedNodes;
 
   constructor(scope: Construct, id: string, props: KarpenterProps) {
     super(scope, id);
@@ -100,13 +143,23 @@ export class Karpenter extends Construct {
     // The cluster security group is the one EKS gives managed nodes; Karpenter's nodes join it too.
     new Ec2Tag(this, "security-group-discovery", { resourceId: eks.clusterSecurityGroupId, key: KARPENTER_DISCOVERY_TAG, value: clusterName });
 
+    const preview = props.previewQuota && previewNodePool(props.previewQuota);
+    const nodePools = [...props.nodePools, ...(preview ? [preview] : [])];
+    if (preview) {
+      if (props.nodePools.some((pool) => pool.name === preview.name)) throw new Error(`aws.cluster.nodePools: '${preview.name}' is the previews' pool; name the pool otherwise`);
+      this.previewNodes = {
+        nodeSelector: { ...preview.labels },
+        tolerations: preview.taints.map((taint) => ({ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect })),
+      };
+    }
+
     this.controllerPolicy = controllerStatements({
       clusterName,
       region,
       clusterArn: eks.cluster.arn,
       queueArn: this.queue.arn,
       nodeRoleArn: this.nodeRole.arn,
-      spot: props.nodePools.some((pool) => pool.capacityTypes.includes("spot")),
+      spot: nodePools.some((pool) => pool.capacityTypes.includes("spot")),
     });
     this.controllerRole = eks.grantToServiceAccount("karpenter", KARPENTER.namespace, KARPENTER.serviceAccount, this.controllerPolicy);
 
@@ -123,7 +176,7 @@ export class Karpenter extends Construct {
         tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Exists" }],
         controller: { resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
       },
-      manifests: [nodeClass({ clusterName, nodeRoleName, rootVolumeGb, amiVersion: props.amiVersion, tags: props.tags ?? {} }), ...props.nodePools.map(nodePool)],
+      manifests: [nodeClass({ clusterName, nodeRoleName, rootVolumeGb, amiVersion: props.amiVersion, tags: props.tags ?? {} }), ...nodePools.map(nodePool)],
     };
   }
 }

@@ -2,10 +2,12 @@ import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-g
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcPeeringConnection } from "@cdktf/provider-aws/lib/vpc-peering-connection";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 
@@ -21,6 +23,20 @@ export interface NetworkProps {
   readonly natGateways: "single" | "per-zone";
   /** EKS cluster name, for the load-balancer and Karpenter discovery tags. */
   readonly clusterName: string;
+  /**
+   * The private route tables' routes are resources of their own instead of
+   * inline: other stacks add routes to them (the tools cluster's network, to
+   * which every other cluster's platform adds the way back over its peering).
+   * @default false
+   */
+  readonly routesApart?: boolean;
+  /**
+   * A VPC of the same account and region to peer with, and route the private
+   * subnets to: the tools cluster's, reaching this cluster's internal load
+   * balancers. The database subnets get no route to it.
+   * @default - no peering
+   */
+  readonly peer?: { readonly name: string; readonly vpcId: string; readonly cidr: string };
 }
 
 /**
@@ -36,6 +52,10 @@ export class Network extends Construct {
   readonly publicSubnets: Subnet[];
   readonly privateSubnets: Subnet[];
   readonly databaseSubnets: Subnet[];
+  /** The private subnets' route tables, one per zone. */
+  readonly privateRouteTables: RouteTable[];
+  /** The peering with `peer`, when there is one. */
+  readonly peering?: VpcPeeringConnection;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -86,6 +106,17 @@ export class Network extends Construct {
       });
     });
 
+    if (props.peer) {
+      this.peering = new VpcPeeringConnection(this, "peering", {
+        vpcId: this.vpc.id,
+        peerVpcId: props.peer.vpcId,
+        // Same account and region: accepted on creation.
+        autoAccept: true,
+        tags: { Name: `${name}-${props.peer.name}` },
+      });
+    }
+    const privateRouteTables: RouteTable[] = [];
+    this.privateRouteTables = privateRouteTables;
     this.privateSubnets = availabilityZones.map((zone, i) => {
       const subnet = new Subnet(this, `private-${zone}`, {
         vpcId: this.vpc.id,
@@ -99,12 +130,17 @@ export class Network extends Construct {
           [KARPENTER_DISCOVERY_TAG]: clusterName,
         },
       });
+      const natGatewayId = nats[i % nats.length].id;
+      const peering = this.peering && { cidrBlock: props.peer!.cidr, vpcPeeringConnectionId: this.peering.id };
       const routes = new RouteTable(this, `private-${zone}-routes`, {
         vpcId: this.vpc.id,
-        route: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[i % nats.length].id }],
+        // Without the argument the table's routes are not this resource's: the separate ones below and other stacks' stay.
+        route: props.routesApart ? undefined : [{ cidrBlock: "0.0.0.0/0", natGatewayId }, ...(peering ? [peering] : [])],
         tags: { Name: `${name}-private-${zone}` },
       });
+      if (props.routesApart) new Route(this, `private-${zone}-nat-route`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId });
       new RouteTableAssociation(this, `private-${zone}-association`, { subnetId: subnet.id, routeTableId: routes.id });
+      privateRouteTables.push(routes);
       return subnet;
     });
 

@@ -91,3 +91,21 @@ export function acmeChallengeStatements(zoneId: string): PolicyStatement[] {
     { Sid: "WaitForChanges", Effect: "Allow", Action: ["route53:GetChange"], Resource: "arn:aws:route53:::change/*" },
   ];
 }
+
+/**
+ * Records of one cluster in the private zone: names under `<suffix>` only
+ * (`*.<cluster>.internal.<base domain>`, the TXT ownership records
+ * included), so that no cluster can take another's names over.
+ */
+export function privateMonitoringStatements(zoneId: string, suffix: string): PolicyStatement[] {
+  return [
+    {
+      Sid: "ChangeOwnNamesInThePrivateZone",
+      Effect: "Allow",
+      Action: ["route53:ChangeResourceRecordSets"],
+      Resource: zoneArn(zoneId),
+      Condition: { "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": [`*.${suffix}`] } },
+    },
+    { Sid: "ReadThePrivateZone", Effect: "Allow", Action: ["route53:ListResourceRecordSets"], Resource: zoneArn(zoneId) },
+  ];
+}

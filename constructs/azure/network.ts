@@ -3,7 +3,10 @@ import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/pr
 import { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
 import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
+import { parseIpv4Network } from "../../config/cidr";
 import { POSTGRES_PORT } from "../common/postgres";
+import { LOKI_PORT } from "../addons/logs";
+import { PROMETHEUS_PORT } from "../addons/monitoring";
 import { SubnetSecurityGroup } from "./subnet-security-group";
 
 export const POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers";
@@ -17,6 +20,26 @@ export interface AzureNetworkProps {
   readonly postgresSubnetCidr: string;
   /** The cluster's pod range (Azure CNI overlay), admitted to PostgreSQL beside the nodes subnet. */
   readonly podCidr: string;
+  /**
+   * The tools cluster's VNet range, admitted to Prometheus and Loki behind
+   * their internal load balancer and to nothing else on the nodes.
+   * @default - no tools cluster
+   */
+  readonly monitoringReader?: string;
+}
+
+/**
+ * The private addresses of a cluster's internal load balancers for
+ * Prometheus and Loki: the last two of the nodes subnet Azure hands out
+ * (it keeps the last address), far from the nodes, which take the lowest
+ * free ones. Fixed, so that the private zone's records are written with
+ * the cluster's platform, not by a controller.
+ */
+export function monitoringAddresses(nodesSubnetCidr: string): { prometheus: string; loki: string } {
+  const network = parseIpv4Network(nodesSubnetCidr);
+  if (!network) throw new Error(`nodesSubnetCidr ${nodesSubnetCidr} is not an IPv4 network`);
+  const address = (n: number) => [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join(".");
+  return { prometheus: address(network.last - 2), loki: address(network.last - 1) };
 }
 
 /**
@@ -73,6 +96,28 @@ export class AzureNetwork extends Construct {
           ports: ["80", "443"],
           description: "The ingress gateway's public load balancer; the subnet NSG applies on top of the one AKS manages",
         },
+        ...(props.monitoringReader
+          ? [
+              {
+                name: "monitoring-from-tools-cluster",
+                priority: 110,
+                access: "Allow" as const,
+                protocol: "Tcp" as const,
+                sources: [props.monitoringReader],
+                ports: [String(PROMETHEUS_PORT), String(LOKI_PORT)],
+                description: "The tools cluster's Grafana and Prometheus read Prometheus and Loki over the peering",
+              },
+              {
+                name: "nothing-else-from-tools-cluster",
+                priority: 3900,
+                access: "Deny" as const,
+                protocol: "*" as const,
+                sources: [props.monitoringReader],
+                ports: ["*"],
+                description: "The peering admits the tools cluster to monitoring only, not to the nodes",
+              },
+            ]
+          : []),
       ],
     });
 

@@ -5,6 +5,7 @@ import { portString } from "../common/port";
 import type { DatabaseCredentials, SecretStoreProvider, WorkloadIdentity } from "../contract";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { ApplicationServiceAccount } from "./application-service-account";
+import { previewAdminScript } from "./preview-database";
 
 /**
  * The client image the setup Jobs run: PostgreSQL's own, whose psql 17 speaks
@@ -22,9 +23,11 @@ export const SETUP_DEADLINE_SECONDS = 540;
  * missing and sets the role's password, ownership and rights every time, so
  * running it again changes nothing but the password. `drop` removes both, and
  * only names starting with `dropPrefix`: pull-request previews create and drop
- * `pr_*` databases on a server they borrow, never anything else.
+ * `pr_*` databases on a server they borrow, never anything else. `previews`
+ * creates the role `pr_admin` (named by `role`, with the password in
+ * `credentials`) through which previews do so (constructs/environment/preview-database.ts).
  */
-export type DatabaseSetupAction = { readonly kind: "ensure" } | { readonly kind: "drop"; readonly dropPrefix: string };
+export type DatabaseSetupAction = { readonly kind: "ensure" } | { readonly kind: "drop"; readonly dropPrefix: string } | { readonly kind: "previews" };
 
 const PREAMBLE = [
   "\\set ON_ERROR_STOP on",
@@ -38,6 +41,7 @@ const PREAMBLE = [
  * `format('%I')`), so no value can change a statement.
  */
 export function databaseSetupScript(action: DatabaseSetupAction): string {
+  if (action.kind === "previews") return previewAdminScript();
   if (action.kind === "ensure") {
     return [
       ...PREAMBLE,
@@ -108,7 +112,7 @@ function remote(secretKey: string, credentials: DatabaseCredentials, property: s
  */
 export function databaseSetupManifests(props: DatabaseSetupProps): KubernetesObject[] {
   const { name, namespace, action, admin } = props;
-  if (action.kind === "ensure" && props.credentials === undefined) throw new Error(`${name}: ensuring a role needs its credentials`);
+  if (action.kind !== "drop" && props.credentials === undefined) throw new Error(`${name}: ensuring a role needs its credentials`);
   if (action.kind === "drop" && !(props.database.startsWith(action.dropPrefix) && props.role.startsWith(action.dropPrefix))) {
     throw new Error(`${name}: only databases and roles starting with ${action.dropPrefix} are dropped, not ${props.database} / ${props.role}`);
   }
@@ -175,41 +179,66 @@ export function databaseSetupManifests(props: DatabaseSetupProps): KubernetesObj
         // the release's wait, so that a setup that cannot succeed fails the apply, not later.
         backoffLimit: 4,
         activeDeadlineSeconds: SETUP_DEADLINE_SECONDS,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: "Never",
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: DATABASE_SETUP_UID, runAsGroup: DATABASE_SETUP_UID, seccompProfile: { type: "RuntimeDefault" } },
-            containers: [
-              {
-                name: "psql",
-                image: DATABASE_SETUP_IMAGE,
-                command: ["psql", "--no-psqlrc", "--file=/setup/setup.sql"],
-                env: [
-                  { name: "PGHOST", value: props.server.host },
-                  { name: "PGPORT", value: port },
-                  { name: "PGDATABASE", value: "postgres" },
-                  { name: "PGSSLMODE", value: "require" },
-                  { name: "PGCONNECT_TIMEOUT", value: "10" },
-                  { name: "PGAPPNAME", value: name },
-                  fromSecret("PGUSER", SECRET_KEYS.adminUser),
-                  fromSecret("PGPASSWORD", SECRET_KEYS.adminPassword),
-                  { name: "DATABASE_NAME", value: props.database },
-                  { name: "DATABASE_ROLE", value: props.role },
-                  ...(action.kind === "ensure" ? [fromSecret("DATABASE_PASSWORD", SECRET_KEYS.rolePassword)] : [{ name: "DROP_PREFIX", value: action.dropPrefix }]),
-                ],
-                volumeMounts: [{ name: "setup", mountPath: "/setup", readOnly: true }],
-                resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-              },
-            ],
-            volumes: [{ name: "setup", configMap: { name } }],
-          },
-        },
+        template: psqlPod({
+          labels,
+          configMap: name,
+          directory: "setup",
+          file: "setup.sql",
+          env: [
+            { name: "PGHOST", value: props.server.host },
+            { name: "PGPORT", value: port },
+            { name: "PGDATABASE", value: "postgres" },
+            { name: "PGSSLMODE", value: "require" },
+            { name: "PGCONNECT_TIMEOUT", value: "10" },
+            { name: "PGAPPNAME", value: name },
+            fromSecret("PGUSER", SECRET_KEYS.adminUser),
+            fromSecret("PGPASSWORD", SECRET_KEYS.adminPassword),
+            { name: "DATABASE_NAME", value: props.database },
+            { name: "DATABASE_ROLE", value: props.role },
+            ...(action.kind !== "drop" ? [fromSecret("DATABASE_PASSWORD", SECRET_KEYS.rolePassword)] : [{ name: "DROP_PREFIX", value: action.dropPrefix }]),
+          ],
+        }),
       },
     },
   ];
+}
+
+export interface PsqlPodProps {
+  readonly labels: Record<string, string>;
+  /** The ConfigMap with the scripts, mounted read-only at `/<directory>`. */
+  readonly configMap: string;
+  readonly directory: string;
+  /** The script psql runs, in that directory. */
+  readonly file: string;
+  readonly env: Record<string, unknown>[];
+}
+
+/**
+ * The pod template of a Job that runs one psql script: the pinned client
+ * image as its non-root user, the restricted Pod Security level's settings,
+ * no service account token, and small fixed resources.
+ */
+export function psqlPod(props: PsqlPodProps) {
+  return {
+    metadata: { labels: props.labels },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: DATABASE_SETUP_UID, runAsGroup: DATABASE_SETUP_UID, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: "psql",
+          image: DATABASE_SETUP_IMAGE,
+          command: ["psql", "--no-psqlrc", `--file=/${props.directory}/${props.file}`],
+          env: props.env,
+          volumeMounts: [{ name: props.directory, mountPath: `/${props.directory}`, readOnly: true }],
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        },
+      ],
+      volumes: [{ name: props.directory, configMap: { name: props.configMap } }],
+    },
+  };
 }
 
 export interface DatabaseSetupReleaseProps extends DatabaseSetupProps {

@@ -1,16 +1,20 @@
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
+import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { stringify } from "yaml";
 import type { EnvironmentConfig, PlatformConfig } from "../../config";
 import { PREVIEW_NAMESPACES, type PreviewsConfig } from "../../config/previews";
 import { CLUSTER_SECRET_STORE } from "../addons/external-secrets";
-import { platformSecretPrefix, type ContainerRegistry, type RbacSubject } from "../contract";
+import { IN_CLUSTER, platformSecretPrefix, type ContainerRegistry, type DedicatedNodes, type PreviewDatabaseAccess, type RbacSubject } from "../contract";
 import { CiNamespaceAccess } from "../kubernetes/ci-access";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 import { EnvironmentNamespace } from "./environment-namespace";
+import { ApplicationServiceAccount } from "./application-service-account";
 import { NetworkPolicies } from "./network-policies";
+import { PREVIEW_DATABASE, previewDatabaseSharedManifests, previewDatabaseTemplate, type PreviewDatabaseServer } from "./preview-database";
 import { repositoryPath } from "./repository-path";
 import { STAGE_SETTINGS } from "./stage-settings";
 
@@ -21,7 +25,7 @@ const PREVIEW_STAGE = "develop";
 export const PREVIEWS = {
   /** Where preview workloads run: application teams' manifests are applied here and nowhere else. */
   namespace: PREVIEW_NAMESPACES.workloads,
-  /** Where the platform's preview machinery lives: input providers, ResourceSets, per-preview syncs, the GitHub token. No workload runs here. */
+  /** Where the platform's preview machinery lives: input providers, ResourceSets, per-preview syncs, the GitHub token, the database Jobs. No pull request's code runs here. */
   deliveryNamespace: PREVIEW_NAMESPACES.delivery,
   /** Secret with the GitHub token: `username`/`password` for Git and the input providers, `token` for the notification providers. */
   githubSecret: "github-token",
@@ -66,6 +70,33 @@ export interface PreviewTemplateProps {
   readonly domain: string;
   readonly registry: string;
   readonly scaleToZeroRetention: string;
+  /**
+   * The borrowed environment's database server, where each preview gets a database of its own.
+   * @default - previews get no database
+   */
+  readonly database?: PreviewDatabaseServer;
+  /**
+   * Nodes of the previews' own: every pod template the sync applies gets their selector and toleration.
+   * @default - previews run on the environments' nodes
+   */
+  readonly nodes?: DedicatedNodes;
+}
+
+/** Kinds whose pod template is at `/spec/template/spec`, which previews' syncs send to the previews' nodes. */
+export const PREVIEW_POD_TEMPLATE_KINDS = [
+  { group: "serving.knative.dev", kind: "Service" },
+  { group: "apps", kind: "Deployment" },
+  { group: "apps", kind: "StatefulSet" },
+  { group: "batch", kind: "Job" },
+] as const;
+
+/** Kustomize patches that add the selector and toleration to each pod template a preview applies. */
+function nodePatches(nodes: DedicatedNodes): { patch: string; target: { group: string; kind: string } }[] {
+  const patch = stringify([
+    { op: "add", path: "/spec/template/spec/nodeSelector", value: nodes.nodeSelector },
+    { op: "add", path: "/spec/template/spec/tolerations", value: nodes.tolerations },
+  ]);
+  return PREVIEW_POD_TEMPLATE_KINDS.map((target) => ({ patch, target: { ...target } }));
 }
 
 /**
@@ -85,6 +116,17 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
   const namespace = PREVIEWS.deliveryNamespace;
   const labels = { [PREVIEWS.applicationLabel]: application.name, [PREVIEWS.pullRequestLabel]: "<< inputs.id | quote >>" };
   const url = `https://${application.name}-pr-<< inputs.id >>.${props.domain}`;
+  const database =
+    props.database &&
+    previewDatabaseTemplate({
+      application: application.name,
+      id: "<< inputs.id >>",
+      namespace,
+      previewNamespace: PREVIEWS.namespace,
+      server: props.database,
+      objectName: name,
+      labels,
+    });
   return [
     {
       apiVersion: "source.toolkit.fluxcd.io/v1",
@@ -126,6 +168,7 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
         nameSuffix: "-pr-<< inputs.id >>",
         commonMetadata: { labels: { environment: PREVIEWS.namespace, stage: PREVIEW_STAGE, ...labels } },
         images: [{ name: application.imageRepository, newTag: "<< inputs.sha | quote >>" }],
+        ...(props.nodes && { patches: nodePatches(props.nodes) }),
         postBuild: {
           substitute: {
             ENVIRONMENT: PREVIEWS.namespace,
@@ -137,10 +180,12 @@ export function previewTemplate(props: PreviewTemplateProps): KubernetesObject[]
             PREVIEW_URL: url,
             KNATIVE_MIN_SCALE: String(STAGE_SETTINGS[PREVIEW_STAGE].knativeMinScale),
             SCALE_TO_ZERO_RETENTION: props.scaleToZeroRetention,
+            ...(database && { DATABASE_SECRET: `${name}-database` }),
           },
         },
       },
     },
+    ...(database ?? []),
   ];
 }
 
@@ -223,6 +268,13 @@ export interface PreviewsProps {
   /** The borrowed environment: its limit range and scale-to-zero. */
   readonly environment: Pick<EnvironmentConfig, "limitRange" | "scaleToZero">;
   readonly registry: ContainerRegistry;
+  /**
+   * The borrowed environment's database server and what previews may do on it.
+   * @default - previews get no database
+   */
+  readonly database?: PreviewDatabaseServer & { readonly access: PreviewDatabaseAccess };
+  /** @default - previews run on the environments' nodes */
+  readonly nodes?: DedicatedNodes;
   /** The CI identity that deploys the borrowed environment, bound in both namespaces. */
   readonly deployer?: RbacSubject;
   readonly dependsOn?: ITerraformDependable[];
@@ -231,9 +283,10 @@ export interface PreviewsProps {
 /**
  * Pull-request previews in the borrowed environment's cluster: the preview
  * namespace with the guard rails of a develop environment (Pod Security,
- * quota, limit range, deny-by-default network policies with no database
- * egress), and a delivery namespace where the Flux Operator turns each
- * labelled pull request into a GitRepository and a Kustomization.
+ * quota, limit range, deny-by-default network policies that reach only
+ * the borrowed database server), and a delivery namespace where the Flux
+ * Operator turns each labelled pull request into a GitRepository, a
+ * Kustomization and its own database (preview-database.ts).
  */
 export class Previews extends Construct {
   readonly namespace: string = PREVIEWS.namespace;
@@ -255,8 +308,9 @@ export class Previews extends Construct {
       limitRange: props.environment.limitRange,
       deployer: props.deployer,
     });
-    // Previews get no database and no cloud identity: nothing in them reaches another environment's data.
-    new NetworkPolicies(this, "network-policies", { namespace: PREVIEWS.namespace, databaseCidrs: [], databasePort: 5432, dependsOn: workloads.dependables });
+    // Previews reach the borrowed server (where their role opens their own database only), and have no cloud identity.
+    const database = props.database;
+    new NetworkPolicies(this, "network-policies", { namespace: PREVIEWS.namespace, databaseCidrs: database?.cidrs ?? [], databasePort: database?.port ?? 5432, dependsOn: workloads.dependables });
 
     const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
     const delivery = new NamespaceV1(this, "delivery-namespace", {
@@ -282,10 +336,11 @@ export class Previews extends Construct {
         dependsOn: [serviceAccount, ...dependsOn],
       });
     };
-    const bindings = [
+    const bindings: ITerraformDependable[] = [
       account(PREVIEWS.resourceSetAccount, PREVIEWS.deliveryNamespace, inDelivery),
       account(PREVIEWS.reconcilerAccount, PREVIEWS.namespace, workloads.dependables),
     ];
+    if (database) bindings.push(...this.databaseAccounts(database.access, inDelivery, workloads.dependables));
 
     const applications = props.applications.map((app) => {
       if (app.repository === undefined) throw new Error(`${this.node.path}: application ${app.name} has previews but no repository`);
@@ -300,8 +355,18 @@ export class Previews extends Construct {
           domain: this.domain,
           registry: props.registry.loginServer,
           scaleToZeroRetention: `${props.environment.scaleToZero.retentionPeriodSeconds}s`,
+          database,
+          nodes: props.nodes,
         }),
       ),
+      ...(database
+        ? previewDatabaseSharedManifests({
+            namespace: PREVIEWS.deliveryNamespace,
+            previewNamespace: PREVIEWS.namespace,
+            server: database,
+            admin: { credentials: database.access.credentials, secretStore: database.access.secretStore },
+          })
+        : []),
     ];
     this.inputProviders = applications.map((application) => ({ application: application.name, ...previewInputProvider(application.name) }));
     this.release = new ManifestsRelease(this, "manifests", {
@@ -310,5 +375,44 @@ export class Previews extends Construct {
       manifests: this.manifests,
       dependsOn: [...inDelivery, ...bindings],
     });
+  }
+
+  /**
+   * The service account whose cloud identity reads the `pr_admin` password
+   * (in the delivery namespace only), one that reads previews' generated
+   * passwords from the preview namespace, and the ResourceSets' right to
+   * create those passwords and secrets there.
+   */
+  private databaseAccounts(access: PreviewDatabaseAccess, inDelivery: ITerraformDependable[], inPreview: ITerraformDependable[]): ITerraformDependable[] {
+    const admin = new ApplicationServiceAccount(this, "database-account", {
+      name: IN_CLUSTER.previewDatabase.serviceAccount,
+      namespace: PREVIEWS.deliveryNamespace,
+      identity: access.identity,
+      dependsOn: inDelivery,
+    });
+    const reader = new ServiceAccountV1(this, "database-password-reader", {
+      metadata: { name: PREVIEW_DATABASE.passwordReader, namespace: PREVIEWS.deliveryNamespace },
+      automountServiceAccountToken: false,
+      dependsOn: inDelivery,
+    });
+    const role = new RoleV1(this, "database-password-reader-role", {
+      metadata: { name: PREVIEW_DATABASE.passwordReader, namespace: PREVIEWS.namespace },
+      rule: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }],
+      dependsOn: inPreview,
+    });
+    const readerBinding = new RoleBindingV1(this, "database-password-reader-binding", {
+      metadata: { name: PREVIEW_DATABASE.passwordReader, namespace: PREVIEWS.namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: PREVIEW_DATABASE.passwordReader },
+      subject: [{ kind: "ServiceAccount", name: PREVIEW_DATABASE.passwordReader, namespace: PREVIEWS.deliveryNamespace }],
+      dependsOn: [reader, role],
+    });
+    // The ResourceSets create each preview's password generator and secret beside its workloads.
+    const resourceSets = new RoleBindingV1(this, "resourcesets-in-preview", {
+      metadata: { name: PREVIEWS.resourceSetAccount, namespace: PREVIEWS.namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+      subject: [{ kind: "ServiceAccount", name: PREVIEWS.resourceSetAccount, namespace: PREVIEWS.deliveryNamespace }],
+      dependsOn: inPreview,
+    });
+    return [admin.serviceAccount, readerBinding, resourceSets];
   }
 }

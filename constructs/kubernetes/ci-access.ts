@@ -40,6 +40,8 @@ export const ENVIRONMENT_DEPLOYER_RULES: readonly { readonly apiGroups: string[]
 export const PREVIEW_DEPLOYER_RULES: typeof ENVIRONMENT_DEPLOYER_RULES = [
   { apiGroups: ["fluxcd.controlplane.io"], resources: ["resourcesetinputproviders", "resourcesets"], verbs: ALL_VERBS },
   { apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["providers", "alerts"], verbs: ALL_VERBS },
+  // Each preview database's keep-alive and the cleanup.
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ALL_VERBS },
 ];
 
 /**
