@@ -4,14 +4,16 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { loadConfig, PROJECT_ROOT, sharedServerWarnings } from "../config";
+import { loadConfig, PROJECT_ROOT, sharedServerWarnings, validateConfig } from "../config";
+import { ENVIRONMENT_DEPLOYER_ROLE } from "../constructs/kubernetes/ci-access";
+import { ciDeployNamespaces, ciDeploysDatabaseSetup } from "../stacks/deployment";
 import { guardPlan, protectedChanges } from "../tools/destroy-guard";
 import { deployLayers, productionEnvironmentNames, productionStacks } from "../tools/stack-order";
 import { deriveActions, planOfStack } from "./support/derived-plans";
 import { skipNote } from "./support/environment";
 import { offlineTerraform, planOffline, plannedTypes, type OfflinePlanResult } from "./support/offline-terraform";
 import { SHARED_SERVER, sharedServerConfig, sharedServerRaw } from "./support/shared-server";
-import { resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
+import { configWith, resourcesOf, synthesize, type Synthesized, type TerraformJson } from "./support/synth";
 
 const CLOUDS = ["aws", "azure"] as const;
 const SERVER_STACK = (cloud: string) => `${cloud}-database-${SHARED_SERVER}`;
@@ -238,6 +240,33 @@ describe("environments on a shared server", () => {
       labels: expect.objectContaining({ "pod-security.kubernetes.io/enforce": "restricted" }),
     });
     expect(namespaces(synthesize().stack(`${cloud}-addons`)).map((n) => n.name)).not.toContain("database-setup");
+  });
+
+  it.each(CLOUDS)("%s: the CI deploy identity, which applies develop's and staging's setup Jobs, administers the setup namespace", (cloud) => {
+    const bindings = (id: string, namespace: string) => Object.values(resourcesOf(stack(id), "kubernetes_role_binding_v1")).filter((b: any) => b.metadata.namespace === namespace && b.role_ref.name === ENVIRONMENT_DEPLOYER_ROLE);
+    // The same subject as the one develop's stack binds in its own namespace.
+    const [develop] = bindings(`${cloud}-develop`, "develop");
+    expect(bindings(`${cloud}-addons`, "database-setup").map((b: any) => b.subject)).toEqual([develop.subject]);
+    const platform = stack(`${cloud}-platform`);
+    if (cloud === "aws") {
+      const deploy = Object.entries(resourcesOf(platform, "aws_eks_access_policy_association")).find(([id]) => id.startsWith("ci-access_deploy-policy_"))![1];
+      expect(deploy.access_scope.namespaces).toEqual(["develop", "staging", "database-setup"]);
+    } else {
+      const scopes = Object.values(resourcesOf(platform, "azurerm_role_assignment")).map((a: any) => a.scope).filter((scope: string) => scope.includes("/namespaces/"));
+      expect(scopes.map((scope: string) => scope.split("/namespaces/")[1]).sort()).toEqual(["database-setup", "develop", "staging"]);
+    }
+  });
+
+  it("keeps the setup namespace the production identity's alone where a production environment's server is set up there", () => {
+    const own = validateConfig(sharedServerRaw());
+    const withProductionShared = validateConfig(
+      sharedServerRaw((raw) => {
+        raw.databaseServers[0] = { ...raw.databaseServers[0], highAvailability: true, backupRetentionDays: 35, allowProductionOnShared: true };
+        raw.environments[2].database = { server: SHARED_SERVER };
+      }),
+    );
+    expect([ciDeploysDatabaseSetup(own), ciDeploysDatabaseSetup(withProductionShared), ciDeploysDatabaseSetup(validateConfig(configWith(() => undefined)))]).toEqual([true, false, false]);
+    expect(ciDeployNamespaces(withProductionShared)).toEqual(["develop", "staging"]);
   });
 
   it("deploys in the deploy workflow's four layers: platform, then servers and add-ons, then data, then environments", () => {

@@ -28,7 +28,8 @@ import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../const
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
 import { webhookHost } from "../constructs/environment/receiver";
-import { CiClusterAccess } from "../constructs/kubernetes/ci-access";
+import { CiClusterAccess, CiNamespaceAccess } from "../constructs/kubernetes/ci-access";
+import { ciDeploysDatabaseSetup } from "./deployment";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
 import { DEFAULT_CLUSTER, type ClusterRole } from "../config/clusters";
 
@@ -222,9 +223,13 @@ export class AddonsStack extends TerraformStack {
     // Where the environments on shared database servers, and the previews' database role, are set up: no application deploys here.
     const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
     if (config.environments.some((environment) => environment.database.server !== undefined) || config.previews) {
-      new NamespaceV1(this, "database-setup-namespace", {
+      const setupNamespace = new NamespaceV1(this, "database-setup-namespace", {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
       });
+      // The environment stacks the deploy identity applies put their setup Jobs here (ciDeploysDatabaseSetup).
+      if (platform.ci && ciDeploysDatabaseSetup(config)) {
+        new CiNamespaceAccess(this, "database-setup-ci-access", { namespace: IN_CLUSTER.databaseSetup.namespace, deployer: platform.ci.deploy, dependsOn: [setupNamespace] });
+      }
     }
     // The Jobs that point the registry's webhooks at the Receivers, with their cloud identities, in a namespace of their own.
     const webhookAccess = platform.registryWebhooks;

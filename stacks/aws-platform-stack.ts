@@ -17,6 +17,7 @@ import { VpcFlowLogs } from "../constructs/aws/flow-logs";
 import { EcrRegistry, ecrPullStatements, ecrRepositoryName } from "../constructs/aws/registry";
 import { EcrPushEvents } from "../constructs/aws/ecr-push-events";
 import type { PolicyStatement } from "../constructs/aws/iam";
+import { ciDeployNamespaces } from "./deployment";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { setUpAwsStack } from "../constructs/aws/stack-setup";
 import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
@@ -261,7 +262,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
       clusterName: this.eks.cluster.name,
       clusterArn: this.eks.cluster.arn,
       project: config.project,
-      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      deployNamespaces: ciDeployNamespaces(config),
     });
   }
 

@@ -24,6 +24,7 @@ import { setUpAzureStack } from "../constructs/azure/stack-setup";
 import type { ServiceAccountIdentity } from "../constructs/azure/workload-identity";
 import { clusterNameParts, otherClusterRanges, DEFAULT_CLUSTER, privateZoneName, type ClusterConfig } from "../config/clusters";
 import { boundedName } from "../constructs/common/naming";
+import { ciDeployNamespaces } from "./deployment";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { IN_CLUSTER, registryWebhookServiceAccount, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStorage, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
@@ -321,7 +322,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       project: config.project,
       identitiesResourceGroup: azure.stateBackend!.resourceGroupName,
       clusterId: this.aks.cluster.id,
-      deployNamespaces: config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+      deployNamespaces: ciDeployNamespaces(config),
     });
     // The production identity applies the add-ons and the production environments: cluster-wide.
     assignRole(this, "deployer-cluster-admin", {

@@ -1,7 +1,7 @@
 import type { TerraformStack } from "cdktf";
 import type { PlatformConfig } from "../config";
 import { clusterStackPart, type ClusterConfig } from "../config/clusters";
-import type { ApplicationEndpoint, ClusterPlatform, DatabaseEndpoint } from "../constructs/contract";
+import { IN_CLUSTER, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
 
 /** Stack ids follow `<cloud>-<part>`. */
 export const stackId = (cloud: string, part: string): string => `${cloud}-${part}`;
@@ -80,4 +80,27 @@ export function clusterPlatforms<P>(
 export function serverPlatform<P>(config: PlatformConfig, clusters: readonly { readonly cluster: ClusterConfig; readonly platform: P }[], server: string): P {
   const tenant = config.environments.find((env) => env.database.server === server);
   return tenant ? platformOf(clusters, tenant.name) : clusters[0].platform;
+}
+
+/**
+ * Whether the CI deploy identity may work in the cluster's database-setup
+ * namespace: it runs the setup Jobs of environments on shared servers and of
+ * the previews' database role, each able to read its server's administrator
+ * credentials. Only when no production-stage environment of the cluster
+ * sits on a shared server: then every server set up there is one the deploy
+ * identity already administers through its data stacks. Otherwise the
+ * namespace holds the credentials of a server production uses, and stays the
+ * production identity's alone.
+ */
+export function ciDeploysDatabaseSetup(config: PlatformConfig): boolean {
+  const setUpHere = config.environments.some((env) => env.database.server !== undefined) || config.previews !== undefined;
+  return setUpHere && !config.environments.some((env) => env.stage === "production" && env.database.server !== undefined);
+}
+
+/** The namespaces the CI deploy identity administers in one cluster (its config view): its environments', and database-setup when ciDeploysDatabaseSetup. */
+export function ciDeployNamespaces(config: PlatformConfig): string[] {
+  return [
+    ...config.environments.filter((env) => env.stage !== "production").map((env) => env.name),
+    ...(ciDeploysDatabaseSetup(config) ? [IN_CLUSTER.databaseSetup.namespace] : []),
+  ];
 }
