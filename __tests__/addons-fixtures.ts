@@ -157,6 +157,7 @@ export function contractOf(platform: ClusterPlatform): Record<string, unknown> {
     ingressGateway: platform.ingressGateway,
     alertHeartbeat: platform.alertHeartbeat,
     ci: platform.ci,
+    registryWebhooks: platform.registryWebhooks,
   };
 }
 

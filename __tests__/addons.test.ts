@@ -73,7 +73,7 @@ describe("add-on stacks on both clouds", () => {
       const local = Object.values(resourcesOf(stack(), "helm_release")).filter((r) => r.repository === undefined);
       const capacity = id === "aws-addons" ? ["karpenter-node-pools"] : [];
       expect(local.map((r) => r.name).sort()).toEqual(
-        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-instance", "flux-monitoring", "knative-serving", "loki-health-rules", "monitoring-secrets", "platform-alerting", ...capacity].sort(),
+        ["cert-manager-monitoring", "cluster-issuers", "cluster-secret-store", "flux-instance", "flux-monitoring", "flux-webhooks", "knative-serving", "loki-health-rules", "monitoring-secrets", "platform-alerting", "registry-webhooks", ...capacity].sort(),
       );
       for (const r of local) expect(r.chart).toMatch(/^\.\/assets\//);
       expect(stack().resource?.kubernetes_manifest).toBeUndefined();

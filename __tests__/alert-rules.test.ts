@@ -28,7 +28,7 @@ function input(): AlertRulesInput {
     ...environment,
     alerts: { ...environment.alerts, errorRatio: [0.2, 0.1, 0.02][i] ?? 0.05, migrationTimeoutMinutes: [60, 45, 20][i] ?? 30 },
   }));
-  return { environments, node: config.alerts.node };
+  return { environments, node: config.alerts.node, webhooks: { proxyNamespace: "flux-webhooks", jobNamespace: "registry-webhooks" } };
 }
 
 type Series = { series: string; values: string };
@@ -144,6 +144,8 @@ function cases(environments: readonly AlertEnvironment[], node: NodeThresholds):
     ];
   });
   const platform = { severity: "warning", environment: "platform" };
+  const hook = (code: string, perMinute: number) => series(REQUEST_COUNT, { job: QUEUE_PROXY_JOB, namespace: "flux-webhooks", http_response_status_code: code }, `0+${perMinute}x30`);
+  const job = { namespace: "registry-webhooks", cronjob: "webhook-develop" };
   const root = { instance: "node-1", mountpoint: "/", fstype: "ext4" };
   const resource = (group: string, kind: string, ready: string) =>
     series(RESOURCE_METRIC, { customresource_group: group, customresource_kind: kind, customresource_version: "v1", exported_namespace: "production", name: "api", ready }, "1x30");
@@ -196,6 +198,23 @@ function cases(environments: readonly AlertEnvironment[], node: NodeThresholds):
       quiet: [series("up", { job: "flux-system/flux-controllers", namespace: "flux-system", instance: "10.0.0.7:8080" }, "1x20"), series("up", { job: "x", namespace: "develop", instance: "10.0.0.8:80" }, "0x20")],
       labels: { ...platform, job: "flux-system/flux-controllers", namespace: "flux-system", instance: "10.0.0.7:8080" },
     },
+    {
+      alert: "WebhookDeliveriesRejected",
+      at: 10,
+      // A delivery a minute to a path no Receiver serves any more.
+      firing: [hook("404", 1), hook("202", 1)],
+      // The proxy's own refusals (scanners, a flood) and accepted deliveries.
+      quiet: [hook("403", 5), hook("413", 1), hook("429", 5), hook("200", 1)],
+      labels: platform,
+    },
+    {
+      alert: "RegistryWebhookNotSet",
+      at: 200,
+      // Created at 0, last succeeded at 0: more than 3 hours ago at minute 200.
+      firing: [series("kube_cronjob_created", job, "0x200"), series("kube_cronjob_status_last_successful_time", job, "0x200")],
+      quiet: [series("kube_cronjob_created", job, "0x200"), series("kube_cronjob_status_last_successful_time", job, "9000x200")],
+      labels: { ...platform, ...job },
+    },
   ];
 }
 
@@ -222,7 +241,8 @@ describe("alert rules as the configuration generates them", () => {
   const groups = alertRuleGroups(input());
 
   it("puts each concern in a group of its own", () => {
-    expect(groups.map((g) => g.name)).toEqual(["platform-application-errors", "platform-nodes", "platform-workloads", "platform-health"]);
+    expect(groups.map((g) => g.name)).toEqual(["platform-application-errors", "platform-nodes", "platform-workloads", "platform-health", "platform-webhooks"]);
+    expect(alertRuleGroups({ ...input(), webhooks: undefined }).map((g) => g.name)).not.toContain("platform-webhooks");
   });
 
   it("gives every rule a severity, a summary, a description and a runbook entry", () => {
@@ -265,7 +285,7 @@ const promtool = commandLineTool("promtool", "PROMTOOL");
 describe.skipIf(!promtool.available)(`the rules under the real promtool${skipNote(promtool)}`, () => {
   let dir: string;
   const { environments, node } = input();
-  const groups = alertRuleGroups({ environments, node });
+  const groups = alertRuleGroups(input());
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), "alert-rules-"));
@@ -315,6 +335,20 @@ describe.skipIf(!promtool.available)(`the rules under the real promtool${skipNot
     ];
     writeFileSync(path.join(dir, "sources.yaml"), stringify({ rule_files: ["rules-under-test.yaml"], evaluation_interval: "1m", tests }));
     const result = run("test", "rules", "sources.yaml");
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+  });
+
+  it("raises RegistryWebhookNotSet for a Job that never succeeded, once it is 3 hours old", () => {
+    const job = { namespace: "registry-webhooks", cronjob: "webhook-staging" };
+    const created = series("kube_cronjob_created", job, "0x200");
+    const expected = { alertname: "RegistryWebhookNotSet", severity: "warning", environment: "platform", ...job };
+    const tests = [
+      { name: "never", interval: "1m", input_series: [created], alert_rule_test: [{ eval_time: "200m", alertname: "RegistryWebhookNotSet", exp_alerts: [{ exp_labels: expected }] }] },
+      { name: "young", interval: "1m", input_series: [created], alert_rule_test: [{ eval_time: "150m", alertname: "RegistryWebhookNotSet", exp_alerts: [] }] },
+    ];
+    writeFileSync(path.join(dir, "never.yaml"), stringify({ rule_files: ["rules-under-test.yaml"], evaluation_interval: "1m", tests }));
+    const result = run("test", "rules", "never.yaml");
     expect(result.output).toContain("SUCCESS");
     expect(result.ok).toBe(true);
   });

@@ -9,7 +9,9 @@ import { CLOUD_ALARMS } from "../constructs/common/runbook";
 
 const doc = readFileSync(path.join(__dirname, "..", "docs", "alerting.md"), "utf8");
 const config = loadConfig();
-const ruleAlerts = new Set(alertRuleGroups({ environments: config.environments, node: config.alerts.node }).flatMap((g) => g.rules.map((r) => r.alert)));
+const ruleAlerts = new Set(
+  alertRuleGroups({ environments: config.environments, node: config.alerts.node, webhooks: { proxyNamespace: "flux-webhooks", jobNamespace: "registry-webhooks" } }).flatMap((g) => g.rules.map((r) => r.alert)),
+);
 const certificateAlerts = (certificateRules().spec as any).groups.flatMap((g: any) => g.rules.map((r: any) => r.alert as string));
 const toolsAlerts = toolsClusterRules().rules.map((r) => r.alert);
 const allAlerts = new Set([...ruleAlerts, ...certificateAlerts, ...toolsAlerts, ...Object.values(CLOUD_ALARMS)]);

@@ -53,7 +53,8 @@ describe.skipIf(!terraform.available)(`offline terraform plan (validation includ
       aws_eks_addon: 5,
       // The admins', Karpenter's nodes' and the CI roles' (plan has none).
       aws_eks_access_entry: 5,
-      aws_eks_pod_identity_association: 7,
+      // Seven platform services' and the three registry webhook Jobs'.
+      aws_eks_pod_identity_association: 10,
       aws_route53_zone: 1,
       aws_iam_openid_connect_provider: 1,
       aws_ecr_repository: 2,
@@ -62,8 +63,9 @@ describe.skipIf(!terraform.available)(`offline terraform plan (validation includ
       aws_kms_key: 5,
       aws_s3_bucket: 1,
       aws_sqs_queue: 1,
-      // Karpenter's four interruption rules and the certificate check's schedule.
-      aws_cloudwatch_event_rule: 5,
+      // Karpenter's four interruption rules, the certificate check's schedule and each environment's image pushes.
+      aws_cloudwatch_event_rule: 8,
+      aws_cloudwatch_event_connection: 3,
       aws_default_security_group: 1,
       aws_flow_log: 1,
       // Flow logs and the certificate check's.

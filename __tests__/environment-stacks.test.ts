@@ -196,13 +196,13 @@ describe("<cloud>-<env> environment stacks", () => {
     it.each(STACK_IDS)("%s reads its database credentials through a SecretStore acting as the app service account", (id) => {
       const store = manifest(stacks[id], "SecretStore");
       expect(JSON.stringify(store.spec.provider)).toContain('"serviceAccountRef":{"name":"app"}');
-      const external = manifest(stacks[id], "ExternalSecret");
+      const external = manifest(stacks[id], "ExternalSecret", "database");
       expect(external.spec.secretStoreRef).toEqual({ kind: "SecretStore", name: store.metadata.name });
       expect(external.metadata.namespace).toBe(id.split("-")[1]);
     });
 
     it.each(STACK_IDS)("%s produces a secret with host, port, database, user and password, the password only by reference", (id) => {
-      const { target, data } = manifest(stacks[id], "ExternalSecret").spec;
+      const { target, data } = manifest(stacks[id], "ExternalSecret", "database").spec;
       expect(target.name).toBe("database");
       expect(Object.keys(target.template.data).sort()).toEqual(["database", "host", "password", "port", "user"]);
       expect(target.template.data).toMatchObject({ port: "5432", database: environment(id.split("-")[1]).database.name, password: "{{ .password }}" });
@@ -377,6 +377,7 @@ describe("<cloud>-<env> environment stacks", () => {
       [/^resource\.kubernetes_network_policy_v1\.network-policies_allow-object-storage_[0-9A-F]+\.spec\.egress\[/, "applications[].objectStorage.egress"],
       [/^resource\.kubernetes_service_account_v1\.applications_[a-z0-9-]+_service-account_[0-9A-F]+\.metadata\.annotations\./, "applications[].identity"],
       [/^resource\.kubernetes_config_map_v1\.applications_[a-z0-9-]+-object-storage_[0-9A-F]+\.data\./, "applications[].objectStorage"],
+      [/^manifests\.Receiver\/registry\.spec\.type$/, "platform.registry.webhookReceiver"],
     ];
 
     /** Leaf path to value, with Terraform references and the stack's own id replaced. */
@@ -428,7 +429,11 @@ describe("<cloud>-<env> environment stacks", () => {
       const kinds = new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`));
       const expected = ["external-secrets.io/v1/SecretStore", "external-secrets.io/v1/ExternalSecret", "source.toolkit.fluxcd.io/v1/GitRepository", "kustomize.toolkit.fluxcd.io/v1/Kustomization", "image.toolkit.fluxcd.io/v1/ImageRepository", "image.toolkit.fluxcd.io/v1/ImagePolicy"];
       expect([...kinds]).toEqual(expect.arrayContaining(expected));
-      for (const m of manifests) expect({ object: `${m.kind}/${m.metadata.name}`, errors: validator.validate(m) }).toEqual({ object: `${m.kind}/${m.metadata.name}`, errors: [] });
+      // Core objects have no CRD schema, nor has the token's Password generator (its CRD is not published with the others).
+      const unchecked = ["generators.external-secrets.io/v1alpha1/Password", "rbac.authorization.k8s.io/v1/Role", "rbac.authorization.k8s.io/v1/RoleBinding"];
+      for (const m of manifests.filter((m) => !unchecked.includes(`${m.apiVersion}/${m.kind}`))) {
+        expect({ object: `${m.kind}/${m.metadata.name}`, errors: validator.validate(m) }).toEqual({ object: `${m.kind}/${m.metadata.name}`, errors: [] });
+      }
     });
 
     it("the schemas reject an ImagePolicy without its repository and with an unknown order", () => {

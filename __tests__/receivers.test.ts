@@ -214,7 +214,14 @@ describe("the registry tier's webhook quota", () => {
   });
 
   it("accepts a Basic registry without the registry receiver, and a Standard one with it", () => {
-    expect(() => validateConfig(configWith(basicRegistry))).not.toThrow();
+    expect(() =>
+      validateConfig(
+        configWith((raw) => {
+          basicRegistry(raw);
+          raw.gitops.receivers = { git: true, registry: false };
+        }),
+      ),
+    ).not.toThrow();
     expect(() =>
       validateConfig(
         configWith((raw) => {
@@ -245,8 +252,8 @@ describe("a Receiver that is not Ready", () => {
 describe("the environment stacks with gitops.receivers", () => {
   const receiverNames = (stack: any) => manifestsOf(stack).filter((m) => m.kind === "Receiver").map((m) => `${m.metadata.namespace}/${m.metadata.name}:${m.spec.type}`);
 
-  it("none by default: polling only", () => {
-    const synth = synthesize(undefined, { only: "aws" });
+  it("none when off: polling only", () => {
+    const synth = synthesize(validateConfig(configWith((raw) => (raw.gitops.receivers = { git: false, registry: false }))), { only: "aws" });
     for (const env of ["develop", "staging", "production"]) expect(receiverNames(synth.stack(`aws-${env}`))).toEqual([]);
   });
 

@@ -278,6 +278,12 @@ export const applicationSchema = z
   })
   .strict();
 
+/**
+ * The first label of every environment's webhook host, `hooks.<environment domain>`:
+ * with receivers on, no application may be named so, as its route would take the host.
+ */
+export const WEBHOOK_HOST_LABEL = "hooks";
+
 export const gitopsSchema = z
   .object({
     url: z
@@ -297,6 +303,6 @@ export const gitopsSchema = z
       })
       .strict()
       .default({ git: false, registry: false, tokenVersion: 1 })
-      .describe("Flux webhook Receivers, so a push reconciles in seconds; polling at interval stays as the safety net."),
+      .describe(`Flux webhook Receivers, so a push reconciles in seconds; polling at interval stays as the safety net. The webhooks arrive at https://${WEBHOOK_HOST_LABEL}.<environment domain>.`),
   })
   .strict();

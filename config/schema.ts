@@ -5,7 +5,7 @@ import { azureSchema, checkAzure } from "./azure";
 import { checkClusters, clusterCloud, clustersSchema, resolveClusters } from "./clusters";
 import { email, resourceName, STAGES, userTags, type Stage } from "./common";
 import { checkDatabases, resolveDatabase, resolveDatabaseServers } from "./databases";
-import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, OPERATIONAL_BACKUP_DAYS, SHARED_STACK_PARTS } from "./environments";
+import { applicationSchema, databaseServerSchema, environmentSchema, gitopsSchema, OPERATIONAL_BACKUP_DAYS, SHARED_STACK_PARTS, WEBHOOK_HOST_LABEL } from "./environments";
 import { DEFAULT_FLUX_VERSION, fluxSchema } from "./flux";
 import { logsSchema } from "./logs";
 import { pagerSchema } from "./pager";
@@ -117,6 +117,10 @@ function checkApplications(config: RawConfig, ctx: Ctx): void {
       issue(ctx, ["applications", i, "name"], app.name, `duplicate application name; applications[${previous}] is already named '${app.name}'`);
     } else {
       seen.set(app.name, i);
+    }
+    const receivers = config.gitops.receivers;
+    if (app.name === WEBHOOK_HOST_LABEL && (receivers?.git || receivers?.registry)) {
+      issue(ctx, ["applications", i, "name"], app.name, `is the host of the webhooks (${WEBHOOK_HOST_LABEL}.<environment domain>) while gitops.receivers is on; rename the application`);
     }
   });
   config.environments.forEach((env, i) => {

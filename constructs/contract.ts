@@ -272,6 +272,12 @@ export interface ClusterPlatform {
   /** The CI identities, when the config has `ci`. */
   readonly ci?: CiSubjects;
   /**
+   * Per environment name, what points the registry's push notifications at
+   * the environment's Receiver.
+   * @default - none: `gitops.receivers.registry` is off
+   */
+  readonly registryWebhooks?: Record<string, RegistryWebhookAccess>;
+  /**
    * The identity of the self-hosted CI runner pods, carried by
    * `IN_CLUSTER.ciRunners.serviceAccount`: present on a tools cluster's
    * platform only. It holds no permission of its own: the workflows still
@@ -389,6 +395,31 @@ export interface ObjectStorageEndpoint {
   readonly egress: { readonly cidr: string; readonly port: number }[];
 }
 
+/**
+ * What points the registry's push notifications for one environment at its
+ * `registry` Receiver. The webhook URL holds the Receiver's path, which is the
+ * whole credential of an `acr` or `generic` Receiver, so Terraform never
+ * holds it: a Job in `IN_CLUSTER.registryWebhooks.namespace` reads the path
+ * from the Receiver's status and runs `script` with the cloud's CLI.
+ */
+export interface RegistryWebhookAccess {
+  /**
+   * Carried by `registryWebhookServiceAccount(<environment>)`: may change
+   * this environment's webhook (Azure) or API destination and rule target
+   * (AWS), nothing else.
+   */
+  readonly identity: WorkloadIdentity;
+  /** An image with the cloud's CLI and a POSIX shell. */
+  readonly image: string;
+  /**
+   * Shell commands that point the notifications at the URL in the file
+   * `$WEBHOOK_URL_FILE`, idempotently; they never print it.
+   */
+  readonly script: string;
+  /** Names and ids the script reads: never a secret. */
+  readonly env: Record<string, string>;
+}
+
 /** What one application of an environment gets from the cloud. */
 export interface ApplicationEndpoint {
   /** Carried by the application's own service account, `applicationServiceAccount(<application>)`. */
@@ -420,6 +451,8 @@ export const IN_CLUSTER = {
   applicationServiceAccount: "app",
   /** Where the Jobs that create databases and roles on shared servers run: a platform namespace, no application's. */
   databaseSetup: { namespace: "database-setup" },
+  /** Where the Jobs that point the registry's webhooks at the Receivers run, with their cloud identities: a platform namespace. */
+  registryWebhooks: { namespace: "registry-webhooks" },
   /**
    * Pull-request previews' databases: the one-time setup of their `pr_admin`
    * role runs as `setupServiceAccount` in the database setup namespace, and
@@ -444,6 +477,9 @@ export const applicationServiceAccount = (application: string): string => `app-$
 
 /** The service account that sets up one environment's database, in `IN_CLUSTER.databaseSetup.namespace`. */
 export const databaseSetupServiceAccount = (environment: string): string => `setup-${environment}`;
+
+/** The service account that points one environment's registry webhook at its Receiver, in `IN_CLUSTER.registryWebhooks.namespace`. */
+export const registryWebhookServiceAccount = (environment: string): string => `webhook-${environment}`;
 
 /**
  * Platform secrets (not application secrets) in the cloud's secret store are

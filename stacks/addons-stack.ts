@@ -21,10 +21,13 @@ import { Alerting } from "../constructs/addons/alerting";
 import { MONITORING_NAMESPACE, MonitoringAddon } from "../constructs/addons/monitoring";
 import { NodeAutoscalerAddon } from "../constructs/addons/node-autoscaler";
 import { PlatformStorageClass } from "../constructs/addons/storage-class";
+import { WebhookRoute } from "../constructs/addons/webhook-route";
+import { RegistryWebhooks } from "../constructs/addons/registry-webhooks";
 import { useLocalState } from "../constructs/common/state";
 import { IN_CLUSTER, platformSecretPrefix, type ClusterPlatform } from "../constructs/contract";
 import { environmentDomain, exposedDomains } from "../constructs/environment/domain";
 import { PREVIEWS, previewDomain } from "../constructs/environment/previews";
+import { webhookHost } from "../constructs/environment/receiver";
 import { CiClusterAccess, CiNamespaceAccess } from "../constructs/kubernetes/ci-access";
 import { ciDeploysDatabaseSetup } from "./deployment";
 import { useClusterProviders } from "../constructs/kubernetes/cluster-providers";
@@ -75,6 +78,10 @@ export class AddonsStack extends TerraformStack {
   readonly certManager: CertManagerAddon;
   readonly externalDns: ExternalDnsAddon;
   readonly alerting: Alerting;
+  /** The public route to Flux's webhook Receivers, when `gitops.receivers` asks for any. */
+  readonly webhookRoute?: WebhookRoute;
+  /** The Jobs that point the registry's webhooks at the Receivers, with `gitops.receivers.registry`. */
+  readonly registryWebhooks?: RegistryWebhooks;
   readonly cluster: AddonsCluster;
   /** Grafana with every cluster's Prometheus and Loki: on a tools cluster only. */
   readonly centralGrafana?: CentralGrafana;
@@ -162,6 +169,15 @@ export class AddonsStack extends TerraformStack {
       },
     });
 
+    // A cluster without environments (a tools cluster) has no Receivers to route to.
+    const receivers = config.environments.length > 0 ? config.gitops.receivers : { git: false, registry: false };
+    if (receivers.git || receivers.registry) {
+      this.webhookRoute = new WebhookRoute(this, "webhook-route", {
+        hosts: config.environments.map((environment) => webhookHost(environmentDomain(config.domain, environment))),
+        dependsOn: [this.knative.serving.release],
+      });
+    }
+
     this.monitoring = new MonitoringAddon(this, "monitoring", {
       ...base,
       storageClassName: storageClass.name,
@@ -198,8 +214,8 @@ export class AddonsStack extends TerraformStack {
     this.certManager.monitorWith(this.monitoring.stack.release);
 
     // Where the environments on shared database servers, and the previews' database role, are set up: no application deploys here.
+    const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
     if (config.environments.some((environment) => environment.database.server !== undefined) || config.previews) {
-      const restricted = Object.fromEntries(["enforce", "warn", "audit"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]));
       const setupNamespace = new NamespaceV1(this, "database-setup-namespace", {
         metadata: { name: IN_CLUSTER.databaseSetup.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
       });
@@ -208,10 +224,30 @@ export class AddonsStack extends TerraformStack {
         new CiNamespaceAccess(this, "database-setup-ci-access", { namespace: IN_CLUSTER.databaseSetup.namespace, deployer: platform.ci.deploy, dependsOn: [setupNamespace] });
       }
     }
+    // The Jobs that point the registry's webhooks at the Receivers, with their cloud identities, in a namespace of their own.
+    const webhookAccess = platform.registryWebhooks;
+    if (receivers.registry && webhookAccess) {
+      const namespace = new NamespaceV1(this, "registry-webhooks-namespace", {
+        metadata: { name: IN_CLUSTER.registryWebhooks.namespace, labels: { ...restricted, "app.kubernetes.io/managed-by": "cdktf" } },
+      });
+      this.registryWebhooks = new RegistryWebhooks(this, "registry-webhooks", {
+        environments: config.environments.map((environment) => ({
+          name: environment.name,
+          host: webhookHost(environmentDomain(config.domain, environment)),
+          access: webhookAccess[environment.name],
+        })),
+        fluxVersion: config.flux.version,
+        dependsOn: [namespace, this.flux.instance.release],
+      });
+    }
 
     this.alerting = new Alerting(this, "alerting", {
       namespace: MONITORING_NAMESPACE,
-      rules: { environments: config.environments, node: config.alerts.node },
+      rules: {
+        environments: config.environments,
+        node: config.alerts.node,
+        webhooks: this.webhookRoute && { proxyNamespace: WebhookRoute.NAMESPACE, jobNamespace: this.registryWebhooks && IN_CLUSTER.registryWebhooks.namespace },
+      },
       dependsOn: [this.monitoring.stack.release],
     });
 

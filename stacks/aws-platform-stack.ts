@@ -14,7 +14,8 @@ import { AwsLogStore } from "../constructs/aws/log-store";
 import { Network } from "../constructs/aws/network";
 import { PublicZone } from "../constructs/aws/public-zone";
 import { VpcFlowLogs } from "../constructs/aws/flow-logs";
-import { EcrRegistry, ecrPullStatements } from "../constructs/aws/registry";
+import { EcrRegistry, ecrPullStatements, ecrRepositoryName } from "../constructs/aws/registry";
+import { EcrPushEvents } from "../constructs/aws/ecr-push-events";
 import type { PolicyStatement } from "../constructs/aws/iam";
 import { ciDeployNamespaces } from "./deployment";
 import { relaySharedValues } from "../constructs/common/shared-values";
@@ -27,7 +28,7 @@ import { AWS_LOAD_BALANCER_TYPE } from "../constructs/aws/ingress-gateway";
 import { boundedName, standardTags } from "../constructs/common/naming";
 import { productionEnvironments, uptimeTargets } from "../constructs/common/uptime-targets";
 import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
-import { clusterPrivateDomain, IN_CLUSTER, platformSecretPrefix, privateMonitoringHost, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { clusterPrivateDomain, IN_CLUSTER, platformSecretPrefix, privateMonitoringHost, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
 
 /** The tools cluster's network and private zone, as another cluster's platform peers with and writes to them. */
 export interface ToolsNetwork {
@@ -79,6 +80,8 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   /** The permissions boundary of the roles the CI deploy identity creates, when the config has `ci`. */
   readonly environmentBoundary?: EnvironmentBoundary;
   private readonly clusterName: string;
+  /** Per environment, what points its registry pushes at its Receiver: with `gitops.receivers.registry`. */
+  readonly registryWebhooks?: Record<string, RegistryWebhookAccess>;
   private readonly clusterShortName: string;
   private readonly baseDomain: string;
   private hasCiRunners = false;
@@ -129,6 +132,7 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
     this.eks.grantToServiceAccount("cert-manager", IN_CLUSTER.certManager.namespace, IN_CLUSTER.certManager.serviceAccount, this.zone.acmeChallengeStatements());
     this.uptimeChecks = this.addUptimeChecks(config);
     if (props.cluster?.role === "tools") this.addCiRunnerIdentity();
+    if (config.gitops.receivers.registry) this.registryWebhooks = this.addPushEvents(config, aws);
     const boundary = (shared ?? this).environmentBoundary;
     this.sharedValues = relaySharedValues(this, shared !== undefined, {
       zoneId: this.zone.zoneId,
@@ -300,6 +304,22 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
         Resource: `arn:aws:secretsmanager:${aws.region}:*:secret:${platformSecretPrefix(config.project)}*`,
       },
     ]);
+  }
+
+  /** Each environment's successful pushes, by EventBridge to its Receiver. */
+  private addPushEvents(config: PlatformConfig, aws: AwsConfig): Record<string, RegistryWebhookAccess> {
+    return Object.fromEntries(
+      config.environments.map((environment) => {
+        const events = new EcrPushEvents(this, `push-events-${environment.name}`, {
+          clusterName: this.clusterName,
+          environment: environment.name,
+          repositoryNames: environment.applications.map((app) => ecrRepositoryName(config.project, app)),
+          region: aws.region,
+          eks: this.eks,
+        });
+        return [environment.name, events.access];
+      }),
+    );
   }
 
   /**

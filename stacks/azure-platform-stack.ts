@@ -28,7 +28,10 @@ import { ciDeployNamespaces } from "./deployment";
 import { relaySharedValues } from "../constructs/common/shared-values";
 import { uptimeTargets } from "../constructs/common/uptime-targets";
 import { anyEnvironmentWhere, environmentsWhere } from "../config/stages";
-import { IN_CLUSTER, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type WorkloadIdentity } from "../constructs/contract";
+import { IN_CLUSTER, registryWebhookServiceAccount, type AlertHeartbeat, type PrivateMonitoring, type CiSubjects, type ClusterPlatform, type IngressGateway, type LogStore, type PublicDns, type RegistryWebhookAccess, type WorkloadIdentity } from "../constructs/contract";
+import { AcrWebhook } from "../constructs/azure/registry-webhook";
+import { environmentDomain } from "../constructs/environment/domain";
+import { webhookHost } from "../constructs/environment/receiver";
 
 /**
  * Who writes the platform vault's secrets and who reads them: the data
@@ -112,6 +115,8 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
   private readonly certManagerIdentity: ServiceAccountIdentity;
   private readonly externalSecretsIdentity: ServiceAccountIdentity;
   private readonly ciRunnerIdentity?: ServiceAccountIdentity;
+  /** Per environment, what points its registry webhook at its Receiver: with `gitops.receivers.registry`. */
+  readonly registryWebhooks?: Record<string, RegistryWebhookAccess>;
   private readonly lokiIdentity: ServiceAccountIdentity;
   /** The shared zone's and registry's values as this cluster's stacks read them (`relaySharedValues`). */
   private readonly sharedValues: { zoneId: string; zoneName: string; zoneResourceGroupName: string; loginServer: string; repositoryUrls: Record<string, string> };
@@ -169,7 +174,27 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       loginServer: this.acr.loginServer,
       repositoryUrls: this.acr.repositoryUrls,
     });
+    if (config.gitops.receivers.registry) this.registryWebhooks = this.addRegistryWebhooks(config);
     this.addOutputs();
+  }
+
+  /** Each environment's ACR webhook to its Receiver, and the identity of the Job that sets its URI. */
+  private addRegistryWebhooks(config: PlatformConfig): Record<string, RegistryWebhookAccess> {
+    return Object.fromEntries(
+      config.environments.map((environment) => {
+        const identity = this.aks.identityFor(`webhook-${environment.name}`, {
+          namespace: IN_CLUSTER.registryWebhooks.namespace,
+          serviceAccount: registryWebhookServiceAccount(environment.name),
+        });
+        const webhook = new AcrWebhook(this, `registry-webhook-${environment.name}`, {
+          registry: this.acr.registry,
+          environment: environment.name,
+          host: webhookHost(environmentDomain(config.domain, environment)),
+          identity,
+        });
+        return [environment.name, webhook.access];
+      }),
+    );
   }
 
   private addNetwork(azure: AzureConfig): AzureNetwork {

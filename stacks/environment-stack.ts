@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig, PlatformConfig } from "../config";
 import { useLocalState } from "../constructs/common/state";
-import { databaseSetupServiceAccount, IN_CLUSTER, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
+import { databaseSetupServiceAccount, IN_CLUSTER, registryWebhookServiceAccount, type ApplicationEndpoint, type ClusterPlatform, type DatabaseEndpoint } from "../constructs/contract";
 import { ApplicationAccounts } from "../constructs/environment/application-accounts";
 import { ApplicationServiceAccount } from "../constructs/environment/application-service-account";
 import { DatabaseSetup } from "../constructs/environment/database-setup";
@@ -12,7 +12,7 @@ import { EnvironmentNamespace } from "../constructs/environment/environment-name
 import { GitOpsDelivery } from "../constructs/environment/gitops-delivery";
 import { ImageAutomation } from "../constructs/environment/image-automation";
 import { NetworkPolicies } from "../constructs/environment/network-policies";
-import { WebhookReceivers } from "../constructs/environment/receiver";
+import { WebhookReceivers, webhookHost } from "../constructs/environment/receiver";
 import { PREVIEW_DATABASE } from "../constructs/environment/preview-database";
 import { Previews } from "../constructs/environment/previews";
 import { STAGE_SETTINGS } from "../config/stages";
@@ -185,6 +185,8 @@ export class EnvironmentStack extends TerraformStack {
         gitRepository: receivers.git ? this.delivery.gitRepository.metadata.name : undefined,
         registry: receivers.registry ? { type: platform.registry.webhookReceiver, imageRepositories: this.images.imageRepositories.map((repository) => repository.metadata.name) } : undefined,
         tokenVersion: receivers.tokenVersion,
+        // The platform's Job that points the registry's webhook here reads the Receiver's path.
+        registryReader: platform.registryWebhooks?.[environment.name] && { name: registryWebhookServiceAccount(environment.name), namespace: IN_CLUSTER.registryWebhooks.namespace },
         // The Receivers name the objects of both releases.
         dependsOn: [...inNamespace, this.delivery.release.release, this.images.release.release],
       });
@@ -235,6 +237,9 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "domain", { value: this.domain, description: "DNS suffix of the environment's Knative routes" });
     new TerraformOutput(this, "database_secret", { value: this.databaseSecret.secretName, description: "Kubernetes secret with host, port, database, user and password" });
     new TerraformOutput(this, "gitops_path", { value: environment.gitops.path });
+    if (this.receivers) {
+      new TerraformOutput(this, "webhook_host", { value: webhookHost(this.domain), description: "Host of the environment's webhook URLs; the path is the Receiver's status.webhookPath" });
+    }
   }
 }
 

@@ -69,6 +69,12 @@ export interface NodeThresholds {
 export interface AlertRulesInput {
   readonly environments: readonly AlertEnvironment[];
   readonly node: NodeThresholds;
+  /**
+   * The namespaces of the webhook proxy and of the registry webhook Jobs,
+   * when `gitops.receivers` is on.
+   * @default - no webhook rules
+   */
+  readonly webhooks?: { readonly proxyNamespace: string; readonly jobNamespace?: string };
 }
 
 export type Severity = "critical" | "warning";
@@ -297,9 +303,63 @@ function platformHealth(): RuleGroup {
   };
 }
 
+/** Answers of the webhook proxy that are not a delivery Flux refused: its own refusals of anything but a hook (403), too large a body (413) and its rate limit (429). */
+export const PROXY_OWN_REFUSALS = ["403", "413", "429"] as const;
+
+/**
+ * Pushes whose reconcile never follows: a delivery the notification-controller
+ * refuses (no Receiver at that path: a URL left from before `tokenVersion`
+ * was raised; a failed signature: a stale GitHub secret; a 5xx) reconciles
+ * nothing, and the change waits for the next poll. The proxy's queue-proxy
+ * counts the answers; the proxy answers everything but a well-formed hook
+ * itself, with codes left out here. And the registry's side: the hourly Job
+ * that points the registry's webhook at the Receiver has not succeeded for
+ * three hours, or never since it was created.
+ */
+function webhookDeliveries(webhooks: NonNullable<AlertRulesInput["webhooks"]>): RuleGroup {
+  const labels = { severity: "warning" as const, environment: "platform" };
+  const answers = `${REQUEST_COUNT}{job="${QUEUE_PROXY_JOB}", namespace="${webhooks.proxyNamespace}"`;
+  const hours = 3;
+  const jobs = webhooks.jobNamespace && `namespace="${webhooks.jobNamespace}"`;
+  return {
+    name: "platform-webhooks",
+    concern: "Webhook deliveries Flux refuses, and the Jobs that point the registry's webhooks at the Receivers",
+    rules: [
+      rule("WebhookDeliveriesRejected", {
+        expr: `sum(increase(${answers}, http_response_status_code=~"[45]..", http_response_status_code!~"${PROXY_OWN_REFUSALS.join("|")}"}[30m])) >= 1`,
+        for: "5m",
+        labels,
+        summary: "Webhook deliveries are refused: pushes wait for the next poll",
+        description: "In the last 30 minutes the notification-controller answered {{ $value | humanize }} webhook deliveries with an error (no Receiver at the path, a signature that does not verify, or a 5xx): those pushes reconcile nothing until Flux polls.",
+      }),
+      ...(jobs
+        ? [
+            rule("RegistryWebhookNotSet", {
+              expr:
+                `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${jobs}}) > ${hours * 3600}
+` +
+                `  or (max by (namespace, cronjob) (kube_cronjob_created{${jobs}}) < time() - ${hours * 3600}
+` +
+                `    unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{${jobs}})`,
+              labels,
+              summary: "The registry webhook of {{ $labels.cronjob }} has not been set for 3 hours",
+              description: `The Job {{ $labels.namespace }}/{{ $labels.cronjob }}, which points the registry's push notifications at its Receiver, has not succeeded for ${hours} hours: new images wait for the 5-minute scan.`,
+            }),
+          ]
+        : []),
+    ],
+  };
+}
+
 /** Every group of the platform's rules, one per concern. */
 export function alertRuleGroups(input: AlertRulesInput): RuleGroup[] {
-  return [applicationErrors(input.environments), nodes(input.node), workloads(input.environments), platformHealth()];
+  return [
+    applicationErrors(input.environments),
+    nodes(input.node),
+    workloads(input.environments),
+    platformHealth(),
+    ...(input.webhooks ? [webhookDeliveries(input.webhooks)] : []),
+  ];
 }
 
 /** The groups in Prometheus's rule file format, for promtool. */

@@ -48,7 +48,8 @@ export class Alerting extends Construct {
       namespace: props.namespace,
       manifests: [
         ...prometheusRules(this.groups, props.namespace),
-        ...knativeMonitors(props.namespace, environments),
+        // The webhook proxy is a Knative Service too: its queue-proxy counts the deliveries.
+        ...knativeMonitors(props.namespace, [...environments, ...(props.rules.webhooks ? [props.rules.webhooks.proxyNamespace] : [])]),
         externalSecretsMonitor(props.namespace),
         ...environments.map((environment) => environmentDashboard(props.namespace, environment)),
       ],

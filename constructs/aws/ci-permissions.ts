@@ -64,6 +64,7 @@ export const SERVICE_OF_TYPE: Record<string, string> = {
   aws_cloudwatch_log_group: "logs",
   aws_cloudwatch_event_rule: "events",
   aws_cloudwatch_event_target: "events",
+  aws_cloudwatch_event_connection: "events",
   aws_sns_topic: "sns",
   aws_sns_topic_policy: "sns",
   aws_sns_topic_subscription: "sns",
@@ -100,7 +101,7 @@ export const READ_ACTIONS: Record<string, readonly string[]> = {
   route53: ["route53:GetHostedZone", "route53:GetHealthCheck", "route53:List*"],
   cloudwatch: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
   logs: ["logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"],
-  events: ["events:DescribeRule", "events:List*"],
+  events: ["events:DescribeRule", "events:DescribeConnection", "events:List*"],
   sns: ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:List*"],
   sqs: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:ListQueues"],
   lambda: ["lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:ListTags"],
@@ -117,6 +118,8 @@ export const READ_ACTIONS: Record<string, readonly string[]> = {
 export const COMPANION_ACTIONS: Record<string, readonly string[]> = {
   rds: ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret"],
   backup: ["backup-storage:MountCapsule"],
+  // A connection keeps its authorization in a secret EventBridge creates (`events!connection/...`) as the caller.
+  events: ["secretsmanager:CreateSecret", "secretsmanager:UpdateSecret", "secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"],
 };
 
 /**

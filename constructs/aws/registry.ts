@@ -25,6 +25,9 @@ export interface EcrRegistryProps {
   readonly untaggedExpiryDays: number;
 }
 
+/** An application's repository name: `<prefix>/<app>`. */
+export const ecrRepositoryName = (prefix: string, app: string): string => `${prefix}/${app}`;
+
 /** One private ECR repository per application: immutable tags, scanned, KMS-encrypted. */
 export class EcrRegistry extends Construct {
   readonly repositories: Record<string, EcrRepository> = {};
@@ -33,7 +36,7 @@ export class EcrRegistry extends Construct {
     super(scope, id);
     for (const app of props.applications) {
       const repository = new EcrRepository(this, app, {
-        name: `${props.prefix}/${app}`,
+        name: ecrRepositoryName(props.prefix, app),
         imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfiguration: [{ encryptionType: "KMS", kmsKey: props.kmsKeyArn }],

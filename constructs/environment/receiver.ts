@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ContainerRegistry } from "../contract";
+import { WEBHOOK_HOST_LABEL } from "../../config/environments";
 import { ManifestsRelease, type KubernetesObject } from "../kubernetes/manifests-release";
 
 /**
@@ -95,6 +96,33 @@ export function receiverToken(name: string, namespace: string, version: number):
   ];
 }
 
+/**
+ * The public host of an environment's webhooks: under the environment's
+ * wildcard, so its DNS record and the gateway's certificate already cover it.
+ * Every Receiver of the cluster answers there; the path picks the Receiver.
+ */
+export const webhookHost = (environmentDomain: string): string => `${WEBHOOK_HOST_LABEL}.${environmentDomain}`;
+
+/** Reading the registry Receiver, and nothing else in the namespace, for one service account of another namespace. */
+function receiverReader(namespace: string, reader: { readonly name: string; readonly namespace: string }): KubernetesObject[] {
+  const name = `${RECEIVER_OBJECTS.registry}-reader`;
+  return [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name, namespace },
+      rules: [{ apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["receivers"], resourceNames: [RECEIVER_OBJECTS.registry], verbs: ["get"] }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name: reader.name, namespace: reader.namespace }],
+    },
+  ];
+}
+
 /** Names in every environment namespace with Receivers. */
 export const RECEIVER_OBJECTS = { git: "gitops", registry: "registry", pullRequests: "pull-requests", token: "webhook-token" } as const;
 
@@ -112,6 +140,12 @@ export interface WebhookReceiversProps {
   readonly inputProviders?: readonly string[];
   /** Raised to rotate the token. */
   readonly tokenVersion: number;
+  /**
+   * A service account (of the platform's registry webhook Job) that may read
+   * the registry Receiver, for its `status.webhookPath`.
+   * @default - none
+   */
+  readonly registryReader?: { readonly name: string; readonly namespace: string };
   readonly dependsOn?: ITerraformDependable[];
 }
 
@@ -167,10 +201,11 @@ export class WebhookReceivers extends Construct {
         }),
       );
     }
+    const reader = props.registryReader && registry ? receiverReader(namespace, props.registryReader) : [];
     this.release = new ManifestsRelease(this, "manifests", {
       name: `${namespace}-receivers`,
       namespace,
-      manifests: [...receiverToken(secretName, namespace, props.tokenVersion), ...this.receivers],
+      manifests: [...receiverToken(secretName, namespace, props.tokenVersion), ...this.receivers, ...reader],
       dependsOn: props.dependsOn,
     });
   }

@@ -31,6 +31,9 @@ export const ENVIRONMENT_DEPLOYER_RULES: readonly { readonly apiGroups: string[]
   { apiGroups: ["source.toolkit.fluxcd.io"], resources: ["gitrepositories", "ocirepositories"], verbs: ALL_VERBS },
   { apiGroups: ["kustomize.toolkit.fluxcd.io"], resources: ["kustomizations"], verbs: ALL_VERBS },
   { apiGroups: ["image.toolkit.fluxcd.io"], resources: ["imagerepositories", "imagepolicies", "imageupdateautomations"], verbs: ALL_VERBS },
+  // Webhook Receivers and the generator of their token (gitops.receivers).
+  { apiGroups: ["notification.toolkit.fluxcd.io"], resources: ["receivers"], verbs: ALL_VERBS },
+  { apiGroups: ["generators.external-secrets.io"], resources: ["passwords"], verbs: ALL_VERBS },
 ];
 
 /** What the environment stack that carries pull-request previews writes besides: input providers, ResourceSets and their GitHub notifications. */
