@@ -91,9 +91,9 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
    * peer with and write to.
    */
   readonly toolsNetwork?: ToolsNetwork;
+  /** On the tools cluster: the other clusters' ranges, which its network is peered with. */
+  readonly peeredRanges?: readonly string[];
   /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
-  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
-  private readonly peers: readonly string[];
   private readonly toolsPeer?: ToolsNetwork;
   /** The shared zone's and registry's values as this stack's stacks read them (`relayShared`). */
   private readonly sharedValues: { zoneId: string; loginServer: string; repositoryUrls: Record<string, string>; repositoryArns: Record<string, string>; boundaryArn?: string };
@@ -113,8 +113,10 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
 
     // The steps, in the order their resources depend on each other.
     this.network = this.addNetwork(aws, props.cluster?.role === "tools");
-    if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, aws);
-    this.peers = otherClusterRanges(config, "aws", cluster);
+    if (props.cluster?.role === "tools") {
+      this.toolsNetwork = this.addPrivateZone(config, aws);
+      this.peeredRanges = otherClusterRanges(config, "aws", cluster);
+    }
     if (this.toolsPeer) this.addReturnRoutes(aws, this.toolsPeer);
     const registryKey = shared ? undefined : this.addRegistryKey(config, aws);
     this.eks = this.addCluster(config, aws);
@@ -476,10 +478,6 @@ export class AwsPlatformStack extends TerraformStack implements ClusterPlatform 
   get ciRunner(): WorkloadIdentity | undefined {
     // The Pod Identity association carries the role; no annotation needed.
     return this.hasCiRunners ? { serviceAccountAnnotations: {}, podLabels: {} } : undefined;
-  }
-
-  get peeredRanges(): readonly string[] | undefined {
-    return this.toolsNetwork ? this.peers : undefined;
   }
 
   get privateMonitoring(): PrivateMonitoring | undefined {

@@ -103,11 +103,12 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
    * publish their Prometheus and Loki in.
    */
   readonly toolsNetwork?: AzureToolsNetwork;
+  /** On the tools cluster: the other clusters' ranges, which its network is peered with. */
+  readonly peeredRanges?: readonly string[];
   /** On a workload cluster of a cloud with a tools cluster: that network, as this stack reads it. */
-  /** The other clusters' ranges: on the tools cluster, those its network is peered with. */
-  private readonly peers: readonly string[];
   private readonly toolsPeer?: AzureToolsNetwork;
-  private readonly nodesSubnetCidr: string;
+  /** With a tools peer: the fixed addresses of Prometheus's and Loki's internal load balancers. */
+  private readonly loadBalancerAddresses?: { readonly prometheus: string; readonly loki: string };
   private readonly location: string;
   private readonly clusterName: string;
   private readonly fluxIdentity: ServiceAccountIdentity;
@@ -138,13 +139,15 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
 
     // The tools cluster comes first (config rule), so it is the shared platform of the others.
     this.toolsPeer = shared?.toolsNetwork && relaySharedValues(this, true, shared.toolsNetwork);
-    this.nodesSubnetCidr = azure.network.nodesSubnetCidr;
+    this.loadBalancerAddresses = this.toolsPeer && monitoringAddresses(azure.network.nodesSubnetCidr);
 
     // The steps, in the order their resources depend on each other.
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: this.clusterName, location: this.location });
     this.network = this.addNetwork(azure);
-    if (props.cluster?.role === "tools") this.toolsNetwork = this.addPrivateZone(config, azure, cluster);
-    this.peers = otherClusterRanges(config, "azure", cluster);
+    if (props.cluster?.role === "tools") {
+      this.toolsNetwork = this.addPrivateZone(config, azure, cluster);
+      this.peeredRanges = otherClusterRanges(config, "azure", cluster);
+    }
     if (this.toolsPeer) this.addToolsPeering(cluster, this.toolsPeer);
     this.logAnalytics = this.addLogAnalytics(config, azure);
     this.aks = this.addCluster(azure, uptimeSla);
@@ -256,7 +259,7 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
       virtualNetworkName: tools.vnetName,
       remoteVirtualNetworkId: this.network.vnet.id,
     });
-    const addresses = monitoringAddresses(this.nodesSubnetCidr);
+    const addresses = this.loadBalancerAddresses!;
     for (const service of ["prometheus", "loki"] as const) {
       new PrivateDnsARecord(this, `${service}-private-record`, {
         // Relative to the zone: `<service>.<cluster>` in `internal.<base domain>`.
@@ -544,14 +547,9 @@ export class AzurePlatformStack extends TerraformStack implements ClusterPlatfor
     };
   }
 
-  get peeredRanges(): readonly string[] | undefined {
-    return this.toolsNetwork ? this.peers : undefined;
-  }
-
   get privateMonitoring(): PrivateMonitoring | undefined {
-    const tools = this.toolsPeer;
-    if (!tools) return undefined;
-    const addresses = monitoringAddresses(this.nodesSubnetCidr);
+    const [tools, addresses] = [this.toolsPeer, this.loadBalancerAddresses];
+    if (!tools || !addresses) return undefined;
     // An internal load balancer at the address the private zone names, admitting the tools cluster's range alone.
     const annotations = (address: string) => ({
       "service.beta.kubernetes.io/azure-load-balancer-internal": "true",

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { privateMonitoringHost } from "../contract";
+import { privateMonitoringHost, type PrivateMonitoringService } from "../contract";
 import type { KubernetesObject } from "../kubernetes/manifests-release";
 import { ManifestsRelease } from "../kubernetes/manifests-release";
 import { addonBase, HelmAddon, type AddonOptions } from "./helm-addon";
@@ -29,6 +29,11 @@ export function clusterDataSources(cluster: string, urls: { prometheus: string; 
   ];
 }
 
+/** `<host>:<port>` of another cluster's Prometheus or Loki, where the tools cluster reaches it. */
+function privateMonitoringAddress(service: PrivateMonitoringService, cluster: string, baseDomain: string): string {
+  return `${privateMonitoringHost(service, cluster, baseDomain)}:${{ prometheus: PROMETHEUS_PORT, loki: LOKI_PORT }[service]}`;
+}
+
 /** The `job` of the tools cluster's scrape of every other cluster's Prometheus and Loki. */
 export const CLUSTER_MONITORING_JOB = "cluster-monitoring";
 
@@ -52,7 +57,7 @@ export function clusterMonitoringScrape(otherClusters: readonly string[], baseDo
       metricRelabelings: [{ action: "drop", sourceLabels: ["__name__"], regex: ".+" }],
       staticConfigs: otherClusters.map((cluster) => ({
         labels: { target_cluster: cluster },
-        targets: [`${privateMonitoringHost("prometheus", cluster, baseDomain)}:${PROMETHEUS_PORT}`, `${privateMonitoringHost("loki", cluster, baseDomain)}:${LOKI_PORT}`],
+        targets: [privateMonitoringAddress("prometheus", cluster, baseDomain), privateMonitoringAddress("loki", cluster, baseDomain)],
       })),
     },
   };
@@ -111,8 +116,8 @@ export class CentralGrafana extends Construct {
       ...clusterDataSources(props.cluster, { prometheus: PROMETHEUS_URL, loki: LOKI_URL }),
       ...props.otherClusters.flatMap((cluster) =>
         clusterDataSources(cluster, {
-          prometheus: `http://${privateMonitoringHost("prometheus", cluster, props.baseDomain)}:${PROMETHEUS_PORT}`,
-          loki: `http://${privateMonitoringHost("loki", cluster, props.baseDomain)}:${LOKI_PORT}`,
+          prometheus: `http://${privateMonitoringAddress("prometheus", cluster, props.baseDomain)}`,
+          loki: `http://${privateMonitoringAddress("loki", cluster, props.baseDomain)}`,
         }),
       ),
     ];

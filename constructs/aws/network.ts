@@ -53,7 +53,7 @@ export class Network extends Construct {
   readonly privateSubnets: Subnet[];
   readonly databaseSubnets: Subnet[];
   /** The private subnets' route tables, one per zone. */
-  readonly privateRouteTables: RouteTable[];
+  readonly privateRouteTables: RouteTable[] = [];
   /** The peering with `peer`, when there is one. */
   readonly peering?: VpcPeeringConnection;
 
@@ -115,8 +115,6 @@ export class Network extends Construct {
         tags: { Name: `${name}-${props.peer.name}` },
       });
     }
-    const privateRouteTables: RouteTable[] = [];
-    this.privateRouteTables = privateRouteTables;
     this.privateSubnets = availabilityZones.map((zone, i) => {
       const subnet = new Subnet(this, `private-${zone}`, {
         vpcId: this.vpc.id,
@@ -140,7 +138,7 @@ export class Network extends Construct {
       });
       if (props.routesApart) new Route(this, `private-${zone}-nat-route`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId });
       new RouteTableAssociation(this, `private-${zone}-association`, { subnetId: subnet.id, routeTableId: routes.id });
-      privateRouteTables.push(routes);
+      this.privateRouteTables.push(routes);
       return subnet;
     });
 
